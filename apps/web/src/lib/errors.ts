@@ -1,0 +1,59 @@
+import { TRPCClientError } from '@trpc/client';
+
+interface ErrorData {
+  code?: unknown;
+  httpStatus?: unknown;
+  zodError?: unknown;
+}
+
+function dataOf(error: unknown): ErrorData | undefined {
+  if (error instanceof TRPCClientError) {
+    const data: unknown = error.data;
+    if (data && typeof data === 'object') return data as ErrorData;
+  }
+  return undefined;
+}
+
+/** The human message of a failed call; tRPC errors carry one from the API. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof TRPCClientError) {
+    const zod = fieldErrors(error);
+    const first = Object.values(zod)[0];
+    // A zod failure's top-level message is a JSON dump; the first field message reads better.
+    if (first && /^\s*[[{]/.test(error.message)) return first;
+    return error.message || 'The request failed.';
+  }
+  if (error instanceof Error) return error.message;
+  return 'Something went wrong.';
+}
+
+export function errorCode(error: unknown): string | undefined {
+  const code = dataOf(error)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function isUnauthorized(error: unknown): boolean {
+  return errorCode(error) === 'UNAUTHORIZED';
+}
+
+/** Field errors from `data.zodError` (flattened or tree form), keyed by field name. */
+export function fieldErrors(error: unknown): Record<string, string> {
+  const zod = dataOf(error)?.zodError;
+  const out: Record<string, string> = {};
+  if (!zod || typeof zod !== 'object') return out;
+  const fields = (zod as { fieldErrors?: unknown }).fieldErrors;
+  if (fields && typeof fields === 'object') {
+    for (const [key, value] of Object.entries(fields as Record<string, unknown>)) {
+      if (Array.isArray(value) && typeof value[0] === 'string') out[key] = value[0];
+    }
+    return out;
+  }
+  const properties = (zod as { properties?: unknown }).properties;
+  if (properties && typeof properties === 'object') {
+    for (const [key, value] of Object.entries(properties as Record<string, unknown>)) {
+      const errors = (value as { errors?: unknown }).errors;
+      if (Array.isArray(errors) && typeof errors[0] === 'string') out[key] = errors[0];
+    }
+  }
+  return out;
+}
