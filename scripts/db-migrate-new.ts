@@ -27,7 +27,11 @@ if (previousSchemaPath && !existsSync(previousSchemaPath)) {
 }
 
 const sql = await withDevDatabase((url) =>
-  diffSchemas(url, previousSchemaPath ? readFileSync(previousSchemaPath, 'utf8') : null, readFileSync(SCHEMA_PATH, 'utf8')),
+  diffSchemas(
+    url,
+    previousSchemaPath ? readFileSync(previousSchemaPath, 'utf8') : null,
+    readFileSync(SCHEMA_PATH, 'utf8'),
+  ),
 );
 if (!sql.trim() || /^--\s*This is an empty migration\.?\s*$/m.test(sql.trim())) {
   console.log('The schema has not changed since the last migration; nothing written.');

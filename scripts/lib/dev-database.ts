@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { openDatabase } from '../../packages/db/src/database';
-import { REPO_ROOT } from '../../packages/db/src/database';
+import { openDatabase, REPO_ROOT } from '../../packages/db/src/database';
 
 /** Runs `fn` against DATABASE_URL, or the embedded Postgres under .data/ (started and stopped around it). */
 export async function withDevDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {

@@ -7,6 +7,7 @@ import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-util
 // (which cannot be downloaded here). Node 20 needs --experimental-wasm-modules
 // to import it; scripts/ sets that flag for every process that migrates.
 type SchemaEngineModule = typeof import('@prisma/schema-engine-wasm');
+type DiffTarget = import('@prisma/schema-engine-wasm').DiffTarget;
 
 export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../../prisma/migrations');
 export const SCHEMA_PATH = path.resolve(import.meta.dirname, '../../../prisma/schema.prisma');
@@ -69,7 +70,7 @@ function wholeScriptAdapterFactory(connectionString: string) {
     return adapter;
   };
   return {
-    provider: inner.provider,
+    provider: inner.provider as 'postgres',
     adapterName: inner.adapterName,
     connect: async () => patch(await inner.connect()),
     connectToShadowDb: async () => patch(await inner.connectToShadowDb()),
@@ -115,9 +116,10 @@ export async function diffSchemas(
   // The engine connects when it starts, although a datamodel-to-datamodel
   // diff never reads the database.
   return withEngine(databaseUrl, async (engine) => {
-    const from = fromDatamodel === null
-      ? ({ tag: 'empty' } as const)
-      : ({ tag: 'schemaDatamodel', files: [{ path: 'from.prisma', content: fromDatamodel }] } as const);
+    const from: DiffTarget =
+      fromDatamodel === null
+        ? { tag: 'empty' }
+        : { tag: 'schemaDatamodel', files: [{ path: 'from.prisma', content: fromDatamodel }] };
     const result = await engine.diff({
       from,
       to: { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: toDatamodel }] },

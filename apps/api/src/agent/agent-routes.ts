@@ -1,0 +1,120 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  AGENT_MAX_BODY_BYTES,
+  AGENT_PROTOCOL_VERSION,
+  heartbeatRequestSchema,
+  inventoryRequestSchema,
+  registerRequestSchema,
+} from '@fabric/core/fabric/agent-protocol.schema';
+import type { FabricService } from '@fabric/core/fabric/fabric-service';
+import { CoreError } from '@fabric/core/shared/errors';
+import type { z } from 'zod';
+import { BodyTooLargeError, clientAddress, readBody, sendJson } from '../http/request';
+import { CORE_ERROR_CODES, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-map';
+
+/**
+ * The agent protocol, v1 (docs/agent-protocol.md): plain HTTP + JSON so
+ * agents in any language can speak it. Every refusal is a 4xx with
+ * `{ error: { code, message } }`, decided before anything is written.
+ */
+class AgentHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const HOST_PATH = /^\/agent\/v1\/hosts\/([0-9a-fA-F-]{36})\/(heartbeat|inventory)$/;
+
+async function parseJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.infer<S>> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.toLowerCase().startsWith('application/json')) {
+    throw new AgentHttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+  }
+  let raw: Buffer;
+  try {
+    raw = await readBody(req, AGENT_MAX_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      throw new AgentHttpError(413, 'PAYLOAD_TOO_LARGE', `Body exceeds the ${AGENT_MAX_BODY_BYTES} byte limit`);
+    }
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new AgentHttpError(400, 'MALFORMED_JSON', 'Body is not valid JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
+      .join('; ');
+    throw new AgentHttpError(400, 'INVALID_BODY', `Invalid request: ${issues}`);
+  }
+  return parsed.data;
+}
+
+function bearerOf(req: IncomingMessage): string | null {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+export function createAgentRoutes(deps: { fabric: FabricService }) {
+  const { fabric } = deps;
+
+  return async function handleAgent(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const source = clientAddress(req);
+    try {
+      if (path === '/agent/v1' && req.method === 'GET') {
+        return sendJson(res, 200, {
+          protocol: 'fabric-agent',
+          version: AGENT_PROTOCOL_VERSION,
+          maxBodyBytes: AGENT_MAX_BODY_BYTES,
+          endpoints: [
+            'POST /agent/v1/register',
+            'PUT /agent/v1/hosts/{hostId}/inventory',
+            'POST /agent/v1/hosts/{hostId}/heartbeat',
+          ],
+        });
+      }
+      if (path === '/agent/v1/register') {
+        if (req.method !== 'POST') throw new AgentHttpError(405, 'METHOD_NOT_ALLOWED', 'Use POST');
+        const body = await parseJson(req, registerRequestSchema);
+        return sendJson(res, 201, await fabric.registerHost(body, source));
+      }
+      const match = HOST_PATH.exec(path);
+      if (match?.[1] && match[2]) {
+        const [, hostId, action] = match;
+        const expected = action === 'heartbeat' ? 'POST' : 'PUT';
+        if (req.method !== expected) throw new AgentHttpError(405, 'METHOD_NOT_ALLOWED', `Use ${expected}`);
+        // Authenticate before reading the body: an unknown caller gets nothing parsed.
+        const host = await fabric.authenticateAgent(hostId.toLowerCase(), bearerOf(req), source);
+        if (action === 'heartbeat') {
+          const body = await parseJson(req, heartbeatRequestSchema);
+          return sendJson(res, 200, await fabric.heartbeat(host, body));
+        }
+        const body = await parseJson(req, inventoryRequestSchema);
+        return sendJson(res, 200, await fabric.reportInventory(host, body));
+      }
+      throw new AgentHttpError(404, 'NOT_FOUND', `No agent endpoint ${req.method} ${path}`);
+    } catch (error) {
+      if (error instanceof AgentHttpError) {
+        return sendJson(res, error.status, { error: { code: error.code, message: error.message } });
+      }
+      if (error instanceof CoreError && isCoreErrorCode(error.code)) {
+        const status = HTTP_STATUS[CORE_ERROR_CODES[error.code]] ?? 400;
+        return sendJson(res, status, { error: { code: error.code, message: error.message } });
+      }
+      console.error('[agent-api] request failed:', error);
+      return sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error; retry later' } });
+    }
+  };
+}

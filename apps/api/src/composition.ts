@@ -1,0 +1,39 @@
+import { AuditService } from '@fabric/core/audit/audit-service';
+import { FabricService } from '@fabric/core/fabric/fabric-service';
+import { type Clock, systemClock } from '@fabric/core/shared/clock';
+import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
+import { TenancyService } from '@fabric/core/tenancy/tenancy-service';
+import { type Auth, betterAuthPasswords, createAuth } from './auth/auth';
+import type { ApiConfig } from './env';
+import { HostEventBus } from './events/host-events';
+import { createPrismaClient, type PrismaClient } from './repositories/prisma';
+import { prismaUnitOfWork, type Repositories } from './repositories/prisma-unit-of-work';
+
+export interface Services {
+  config: ApiConfig;
+  clock: Clock;
+  prisma: PrismaClient;
+  uow: UnitOfWork<Repositories>;
+  auth: Auth;
+  fabric: FabricService;
+  tenancy: TenancyService;
+  audit: AuditService;
+  hostEvents: HostEventBus;
+}
+
+/** Builds the repositories and services once per process. */
+export function compose(config: ApiConfig, clock: Clock = systemClock): Services {
+  const prisma = createPrismaClient(config.databaseUrl, config.dbPoolSize);
+  const uow = prismaUnitOfWork(prisma);
+  return {
+    config,
+    clock,
+    prisma,
+    uow,
+    auth: createAuth({ prisma, publicUrl: config.publicUrl, secret: config.authSecret }),
+    fabric: new FabricService({ uow, clock, policy: config.heartbeat, agentApiUrl: config.agentApiUrl }),
+    tenancy: new TenancyService({ uow, passwords: betterAuthPasswords }),
+    audit: new AuditService({ audit: uow.repos.audit }),
+    hostEvents: new HostEventBus(config.databaseUrl),
+  };
+}

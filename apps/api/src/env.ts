@@ -1,0 +1,75 @@
+import { validateHeartbeatPolicy } from '@fabric/core/fabric/host-state';
+import { z } from 'zod';
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const schema = z
+  .object({
+    DATABASE_URL: z.string().url('DATABASE_URL must be a postgresql:// URL'),
+    FABRIC_API_HOST: z.string().default('127.0.0.1'),
+    FABRIC_API_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    /** The browser-facing origin (the web console), used for auth cookies and CSRF checks. */
+    FABRIC_PUBLIC_URL: z.string().url().default('http://localhost:3000'),
+    /** The URL agents use to reach this API, shown in the copyable agent command. */
+    FABRIC_AGENT_API_URL: z.string().url().optional(),
+    BETTER_AUTH_SECRET: z.string().min(32, 'BETTER_AUTH_SECRET must be at least 32 characters'),
+    FABRIC_HEARTBEAT_INTERVAL_MS: int(10_000),
+    FABRIC_SUSPECT_AFTER_MISSED: int(3),
+    FABRIC_FAILED_AFTER_MISSED: int(6),
+    /** How often the host monitor looks for silent hosts; defaults to half a heartbeat interval. */
+    FABRIC_MONITOR_INTERVAL_MS: z.coerce.number().int().positive().optional(),
+    FABRIC_SIGNIN_MAX_FAILURES: int(5),
+    FABRIC_SIGNIN_WINDOW_MINUTES: int(15),
+    FABRIC_DB_POOL_SIZE: int(10),
+    FABRIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const problem = validateHeartbeatPolicy({
+      heartbeatIntervalMs: env.FABRIC_HEARTBEAT_INTERVAL_MS,
+      suspectAfterMissed: env.FABRIC_SUSPECT_AFTER_MISSED,
+      failedAfterMissed: env.FABRIC_FAILED_AFTER_MISSED,
+    });
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['FABRIC_HEARTBEAT_INTERVAL_MS'] });
+  });
+
+export interface ApiConfig {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  publicUrl: string;
+  agentApiUrl: string;
+  authSecret: string;
+  heartbeat: { heartbeatIntervalMs: number; suspectAfterMissed: number; failedAfterMissed: number };
+  monitorIntervalMs: number;
+  signIn: { maxFailures: number; windowMs: number };
+  dbPoolSize: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+/** Parses the environment once at start; a bad value stops the process with a message naming it. */
+export function parseEnv(source: Record<string, string | undefined>): ApiConfig {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  return {
+    databaseUrl: env.DATABASE_URL,
+    host: env.FABRIC_API_HOST,
+    port: env.FABRIC_API_PORT,
+    publicUrl: env.FABRIC_PUBLIC_URL,
+    agentApiUrl: env.FABRIC_AGENT_API_URL ?? `http://${env.FABRIC_API_HOST}:${env.FABRIC_API_PORT}`,
+    authSecret: env.BETTER_AUTH_SECRET,
+    heartbeat: {
+      heartbeatIntervalMs: env.FABRIC_HEARTBEAT_INTERVAL_MS,
+      suspectAfterMissed: env.FABRIC_SUSPECT_AFTER_MISSED,
+      failedAfterMissed: env.FABRIC_FAILED_AFTER_MISSED,
+    },
+    monitorIntervalMs:
+      env.FABRIC_MONITOR_INTERVAL_MS ?? Math.max(100, Math.floor(env.FABRIC_HEARTBEAT_INTERVAL_MS / 2)),
+    signIn: { maxFailures: env.FABRIC_SIGNIN_MAX_FAILURES, windowMs: env.FABRIC_SIGNIN_WINDOW_MINUTES * 60_000 },
+    dbPoolSize: env.FABRIC_DB_POOL_SIZE,
+    logLevel: env.FABRIC_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,66 @@
+import { EventEmitter } from 'node:events';
+import type { HostChangeEvent } from '@fabric/core/fabric/fabric.schema';
+import pg from 'pg';
+import { HOST_EVENTS_CHANNEL } from '../repositories/prisma-fabric-repository';
+
+/**
+ * Host changes from every API process, as Postgres NOTIFY delivers them on
+ * commit. Emits 'event' with a HostChangeEvent. The LISTEN connection is
+ * re-established with backoff when it drops.
+ */
+export class HostEventBus extends EventEmitter {
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private retryMs = 250;
+
+  constructor(private readonly databaseUrl: string) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl });
+    client.on('notification', (message) => {
+      if (message.channel !== HOST_EVENTS_CHANNEL || !message.payload) return;
+      const raw = JSON.parse(message.payload) as Omit<HostChangeEvent, 'lastHeartbeatAt'> & {
+        lastHeartbeatAt: string | null;
+      };
+      const event: HostChangeEvent = {
+        ...raw,
+        lastHeartbeatAt: raw.lastHeartbeatAt ? new Date(raw.lastHeartbeatAt) : null,
+      };
+      this.emit('event', event);
+    });
+    const lost = () => {
+      if (this.client !== client) return;
+      this.client = null;
+      this.scheduleReconnect();
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    await client.connect();
+    await client.query(`LISTEN ${HOST_EVENTS_CHANNEL}`);
+    this.client = client;
+    this.retryMs = 250;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, 10_000);
+    setTimeout(() => {
+      if (!this.stopped) this.connect().catch(() => this.scheduleReconnect());
+    }, delay).unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => {});
+  }
+}

@@ -1,0 +1,44 @@
+import { on } from 'node:events';
+import {
+  byIdInput,
+  type HostChangeEvent,
+  hostDetailSchema,
+  hostListSchema,
+  listHostsInput,
+  setMaintenanceInput,
+} from '@fabric/core/fabric/fabric.schema';
+import { HOST_STATES } from '@fabric/core/fabric/host-state';
+import { actorOf } from '@fabric/core/shared/tenant-scope';
+import { z } from 'zod';
+import { t } from '../../trpc/init';
+import { providerAdmin } from '../../trpc/procedures';
+
+export const hostsRouter = t.router({
+  list: providerAdmin
+    .input(listHostsInput)
+    .output(hostListSchema)
+    .query(({ ctx, input }) => ctx.services.fabric.listHosts(input)),
+  get: providerAdmin
+    .input(byIdInput)
+    .output(hostDetailSchema)
+    .query(({ ctx, input }) => ctx.services.fabric.getHost(input.id)),
+  setMaintenance: providerAdmin
+    .input(setMaintenanceInput)
+    .output(z.object({ state: z.enum(HOST_STATES) }))
+    .mutation(async ({ ctx, input }) => ({
+      state: await ctx.services.fabric.setMaintenance(actorOf(ctx.caller), input.id, input.enabled, input.reason),
+    })),
+  remove: providerAdmin
+    .input(byIdInput)
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.services.fabric.removeHost(actorOf(ctx.caller), input.id);
+      return { ok: true as const };
+    }),
+  /** Live host changes (heartbeats, state changes, inventory, registration, removal) over SSE. */
+  onChange: providerAdmin.subscription(async function* ({ ctx, signal }) {
+    for await (const [event] of on(ctx.services.hostEvents, 'event', { signal })) {
+      yield event as HostChangeEvent;
+    }
+  }),
+});

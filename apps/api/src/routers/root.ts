@@ -1,0 +1,24 @@
+import { t } from '../trpc/init';
+import { auditRouter } from './audit/router';
+import { authRouter } from './auth/router';
+import { clustersRouter } from './clusters/router';
+import { fabricRouter } from './fabric/router';
+import { hostsRouter } from './hosts/router';
+import { portalRouter } from './portal/router';
+import { tenantsRouter } from './tenants/router';
+import { tokensRouter } from './tokens/router';
+import { usersRouter } from './users/router';
+
+export const appRouter = t.router({
+  auth: authRouter,
+  fabric: fabricRouter,
+  clusters: clustersRouter,
+  tokens: tokensRouter,
+  hosts: hostsRouter,
+  tenants: tenantsRouter,
+  users: usersRouter,
+  audit: auditRouter,
+  portal: portalRouter,
+});
+
+export type AppRouter = typeof appRouter;

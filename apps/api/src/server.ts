@@ -1,0 +1,98 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '@fabric/core/shared/clock';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { createAgentRoutes } from './agent/agent-routes';
+import { createAuthRoutes } from './auth/auth-routes';
+import { compose, type Services } from './composition';
+import type { ApiConfig } from './env';
+import { sendJson } from './http/request';
+import { appRouter } from './routers/root';
+import { createContext } from './trpc/context';
+import { startHostMonitor } from './workers/host-monitor';
+
+export interface RunningApi {
+  url: string;
+  server: Server;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/**
+ * One API process: tRPC at /api/trpc (console and automation), better-auth
+ * at /api/auth, the agent protocol at /agent/v1, /healthz; plus the host
+ * monitor and the host-event listener. Stateless apart from its connections:
+ * run as many as needed against one Postgres.
+ */
+export async function startApi(
+  config: ApiConfig,
+  options: { clock?: Clock; monitor?: boolean } = {},
+): Promise<RunningApi> {
+  const services = compose(config, options.clock);
+  const log = (line: string) => {
+    if (config.logLevel !== 'silent' && config.logLevel !== 'error') console.log(`[api] ${line}`);
+  };
+  await services.hostEvents.start();
+
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: '/api/trpc/',
+    createContext: ({ req }) => createContext(services, req),
+  });
+  const auth = createAuthRoutes({
+    auth: services.auth,
+    audit: services.uow.repos.audit,
+    clock: services.clock,
+    throttle: config.signIn,
+    publicUrl: config.publicUrl,
+  });
+  const agent = createAgentRoutes({ fabric: services.fabric });
+
+  const server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    const handle = async () => {
+      if (path.startsWith('/api/trpc/')) return trpc(req, res);
+      if (path.startsWith('/api/auth/')) return auth(req, res);
+      if (path === '/agent/v1' || path.startsWith('/agent/v1/')) return agent(req, res);
+      if (path === '/healthz') {
+        await services.prisma.$queryRaw`SELECT 1`;
+        return sendJson(res, 200, { ok: true });
+      }
+      return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route ${path}` } });
+    };
+    handle().catch((error: unknown) => {
+      console.error('[api] request failed:', error);
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
+      else res.end();
+    });
+  });
+  // SSE subscriptions stay open; keep-alive pings keep proxies from closing them.
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host}:${port}`;
+
+  const monitor =
+    options.monitor === false
+      ? null
+      : startHostMonitor({ fabric: services.fabric, intervalMs: config.monitorIntervalMs, log });
+
+  return {
+    url,
+    server,
+    services,
+    async close() {
+      await monitor?.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.hostEvents.stop();
+      await services.prisma.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { FabricErrorCode } from '@fabric/core/fabric/fabric.errors';
+import type { TenancyErrorCode } from '@fabric/core/tenancy/tenancy.errors';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+
+/** Every core error code, mapped once to the transport's code. Exhaustive by type. */
+export const CORE_ERROR_CODES = {
+  CLUSTER_NOT_FOUND: 'NOT_FOUND',
+  HOST_NOT_FOUND: 'NOT_FOUND',
+  TOKEN_NOT_FOUND: 'NOT_FOUND',
+  DUPLICATE_CLUSTER_NAME: 'CONFLICT',
+  DUPLICATE_HOST_NAME: 'CONFLICT',
+  CLUSTER_HOST_LIMIT: 'UNPROCESSABLE_CONTENT',
+  CLUSTER_NOT_EMPTY: 'CONFLICT',
+  TOKEN_INVALID: 'UNAUTHORIZED',
+  TOKEN_EXPIRED: 'UNAUTHORIZED',
+  TOKEN_USED: 'UNAUTHORIZED',
+  TOKEN_REVOKED: 'UNAUTHORIZED',
+  TOKEN_NOT_ACTIVE: 'CONFLICT',
+  CREDENTIAL_INVALID: 'UNAUTHORIZED',
+  HOST_MISMATCH: 'FORBIDDEN',
+  REPLAYED: 'CONFLICT',
+  INVALID_STATE: 'CONFLICT',
+  TENANT_NOT_FOUND: 'NOT_FOUND',
+  USER_NOT_FOUND: 'NOT_FOUND',
+  DUPLICATE_TENANT_NAME: 'CONFLICT',
+  DUPLICATE_EMAIL: 'CONFLICT',
+  ROLE_NOT_ALLOWED: 'FORBIDDEN',
+  TENANT_REQUIRED: 'BAD_REQUEST',
+  TENANT_NOT_ALLOWED: 'BAD_REQUEST',
+} as const satisfies Record<FabricErrorCode | TenancyErrorCode, TRPC_ERROR_CODE_KEY>;
+
+export type CoreErrorCode = keyof typeof CORE_ERROR_CODES;
+
+export const HTTP_STATUS: Partial<Record<TRPC_ERROR_CODE_KEY, number>> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE_CONTENT: 422,
+  TOO_MANY_REQUESTS: 429,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+export function isCoreErrorCode(code: string): code is CoreErrorCode {
+  return code in CORE_ERROR_CODES;
+}

@@ -1,0 +1,53 @@
+import { CoreError } from '@fabric/core/shared/errors';
+import type { Role } from '@fabric/core/shared/roles';
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import { ZodError } from 'zod';
+import type { Context } from './context';
+import { CORE_ERROR_CODES, isCoreErrorCode } from './error-map';
+
+/** Every procedure declares who may call it; the role table test reads this. */
+export interface Meta {
+  roles: readonly Role[] | 'public' | 'authenticated';
+}
+
+export const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    transformer: superjson,
+    sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 20_000 } },
+    errorFormatter({ shape, error }) {
+      const zodError = error.cause instanceof ZodError ? error.cause.flatten() : null;
+      const internal = error.code === 'INTERNAL_SERVER_ERROR';
+      return {
+        ...shape,
+        message: internal ? 'Something went wrong on the server. It has been logged.' : shape.message,
+        data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, zodError },
+      };
+    },
+  });
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'P2002';
+}
+
+/**
+ * Turns core errors into transport errors with the same user-facing message,
+ * in one place; anything else stays an internal error (logged, not shown).
+ */
+export const mapErrors = t.middleware(async ({ next, path }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof CoreError && isCoreErrorCode(cause.code)) {
+    throw new TRPCError({ code: CORE_ERROR_CODES[cause.code], message: cause.message, cause });
+  }
+  if (isUniqueViolation(cause)) {
+    throw new TRPCError({ code: 'CONFLICT', message: 'That name is already taken', cause });
+  }
+  if (result.error.code === 'INTERNAL_SERVER_ERROR') {
+    console.error(`[api] ${path} failed:`, cause ?? result.error);
+  }
+  return result;
+});

@@ -1,0 +1,50 @@
+import type { Role } from '@fabric/core/shared/roles';
+import type { Caller } from '@fabric/core/shared/tenant-scope';
+import { TRPCError } from '@trpc/server';
+import { mapErrors, t } from './init';
+
+const base = t.procedure.use(mapErrors);
+
+/** No session needed. */
+export const publicProcedure = base.meta({ roles: 'public' });
+
+const requireCaller = t.middleware(({ ctx, next }) => {
+  if (!ctx.caller) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
+  return next({ ctx: { ...ctx, caller: ctx.caller } });
+});
+
+/** Any signed-in user, whatever the role. */
+export const authedProcedure = base.meta({ roles: 'authenticated' }).use(requireCaller);
+
+/**
+ * Only `roles` may call it. A refusal is audited (who, which procedure) and
+ * answered FORBIDDEN before the input is even parsed.
+ */
+export function procedureFor(...roles: Role[]) {
+  return base
+    .meta({ roles })
+    .use(requireCaller)
+    .use(async ({ ctx, next, path }) => {
+      const caller: Caller = ctx.caller;
+      if (!roles.includes(caller.role)) {
+        await ctx.services.uow.repos.audit.append({
+          actor: { type: 'user', id: caller.userId, label: caller.email },
+          action: 'procedure.call',
+          targetType: 'procedure',
+          targetId: path,
+          targetLabel: path,
+          tenantId: caller.tenantId,
+          result: 'denied',
+          message: `Role ${caller.role} may not call ${path}`,
+        });
+        throw new TRPCError({ code: 'FORBIDDEN', message: 'You do not have permission to do this' });
+      }
+      return next({ ctx: { ...ctx, caller } });
+    });
+}
+
+export const providerAdmin = procedureFor('provider-admin');
+export const providerReader = procedureFor('provider-admin', 'finance');
+export const tenantMember = procedureFor('tenant-admin', 'tenant-user');
+export const tenantAdmin = procedureFor('tenant-admin');
+export const auditReader = procedureFor('provider-admin', 'finance', 'tenant-admin');

@@ -1,0 +1,15 @@
+import type { TenantScope } from '../shared/tenant-scope';
+import type { ListAuditInput } from './audit.schema';
+import type { AuditRepository } from './audit-repository';
+
+export class AuditService {
+  constructor(private readonly deps: { audit: AuditRepository }) {}
+
+  /** Provider roles see every event; a tenant admin sees only its tenant's. */
+  list(scope: TenantScope, query: ListAuditInput) {
+    if (query.from && query.to && query.from > query.to) {
+      return { rows: [], total: 0 };
+    }
+    return this.deps.audit.list(scope, query);
+  }
+}

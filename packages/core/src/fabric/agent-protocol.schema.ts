@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { HOST_STATES } from './host-state';
+import { hostInventorySchema } from './inventory.schema';
+
+/**
+ * The agent protocol, version 1: plain HTTP + JSON under /agent/v1, documented
+ * in docs/agent-protocol.md so agents in other languages can follow it.
+ * Every request body is at most AGENT_MAX_BODY_BYTES.
+ */
+export const AGENT_PROTOCOL_VERSION = 1;
+export const AGENT_MAX_BODY_BYTES = 256 * 1024;
+
+const agentVersion = z.string().trim().min(1).max(64);
+const driver = z.enum(['simulated', 'libvirt']);
+/**
+ * Every authenticated message carries a sequence number that is larger than
+ * any the host sent before (agents use max(previous + 1, unix ms)); the API
+ * refuses one at or below the last accepted as a replay.
+ */
+const seq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+export const registerRequestSchema = z.object({
+  token: z.string().min(10).max(200),
+  agentVersion,
+  driver,
+  inventory: hostInventorySchema,
+});
+export type RegisterRequest = z.infer<typeof registerRequestSchema>;
+
+export const registerResponseSchema = z.object({
+  hostId: z.string().uuid(),
+  clusterId: z.string().uuid(),
+  clusterName: z.string(),
+  /** `<hostId>.<secret>`: sent as `Authorization: Bearer <credential>` from now on. */
+  credential: z.string(),
+  heartbeatIntervalMs: z.number().int(),
+});
+export type RegisterResponse = z.infer<typeof registerResponseSchema>;
+
+export const inventoryRequestSchema = z.object({
+  seq,
+  agentVersion,
+  inventory: hostInventorySchema,
+});
+export type InventoryRequest = z.infer<typeof inventoryRequestSchema>;
+
+export const heartbeatRequestSchema = z.object({
+  seq,
+  agentVersion,
+  /** Hash of the last inventory the agent sent; a mismatch asks for a new report. */
+  inventoryHash: z.string().max(128),
+  usage: z
+    .object({
+      cpuPercent: z.number().min(0).max(100),
+      memoryUsedMiB: z.number().int().min(0),
+    })
+    .optional(),
+});
+export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
+
+export const heartbeatResponseSchema = z.object({
+  state: z.enum(HOST_STATES),
+  heartbeatIntervalMs: z.number().int(),
+  /** True when the API's inventory differs from the agent's: send PUT …/inventory. */
+  inventoryRequested: z.boolean(),
+});
+export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
+
+export const inventoryResponseSchema = z.object({
+  inventoryHash: z.string(),
+  heartbeatIntervalMs: z.number().int(),
+});
+export type InventoryResponse = z.infer<typeof inventoryResponseSchema>;
+
+/** Every 4xx/5xx body. `code` is stable; `message` is for people. */
+export const agentErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export type AgentError = z.infer<typeof agentErrorSchema>;

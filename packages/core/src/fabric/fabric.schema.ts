@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { HYPERV_LIMITS } from '../shared/limits';
+import { HOST_STATES } from './host-state';
+import { TOKEN_TTL_MINUTES } from './registration-token';
+
+// Inputs and outputs of the fabric procedures; routers use these as-is.
+
+const id = z.string().uuid('must be a valid id');
+
+export const clusterNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'Cluster name is required')
+  .max(63, 'Cluster name must be at most 63 characters')
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9 ._-]*$/,
+    'Cluster name may hold letters, digits, spaces, dots, hyphens and underscores',
+  );
+
+export const createClusterInput = z.object({
+  name: clusterNameSchema,
+  description: z.string().trim().max(500, 'Description must be at most 500 characters').default(''),
+  maxHosts: z
+    .number()
+    .int()
+    .min(1, 'A cluster needs room for at least 1 host')
+    .max(HYPERV_LIMITS.hostsPerCluster, `A cluster has at most ${HYPERV_LIMITS.hostsPerCluster} hosts (Hyper-V limit)`)
+    .default(HYPERV_LIMITS.hostsPerCluster),
+  maxVms: z
+    .number()
+    .int()
+    .min(1, 'A cluster needs room for at least 1 VM')
+    .max(
+      HYPERV_LIMITS.vmsPerCluster,
+      `A cluster has at most ${HYPERV_LIMITS.vmsPerCluster.toLocaleString('en-US')} VMs (Hyper-V limit)`,
+    )
+    .default(HYPERV_LIMITS.vmsPerCluster),
+});
+export type CreateClusterInput = z.infer<typeof createClusterInput>;
+
+export const byIdInput = z.object({ id });
+
+export const clusterSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  maxHosts: z.number(),
+  maxVms: z.number(),
+  hostCount: z.number(),
+  createdAt: z.date(),
+});
+export type ClusterView = z.infer<typeof clusterSchema>;
+
+export const createTokenInput = z.object({
+  clusterId: id,
+  label: z.string().trim().max(100, 'Label must be at most 100 characters').default(''),
+  ttlMinutes: z
+    .number()
+    .int()
+    .min(TOKEN_TTL_MINUTES.min, `A token lives at least ${TOKEN_TTL_MINUTES.min} minutes`)
+    .max(TOKEN_TTL_MINUTES.max, 'A token lives at most 7 days')
+    .default(TOKEN_TTL_MINUTES.default),
+});
+export type CreateTokenInput = z.infer<typeof createTokenInput>;
+
+export const createdTokenSchema = z.object({
+  id: z.string(),
+  token: z.string(),
+  expiresAt: z.date(),
+  agentCommand: z.string(),
+});
+
+export const tokenSchema = z.object({
+  id: z.string(),
+  clusterId: z.string(),
+  prefix: z.string(),
+  label: z.string(),
+  expiresAt: z.date(),
+  usedAt: z.date().nullable(),
+  usedByHostName: z.string().nullable(),
+  revokedAt: z.date().nullable(),
+  createdAt: z.date(),
+  status: z.enum(['active', 'used', 'expired', 'revoked']),
+});
+export type TokenView = z.infer<typeof tokenSchema>;
+
+export const listTokensInput = z.object({ clusterId: id });
+
+export const HOST_SORTS = ['name', 'state', 'cluster', 'lastHeartbeatAt', 'logicalProcessors', 'memoryMiB'] as const;
+
+export const listHostsInput = z.object({
+  search: z.string().trim().max(100).optional(),
+  state: z.enum(HOST_STATES).optional(),
+  clusterId: id.optional(),
+  sort: z.enum(HOST_SORTS).default('name'),
+  dir: z.enum(['asc', 'desc']).default('asc'),
+  page: z.number().int().min(1).max(100_000).default(1),
+  pageSize: z.number().int().min(10).max(100).default(25),
+});
+export type ListHostsInput = z.infer<typeof listHostsInput>;
+
+export const hostRowSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  clusterId: z.string(),
+  clusterName: z.string(),
+  state: z.enum(HOST_STATES),
+  lastHeartbeatAt: z.date().nullable(),
+  logicalProcessors: z.number(),
+  memoryMiB: z.number(),
+  numaNodes: z.number(),
+  agentVersion: z.string(),
+  storageCapacityBytes: z.number(),
+  storageUsedBytes: z.number(),
+});
+export type HostRow = z.infer<typeof hostRowSchema>;
+
+export const hostListSchema = z.object({ rows: z.array(hostRowSchema), total: z.number() });
+
+export const auditRowSchema = z.object({
+  id: z.string(),
+  at: z.date(),
+  actorType: z.string(),
+  actorId: z.string().nullable(),
+  actorLabel: z.string(),
+  action: z.string(),
+  targetType: z.string(),
+  targetId: z.string().nullable(),
+  targetLabel: z.string().nullable(),
+  tenantId: z.string().nullable(),
+  result: z.enum(['success', 'denied', 'failure']),
+  message: z.string(),
+});
+export type AuditRow = z.infer<typeof auditRowSchema>;
+
+export const hostDetailSchema = hostRowSchema.extend({
+  cpuModel: z.string(),
+  cpuMhz: z.number(),
+  sockets: z.number(),
+  coresPerSocket: z.number(),
+  osName: z.string(),
+  driver: z.string(),
+  registeredAt: z.date(),
+  stateChangedAt: z.date(),
+  maintenanceReason: z.string().nullable(),
+  nics: z.array(z.object({ name: z.string(), macAddress: z.string(), linkSpeedMbps: z.number(), linkUp: z.boolean() })),
+  storagePools: z.array(
+    z.object({ name: z.string(), kind: z.string(), capacityBytes: z.number(), usedBytes: z.number() }),
+  ),
+  events: z.array(auditRowSchema),
+});
+export type HostDetail = z.infer<typeof hostDetailSchema>;
+
+export const setMaintenanceInput = z.object({
+  id,
+  enabled: z.boolean(),
+  reason: z.string().trim().max(200, 'Reason must be at most 200 characters').optional(),
+});
+
+export const overviewSchema = z.object({
+  clusters: z.number(),
+  hostsByState: z.object({ connected: z.number(), suspect: z.number(), failed: z.number(), maintenance: z.number() }),
+  totals: z.object({
+    logicalProcessors: z.number(),
+    memoryMiB: z.number(),
+    storageCapacityBytes: z.number(),
+    storageUsedBytes: z.number(),
+  }),
+  clustersSummary: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      hostCount: z.number(),
+      maxHosts: z.number(),
+      logicalProcessors: z.number(),
+      memoryMiB: z.number(),
+    }),
+  ),
+});
+export type Overview = z.infer<typeof overviewSchema>;
+
+export const hostChangeEventSchema = z.object({
+  hostId: z.string(),
+  name: z.string(),
+  state: z.enum(HOST_STATES),
+  lastHeartbeatAt: z.date().nullable(),
+  kind: z.enum(['heartbeat', 'state', 'inventory', 'registered', 'removed']),
+});
+export type HostChangeEvent = z.infer<typeof hostChangeEventSchema>;

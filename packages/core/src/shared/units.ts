@@ -1,0 +1,18 @@
+export const MIB = 1024 * 1024;
+export const GIB = 1024 * MIB;
+export const TIB = 1024 * GIB;
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatMiB(mib: number): string {
+  return formatBytes(mib * MIB);
+}

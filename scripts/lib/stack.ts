@@ -1,0 +1,206 @@
+// The whole product on one machine: Postgres (embedded unless DATABASE_URL),
+// migrations, demo seed, the API, the web console and the demo's host agents.
+// Used by `npm start` and by the browser tests.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { openDatabase, REPO_ROOT } from '../../packages/db/src/database';
+import { applyMigrations } from '../../packages/db/src/migrate';
+import { type Child, NODE_FLAGS, spawnChild, stopChild, waitForHttp } from './processes';
+
+export interface StackOptions {
+  dataDir: string;
+  pgPort: number;
+  apiPort: number;
+  webPort: number;
+  databaseUrl?: string | undefined;
+  heartbeatIntervalMs?: number;
+  suspectAfterMissed?: number;
+  failedAfterMissed?: number;
+  demoAgents: boolean;
+  quiet?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  webUrl: string;
+  apiUrl: string;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+function authSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'auth-secret');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+function newestMtime(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === '.next' || entry.name === 'generated') continue;
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the console unless the last build is newer than every source it depends on. */
+export async function buildWebIfStale(log: (line: string) => void): Promise<void> {
+  const webDir = path.join(REPO_ROOT, 'apps/web');
+  const buildId = path.join(webDir, '.next/BUILD_ID');
+  const sources = Math.max(
+    newestMtime(path.join(webDir, 'src')),
+    newestMtime(path.join(REPO_ROOT, 'packages/core/src')),
+    newestMtime(path.join(REPO_ROOT, 'apps/api/src')),
+    statSync(path.join(webDir, 'package.json')).mtimeMs,
+  );
+  if (existsSync(buildId) && statSync(buildId).mtimeMs > sources) return;
+  log('building the web console (first start or sources changed; about a minute)…');
+  const build = spawnChild(
+    'web-build',
+    process.execPath,
+    [path.join(REPO_ROOT, 'node_modules/next/dist/bin/next'), 'build'],
+    {
+      cwd: webDir,
+      env: { NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
+      quiet: false,
+    },
+  );
+  const code = await build.exited;
+  if (code !== 0) throw new Error(`next build failed with exit code ${code}`);
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dataDir = path.resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const children: Child[] = [];
+  const db = await openDatabase({
+    databaseUrl: options.databaseUrl,
+    dataDir: path.join(dataDir, 'postgres'),
+    port: options.pgPort,
+  });
+  const stopAll = async () => {
+    await Promise.all(children.filter((c) => c.name.startsWith('agent')).map((c) => stopChild(c)));
+    await Promise.all(children.map((c) => stopChild(c)));
+    await db.stop();
+  };
+  try {
+    const applied = await applyMigrations(db.url);
+    if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+
+    const apiUrl = `http://127.0.0.1:${options.apiPort}`;
+    const webUrl = `http://localhost:${options.webPort}`;
+    const apiEnv: NodeJS.ProcessEnv = {
+      DATABASE_URL: db.url,
+      FABRIC_API_HOST: '127.0.0.1',
+      FABRIC_API_PORT: String(options.apiPort),
+      FABRIC_PUBLIC_URL: webUrl,
+      FABRIC_AGENT_API_URL: apiUrl,
+      BETTER_AUTH_SECRET: authSecret(dataDir),
+      ...(options.heartbeatIntervalMs ? { FABRIC_HEARTBEAT_INTERVAL_MS: String(options.heartbeatIntervalMs) } : {}),
+      ...(options.suspectAfterMissed ? { FABRIC_SUSPECT_AFTER_MISSED: String(options.suspectAfterMissed) } : {}),
+      ...(options.failedAfterMissed ? { FABRIC_FAILED_AFTER_MISSED: String(options.failedAfterMissed) } : {}),
+    };
+
+    // Seed in-process with the same services the API uses.
+    const { parseEnv } = await import('../../apps/api/src/env');
+    const { compose } = await import('../../apps/api/src/composition');
+    const { seedDemo, DEMO_HOSTS } = await import('../../prisma/seed');
+    const { SYSTEM_ACTOR } = await import('../../packages/core/src/shared/tenant-scope');
+    const services = compose(parseEnv({ ...process.env, ...apiEnv }));
+    const agentPlans: { hostname: string; profile: string; token: string | null; stateDir: string }[] = [];
+    try {
+      if (await seedDemo(services)) log('demo data seeded');
+      if (options.demoAgents) {
+        for (const host of DEMO_HOSTS) {
+          const stateDir = path.join(dataDir, 'agents', host.hostname);
+          let token: string | null = null;
+          if (!existsSync(path.join(stateDir, 'credential.json'))) {
+            // No credential on disk: (re-)register. A host row left from a
+            // lost credential would refuse the name, so the demo replaces it.
+            rmSync(stateDir, { recursive: true, force: true });
+            const stale = await services.uow.repos.fabric.findHostByName(host.hostname);
+            if (stale) await services.fabric.removeHost(SYSTEM_ACTOR, stale.id);
+            const cluster = await services.uow.repos.fabric.findClusterByName(host.cluster);
+            if (!cluster) continue;
+            token = (
+              await services.fabric.createToken(SYSTEM_ACTOR, {
+                clusterId: cluster.id,
+                label: `demo agent ${host.hostname}`,
+                ttlMinutes: 60,
+              })
+            ).token;
+          }
+          agentPlans.push({ hostname: host.hostname, profile: host.profile, token, stateDir });
+        }
+      }
+    } finally {
+      await services.prisma.$disconnect();
+    }
+
+    const api = spawnChild('api', process.execPath, [...NODE_FLAGS, 'apps/api/src/main.ts'], {
+      env: apiEnv,
+      quiet: options.quiet,
+    });
+    children.push(api);
+    await Promise.race([
+      waitForHttp(`${apiUrl}/healthz`, 60_000, (s) => s === 200),
+      api.exited.then((code) => {
+        throw new Error(`the API exited with code ${code} while starting`);
+      }),
+    ]);
+
+    await buildWebIfStale(log);
+    const web = spawnChild(
+      'web',
+      process.execPath,
+      [
+        path.join(REPO_ROOT, 'node_modules/next/dist/bin/next'),
+        'start',
+        '-p',
+        String(options.webPort),
+        '-H',
+        '127.0.0.1',
+      ],
+      {
+        cwd: path.join(REPO_ROOT, 'apps/web'),
+        env: { NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', FABRIC_API_URL: apiUrl },
+        quiet: options.quiet,
+      },
+    );
+    children.push(web);
+
+    for (const plan of agentPlans) {
+      const args = [
+        ...NODE_FLAGS,
+        'apps/agent/src/main.ts',
+        '--api',
+        apiUrl,
+        '--driver',
+        'simulated',
+        '--profile',
+        plan.profile,
+        '--hostname',
+        plan.hostname,
+        '--state-dir',
+        plan.stateDir,
+        ...(plan.token ? ['--token', plan.token] : []),
+      ];
+      const agent = spawnChild(`agent ${plan.hostname}`, process.execPath, args, { quiet: options.quiet });
+      children.push(agent);
+      agent.exited.then((code) => {
+        if (code === 3) log(`agent ${plan.hostname} stopped: its host was removed in the console`);
+      });
+    }
+
+    await waitForHttp(`${webUrl}/login`, 60_000, (s) => s < 500);
+    return { webUrl, apiUrl, databaseUrl: db.url, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
