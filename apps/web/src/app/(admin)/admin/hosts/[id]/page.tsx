@@ -1,0 +1,14 @@
+import type { Metadata } from 'next';
+import { RequireRole } from '@/components/shell/require-role';
+import { HostDetailView } from './host-detail-view';
+
+export const metadata: Metadata = { title: 'Host' };
+
+export default async function HostDetailPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  return (
+    <RequireRole roles={['provider-admin']}>
+      <HostDetailView id={id} />
+    </RequireRole>
+  );
+}
