@@ -58,7 +58,9 @@ interface ScriptRunner {
  */
 function wholeScriptAdapterFactory(connectionString: string) {
   const inner = new PrismaPg({ connectionString });
-  const patch = <T extends object>(adapter: T): T => {
+  const opened: { dispose(): Promise<void> }[] = [];
+  const patch = <T extends { dispose(): Promise<void> }>(adapter: T): T => {
+    opened.push(adapter);
     const runner = adapter as unknown as ScriptRunner;
     runner.executeScript = async (script: string) => {
       try {
@@ -74,6 +76,10 @@ function wholeScriptAdapterFactory(connectionString: string) {
     adapterName: inner.adapterName,
     connect: async () => patch(await inner.connect()),
     connectToShadowDb: async () => patch(await inner.connectToShadowDb()),
+    /** Closes every pool the engine opened, so the database can be dropped or cloned. */
+    disposeAll: async () => {
+      await Promise.all(opened.splice(0).map((a) => a.dispose().catch(() => {})));
+    },
   };
 }
 
@@ -82,13 +88,15 @@ async function withEngine<T>(
   run: (engine: Awaited<ReturnType<SchemaEngineModule['SchemaEngine']['new']>>) => Promise<T>,
 ): Promise<T> {
   const { SchemaEngine } = await loadEngineModule();
-  const factory = bindMigrationAwareSqlAdapterFactory(wholeScriptAdapterFactory(databaseUrl));
+  const adapters = wholeScriptAdapterFactory(databaseUrl);
+  const factory = bindMigrationAwareSqlAdapterFactory(adapters);
   const datamodel = readFileSync(SCHEMA_PATH, 'utf8');
   const engine = await SchemaEngine.new({ datamodels: [[SCHEMA_PATH, datamodel]] }, () => {}, factory);
   try {
     return await run(engine);
   } finally {
     engine.free();
+    await adapters.disposeAll();
   }
 }
 

@@ -1,0 +1,34 @@
+import { DEMO_USERS, seedDemo } from '../../../../prisma/seed';
+import type { RunningApi } from '../server';
+import { ApiClient } from './harness';
+
+export { DEMO_USERS };
+
+export type DemoLogin = 'admin' | 'finance' | 'blueAdmin' | 'blueUser' | 'yellowAdmin' | 'yellowUser';
+
+const LOGINS: Record<DemoLogin, (typeof DEMO_USERS)[number]['email']> = {
+  admin: 'admin@fabric.local',
+  finance: 'finance@fabric.local',
+  blueAdmin: 'alice@blue.example',
+  blueUser: 'bob@blue.example',
+  yellowAdmin: 'yara@yellow.example',
+  yellowUser: 'yuri@yellow.example',
+};
+
+export function demoUser(login: DemoLogin) {
+  const user = DEMO_USERS.find((u) => u.email === LOGINS[login]);
+  if (!user) throw new Error(`no demo user ${login}`);
+  return user;
+}
+
+/** Seeds the demo (tenants, users, clusters) and signs every demo user in. */
+export async function seedAndSignIn(api: RunningApi): Promise<Record<DemoLogin, ApiClient>> {
+  await seedDemo(api.services);
+  const entries = await Promise.all(
+    (Object.keys(LOGINS) as DemoLogin[]).map(async (login) => {
+      const user = demoUser(login);
+      return [login, await ApiClient.signIn(api.url, user.email, user.password)] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<DemoLogin, ApiClient>;
+}
