@@ -1,0 +1,79 @@
+// `npm test`: every check and every test tier, in order of cost: lint, types,
+// unit and integration tests (vitest), browser tests (Playwright in the
+// system Chromium). Ends with one summary line: "fabric: N passed, M failed".
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../packages/db/src/database';
+import { generatePrismaClient } from './lib/prisma-generate';
+
+const reportDir = path.join(REPO_ROOT, '.data-test');
+rmSync(reportDir, { recursive: true, force: true });
+mkdirSync(reportDir, { recursive: true });
+
+const env = {
+  ...process.env,
+  NODE_OPTIONS:
+    `${process.env.NODE_OPTIONS ?? ''} --experimental-wasm-modules --no-warnings=ExperimentalWarning`.trim(),
+  NEXT_TELEMETRY_DISABLED: '1',
+};
+const bin = (name: string) => path.join(REPO_ROOT, 'node_modules/.bin', name);
+const failures: string[] = [];
+let passed = 0;
+let failed = 0;
+
+function step(name: string, command: string, args: string[]): boolean {
+  const started = Date.now();
+  console.log(`\n▶ ${name}`);
+  const result = spawnSync(command, args, { cwd: REPO_ROOT, env, stdio: 'inherit' });
+  const ok = result.status === 0;
+  console.log(`${ok ? '✔' : '✘'} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  if (!ok) failures.push(name);
+  return ok;
+}
+
+function readJson<T>(file: string): T | null {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null;
+}
+
+generatePrismaClient();
+const checksOk =
+  step('lint (biome)', bin('biome'), ['check', '.']) &&
+  step('types (tsc)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']) &&
+  step('types (web)', bin('tsc'), ['-p', 'apps/web/tsconfig.json', '--noEmit']);
+if (!checksOk) failed += 1;
+
+const vitestJson = path.join(reportDir, 'vitest.json');
+step('unit and integration tests (vitest)', bin('vitest'), [
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${vitestJson}`,
+]);
+const vitest = readJson<{
+  numPassedTests: number;
+  numFailedTests: number;
+  numTotalTestSuites: number;
+  success: boolean;
+}>(vitestJson);
+if (vitest) {
+  passed += vitest.numPassedTests;
+  failed += vitest.numFailedTests;
+  if (!vitest.success && vitest.numFailedTests === 0) failed += 1; // a file that failed to load
+} else {
+  failed += 1;
+}
+
+const playwrightJson = path.join(reportDir, 'playwright.json');
+const e2eOk = step('browser tests (playwright)', bin('playwright'), ['test', '-c', 'e2e/playwright.config.ts']);
+const playwright = readJson<{ stats: { expected: number; unexpected: number; flaky: number } }>(playwrightJson);
+if (playwright) {
+  passed += playwright.stats.expected + playwright.stats.flaky;
+  failed += playwright.stats.unexpected;
+} else if (!e2eOk) {
+  failed += 1;
+}
+
+console.log(failures.length ? `\nFailed steps: ${failures.join(', ')}` : '\nAll steps passed.');
+console.log(`fabric: ${passed} passed, ${failed} failed`);
+process.exit(failures.length || failed ? 1 : 0);
