@@ -113,6 +113,8 @@ export function createAgentRoutes(deps: { fabric: FabricService }) {
         const status = HTTP_STATUS[CORE_ERROR_CODES[error.code]] ?? 400;
         return sendJson(res, status, { error: { code: error.code, message: error.message } });
       }
+      // A client that went away mid-request (or a server shutting down) is not an error.
+      if (req.destroyed || (error instanceof Error && error.message === 'aborted')) return;
       console.error('[agent-api] request failed:', error);
       return sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error; retry later' } });
     }
