@@ -57,6 +57,29 @@ const SORT_COLUMNS: Record<ListHostsInput['sort'], (dir: 'asc' | 'desc') => Pris
   memoryMiB: (dir) => ({ memoryMiB: dir }),
 };
 
+/** A hosts row as raw SQL returns it (snake_case). */
+interface HostRow {
+  id: string;
+  name: string;
+  cluster_id: string;
+  state: HostState;
+  last_heartbeat_at: Date | null;
+  registered_at: Date;
+  inventory_hash: string;
+}
+
+function fromHostRow(row: HostRow): HostRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    clusterId: row.cluster_id,
+    state: row.state,
+    lastHeartbeatAt: row.last_heartbeat_at,
+    registeredAt: row.registered_at,
+    inventoryHash: row.inventory_hash,
+  };
+}
+
 export class PrismaFabricRepository implements FabricRepository {
   constructor(private readonly db: Db) {}
 
@@ -185,39 +208,30 @@ export class PrismaFabricRepository implements FabricRepository {
     });
   }
 
-  async findCredentialHash(hostId: string) {
-    const credential = await this.db.hostCredential.findUnique({ where: { hostId }, select: { secretHash: true } });
-    return credential?.secretHash ?? null;
+  async findHostCredential(hostId: string) {
+    const credential = await this.db.hostCredential.findUnique({
+      where: { hostId },
+      select: { secretHash: true, host: { select: hostRecordSelect } },
+    });
+    return credential ?? null;
   }
 
   async acceptSeq(hostId: string, seq: number): Promise<HostRecord | null> {
-    const rows = await this.db.$queryRaw<
-      {
-        id: string;
-        name: string;
-        cluster_id: string;
-        state: HostState;
-        last_heartbeat_at: Date | null;
-        registered_at: Date;
-        inventory_hash: string;
-      }[]
-    >`UPDATE hosts SET last_seq = ${BigInt(seq)} WHERE id = ${hostId}::uuid AND last_seq < ${BigInt(seq)}
+    const rows = await this.db.$queryRaw<HostRow[]>`
+      UPDATE hosts SET last_seq = ${BigInt(seq)} WHERE id = ${hostId}::uuid AND last_seq < ${BigInt(seq)}
       RETURNING id, name, cluster_id, state::text AS state, last_heartbeat_at, registered_at, inventory_hash`;
-    const row = rows[0];
-    return row
-      ? {
-          id: row.id,
-          name: row.name,
-          clusterId: row.cluster_id,
-          state: row.state,
-          lastHeartbeatAt: row.last_heartbeat_at,
-          registeredAt: row.registered_at,
-          inventoryHash: row.inventory_hash,
-        }
-      : null;
+    return rows[0] ? fromHostRow(rows[0]) : null;
   }
 
-  async recordHeartbeat(hostId: string, at: Date, agentVersion: string) {
+  async recordHeartbeat(hostId: string, seq: number, at: Date, agentVersion: string): Promise<HostRecord | null> {
+    const rows = await this.db.$queryRaw<HostRow[]>`
+      UPDATE hosts SET last_seq = ${BigInt(seq)}, last_heartbeat_at = ${at}, agent_version = ${agentVersion}
+      WHERE id = ${hostId}::uuid AND last_seq < ${BigInt(seq)}
+      RETURNING id, name, cluster_id, state::text AS state, last_heartbeat_at, registered_at, inventory_hash`;
+    return rows[0] ? fromHostRow(rows[0]) : null;
+  }
+
+  async markSeen(hostId: string, at: Date, agentVersion: string) {
     await this.db.host.update({ where: { id: hostId }, data: { lastHeartbeatAt: at, agentVersion } });
   }
 
@@ -241,8 +255,26 @@ export class PrismaFabricRepository implements FabricRepository {
     });
   }
 
-  async setState(hostId: string, state: HostState, at: Date, maintenanceReason: string | null) {
-    await this.db.host.update({ where: { id: hostId }, data: { state, stateChangedAt: at, maintenanceReason } });
+  async setState(change: {
+    hostId: string;
+    from: HostState;
+    to: HostState;
+    at: Date;
+    maintenanceReason: string | null;
+    silentBefore?: Date;
+  }) {
+    const silent = change.silentBefore;
+    const { count } = await this.db.host.updateMany({
+      where: {
+        id: change.hostId,
+        state: change.from,
+        ...(silent
+          ? { OR: [{ lastHeartbeatAt: { lt: silent } }, { lastHeartbeatAt: null, registeredAt: { lt: silent } }] }
+          : {}),
+      },
+      data: { state: change.to, stateChangedAt: change.at, maintenanceReason: change.maintenanceReason },
+    });
+    return count === 1;
   }
 
   async deleteHost(hostId: string) {

@@ -69,13 +69,20 @@ export interface FabricRepository {
   findHostByName(name: string): Promise<HostRecord | null>;
   findHostById(id: string): Promise<HostRecord | null>;
   createHost(host: NewHost): Promise<HostRecord>;
-  findCredentialHash(hostId: string): Promise<string | null>;
+  /** The host and the hash of its credential's secret, in one read (the agent hot path). */
+  findHostCredential(hostId: string): Promise<{ secretHash: string; host: HostRecord } | null>;
   /**
    * Records `seq` as the host's latest message when it is above the last one
    * and returns the host, or returns null for a replay. Atomic.
    */
   acceptSeq(hostId: string, seq: number): Promise<HostRecord | null>;
-  recordHeartbeat(hostId: string, at: Date, agentVersion: string): Promise<void>;
+  /**
+   * A heartbeat in one atomic write: accepts `seq` when it is above the last
+   * one and records the time, returning the host as it was; null for a replay.
+   */
+  recordHeartbeat(hostId: string, seq: number, at: Date, agentVersion: string): Promise<HostRecord | null>;
+  /** Records a sign of life that came with another message (already sequence-checked). */
+  markSeen(hostId: string, at: Date, agentVersion: string): Promise<void>;
   replaceInventory(
     hostId: string,
     agentVersion: string,
@@ -83,7 +90,19 @@ export interface FabricRepository {
     inventoryHash: string,
     at: Date,
   ): Promise<void>;
-  setState(hostId: string, state: HostState, at: Date, maintenanceReason: string | null): Promise<void>;
+  /**
+   * Compare-and-set: moves the host from `from` to `to` only if it is still in
+   * `from` (and, with `silentBefore`, still silent since before that time).
+   * False when a concurrent change (a heartbeat, an admin) got there first.
+   */
+  setState(change: {
+    hostId: string;
+    from: HostState;
+    to: HostState;
+    at: Date;
+    maintenanceReason: string | null;
+    silentBefore?: Date;
+  }): Promise<boolean>;
   deleteHost(hostId: string): Promise<void>;
   /** Hosts in `states` whose last sign of life (heartbeat, else registration) is before `cutoff`. */
   findSilentHosts(states: HostState[], cutoff: Date): Promise<HostRecord[]>;

@@ -225,8 +225,8 @@ export class FabricService {
    */
   async authenticateAgent(pathHostId: string, bearer: string | null, source: string): Promise<HostRecord> {
     const parsed = bearer ? parseHostCredential(bearer) : null;
-    const hash = parsed ? await this.repos.fabric.findCredentialHash(parsed.hostId) : null;
-    if (!parsed || !hash || !secretMatches(parsed.secret, hash)) {
+    const found = parsed ? await this.repos.fabric.findHostCredential(parsed.hostId) : null;
+    if (!parsed || !found || !secretMatches(parsed.secret, found.secretHash)) {
       await this.repos.audit.append({
         actor: { type: 'agent', id: null, label: source },
         action: 'agent.authenticate',
@@ -237,8 +237,7 @@ export class FabricService {
       });
       throw new FabricError('CREDENTIAL_INVALID', 'Invalid or revoked host credential');
     }
-    const host = await this.repos.fabric.findHostById(parsed.hostId);
-    if (!host) throw new FabricError('CREDENTIAL_INVALID', 'Invalid or revoked host credential');
+    const { host } = found;
     if (parsed.hostId !== pathHostId) {
       await this.repos.audit.append({
         actor: { type: 'agent', id: host.id, label: host.name },
@@ -285,56 +284,59 @@ export class FabricService {
         await fabric.notifyHostChange(changeEvent(current, 'inventory'));
       }
       // An inventory report is also a sign of life.
-      await this.applyHeartbeat(fabric, audit, current, now, request.agentVersion);
+      await fabric.markSeen(host.id, now, request.agentVersion);
+      await this.recoverOnHeartbeat(fabric, audit, current, now);
       return { inventoryHash: hash, heartbeatIntervalMs: this.deps.policy.heartbeatIntervalMs };
     });
   }
 
+  /**
+   * The agent hot path. The common case (a healthy host) is one atomic write
+   * (sequence check + time) and one NOTIFY; only a recovering host takes a
+   * transaction for its state change and audit event.
+   */
   async heartbeat(host: HostRecord, request: HeartbeatRequest): Promise<HeartbeatResponse> {
     const now = this.deps.clock.now();
-    return this.deps.uow.run(async ({ fabric, audit }) => {
-      const current = await fabric.acceptSeq(host.id, request.seq);
-      if (!current) throw replayed();
-      const state = await this.applyHeartbeat(fabric, audit, current, now, request.agentVersion);
-      return {
-        state,
-        heartbeatIntervalMs: this.deps.policy.heartbeatIntervalMs,
-        inventoryRequested: request.inventoryHash !== current.inventoryHash,
-      };
-    });
+    const current = await this.repos.fabric.recordHeartbeat(host.id, request.seq, now, request.agentVersion);
+    if (!current) throw replayed();
+    const state = stateOnHeartbeat(current.state)
+      ? await this.deps.uow.run(({ fabric, audit }) => this.recoverOnHeartbeat(fabric, audit, current, now))
+      : current.state;
+    if (state === current.state) {
+      await this.repos.fabric.notifyHostChange({ ...changeEvent(current, 'heartbeat'), lastHeartbeatAt: now });
+    }
+    return {
+      state,
+      heartbeatIntervalMs: this.deps.policy.heartbeatIntervalMs,
+      inventoryRequested: request.inventoryHash !== current.inventoryHash,
+    };
   }
 
-  private async applyHeartbeat(
+  /** A suspect or failed host that is heard from again is connected; audited. Returns the state now. */
+  private async recoverOnHeartbeat(
     fabric: FabricRepository,
     audit: AuditRepository,
     host: HostRecord,
     now: Date,
-    agentVersion: string,
   ): Promise<HostState> {
-    await fabric.recordHeartbeat(host.id, now, agentVersion);
     const next = stateOnHeartbeat(host.state);
-    if (next) {
-      await fabric.setState(host.id, next, now, null);
-      await audit.append({
-        actor: { type: 'agent', id: host.id, label: host.name },
-        action: 'host.state',
-        targetType: 'host',
-        targetId: host.id,
-        targetLabel: host.name,
-        result: 'success',
-        message: `${host.name}: ${host.state} → ${next} (heartbeat received)`,
-        details: { from: host.state, to: next },
-      });
+    if (!next) return host.state;
+    if (!(await fabric.setState({ hostId: host.id, from: host.state, to: next, at: now, maintenanceReason: null }))) {
+      // Someone else (an admin, another heartbeat) changed it first; theirs stands.
+      return (await fabric.findHostById(host.id))?.state ?? host.state;
     }
-    const state = next ?? host.state;
-    await fabric.notifyHostChange({
-      hostId: host.id,
-      name: host.name,
-      state,
-      lastHeartbeatAt: now,
-      kind: next ? 'state' : 'heartbeat',
+    await audit.append({
+      actor: { type: 'agent', id: host.id, label: host.name },
+      action: 'host.state',
+      targetType: 'host',
+      targetId: host.id,
+      targetLabel: host.name,
+      result: 'success',
+      message: `${host.name}: ${host.state} → ${next} (heartbeat received)`,
+      details: { from: host.state, to: next },
     });
-    return state;
+    await fabric.notifyHostChange({ ...changeEvent(host, 'state'), state: next, lastHeartbeatAt: now });
+    return next;
   }
 
   // ------------------------------------------------------------- admin side
@@ -364,7 +366,14 @@ export class FabricService {
       const next = enabled
         ? 'maintenance'
         : stateAfterMaintenance(host.lastHeartbeatAt ?? host.registeredAt, now, this.deps.policy);
-      await fabric.setState(id, next, now, enabled ? reason || null : null);
+      const changed = await fabric.setState({
+        hostId: id,
+        from: host.state,
+        to: next,
+        at: now,
+        maintenanceReason: enabled ? reason || null : null,
+      });
+      if (!changed) throw new FabricError('INVALID_STATE', `${host.name} changed state meanwhile; try again`);
       await audit.append({
         actor,
         action: enabled ? 'host.maintenance.enter' : 'host.maintenance.exit',
@@ -424,7 +433,17 @@ export class FabricService {
       for (const host of silent) {
         const next = nextStateFromSilence(host.state, host.lastHeartbeatAt ?? host.registeredAt, now, policy);
         if (!next) continue;
-        await fabric.setState(host.id, next, now, null);
+        const threshold = next === 'failed' ? policy.failedAfterMissed : policy.suspectAfterMissed;
+        const moved = await fabric.setState({
+          hostId: host.id,
+          from: host.state,
+          to: next,
+          at: now,
+          maintenanceReason: null,
+          // A heartbeat that committed since the read above wins.
+          silentBefore: silenceCutoff(now, threshold, policy),
+        });
+        if (!moved) continue;
         const missed = Math.floor(
           (now.getTime() - (host.lastHeartbeatAt ?? host.registeredAt).getTime()) / policy.heartbeatIntervalMs,
         );
