@@ -1,0 +1,110 @@
+import { type HostInventory, hostInventorySchema } from '@fabric/core/fabric/inventory.schema';
+import { type Driver, DriverError, type HostUsage } from '../driver';
+import { formatIssues, readProfile, type SimulatedProfile } from './profile';
+import { fnv1a, mulberry32 } from './random';
+
+export interface SimulatedDriverOptions {
+  /** Profile JSON file, re-read on every inventory() so a test can change the host on the fly. */
+  profilePath: string;
+  /** Overrides the profile's host name (the demo runs several hosts from one profile). */
+  hostname?: string;
+}
+
+/**
+ * A host that exists only in a profile. Capacity, NICs and pools come from
+ * the profile; usage is a seeded, mean-reverting random walk (an
+ * Ornstein–Uhlenbeck step: pulled back toward the mean, pushed by noise), which
+ * looks like a real host's load without drifting off to 0 % or 100 %.
+ */
+export class SimulatedDriver implements Driver {
+  readonly name = 'simulated';
+  private profile: SimulatedProfile | null = null;
+  private random: () => number = Math.random;
+  private cpuPercent = 0;
+  private memoryPercent = 0;
+
+  constructor(private readonly options: SimulatedDriverOptions) {}
+
+  async inventory(): Promise<HostInventory> {
+    const profile = await readProfile(this.options.profilePath);
+    this.adopt(profile);
+    return toInventory(profile, this.options.hostname);
+  }
+
+  async usage(): Promise<HostUsage> {
+    const profile = this.profile ?? (await this.loadInitial());
+    const sim = profile.simulation;
+    // Reversion 0.2 per sample: after a spike, about 5 samples to settle back.
+    this.cpuPercent = clamp(
+      this.cpuPercent + 0.2 * (sim.cpuPercentMean - this.cpuPercent) + sim.cpuPercentStep * this.noise(),
+      0,
+      100,
+    );
+    this.memoryPercent = clamp(
+      this.memoryPercent + 0.1 * (sim.memoryPercentMean - this.memoryPercent) + sim.memoryPercentStep * this.noise(),
+      0,
+      100,
+    );
+    return {
+      cpuPercent: Math.round(this.cpuPercent * 10) / 10,
+      memoryUsedMiB: Math.min(profile.memoryMiB, Math.round((profile.memoryMiB * this.memoryPercent) / 100)),
+    };
+  }
+
+  private async loadInitial(): Promise<SimulatedProfile> {
+    const profile = await readProfile(this.options.profilePath);
+    this.adopt(profile);
+    return profile;
+  }
+
+  /** Keeps the latest profile; seeds the walk the first time (and again if the seed changes). */
+  private adopt(profile: SimulatedProfile): void {
+    const previous = this.profile;
+    this.profile = profile;
+    if (previous !== null && previous.simulation.seed === profile.simulation.seed) return;
+    const hostname = this.options.hostname ?? profile.hostname;
+    this.random = mulberry32(fnv1a(hostname) ^ profile.simulation.seed);
+    this.cpuPercent = profile.simulation.cpuPercentMean;
+    this.memoryPercent = profile.simulation.memoryPercentMean;
+  }
+
+  /** Roughly normal noise in about [-1.5, 1.5]: the sum of three uniforms, centred. */
+  private noise(): number {
+    return this.random() + this.random() + this.random() - 1.5;
+  }
+}
+
+export function toInventory(profile: SimulatedProfile, hostnameOverride?: string): HostInventory {
+  const hostname = hostnameOverride ?? profile.hostname;
+  const candidate = {
+    hostname,
+    osName: profile.osName,
+    cpu: profile.cpu,
+    memoryMiB: profile.memoryMiB,
+    numaNodes: profile.numaNodes,
+    nics: profile.nics.map((nic) => ({
+      name: nic.name,
+      macAddress: nic.macAddress ?? simulatedMac(hostname, nic.name),
+      linkSpeedMbps: nic.linkSpeedMbps,
+      linkUp: nic.linkUp,
+    })),
+    storagePools: profile.storagePools,
+  };
+  const parsed = hostInventorySchema.safeParse(candidate);
+  if (!parsed.success) throw new DriverError(`profile gives an invalid inventory: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * 00:15:5D is Microsoft's Hyper-V prefix; the other three bytes come from the
+ * host and NIC names, stable across restarts and distinct between hosts.
+ */
+export function simulatedMac(hostname: string, nicName: string): string {
+  const hash = fnv1a(`${hostname}/${nicName}`);
+  const bytes = [0x00, 0x15, 0x5d, (hash >>> 16) & 0xff, (hash >>> 8) & 0xff, hash & 0xff];
+  return bytes.map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
