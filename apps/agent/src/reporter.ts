@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { HostInventory } from '@fabric/core/fabric/inventory.schema';
 import { type AgentApiClient, AgentApiError } from './api-client';
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './backoff';
@@ -157,11 +158,14 @@ export class Reporter {
       throw error;
     }
     this.lastInventory = inventory;
+    // One id for this registration, reused by every retry of it: if an answer
+    // is lost, the API recognises the retry and returns the same host.
+    const requestId = randomUUID();
 
     while (true) {
       try {
         const registered = await this.api.register(
-          { token, agentVersion: this.agentVersion, driver: this.driver.name, inventory },
+          { token, requestId, agentVersion: this.agentVersion, driver: this.driver.name, inventory },
           signal,
         );
         const credential: StoredCredential = {
@@ -172,6 +176,9 @@ export class Reporter {
         };
         // Stored before anything else: the token is spent, this file is now the host's only identity.
         await this.store.saveCredential(credential);
+        // The inventory went with the registration: no need to send it again.
+        this.inventoryHash = registered.inventoryHash;
+        this.acceptedInventory = canonicalJson(inventory);
         this.recovered();
         this.adoptInterval(registered.heartbeatIntervalMs);
         this.log.info(
@@ -182,9 +189,9 @@ export class Reporter {
       } catch (error) {
         if (!(error instanceof AgentApiError)) throw error;
         if (!error.retryable) {
-          // Registration is not idempotent: if an earlier attempt reached the API
-          // but its answer was lost, the token is now spent on a host whose
-          // credential nobody holds. Say so, since the message alone misleads.
+          // A retry with the same request id gets its host back while the token
+          // is valid; past that, a lost answer leaves the token spent on a host
+          // whose credential nobody holds. Say so, since the message alone misleads.
           const hint =
             this.backoff.attempts > 0 && error.status === 401
               ? `; an earlier attempt may have registered this host without the answer arriving: ask an admin to remove host "${inventory.hostname}" if it exists and issue a new token`

@@ -126,6 +126,7 @@ export class FakeAgentApi {
         clusterName: 'test-cluster',
         credential,
         heartbeatIntervalMs: this.heartbeatIntervalMs,
+        inventoryHash: hashOf(parsed.data.inventory),
       });
     }
 

@@ -56,6 +56,36 @@ describe('registration', () => {
     expect(await countRows(api.databaseUrl, 'hosts', `name = 'proto-reuse-2'`)).toBe(0);
   });
 
+  it('a retried registration (same request id, first answer lost) gets the same host and a working credential', async () => {
+    const token = await newToken();
+    const requestId = '3b2f8a4c-5d6e-4f70-8a9b-0c1d2e3f4a5b';
+    const inventory = inventoryFor('proto-retry');
+    const body = { token, requestId, agentVersion: '0.1.0', driver: 'simulated', inventory };
+    const first = await agentPost(api.url, '/agent/v1/register', body);
+    expect(first.status).toBe(201);
+    const retry = await agentPost(api.url, '/agent/v1/register', body);
+    expect(retry.status).toBe(201);
+    expect(retry.body.hostId).toBe(first.body.hostId);
+    expect(retry.body.inventoryHash).toBe(first.body.inventoryHash);
+    expect(await countRows(api.databaseUrl, 'hosts', `name = 'proto-retry'`)).toBe(1);
+    // The lost credential is void; the reissued one works.
+    const beat = (credential: unknown) =>
+      agentPost(
+        api.url,
+        `/agent/v1/hosts/${first.body.hostId}/heartbeat`,
+        { seq: Date.now(), agentVersion: '0.1.0', inventoryHash: '' },
+        { credential: String(credential) },
+      );
+    expect((await beat(first.body.credential)).status).toBe(401);
+    expect((await beat(retry.body.credential)).status).toBe(200);
+    // Another request id with the spent token is still refused.
+    const other = await agentPost(api.url, '/agent/v1/register', {
+      ...body,
+      requestId: '9b2f8a4c-5d6e-4f70-8a9b-0c1d2e3f4a5b',
+    });
+    expect(other.body.error?.code).toBe('TOKEN_USED');
+  });
+
   it('refuses an expired token', async () => {
     const token = await newToken(5);
     offsetMs = 6 * 60_000;

@@ -125,8 +125,16 @@ export class PrismaFabricRepository implements FabricRepository {
 
   async findTokenByHashForUpdate(tokenHash: string) {
     const rows = await this.db.$queryRaw<
-      { id: string; cluster_id: string; expires_at: Date; used_at: Date | null; revoked_at: Date | null }[]
-    >`SELECT id, cluster_id, expires_at, used_at, revoked_at FROM registration_tokens WHERE token_hash = ${tokenHash} FOR UPDATE`;
+      {
+        id: string;
+        cluster_id: string;
+        expires_at: Date;
+        used_at: Date | null;
+        used_by_host_id: string | null;
+        revoked_at: Date | null;
+      }[]
+    >`SELECT id, cluster_id, expires_at, used_at, used_by_host_id, revoked_at
+      FROM registration_tokens WHERE token_hash = ${tokenHash} FOR UPDATE`;
     const row = rows[0];
     return row
       ? {
@@ -134,6 +142,7 @@ export class PrismaFabricRepository implements FabricRepository {
           clusterId: row.cluster_id,
           expiresAt: row.expires_at,
           usedAt: row.used_at,
+          usedByHostId: row.used_by_host_id,
           revokedAt: row.revoked_at,
         }
       : null;
@@ -142,7 +151,7 @@ export class PrismaFabricRepository implements FabricRepository {
   findTokenById(id: string) {
     return this.db.registrationToken.findUnique({
       where: { id },
-      select: { id: true, clusterId: true, expiresAt: true, usedAt: true, revokedAt: true },
+      select: { id: true, clusterId: true, expiresAt: true, usedAt: true, usedByHostId: true, revokedAt: true },
     });
   }
 
@@ -199,6 +208,7 @@ export class PrismaFabricRepository implements FabricRepository {
         inventoryHash: host.inventoryHash,
         inventoryAt: host.at,
         registeredAt: host.at,
+        registrationRequestId: host.registrationRequestId,
         lastHeartbeatAt: host.at,
         nics: { create: nicRows(host.inventory) },
         storagePools: { create: poolRows(host.inventory) },
@@ -206,6 +216,15 @@ export class PrismaFabricRepository implements FabricRepository {
       },
       select: hostRecordSelect,
     });
+  }
+
+  async findRegistrationRequestId(hostId: string) {
+    const host = await this.db.host.findUnique({ where: { id: hostId }, select: { registrationRequestId: true } });
+    return host?.registrationRequestId ?? null;
+  }
+
+  async rotateCredential(hostId: string, secretHash: string, at: Date) {
+    await this.db.hostCredential.update({ where: { hostId }, data: { secretHash, createdAt: at } });
   }
 
   async findHostCredential(hostId: string) {

@@ -21,6 +21,12 @@ const seq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 export const registerRequestSchema = z.object({
   token: z.string().min(10).max(200),
+  /**
+   * Chosen by the agent once per registration and reused on every retry of
+   * it: if the first answer was lost, the retry gets the same host (with a
+   * new credential) instead of TOKEN_USED.
+   */
+  requestId: z.string().uuid().optional(),
   agentVersion,
   driver,
   inventory: hostInventorySchema,
@@ -32,8 +38,10 @@ export const registerResponseSchema = z.object({
   clusterId: z.string().uuid(),
   clusterName: z.string(),
   /** `<hostId>.<secret>`: sent as `Authorization: Bearer <credential>` from now on. */
-  credential: z.string(),
-  heartbeatIntervalMs: z.number().int(),
+  credential: z.string().min(40).max(200),
+  heartbeatIntervalMs: z.number().int().min(100).max(3_600_000),
+  /** Hash of the inventory as registered: send it in heartbeats. */
+  inventoryHash: z.string().max(128),
 });
 export type RegisterResponse = z.infer<typeof registerResponseSchema>;
 
@@ -60,15 +68,15 @@ export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
 
 export const heartbeatResponseSchema = z.object({
   state: z.enum(HOST_STATES),
-  heartbeatIntervalMs: z.number().int(),
+  heartbeatIntervalMs: z.number().int().min(100).max(3_600_000),
   /** True when the API's inventory differs from the agent's: send PUT …/inventory. */
   inventoryRequested: z.boolean(),
 });
 export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
 
 export const inventoryResponseSchema = z.object({
-  inventoryHash: z.string(),
-  heartbeatIntervalMs: z.number().int(),
+  inventoryHash: z.string().max(128),
+  heartbeatIntervalMs: z.number().int().min(100).max(3_600_000),
 });
 export type InventoryResponse = z.infer<typeof inventoryResponseSchema>;
 

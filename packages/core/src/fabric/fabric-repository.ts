@@ -16,6 +16,7 @@ export interface TokenRecord {
   clusterId: string;
   expiresAt: Date;
   usedAt: Date | null;
+  usedByHostId: string | null;
   revokedAt: Date | null;
 }
 
@@ -36,6 +37,7 @@ export interface NewHost {
   inventory: HostInventory;
   inventoryHash: string;
   credentialSecretHash: string;
+  registrationRequestId: string | null;
   at: Date;
 }
 
@@ -69,6 +71,10 @@ export interface FabricRepository {
   findHostByName(name: string): Promise<HostRecord | null>;
   findHostById(id: string): Promise<HostRecord | null>;
   createHost(host: NewHost): Promise<HostRecord>;
+  /** The registration attempt id the host was created with (see RegisterRequest.requestId). */
+  findRegistrationRequestId(hostId: string): Promise<string | null>;
+  /** Replaces the host's credential secret: the previous credential stops working. */
+  rotateCredential(hostId: string, secretHash: string, at: Date): Promise<void>;
   /** The host and the hash of its credential's secret, in one read (the agent hot path). */
   findHostCredential(hostId: string): Promise<{ secretHash: string; host: HostRecord } | null>;
   /**

@@ -20,7 +20,7 @@ import type {
   ListHostsInput,
   TokenView,
 } from './fabric.schema';
-import type { FabricRepository, HostRecord } from './fabric-repository';
+import type { FabricRepository, HostRecord, TokenRecord } from './fabric-repository';
 import {
   type HeartbeatPolicy,
   type HostState,
@@ -158,6 +158,8 @@ export class FabricService {
       return await this.deps.uow.run(async ({ fabric, audit }) => {
         const token = await fabric.findTokenByHashForUpdate(tokenHash);
         if (!token) throw new FabricError('TOKEN_INVALID', 'Unknown registration token');
+        const retried = await this.retriedRegistration(fabric, audit, token, request, now, source);
+        if (retried) return retried;
         assertTokenUsable(token, now);
         const cluster = await fabric.findClusterByIdForUpdate(token.clusterId);
         if (!cluster) throw new FabricError('CLUSTER_NOT_FOUND', 'The token’s cluster no longer exists');
@@ -181,6 +183,7 @@ export class FabricService {
           inventory: request.inventory,
           inventoryHash: hash,
           credentialSecretHash: hashSecret(secret),
+          registrationRequestId: request.requestId ?? null,
           at: now,
         });
         await fabric.markTokenUsed(token.id, host.id, now);
@@ -200,6 +203,7 @@ export class FabricService {
           clusterName: cluster.name,
           credential: `${host.id}.${secret}`,
           heartbeatIntervalMs: this.deps.policy.heartbeatIntervalMs,
+          inventoryHash: hash,
         };
       });
     } catch (error) {
@@ -216,6 +220,46 @@ export class FabricService {
       }
       throw error;
     }
+  }
+
+  /**
+   * The retry of a registration whose answer was lost: same token, same
+   * request id, same host name, while the token would still be valid. The
+   * host gets a new credential (the lost one is void) and the same id.
+   */
+  private async retriedRegistration(
+    fabric: FabricRepository,
+    audit: AuditRepository,
+    token: TokenRecord,
+    request: RegisterRequest,
+    now: Date,
+    source: string,
+  ): Promise<RegisterResponse | null> {
+    if (!token.usedAt || !token.usedByHostId || !request.requestId || token.expiresAt <= now) return null;
+    if ((await fabric.findRegistrationRequestId(token.usedByHostId)) !== request.requestId) return null;
+    const host = await fabric.findHostById(token.usedByHostId);
+    const cluster = await fabric.findClusterById(token.clusterId);
+    if (!host || !cluster || host.name.toLowerCase() !== request.inventory.hostname.toLowerCase()) return null;
+    const secret = newSecret();
+    await fabric.rotateCredential(host.id, hashSecret(secret), now);
+    await audit.append({
+      actor: { type: 'agent', id: host.id, label: host.name },
+      action: 'host.register',
+      targetType: 'host',
+      targetId: host.id,
+      targetLabel: host.name,
+      result: 'success',
+      message: 'Registration retried with the same request id: credential reissued',
+      details: { source, tokenId: token.id },
+    });
+    return {
+      hostId: host.id,
+      clusterId: cluster.id,
+      clusterName: cluster.name,
+      credential: `${host.id}.${secret}`,
+      heartbeatIntervalMs: this.deps.policy.heartbeatIntervalMs,
+      inventoryHash: host.inventoryHash,
+    };
   }
 
   /**

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "hosts" ADD COLUMN     "registration_request_id" UUID;
