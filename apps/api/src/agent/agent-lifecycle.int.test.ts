@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AgentProcess, eventually, spawnAgent } from '../testing/agent-process';
-import { type ApiClient, createTestDatabase, startTestApi, type TestApi, withSql } from '../testing/harness';
+import type { ApiClient } from '../testing/api-client';
+import { createTestDatabase, startTestApi, type TestApi, withSql } from '../testing/harness';
 import { seedAndSignIn } from '../testing/seed';
 
 // Real agent processes against the real API: registration, heartbeats, being

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost, inventoryFor, register } from '../testing/agent-fixtures';
-import { type ApiClient, countRows, startTestApi, type TestApi } from '../testing/harness';
+import type { ApiClient } from '../testing/api-client';
+import { countRows, startTestApi, type TestApi } from '../testing/harness';
 import { seedAndSignIn } from '../testing/seed';
 
 // The agent protocol over HTTP, as a foreign agent would speak it: every bad

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, countRows, signInRequest, startTestApi, type TestApi } from '../testing/harness';
+import { ApiClient, signInRequest } from '../testing/api-client';
+import { countRows, startTestApi, type TestApi } from '../testing/harness';
 import { demoUser, seedAndSignIn } from '../testing/seed';
 
 let api: TestApi;

@@ -1,6 +1,6 @@
 import { DEMO_USERS, seedDemo } from '../../../../prisma/seed';
 import type { RunningApi } from '../server';
-import { ApiClient } from './harness';
+import { ApiClient } from './api-client';
 
 export { DEMO_USERS };
 

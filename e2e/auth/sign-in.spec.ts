@@ -1,0 +1,21 @@
+import { expect, test } from '@playwright/test';
+import { signIn } from '../fixtures/session';
+
+test('a wrong password is refused and the user stays on the login page', async ({ page }) => {
+  await signIn(page, 'admin@fabric.local', 'definitely-not-it');
+  await expect(page.getByText('Incorrect email or password.')).toBeVisible();
+  await expect(page).toHaveURL(/\/login/);
+  // No session was created: the console stays closed.
+  await page.goto('/admin');
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test('the provider admin signs in to the console and signs out', async ({ page }) => {
+  await signIn(page, 'admin@fabric.local');
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await page.getByRole('button', { name: /sign out/i }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.goto('/admin/hosts');
+  await expect(page).toHaveURL(/\/login/);
+});
