@@ -2,7 +2,7 @@
 
 import { ROLE_LABELS } from '@fabric/core/shared/roles';
 import { useQueryClient } from '@tanstack/react-query';
-import { Boxes, Building2, LayoutDashboard, LogOut, type LucideIcon, ScrollText, Server } from 'lucide-react';
+import { Boxes, Building2, LayoutDashboard, LogOut, type LucideIcon, ScrollText, Server, Users } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { type ReactNode, useState } from 'react';
@@ -27,11 +27,13 @@ const ADMIN_NAV: NavItem[] = [
   { href: '/admin/hosts', label: 'Hosts', icon: Server, roles: ['provider-admin'] },
   { href: '/admin/clusters', label: 'Clusters', icon: Boxes, roles: ['provider-admin'] },
   { href: '/admin/tenants', label: 'Tenants', icon: Building2, roles: ['provider-admin'] },
+  { href: '/admin/users', label: 'Users', icon: Users, roles: ['provider-admin'] },
   { href: '/admin/audit', label: 'Audit log', icon: ScrollText, roles: ['provider-admin', 'finance'] },
 ];
 
 const PORTAL_NAV: NavItem[] = [
   { href: '/portal', label: 'Overview', icon: LayoutDashboard, roles: ['tenant-admin', 'tenant-user'], exact: true },
+  { href: '/portal/activity', label: 'Activity', icon: ScrollText, roles: ['tenant-admin'] },
 ];
 
 // hosts.onChange answers provider admins only; finance sees totals refreshed by polling instead.
