@@ -5,6 +5,8 @@ const nextConfig: NextConfig = {
   transpilePackages: ['@fabric/core'],
   typedRoutes: false,
   poweredByHeader: false,
+  // Keep the dev badge off the sidebar's live indicator.
+  devIndicators: { position: 'bottom-right' },
 };
 
 export default nextConfig;

@@ -1,6 +1,13 @@
-import { formatBytes, formatMiB } from '@fabric/core/shared/units';
+import { formatBytes as coreFormatBytes, MIB } from '@fabric/core/shared/units';
 
-export { formatBytes, formatMiB };
+/** Binary units from core, without a trailing ".0" ("64 GiB", "9.8 TiB"). */
+export function formatBytes(bytes: number): string {
+  return coreFormatBytes(bytes).replace(/\.0 /, ' ');
+}
+
+export function formatMiB(mib: number): string {
+  return formatBytes(mib * MIB);
+}
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 

@@ -57,7 +57,7 @@ export function CopyField({ value, label, wrap = false }: { value: string; label
       <code
         className={cn(
           'min-w-0 flex-1 px-1 py-1 font-mono text-[12px] leading-relaxed text-fg',
-          wrap ? 'break-all whitespace-pre-wrap' : 'truncate',
+          wrap ? 'whitespace-pre-wrap [overflow-wrap:anywhere]' : 'truncate',
         )}
       >
         {value}

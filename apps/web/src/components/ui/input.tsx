@@ -2,22 +2,27 @@ import type { InputHTMLAttributes, ReactNode, SelectHTMLAttributes, TextareaHTML
 import { cn } from '@/lib/cn';
 
 const control =
-  'w-full rounded-md border border-border-strong bg-surface px-2.5 text-[13px] text-fg shadow-xs ' +
+  'rounded-md border border-border-strong bg-surface px-2.5 text-[13px] text-fg shadow-xs ' +
   'placeholder:text-subtle transition-colors ' +
   'focus:border-ring focus:outline-none focus-visible:outline-none focus:ring-2 focus:ring-ring/25 ' +
   'disabled:opacity-60 aria-invalid:border-danger aria-invalid:focus:ring-danger/20';
 
+// Full width unless the caller sets a width (no class-merging library needed for this one case).
+function width(className: string | undefined): string {
+  return className && /(^|\s)w-/.test(className) ? '' : 'w-full';
+}
+
 export function Input({ className, ...rest }: InputHTMLAttributes<HTMLInputElement>) {
-  return <input className={cn(control, 'h-8', className)} {...rest} />;
+  return <input className={cn(control, 'h-8', width(className), className)} {...rest} />;
 }
 
 export function Textarea({ className, ...rest }: TextareaHTMLAttributes<HTMLTextAreaElement>) {
-  return <textarea className={cn(control, 'min-h-16 py-1.5', className)} {...rest} />;
+  return <textarea className={cn(control, 'min-h-16 py-1.5', width(className), className)} {...rest} />;
 }
 
 export function Select({ className, children, ...rest }: SelectHTMLAttributes<HTMLSelectElement>) {
   return (
-    <select className={cn(control, 'h-8 appearance-auto pr-7', className)} {...rest}>
+    <select className={cn(control, 'h-8 appearance-auto pr-7', width(className), className)} {...rest}>
       {children}
     </select>
   );

@@ -8,12 +8,16 @@ export function Pagination({
   total,
   onPage,
   noun = 'rows',
+  pageSizes,
+  onPageSize,
 }: {
   page: number;
   pageSize: number;
   total: number;
   onPage: (page: number) => void;
   noun?: string;
+  pageSizes?: readonly number[];
+  onPageSize?: (size: number) => void;
 }) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const first = total === 0 ? 0 : (page - 1) * pageSize + 1;
@@ -36,6 +40,25 @@ export function Pagination({
         )}
       </p>
       <div className="flex items-center gap-2">
+        {pageSizes && onPageSize ? (
+          <span className="mr-2 inline-flex items-center gap-2">
+            <label htmlFor="page-size" className="whitespace-nowrap">
+              Rows per page
+            </label>
+            <select
+              id="page-size"
+              value={pageSize}
+              onChange={(e) => onPageSize(Number(e.target.value))}
+              className="h-7 rounded-md border border-border-strong bg-surface px-1.5 text-[12.5px] text-fg tabular"
+            >
+              {pageSizes.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </span>
+        ) : null}
         <span className="tabular">
           Page {page} of {pages}
         </span>

@@ -105,7 +105,7 @@ export function HostsView() {
           value={search}
           onChange={(q) => update({ q, page: null })}
           label="Search hosts"
-          placeholder="Search by name or agent version"
+          placeholder="Search hosts by name"
           className="w-full sm:w-72"
         />
         <Chips
@@ -252,44 +252,23 @@ export function HostsView() {
                 </tbody>
               </Table>
             </div>
-            <div className="flex items-center">
-              <div className="flex-1">
-                <Pagination
-                  page={page}
-                  pageSize={pageSize}
-                  total={hosts.data.total}
-                  onPage={(p) => update({ page: p === 1 ? null : p })}
-                  noun="hosts"
-                />
-              </div>
-            </div>
+            <Pagination
+              page={page}
+              pageSize={pageSize}
+              total={hosts.data.total}
+              onPage={(p) => update({ page: p === 1 ? null : p })}
+              noun="hosts"
+              pageSizes={PAGE_SIZES}
+              onPageSize={(size) => update({ size: size === 25 ? null : size, page: null })}
+            />
           </>
         )}
       </Card>
-      <div className="mt-2 flex items-center justify-between text-[12px] text-muted">
-        <span className="inline-flex items-center gap-1.5">
-          {hosts.isFetching && !hosts.isPending ? (
-            <>
-              <Spinner className="size-3" /> Updating…
-            </>
-          ) : null}
-        </span>
-        <div className="inline-flex items-center gap-2">
-          <label htmlFor="page-size">Rows per page</label>
-          <Select
-            id="page-size"
-            value={String(pageSize)}
-            onChange={(e) => update({ size: e.target.value === '25' ? null : e.target.value, page: null })}
-            className="h-7 w-20"
-          >
-            {PAGE_SIZES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </Select>
-        </div>
-      </div>
+      {hosts.isFetching && !hosts.isPending ? (
+        <p className="mt-2 inline-flex items-center gap-1.5 text-[12px] text-muted">
+          <Spinner className="size-3" /> Updating…
+        </p>
+      ) : null}
     </>
   );
 }
