@@ -69,9 +69,7 @@ function ShellFrame({ area, children }: { area: '/admin' | '/portal'; children: 
             {area === '/admin' ? 'Provider console' : 'Tenant portal'}
           </div>
           <Nav items={items} />
-          <div className="mt-auto border-t border-border p-3">
-            <LiveIndicator />
-          </div>
+          <LiveIndicator />
         </aside>
         <div className="flex min-w-0 flex-1 flex-col">
           <TopBar items={items} />
@@ -126,7 +124,7 @@ export function LiveIndicator() {
   if (status === 'off') return null;
   const label = LIVE_LABELS[status];
   return (
-    <div className="flex items-center justify-between gap-2 px-1 text-[12px]">
+    <div className="mt-auto flex items-center justify-between gap-2 border-t border-border px-4 py-3 text-[12px]">
       <span role="status" title={label.help} className="inline-flex items-center gap-2 text-muted">
         <span className="relative flex size-2" aria-hidden="true">
           {status === 'live' ? (

@@ -25,7 +25,10 @@ export function OverviewView() {
   const trpc = useTRPC();
   const me = useSession();
   const canManage = me.role === 'provider-admin';
-  const overview = useQuery(trpc.fabric.overview.queryOptions());
+  // Provider admins get live host events; finance has no event stream, so it polls.
+  const overview = useQuery(
+    trpc.fabric.overview.queryOptions(undefined, { refetchInterval: canManage ? false : 15_000 }),
+  );
 
   return (
     <>
