@@ -26,7 +26,7 @@ export class TenancyService {
 
   async createTenant(actor: Actor, input: CreateTenantInput): Promise<TenantView> {
     const slug = slugify(input.name);
-    if (!slug) throw new TenancyError('DUPLICATE_TENANT_NAME', 'Tenant name needs at least one letter or digit');
+    if (!slug) throw new TenancyError('INVALID_TENANT_NAME', 'Tenant name needs at least one letter or digit');
     return this.deps.uow.run(async ({ tenancy, audit }) => {
       if ((await tenancy.findTenantByName(input.name)) || (await tenancy.findTenantBySlug(slug))) {
         throw new TenancyError('DUPLICATE_TENANT_NAME', `A tenant named "${input.name}" already exists`);

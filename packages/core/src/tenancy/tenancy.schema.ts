@@ -56,7 +56,9 @@ export type CreateTenantUserInput = z.infer<typeof createTenantUserInput>;
 
 export const listUsersInput = z.object({ tenantId: id.optional() }).default({});
 
+/** Users have better-auth's text ids; tenants have uuids, checked here so a malformed one is a 400, not a failed query. */
 export const byIdInput = z.object({ id: z.string().min(1).max(100) });
+export const tenantByIdInput = z.object({ id });
 
 export const portalOverviewSchema = z.object({
   tenant: z.object({ id: z.string(), name: z.string(), slug: z.string() }),

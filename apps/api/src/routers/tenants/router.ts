@@ -1,5 +1,10 @@
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
-import { byIdInput, createTenantInput, tenantDetailSchema, tenantSchema } from '@fabric/core/tenancy/tenancy.schema';
+import {
+  createTenantInput,
+  tenantByIdInput,
+  tenantDetailSchema,
+  tenantSchema,
+} from '@fabric/core/tenancy/tenancy.schema';
 import { z } from 'zod';
 import { t } from '../../trpc/init';
 import { providerAdmin } from '../../trpc/procedures';
@@ -9,7 +14,7 @@ export const tenantsRouter = t.router({
     .output(z.array(tenantSchema))
     .query(({ ctx }) => ctx.services.tenancy.listTenants(scopeOf(ctx.caller))),
   get: providerAdmin
-    .input(byIdInput)
+    .input(tenantByIdInput)
     .output(tenantDetailSchema)
     .query(({ ctx, input }) => ctx.services.tenancy.getTenant(scopeOf(ctx.caller), input.id)),
   create: providerAdmin
