@@ -1,0 +1,352 @@
+import { randomUUID } from 'node:crypto';
+import type { HostChangeEvent } from '@fabric/core/fabric/fabric.schema';
+import type { Role } from '@fabric/core/shared/roles';
+import type { AnyProcedure } from '@trpc/server';
+import pg from 'pg';
+import superjson from 'superjson';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appRouter } from './routers/root';
+import { ApiClient, type ProcedureResult } from './testing/api-client';
+import { startTestApi, type TestApi } from './testing/harness';
+import { type DemoLogin, demoUser, seedAndSignIn } from './testing/seed';
+import type { Meta } from './trpc/init';
+
+// The role × procedure table. Every procedure of the API is listed here with
+// who may call it; adding a procedure without a row fails the first test.
+const ACCESS = {
+  'auth.me': 'authenticated',
+  'fabric.overview': ['provider-admin', 'finance'],
+  'clusters.list': ['provider-admin'],
+  'clusters.get': ['provider-admin'],
+  'clusters.create': ['provider-admin'],
+  'tokens.list': ['provider-admin'],
+  'tokens.create': ['provider-admin'],
+  'tokens.revoke': ['provider-admin'],
+  'hosts.list': ['provider-admin'],
+  'hosts.get': ['provider-admin'],
+  'hosts.setMaintenance': ['provider-admin'],
+  'hosts.remove': ['provider-admin'],
+  'hosts.onChange': ['provider-admin'],
+  'tenants.list': ['provider-admin'],
+  'tenants.get': ['provider-admin'],
+  'tenants.create': ['provider-admin'],
+  'users.list': ['provider-admin'],
+  'users.get': ['provider-admin'],
+  'users.create': ['provider-admin'],
+  'audit.list': ['provider-admin', 'finance', 'tenant-admin'],
+  'portal.overview': ['tenant-admin', 'tenant-user'],
+  'portal.users.list': ['tenant-admin'],
+  'portal.users.get': ['tenant-admin'],
+  'portal.users.create': ['tenant-admin'],
+} as const satisfies Record<string, Meta['roles']>;
+
+type ProcedurePath = keyof typeof ACCESS;
+
+/**
+ * What an allowed caller sends, and the answer it gets. Inputs are invalid or
+ * name a random id, so probing writes nothing.
+ */
+interface Probe {
+  input?: unknown;
+  allowed: 'ok' | 'BAD_REQUEST' | 'NOT_FOUND';
+}
+
+const byRandomId = (): Probe => ({ input: { id: randomUUID() }, allowed: 'NOT_FOUND' });
+const emptyCreate: Probe = { input: {}, allowed: 'BAD_REQUEST' };
+
+const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange'>, Probe> = {
+  'auth.me': { allowed: 'ok' },
+  'fabric.overview': { allowed: 'ok' },
+  'clusters.list': { allowed: 'ok' },
+  'clusters.get': byRandomId(),
+  'clusters.create': emptyCreate,
+  'tokens.list': { input: { clusterId: randomUUID() }, allowed: 'NOT_FOUND' },
+  'tokens.create': emptyCreate,
+  'tokens.revoke': byRandomId(),
+  'hosts.list': { input: {}, allowed: 'ok' },
+  'hosts.get': byRandomId(),
+  'hosts.setMaintenance': { input: { id: randomUUID(), enabled: true }, allowed: 'NOT_FOUND' },
+  'hosts.remove': byRandomId(),
+  'tenants.list': { allowed: 'ok' },
+  'tenants.get': byRandomId(),
+  'tenants.create': emptyCreate,
+  'users.list': { input: {}, allowed: 'ok' },
+  'users.get': byRandomId(),
+  'users.create': emptyCreate,
+  'audit.list': { input: {}, allowed: 'ok' },
+  'portal.overview': { allowed: 'ok' },
+  'portal.users.list': { allowed: 'ok' },
+  'portal.users.get': byRandomId(),
+  'portal.users.create': emptyCreate,
+};
+
+/** One signed-in demo user per role. */
+const CALLERS = [
+  { login: 'admin', role: 'provider-admin' },
+  { login: 'finance', role: 'finance' },
+  { login: 'blueAdmin', role: 'tenant-admin' },
+  { login: 'blueUser', role: 'tenant-user' },
+] as const satisfies readonly { login: DemoLogin; role: Role }[];
+
+// tRPC 11 types `_def.procedures` like the nested router, but holds it flat,
+// keyed by dotted path ('portal.users.get'), which is what the table lists.
+const procedures = appRouter._def.procedures as unknown as Record<string, AnyProcedure>;
+
+function allows(access: Meta['roles'], role: Role | 'anonymous'): boolean {
+  if (access === 'public') return true;
+  if (role === 'anonymous') return false;
+  return access === 'authenticated' || access.includes(role);
+}
+
+/** Tables the probes must never write to. */
+const DATA_TABLES = ['tenants', 'users', 'memberships', 'accounts', 'clusters', 'registration_tokens', 'hosts'];
+
+let api: TestApi;
+let clients: Record<DemoLogin, ApiClient>;
+let anonymous: ApiClient;
+let sql: pg.Client;
+
+beforeAll(async () => {
+  api = await startTestApi({ monitor: false });
+  clients = await seedAndSignIn(api);
+  anonymous = new ApiClient(api.url);
+  sql = new pg.Client({ connectionString: api.databaseUrl });
+  await sql.connect();
+});
+afterAll(async () => {
+  await sql?.end();
+  await api?.close();
+});
+
+async function deniedEvents(path: string) {
+  const r = await sql.query<{ actor_label: string; tenant_id: string | null; message: string }>(
+    `SELECT actor_label, tenant_id, message FROM audit_events
+      WHERE action = 'procedure.call' AND result = 'denied' AND target_id = $1 ORDER BY id`,
+    [path],
+  );
+  return r.rows;
+}
+
+async function dataCounts(): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of DATA_TABLES) {
+    const r = await sql.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`);
+    counts[table] = Number(r.rows[0]?.n);
+  }
+  return counts;
+}
+
+async function tenantIdOf(email: string): Promise<string | null> {
+  const r = await sql.query<{ tenant_id: string | null }>(
+    'SELECT m.tenant_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1',
+    [email],
+  );
+  return r.rows[0]?.tenant_id ?? null;
+}
+
+function outcome(result: ProcedureResult): string {
+  return result.ok ? 'ok' : result.code;
+}
+
+describe('the role table', () => {
+  it('lists every procedure of the API, and nothing else', () => {
+    const actual = Object.keys(procedures).sort();
+    const expected = Object.keys(ACCESS).sort();
+    const missingFromTable = actual.filter((p) => !expected.includes(p));
+    const notInApi = expected.filter((p) => !actual.includes(p));
+    expect({ missingFromTable, notInApi }).toEqual({ missingFromTable: [], notInApi: [] });
+  });
+
+  it.each(Object.entries(ACCESS))('%s declares the roles of the table', (path, access) => {
+    const meta = procedures[path]?._def.meta as Meta | undefined;
+    const sorted = (roles: Meta['roles']) => (typeof roles === 'string' ? roles : [...roles].sort());
+    expect(meta?.roles && sorted(meta.roles)).toEqual(sorted(access));
+  });
+
+  it('has a probe for every query and mutation, and only subscriptions go without', () => {
+    for (const [path, procedure] of Object.entries(procedures)) {
+      const probed = path in PROBES;
+      expect({ path, probed }).toEqual({ path, probed: procedure._def.type !== 'subscription' });
+    }
+  });
+});
+
+describe('every query and mutation over HTTP, as each role and anonymously', () => {
+  it.each(Object.keys(PROBES) as (keyof typeof PROBES)[])('%s', async (path) => {
+    const access = ACCESS[path];
+    const probe = PROBES[path];
+    const type = procedures[path]?._def.type;
+    if (type !== 'query' && type !== 'mutation') throw new Error(`${path} is a ${type}`);
+    const countsBefore = await dataCounts();
+
+    for (const { login, role } of CALLERS) {
+      const client = clients[login];
+      const denied = await deniedEvents(path);
+      const result = await client.call(path, type, probe.input);
+      const deniedAfter = await deniedEvents(path);
+      if (allows(access, role)) {
+        expect({ role, outcome: outcome(result) }).toEqual({ role, outcome: probe.allowed });
+        expect(deniedAfter).toHaveLength(denied.length);
+      } else {
+        expect({ role, result }).toMatchObject({
+          role,
+          result: { ok: false, status: 403, code: 'FORBIDDEN', message: 'You do not have permission to do this' },
+        });
+        // Exactly one audit event for the refusal, naming who and what.
+        const { email } = demoUser(login);
+        expect(deniedAfter).toHaveLength(denied.length + 1);
+        expect(deniedAfter.at(-1)).toEqual({
+          actor_label: email,
+          tenant_id: await tenantIdOf(email),
+          message: `Role ${role} may not call ${path}`,
+        });
+      }
+    }
+
+    const denied = await deniedEvents(path);
+    const result = await anonymous.call(path, type, probe.input);
+    if (allows(access, 'anonymous')) {
+      expect(outcome(result)).toBe(probe.allowed);
+    } else {
+      expect(result).toMatchObject({ ok: false, status: 401, code: 'UNAUTHORIZED' });
+    }
+    expect(await deniedEvents(path)).toHaveLength(denied.length);
+
+    expect(await dataCounts()).toEqual(countsBefore);
+  });
+});
+
+// --------------------------------------------------------------- subscription
+
+interface SseEvent {
+  event: string | null;
+  data: string;
+}
+
+/** Reads server-sent events until `done` says so or the server ends the stream. */
+async function readEvents(response: Response, done: (events: SseEvent[]) => boolean = () => false) {
+  if (!response.body) throw new Error('no body');
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const events: SseEvent[] = [];
+  let buffer = '';
+  let ended = false;
+  while (!done(events)) {
+    const { value, done: streamDone } = await reader.read();
+    if (streamDone) {
+      ended = true;
+      break;
+    }
+    buffer += value;
+    const blocks = buffer.split(/\n\n+/);
+    buffer = blocks.pop() ?? '';
+    for (const block of blocks) {
+      const lines = block.split('\n');
+      const field = (name: string) =>
+        lines
+          .filter((l) => l.startsWith(`${name}:`))
+          .map((l) => l.slice(name.length + 1).trimStart())
+          .join('\n');
+      if (lines.every((l) => l.startsWith(':'))) continue; // a comment
+      events.push({ event: field('event') || null, data: field('data') });
+    }
+  }
+  if (!ended) await reader.cancel();
+  return { events, ended };
+}
+
+function subscribe(client: ApiClient, signal: AbortSignal) {
+  const headers: Record<string, string> = { accept: 'text/event-stream', origin: client.origin };
+  if (client.cookie) headers.cookie = client.cookie;
+  return fetch(`${api.url}/api/trpc/hosts.onChange`, { headers, signal });
+}
+
+function errorOf(event: SseEvent | undefined) {
+  const shape = superjson.deserialize<{ message: string; data: { code: string; httpStatus: number } }>(
+    JSON.parse(event?.data ?? 'null'),
+  );
+  return { message: shape.message, code: shape.data.code, httpStatus: shape.data.httpStatus };
+}
+
+describe('hosts.onChange (SSE)', () => {
+  const path = 'hosts.onChange';
+
+  it.each([
+    ['finance', 'finance'],
+    ['blueAdmin', 'tenant-admin'],
+    ['blueUser', 'tenant-user'],
+  ] as const)(
+    'as %s: one FORBIDDEN error event, no host events, the stream ends, the refusal is audited',
+    async (login, role) => {
+      expect(allows(ACCESS[path], role)).toBe(false);
+      const listeners = api.services.hostEvents.listenerCount('event');
+      const denied = await deniedEvents(path);
+
+      // tRPC answers an SSE request 200 before running the procedure; a refusal
+      // arrives as a `serialized-error` event after `connected`, then the stream
+      // closes. A timeout here means the server kept it open: a failure.
+      const response = await subscribe(clients[login], AbortSignal.timeout(10_000));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const { events, ended } = await readEvents(response);
+      expect(ended).toBe(true);
+      expect(events.map((e) => e.event)).toEqual(['connected', 'serialized-error']);
+      expect(errorOf(events[1])).toEqual({
+        code: 'FORBIDDEN',
+        httpStatus: 403,
+        message: 'You do not have permission to do this',
+      });
+
+      expect(api.services.hostEvents.listenerCount('event')).toBe(listeners);
+      const deniedAfter = await deniedEvents(path);
+      expect(deniedAfter).toHaveLength(denied.length + 1);
+      expect(deniedAfter.at(-1)?.message).toBe(`Role ${role} may not call ${path}`);
+    },
+  );
+
+  it('anonymously: one UNAUTHORIZED error event, not audited as a role refusal', async () => {
+    const denied = await deniedEvents(path);
+    const response = await subscribe(anonymous, AbortSignal.timeout(10_000));
+    expect(response.status).toBe(200);
+    const { events, ended } = await readEvents(response);
+    expect(ended).toBe(true);
+    expect(events.map((e) => e.event)).toEqual(['connected', 'serialized-error']);
+    expect(errorOf(events[1])).toEqual({ code: 'UNAUTHORIZED', httpStatus: 401, message: 'Sign in to continue' });
+    expect(await deniedEvents(path)).toHaveLength(denied.length);
+  });
+
+  it('as the provider admin: streams host events (the control for the refusals above)', async () => {
+    const controller = new AbortController();
+    const listeners = api.services.hostEvents.listenerCount('event');
+    try {
+      const response = await subscribe(clients.admin, controller.signal);
+      expect(response.status).toBe(200);
+      if (!response.body) throw new Error('no body');
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while (!text.includes('event: connected')) text += (await reader.read()).value ?? '';
+      // The subscription listens once its generator has started; wait for
+      // that rather than for a fixed time.
+      while (api.services.hostEvents.listenerCount('event') === listeners) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const event: HostChangeEvent = {
+        hostId: randomUUID(),
+        name: 'hv-probe-01',
+        state: 'connected',
+        lastHeartbeatAt: null,
+        kind: 'heartbeat',
+      };
+      api.services.hostEvents.emit('event', event);
+      while (!/\ndata: .*hv-probe-01/.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended: ${text}`);
+        text += value;
+      }
+      expect(text).not.toContain('serialized-error');
+      const data = text.split('\n').find((l) => l.startsWith('data: ') && l.includes('hv-probe-01'));
+      expect(superjson.deserialize(JSON.parse(data?.slice('data: '.length) ?? 'null'))).toEqual(event);
+    } finally {
+      controller.abort();
+    }
+  });
+});
