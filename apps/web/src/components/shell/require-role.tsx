@@ -14,7 +14,7 @@ export function RequireRole({ roles, children }: { roles: readonly Role[]; child
       <EmptyState
         icon={<Lock />}
         title="You don't have access to this page"
-        description="Your role does not include this part of the console. Ask a provider administrator if you need it."
+        description={`Your role does not include this part of the console. Ask ${me.tenant ? 'your tenant administrator' : 'a provider administrator'} if you need it.`}
         className="py-24"
       />
     );
