@@ -9,6 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['packages/**/*.test.ts', 'apps/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           environment: 'node',
@@ -17,6 +18,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          // After the unit tests: projects with different worker limits run as separate groups.
+          sequence: { groupOrder: 1 },
           include: ['apps/**/*.int.test.ts'],
           environment: 'node',
           globalSetup: ['apps/api/src/testing/global-setup.ts'],

@@ -1,8 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureDatabase, startEmbeddedPostgres } from '@fabric/db/embedded';
-import { applyMigrations } from '@fabric/db/migrate';
 import type { TestProject } from 'vitest/node';
 
 export const TEMPLATE_DATABASE = 'fabric_template';
@@ -38,7 +38,18 @@ export default async function setup(project: TestProject) {
   await ensureDatabase(serverUrl, TEMPLATE_DATABASE);
   const templateUrl = new URL(serverUrl);
   templateUrl.pathname = `/${TEMPLATE_DATABASE}`;
-  await applyMigrations(templateUrl.toString());
+  // Migrations run in a child process: the schema engine is WebAssembly,
+  // which Node 20 loads only with a flag this (vitest) process may lack.
+  const root = path.resolve(import.meta.dirname, '../../../..');
+  execFileSync(
+    process.execPath,
+    ['--experimental-wasm-modules', '--no-warnings=ExperimentalWarning', '--import', 'tsx', 'scripts/db-migrate.ts'],
+    {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: templateUrl.toString() },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   project.provide('pgServerUrl', serverUrl);
   project.provide('pgTemplate', TEMPLATE_DATABASE);
   return stop;
