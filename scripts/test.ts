@@ -37,11 +37,14 @@ function readJson<T>(file: string): T | null {
 }
 
 generatePrismaClient();
-const checksOk =
-  step('lint (biome)', bin('biome'), ['check', '.']) &&
-  step('types (tsc)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']) &&
-  step('types (web)', bin('tsc'), ['-p', 'apps/web/tsconfig.json', '--noEmit']);
-if (!checksOk) failed += 1;
+// Every check runs even when an earlier one fails, so one run shows every problem.
+for (const [name, args] of [
+  ['lint (biome)', ['biome', 'check', '.']],
+  ['types (tsc)', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['types (web)', ['tsc', '-p', 'apps/web/tsconfig.json', '--noEmit']],
+] as const) {
+  if (!step(name, bin(args[0]), args.slice(1))) failed += 1;
+}
 
 const vitestJson = path.join(reportDir, 'vitest.json');
 step('unit and integration tests (vitest)', bin('vitest'), [
