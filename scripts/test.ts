@@ -77,6 +77,6 @@ if (playwright) {
   failed += 1;
 }
 
-console.log(failures.length ? `\nFailed steps: ${failures.join(', ')}` : '\nAll steps passed.');
+if (failures.length) console.log(`\nFailed steps: ${failures.join(', ')}`);
 console.log(`fabric: ${passed} passed, ${failed} failed`);
 process.exit(failures.length || failed ? 1 : 0);

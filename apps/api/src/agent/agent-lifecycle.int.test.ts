@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,6 +70,8 @@ describe('a real host agent', () => {
 
     const host = await eventually(stateIs(admin, 'life-01', 'connected'), 20_000, 'the host to register');
     const credentialFile = path.join(stateDir, 'credential.json');
+    // The host row commits before the agent has the answer and stores it.
+    await eventually(async () => existsSync(credentialFile), 10_000, 'the credential to be stored');
     expect(statSync(credentialFile).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(credentialFile, 'utf8')).hostId).toBe(host.id);
 

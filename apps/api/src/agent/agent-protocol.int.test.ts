@@ -239,3 +239,12 @@ describe('malformed and hostile requests', () => {
     expect(beat.status).toBe(401);
   });
 });
+
+describe('concurrent registrations', () => {
+  it('two agents registering the same name at once: exactly one host, the other refused with 409', async () => {
+    const [a, b] = await Promise.all([newToken(), newToken()]);
+    const results = await Promise.all([register(api.url, a, 'proto-race'), register(api.url, b, 'PROTO-RACE')]);
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect(await countRows(api.databaseUrl, 'hosts', `lower(name) = 'proto-race'`)).toBe(1);
+  });
+});
