@@ -197,14 +197,7 @@ export class FabricService {
           details: { clusterId: cluster.id, tokenId: token.id, source, agentVersion: request.agentVersion },
         });
         await fabric.notifyHostChange(changeEvent(host, 'registered'));
-        return {
-          hostId: host.id,
-          clusterId: cluster.id,
-          clusterName: cluster.name,
-          credential: `${host.id}.${secret}`,
-          heartbeatIntervalMs: this.deps.policy.heartbeatIntervalMs,
-          inventoryHash: hash,
-        };
+        return this.registration(host, cluster, secret, hash);
       });
     } catch (error) {
       if (error instanceof FabricError) {
@@ -252,13 +245,23 @@ export class FabricService {
       message: 'Registration retried with the same request id: credential reissued',
       details: { source, tokenId: token.id },
     });
+    return this.registration(host, cluster, secret, host.inventoryHash);
+  }
+
+  /** The answer to a registration; the credential's secret leaves the API only here. */
+  private registration(
+    host: HostRecord,
+    cluster: { id: string; name: string },
+    secret: string,
+    inventoryHash: string,
+  ): RegisterResponse {
     return {
       hostId: host.id,
       clusterId: cluster.id,
       clusterName: cluster.name,
       credential: `${host.id}.${secret}`,
       heartbeatIntervalMs: this.deps.policy.heartbeatIntervalMs,
-      inventoryHash: host.inventoryHash,
+      inventoryHash,
     };
   }
 
