@@ -61,7 +61,7 @@ describe('Reporter', () => {
     return host;
   }
 
-  it('registers with the token, stores the credential, reports inventory and heartbeats', async () => {
+  it('registers with the token (inventory included), stores the credential and heartbeats', async () => {
     const token = api.issueToken();
     const { controller, done, log } = start({ token });
     await waitFor(() => (api.hosts.values().next().value?.heartbeats ?? 0) >= 3, 'three heartbeats');
@@ -78,7 +78,8 @@ describe('Reporter', () => {
       credential: host.credential,
     });
 
-    expect(api.requestsTo('/inventory')).toHaveLength(1);
+    // The registration carried the inventory: no separate report needed.
+    expect(api.requestsTo('/inventory')).toHaveLength(0);
     const beats = api.requestsTo('/heartbeat').map((r) => r.body as { seq: number; inventoryHash: string });
     expect(beats.every((b) => b.inventoryHash === host.inventoryHash)).toBe(true);
     const seqs = api.requests
@@ -109,7 +110,7 @@ describe('Reporter', () => {
   it('sends the inventory again when the profile changes, and only then', async () => {
     const { controller, done } = start({ token: api.issueToken() });
     await waitFor(() => (api.hosts.values().next().value?.heartbeats ?? 0) >= 3, 'heartbeats');
-    expect(api.requestsTo('/inventory')).toHaveLength(1);
+    expect(api.requestsTo('/inventory')).toHaveLength(0);
 
     const profile = JSON.parse(await readFile(profilePath, 'utf8'));
     profile.memoryMiB = 1024 * 1024;
@@ -119,14 +120,14 @@ describe('Reporter', () => {
     await waitFor(() => onlyHost().heartbeats >= beatsAtChange + 3, 'more heartbeats');
     controller.abort();
     await done;
-    expect(api.requestsTo('/inventory')).toHaveLength(2);
+    expect(api.requestsTo('/inventory')).toHaveLength(1);
   });
 
   it('re-sends the inventory when a heartbeat asks for it', async () => {
     const { controller, done } = start({ token: api.issueToken() });
     await waitFor(() => (api.hosts.values().next().value?.heartbeats ?? 0) >= 2, 'heartbeats');
     api.requestInventoryNext = true;
-    await waitFor(() => api.requestsTo('/inventory').length === 2, 'requested inventory');
+    await waitFor(() => api.requestsTo('/inventory').length === 1, 'requested inventory');
     controller.abort();
     await done;
   });
@@ -251,6 +252,6 @@ describe('Reporter', () => {
     controller.abort();
     expect((await done).code).toBe(EXIT_CODES.stopped);
     expect(log.lines.filter((l) => l.includes('cannot read inventory'))).toHaveLength(1);
-    expect(api.requestsTo('/inventory')).toHaveLength(1);
+    expect(api.requestsTo('/inventory')).toHaveLength(0);
   });
 });

@@ -179,6 +179,7 @@ export class Reporter {
         // The inventory went with the registration: no need to send it again.
         this.inventoryHash = registered.inventoryHash;
         this.acceptedInventory = canonicalJson(inventory);
+        this.inventoryRequested = false;
         this.recovered();
         this.adoptInterval(registered.heartbeatIntervalMs);
         this.log.info(
