@@ -17,10 +17,13 @@ export function spawnChild(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string; quiet?: boolean } = {},
 ): Child {
+  // Each child leads its own process group, so stopping it also stops what
+  // it spawned (`next start` runs the server as a grandchild).
   const child = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const prefix = `[${name}] `;
   const forward = (stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream) => {
@@ -38,12 +41,32 @@ export function spawnChild(
   return { name, process: child, exited };
 }
 
+function signalGroup(child: Child, signal: NodeJS.Signals): void {
+  const pid = child.process.pid;
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
 export async function stopChild(child: Child, timeoutMs = 5_000): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-  child.process.kill('SIGTERM');
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), timeoutMs);
+  if (child.process.exitCode !== null || child.process.signalCode !== null) {
+    signalGroup(child, 'SIGTERM'); // grandchildren left behind, if any
+    return;
+  }
+  signalGroup(child, 'SIGTERM');
+  const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), timeoutMs);
   await child.exited;
   clearTimeout(timer);
+}
+
+/** Last resort when this process dies: take every child's group with it. */
+export function killAllOnExit(children: Child[]): void {
+  process.on('exit', () => {
+    for (const child of children) signalGroup(child, 'SIGKILL');
+  });
 }
 
 export async function waitForHttp(url: string, timeoutMs: number, isUp: (status: number) => boolean = (s) => s < 500) {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import path from 'node:path';
 import { openDatabase, REPO_ROOT } from '../../packages/db/src/database';
 import { applyMigrations } from '../../packages/db/src/migrate';
-import { type Child, NODE_FLAGS, spawnChild, stopChild, waitForHttp } from './processes';
+import { type Child, killAllOnExit, NODE_FLAGS, spawnChild, stopChild, waitForHttp } from './processes';
 
 export interface StackOptions {
   dataDir: string;
@@ -78,6 +78,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const children: Child[] = [];
+  killAllOnExit(children);
   const db = await openDatabase({
     databaseUrl: options.databaseUrl,
     dataDir: path.join(dataDir, 'postgres'),
