@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * Work for hosts, agent protocol v1 (docs/agent-protocol.md, "Tasks"). The
+ * API queues durable tasks per host; the agent long-polls for them, runs each
+ * once, reports progress and the result. A task id is the idempotency key:
+ * an agent that is handed a task it already finished reports the stored
+ * result again instead of running it twice.
+ */
+export const TASK_KINDS = [
+  'vm.create',
+  'vm.start',
+  'vm.stop', // graceful shutdown
+  'vm.turn-off', // power off
+  'vm.restart',
+  'vm.pause',
+  'vm.resume',
+  'vm.save',
+  'vm.delete',
+] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
+
+/** The VM as the host needs it to create it. Sizes in MiB and bytes. */
+export const vmSpecSchema = z.object({
+  vmId: z.string().uuid(),
+  name: z.string(),
+  vcpus: z.number().int().min(1).max(64),
+  memory: z.object({
+    dynamic: z.boolean(),
+    startupMiB: z.number().int().min(32),
+    minimumMiB: z.number().int().min(32),
+    maximumMiB: z.number().int().min(32),
+    bufferPercent: z.number().int().min(5).max(2000),
+    weight: z.number().int().min(0).max(10000),
+  }),
+  disks: z.array(
+    z.object({
+      name: z.string(),
+      pool: z.string(),
+      sizeBytes: z.number().int().min(1),
+      logicalSectorBytes: z.union([z.literal(512), z.literal(4096)]),
+      kind: z.enum(['fixed', 'dynamic', 'differencing']),
+      parent: z.string().nullable(),
+    }),
+  ),
+  nics: z.array(
+    z.object({
+      name: z.string(),
+      macAddress: z.string(),
+      network: z.string(),
+      minimumBandwidthMbps: z.number().int().nullable(),
+      minimumBandwidthWeight: z.number().int().nullable(),
+      maximumBandwidthMbps: z.number().int().nullable(),
+    }),
+  ),
+});
+export type VmSpec = z.infer<typeof vmSpecSchema>;
+
+export const agentTaskSchema = z.object({
+  taskId: z.string().uuid(),
+  kind: z.enum(TASK_KINDS),
+  vmId: z.string().uuid(),
+  /** Present for vm.create; other kinds act on a VM the host already has. */
+  spec: vmSpecSchema.nullable(),
+  /** Attempt number, from 1: a task re-handed after an agent restart has attempt > 1. */
+  attempt: z.number().int().min(1),
+});
+export type AgentTask = z.infer<typeof agentTaskSchema>;
+
+/** `POST /agent/v1/hosts/{hostId}/tasks/next` body; answers when work is queued or after `waitMs`. */
+export const nextTasksRequestSchema = z.object({
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  waitMs: z.number().int().min(0).max(30_000).default(20_000),
+  max: z.number().int().min(1).max(32).default(8),
+});
+export type NextTasksRequest = z.infer<typeof nextTasksRequestSchema>;
+
+export const nextTasksResponseSchema = z.object({ tasks: z.array(agentTaskSchema) });
+export type NextTasksResponse = z.infer<typeof nextTasksResponseSchema>;
+
+/** The VM's power state as the host sees it. */
+export const HOST_VM_STATES = ['off', 'running', 'paused', 'saved'] as const;
+
+/** `POST /agent/v1/hosts/{hostId}/tasks/{taskId}/report` body. */
+export const taskReportSchema = z.discriminatedUnion('status', [
+  z.object({
+    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    status: z.literal('running'),
+    progress: z.number().int().min(0).max(100),
+    message: z.string().max(500).default(''),
+  }),
+  z.object({
+    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    status: z.literal('succeeded'),
+    /** The VM's state on the host afterwards (none after vm.delete). */
+    vmState: z.enum(HOST_VM_STATES).nullable(),
+    message: z.string().max(500).default(''),
+  }),
+  z.object({
+    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    status: z.literal('failed'),
+    /** Stable machine code, e.g. INSUFFICIENT_MEMORY, VM_NOT_FOUND, DRIVER_ERROR. */
+    code: z.string().max(64),
+    message: z.string().max(500),
+    vmState: z.enum(HOST_VM_STATES).nullable(),
+  }),
+]);
+export type TaskReport = z.infer<typeof taskReportSchema>;
+
+/** 200 answer to a report. `cancel` asks the agent to stop a running task when it still can. */
+export const taskReportResponseSchema = z.object({ accepted: z.boolean(), cancel: z.boolean() });
+export type TaskReportResponse = z.infer<typeof taskReportResponseSchema>;
