@@ -10,6 +10,14 @@ import {
   type RegisterResponse,
   registerResponseSchema,
 } from '@fabric/core/fabric/agent-protocol.schema';
+import {
+  type NextTasksRequest,
+  type NextTasksResponse,
+  nextTasksResponseSchema,
+  type TaskReport,
+  type TaskReportResponse,
+  taskReportResponseSchema,
+} from '@fabric/core/tasks/task-protocol.schema';
 import type { z } from 'zod';
 
 /**
@@ -84,6 +92,28 @@ export class AgentApiClient {
     return this.send('POST', route, credential, body, heartbeatResponseSchema, signal);
   }
 
+  /** Long poll: the API holds it up to `waitMs`, so it gets that much time on top of the usual timeout. */
+  nextTasks(
+    hostId: string,
+    credential: string,
+    body: NextTasksRequest,
+    signal?: AbortSignal,
+  ): Promise<NextTasksResponse> {
+    const route = `/agent/v1/hosts/${encodeURIComponent(hostId)}/tasks/next`;
+    return this.send('POST', route, credential, body, nextTasksResponseSchema, signal, this.timeoutMs + body.waitMs);
+  }
+
+  reportTask(
+    hostId: string,
+    credential: string,
+    taskId: string,
+    body: TaskReport,
+    signal?: AbortSignal,
+  ): Promise<TaskReportResponse> {
+    const route = `/agent/v1/hosts/${encodeURIComponent(hostId)}/tasks/${encodeURIComponent(taskId)}/report`;
+    return this.send('POST', route, credential, body, taskReportResponseSchema, signal);
+  }
+
   private async send<T>(
     method: 'POST' | 'PUT',
     route: string,
@@ -91,10 +121,11 @@ export class AgentApiClient {
     body: unknown,
     responseSchema: z.ZodType<T>,
     signal: AbortSignal | undefined,
+    timeoutMs: number = this.timeoutMs,
   ): Promise<T> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (credential !== undefined) headers.authorization = `Bearer ${credential}`;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
     let response: Response;
     let text: string;
     try {
@@ -108,7 +139,7 @@ export class AgentApiClient {
     } catch (error) {
       // A stop request is not an API failure: let the caller see the abort as such.
       if (signal?.aborted) throw signal.reason;
-      const reason = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : describeNetworkError(error);
+      const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeNetworkError(error);
       throw new AgentApiError('unreachable', reason, 0, 'UNREACHABLE');
     }
     const json = parseJson(text);

@@ -4,28 +4,25 @@ import { type AgentApiClient, AgentApiError } from './api-client';
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './backoff';
 import { canonicalJson } from './canonical-json';
 import { type Driver, DriverError, type HostUsage } from './drivers/driver';
+import { AgentExit, type AgentExitInfo, EXIT_CODES } from './exit';
 import type { Logger } from './log';
 import { SeqCounter } from './seq';
+import { AgentSession } from './session';
 import { sleep as realSleep } from './sleep';
 import { StateError, type StateStore, type StoredCredential } from './state-store';
 import { AGENT_VERSION } from './version';
 
-/** Process exit codes; main.ts exits with the one the reporter returns. */
-export const EXIT_CODES = {
-  stopped: 0,
-  /** Registration refused, state unusable, profile broken at start. */
-  fatal: 1,
-  usage: 2,
-  /** The API no longer knows this credential: the host was removed by an admin. */
-  revoked: 3,
-  /** The credential is valid but for another host: a copied state directory or an API bug. */
-  wrongHost: 4,
-} as const;
-export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+export { EXIT_CODES, type ExitCode } from './exit';
+export type ReporterExit = AgentExitInfo;
 
-export interface ReporterExit {
-  code: ExitCode;
-  reason: string;
+/**
+ * Another loop that runs beside the heartbeats once the host is registered
+ * (the task runner), on the same session. It returns when `signal` aborts and
+ * rejects with an AgentExit when the agent must stop (401, 403); either loop
+ * ending that way stops the other.
+ */
+export interface SessionLoop {
+  run(session: AgentSession, signal: AbortSignal): Promise<void>;
 }
 
 export interface ReporterOptions {
@@ -44,6 +41,8 @@ export interface ReporterOptions {
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** Runs beside the heartbeat loop after registration (tasks). */
+  tasks?: SessionLoop;
 }
 
 /** Used until the API says otherwise; the protocol's documented default. */
@@ -51,13 +50,6 @@ const DEFAULT_HEARTBEAT_MS = 10_000;
 /** Intervals the API may ask for; outside this the answer is ignored as a mistake. */
 const MIN_HEARTBEAT_MS = 100;
 const MAX_HEARTBEAT_MS = 3_600_000;
-
-/** Unwinds the loop with an exit code from anywhere below run(). */
-class Exit extends Error {
-  constructor(readonly exit: ReporterExit) {
-    super(exit.reason);
-  }
-}
 
 /**
  * The agent's life: register once (token → credential), then forever report
@@ -75,7 +67,7 @@ export class Reporter {
   private readonly backoff: Backoff;
 
   private intervalMs: number;
-  private seq: SeqCounter | null = null;
+  private session: AgentSession | null = null;
   /** The hash the API returned for the last inventory it accepted; heartbeats echo it. */
   private inventoryHash = '';
   /** Canonical JSON of the inventory the API last accepted. */
@@ -104,12 +96,16 @@ export class Reporter {
   async run(signal: AbortSignal): Promise<ReporterExit> {
     try {
       const credential = await this.ensureRegistered(signal);
-      this.seq = await SeqCounter.load(this.store, this.now);
-      await this.loop(credential, signal);
+      const seq = await SeqCounter.load(this.store, this.now);
+      this.session = new AgentSession(credential, seq, this.log, {
+        credentialPath: this.store.credentialPath,
+        stateDir: this.store.dir,
+      });
+      await this.runLoops(this.session, signal);
       this.log.info('stopped');
       return { code: EXIT_CODES.stopped, reason: 'stopped' };
     } catch (error) {
-      if (error instanceof Exit) {
+      if (error instanceof AgentExit) {
         if (error.exit.code === EXIT_CODES.stopped) this.log.info(error.exit.reason);
         else this.log.error(error.exit.reason);
         return error.exit;
@@ -130,7 +126,7 @@ export class Reporter {
     const stored = await this.store.loadCredential();
     if (stored !== null) {
       if (normalizeUrl(stored.apiUrl) !== normalizeUrl(this.options.apiUrl)) {
-        throw new Exit({
+        throw new AgentExit({
           code: EXIT_CODES.fatal,
           reason:
             `${this.store.credentialPath} holds a credential for ${stored.apiUrl}, not ${this.options.apiUrl}; ` +
@@ -145,7 +141,7 @@ export class Reporter {
     }
     const token = this.options.token;
     if (token === undefined) {
-      throw new Exit({
+      throw new AgentExit({
         code: EXIT_CODES.usage,
         reason: `not registered yet (no ${this.store.credentialPath}): start once with --token <registration token>`,
       });
@@ -154,7 +150,7 @@ export class Reporter {
     try {
       inventory = await this.driver.inventory();
     } catch (error) {
-      if (error instanceof DriverError) throw new Exit({ code: EXIT_CODES.fatal, reason: error.message });
+      if (error instanceof DriverError) throw new AgentExit({ code: EXIT_CODES.fatal, reason: error.message });
       throw error;
     }
     this.lastInventory = inventory;
@@ -197,14 +193,43 @@ export class Reporter {
             this.backoff.attempts > 0 && error.status === 401
               ? `; an earlier attempt may have registered this host without the answer arriving: ask an admin to remove host "${inventory.hostname}" if it exists and issue a new token`
               : '';
-          throw new Exit({
+          throw new AgentExit({
             code: EXIT_CODES.fatal,
             reason: `registration refused (HTTP ${error.status} ${error.code}): ${error.message}${hint}`,
           });
         }
         await this.sleep(this.failed(error, 'registration'), signal);
-        if (signal.aborted) throw new Exit({ code: EXIT_CODES.stopped, reason: 'stopped before registration' });
+        if (signal.aborted) throw new AgentExit({ code: EXIT_CODES.stopped, reason: 'stopped before registration' });
       }
+    }
+  }
+
+  /**
+   * Heartbeats, and the task loop if there is one, until `signal` aborts or
+   * one of them must end the agent: then the other is stopped too and the
+   * first reason wins.
+   */
+  private async runLoops(session: AgentSession, signal: AbortSignal): Promise<void> {
+    const inner = new AbortController();
+    const stop = () => inner.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      const loops = [this.loop(session.credential, inner.signal)];
+      if (this.options.tasks) loops.push(this.options.tasks.run(session, inner.signal));
+      const results = await Promise.allSettled(
+        loops.map((loop) =>
+          loop.catch((error: unknown) => {
+            inner.abort();
+            throw error;
+          }),
+        ),
+      );
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+      const exit = failures.find((f) => f instanceof AgentExit);
+      if (exit !== undefined) throw exit;
+      if (failures.length > 0) throw failures[0];
+    } finally {
+      signal.removeEventListener('abort', stop);
     }
   }
 
@@ -291,44 +316,9 @@ export class Reporter {
     }
   }
 
-  /**
-   * Runs an authenticated call with a fresh seq. A REPLAYED answer means the
-   * API saw a seq at least as high (clock stepped back, two agents on one
-   * credential): jump ahead and retry once. 401 and 403 end the agent.
-   */
-  private async authed<T>(call: (seq: number) => Promise<T>): Promise<T> {
-    const seq = this.seq;
-    if (seq === null) throw new Error('reporter used before its seq counter was loaded');
-    try {
-      try {
-        return await call(await seq.next());
-      } catch (error) {
-        if (!(error instanceof AgentApiError && error.status === 409 && error.code === 'REPLAYED')) throw error;
-        this.log.warn(`API refused seq ${seq.lastSeq} as a replay; jumping ahead and retrying once`);
-        seq.bumpAfterReplay();
-        return await call(await seq.next());
-      }
-    } catch (error) {
-      if (error instanceof AgentApiError && error.kind === 'http') {
-        if (error.status === 401) {
-          throw new Exit({
-            code: EXIT_CODES.revoked,
-            reason:
-              `the API refused this host's credential (${error.code}: ${error.message}); the host was probably removed ` +
-              `by an admin. To add it again, remove ${this.store.credentialPath} and start with a new --token`,
-          });
-        }
-        if (error.status === 403) {
-          throw new Exit({
-            code: EXIT_CODES.wrongHost,
-            reason:
-              `the API says this credential belongs to another host (${error.code}: ${error.message}); ` +
-              `check that ${this.store.dir} was not copied from another host`,
-          });
-        }
-      }
-      throw error;
-    }
+  private authed<T>(call: (seq: number) => Promise<T>): Promise<T> {
+    if (this.session === null) throw new Error('reporter used before its session was set up');
+    return this.session.authed(call);
   }
 
   /** The driver's inventory now, or the last good one if it cannot read (a half-edited profile, say). */

@@ -51,6 +51,11 @@ export const simulatedProfileSchema = z.object({
       /** Where memory use hovers, as a percent of memoryMiB. */
       memoryPercentMean: z.number().min(0).max(100).default(60),
       memoryPercentStep: z.number().min(0).max(50).default(1),
+      /**
+       * Share of VM operations that fail with DRIVER_ERROR, 0–1, drawn from a
+       * generator seeded like the usage walk so a failing run can be replayed.
+       */
+      failureRate: z.number().min(0).max(1).default(0),
     })
     .prefault({}),
 });

@@ -1,13 +1,27 @@
+import path from 'node:path';
 import { type HostInventory, hostInventorySchema } from '@fabric/core/fabric/inventory.schema';
-import { type Driver, DriverError, type HostUsage } from '../driver';
+import type { VmSpec } from '@fabric/core/tasks/task-protocol.schema';
+import {
+  type Driver,
+  DriverError,
+  type HostUsage,
+  type HostVm,
+  type VmOperationContext,
+  VmOperationError,
+} from '../driver';
 import { formatIssues, readProfile, type SimulatedProfile } from './profile';
 import { fnv1a, mulberry32 } from './random';
+import { SimulatedVms } from './simulated-vms';
 
 export interface SimulatedDriverOptions {
   /** Profile JSON file, re-read on every inventory() so a test can change the host on the fly. */
   profilePath: string;
   /** Overrides the profile's host name (the demo runs several hosts from one profile). */
   hostname?: string;
+  /** Where vms.json lives (the agent's state directory); without it VMs last as long as the process. */
+  stateDir?: string;
+  /** Divides every VM operation's duration; tests use 20 or more. Default 1 (real-host timing). */
+  speed?: number;
 }
 
 /**
@@ -22,13 +36,82 @@ export class SimulatedDriver implements Driver {
   private random: () => number = Math.random;
   private cpuPercent = 0;
   private memoryPercent = 0;
+  private vmRandom: (() => number) | null = null;
+  private readonly vms: SimulatedVms;
 
-  constructor(private readonly options: SimulatedDriverOptions) {}
+  constructor(private readonly options: SimulatedDriverOptions) {
+    const speed = options.speed ?? 1;
+    if (!(speed > 0 && Number.isFinite(speed))) throw new DriverError(`simulation speed must be above 0, not ${speed}`);
+    this.vms = new SimulatedVms({
+      file: options.stateDir === undefined ? null : path.join(options.stateDir, 'vms.json'),
+      speed,
+      profile: () => this.currentProfile(),
+      random: () => this.nextVmRandom(),
+    });
+  }
 
   async inventory(): Promise<HostInventory> {
     const profile = await readProfile(this.options.profilePath);
     this.adopt(profile);
-    return toInventory(profile, this.options.hostname);
+    // The VMs' disks take space in their pools, so the console's storage bars move as VMs come and go.
+    const allocated = await this.vms.allocatedByPool();
+    const storagePools = profile.storagePools.map((pool) => ({
+      ...pool,
+      usedBytes: Math.min(pool.capacityBytes, pool.usedBytes + (allocated.get(pool.name) ?? 0)),
+    }));
+    return toInventory({ ...profile, storagePools }, this.options.hostname);
+  }
+
+  createVm(spec: VmSpec, context: VmOperationContext): Promise<HostVm> {
+    return this.vms.create(spec, context);
+  }
+  startVm(vmId: string, context: VmOperationContext): Promise<HostVm> {
+    return this.vms.start(vmId, context);
+  }
+  stopVm(vmId: string, context: VmOperationContext): Promise<HostVm> {
+    return this.vms.stop(vmId, context);
+  }
+  turnOffVm(vmId: string, context: VmOperationContext): Promise<HostVm> {
+    return this.vms.turnOff(vmId, context);
+  }
+  restartVm(vmId: string, context: VmOperationContext): Promise<HostVm> {
+    return this.vms.restart(vmId, context);
+  }
+  pauseVm(vmId: string, context: VmOperationContext): Promise<HostVm> {
+    return this.vms.pause(vmId, context);
+  }
+  resumeVm(vmId: string, context: VmOperationContext): Promise<HostVm> {
+    return this.vms.resume(vmId, context);
+  }
+  saveVm(vmId: string, context: VmOperationContext): Promise<HostVm> {
+    return this.vms.save(vmId, context);
+  }
+  deleteVm(vmId: string, context: VmOperationContext): Promise<void> {
+    return this.vms.delete(vmId, context);
+  }
+  listVms(): Promise<HostVm[]> {
+    return this.vms.list();
+  }
+
+  /** The profile for a VM operation: re-read like the inventory, as a profile-reading failure is a driver failure. */
+  private async currentProfile(): Promise<SimulatedProfile> {
+    try {
+      const profile = await readProfile(this.options.profilePath);
+      this.adopt(profile);
+      return profile;
+    } catch (error) {
+      if (error instanceof DriverError) throw new VmOperationError('DRIVER_ERROR', error.message, null);
+      throw error;
+    }
+  }
+
+  /** A stream of its own, so VM operations do not change the usage walk a seed reproduces. */
+  private nextVmRandom(): number {
+    if (this.vmRandom === null) {
+      const seed = this.profile?.simulation.seed ?? 1;
+      this.vmRandom = mulberry32(fnv1a(`${this.options.hostname ?? this.profile?.hostname ?? ''}/vms`) ^ seed);
+    }
+    return this.vmRandom();
   }
 
   async usage(): Promise<HostUsage> {
@@ -45,9 +128,14 @@ export class SimulatedDriver implements Driver {
       0,
       100,
     );
+    // The walk is the host's own load; running VMs hold their memory on top of it.
+    const vmMemoryMiB = await this.vms.memoryInUseMiB().catch(() => 0);
     return {
       cpuPercent: Math.round(this.cpuPercent * 10) / 10,
-      memoryUsedMiB: Math.min(profile.memoryMiB, Math.round((profile.memoryMiB * this.memoryPercent) / 100)),
+      memoryUsedMiB: Math.min(
+        profile.memoryMiB,
+        Math.round((profile.memoryMiB * this.memoryPercent) / 100) + vmMemoryMiB,
+      ),
     };
   }
 
