@@ -1,0 +1,561 @@
+/**
+ * One placement decision: run the profile's filters over the hosts, score the
+ * hosts that pass, rank them, and keep the trace that explains the choice.
+ *
+ *   place()          one VM on an immutable snapshot (what the API calls);
+ *   applyPlacement() the snapshot with one VM's reservation added;
+ *   placeBatch()     several VMs in order on a working copy, nothing committed;
+ *   PlacementSession the working copy itself, for callers placing many VMs
+ *                    (what-if, benchmarks): it keeps a free-memory index so
+ *                    a decision need not visit every host.
+ */
+import { formatCount, plural } from './format';
+import { PlacementError } from './placement.errors';
+import type { PlacementContext, RejectCode, Rejection } from './plugin';
+import { type PlacementProfile, profileFor } from './profiles';
+import { type Assignment, assign, demandOf, reserveOnHost } from './reservation';
+import { tieKey } from './seeded-order';
+import { type ClusterSnapshot, freeMemoryMiB, type HostSnapshot, type PlacementRequest } from './snapshot';
+
+export type TraceMode = 'full' | 'summary';
+
+export interface PlaceOptions {
+  readonly seed: number;
+  /**
+   * 'full' (default): every host, every filter's verdict (even after the
+   * first failure, so "why not host-07" lists all its problems), every
+   * candidate's scores. 'summary': each host stops at its first failing
+   * filter and only counts; the top candidates keep their scores.
+   */
+  readonly trace?: TraceMode;
+  /**
+   * Score at most this many feasible hosts, drawn in the profile's candidate
+   * order (nomad's limit iterator). Default: all. Feasibility stays exact
+   * (a VM is refused only when no host fits); only the choice among many
+   * fitting hosts is approximate. Ignored by 'full' traces.
+   */
+  readonly candidateLimit?: number;
+  /** Summary traces keep this many ranked candidates (default 5). */
+  readonly topCandidates?: number;
+  /** Default: the cluster's policy. */
+  readonly profile?: PlacementProfile;
+}
+
+export interface VerdictTrace {
+  readonly filter: string;
+  readonly ok: boolean;
+  readonly code?: RejectCode;
+  readonly reason?: string;
+  readonly numbers?: Readonly<Record<string, number>>;
+}
+
+export interface ScoreTrace {
+  readonly scorer: string;
+  readonly raw: number;
+  /** 0–100 across this decision's candidates; 50 for all when the scorer cannot tell them apart. */
+  readonly normalized: number;
+  readonly weight: number;
+  /** normalized × weight. */
+  readonly contribution: number;
+}
+
+export interface HostTrace {
+  readonly hostId: string;
+  readonly hostName: string;
+  /** Full traces: every filter. Summary traces of candidates: every filter passed. */
+  readonly verdicts: readonly VerdictTrace[];
+  readonly scores: readonly ScoreTrace[];
+  /** 0–100: the weighted sum rescaled between the worst and best sums the weights allow; null when rejected. */
+  readonly total: number | null;
+  /** 1 = chosen; null when rejected. */
+  readonly rank: number | null;
+}
+
+export interface RejectionCount {
+  /** The first filter the hosts failed, in profile order. */
+  readonly filter: string;
+  readonly code: RejectCode;
+  readonly hosts: number;
+  readonly example: { readonly hostId: string; readonly hostName: string; readonly reason: string };
+}
+
+export interface PlacementDecision {
+  readonly hostId: string | null;
+  readonly hostName: string | null;
+  /** "Placed on hv-03 (score 87.2 of 100; 12 of 16 hosts fit)" or "No host fits: 3 hosts short of memory, 2 in maintenance". */
+  readonly summary: string;
+  /** Full: every host, candidates in rank order, then rejected hosts by name. Summary: the top candidates. */
+  readonly trace: readonly HostTrace[];
+  readonly policy: PlacementProfile['name'];
+  readonly seed: number;
+  readonly traceMode: TraceMode;
+  readonly hostsTotal: number;
+  /** Hosts whose filters ran (all of them unless a candidate limit pruned the search). */
+  readonly hostsEvaluated: number;
+  /** Evaluated hosts that passed every filter. */
+  readonly candidates: number;
+  /** Per first failing filter and code, most hosts first. */
+  readonly rejections: readonly RejectionCount[];
+  /** Where the chosen host puts the VM's disks and NIC reservations; null when not placed. */
+  readonly assignment: Assignment | null;
+}
+
+interface FirstFailure {
+  readonly filter: string;
+  readonly verdict: Rejection;
+}
+
+const NO_FIT_PHRASE: Record<RejectCode, [one: string, many: string]> = {
+  HOST_MAINTENANCE: ['host in maintenance', 'hosts in maintenance'],
+  HOST_SUSPECT: ['host suspect', 'hosts suspect'],
+  HOST_FAILED: ['host failed', 'hosts failed'],
+  TENANT_DEDICATED: ['host dedicated to another tenant', 'hosts dedicated to another tenant'],
+  CLUSTER_VM_LIMIT: ['host at the cluster VM limit', 'hosts at the cluster VM limit'],
+  HOST_VM_LIMIT: ['host at its VM limit', 'hosts at their VM limit'],
+  VCPUS_EXCEED_LPS: ['host with fewer logical processors than vCPUs', 'hosts with fewer logical processors than vCPUs'],
+  CPU_SHORT: ['host short of CPU', 'hosts short of CPU'],
+  MEMORY_SHORT: ['host short of memory', 'hosts short of memory'],
+  STORAGE_POOL_MISSING: ['host without the storage pool', 'hosts without the storage pool'],
+  STORAGE_SHORT: ['host short of storage', 'hosts short of storage'],
+  NIC_MISSING: ['host without a NIC', 'hosts without a NIC'],
+  NIC_BANDWIDTH_SHORT: ['host short of NIC bandwidth', 'hosts short of NIC bandwidth'],
+  AFFINITY_ELSEWHERE: ['host outside the affinity group', 'hosts outside the affinity group'],
+  ANTI_AFFINITY_CONFLICT: ['host running the anti-affinity group', 'hosts running the anti-affinity group'],
+};
+
+function validateRequest(request: PlacementRequest): void {
+  const bad = (what: string) => {
+    throw new PlacementError('INVALID_REQUEST', `VM '${request.name}': ${what}`);
+  };
+  if (!Number.isInteger(request.vcpus) || request.vcpus < 1) bad('vCPUs must be a whole number of at least 1');
+  if (!(request.memoryMiB > 0)) bad('memory must be positive');
+  if (request.disks.some((d) => !(d.sizeBytes >= 0))) bad('disk sizes must not be negative');
+  if (request.nics.some((n) => n.minBandwidthMbps !== undefined && !(n.minBandwidthMbps >= 0))) {
+    bad('minimum bandwidth must not be negative');
+  }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A working copy of one cluster. Hosts stay immutable objects; a commit
+ * replaces one. Alongside, an index of host positions ordered by (free
+ * memory, seeded tie key) lets a pruned search start at the first host with
+ * enough memory: every host before it fails the memory filter anyway.
+ */
+export class PlacementSession {
+  readonly profile: PlacementProfile;
+  private readonly options: PlaceOptions;
+  private readonly hosts: HostSnapshot[];
+  private readonly indexById = new Map<string, number>();
+  private readonly tieKeys: Uint32Array;
+  private readonly freeMiB: Float64Array;
+  /** Host positions by ascending (free memory, tie key, position); built on first pruned search. */
+  private order: Int32Array | null = null;
+  private vmCount: number;
+  private readonly groupVmCounts = new Map<string, number>();
+  private clusterFreeMiB = 0;
+
+  constructor(
+    private readonly cluster: ClusterSnapshot,
+    options: PlaceOptions,
+  ) {
+    this.options = options;
+    this.profile = options.profile ?? profileFor(cluster.policy);
+    this.hosts = [...cluster.hosts];
+    this.vmCount = cluster.vmCount;
+    const n = this.hosts.length;
+    this.tieKeys = new Uint32Array(n);
+    this.freeMiB = new Float64Array(n);
+    this.hosts.forEach((host, i) => {
+      if (this.indexById.has(host.id)) {
+        throw new PlacementError('INVALID_REQUEST', `host ${host.id} appears twice in the snapshot`);
+      }
+      this.indexById.set(host.id, i);
+      this.tieKeys[i] = tieKey(host.id, options.seed);
+      this.freeMiB[i] = freeMemoryMiB(host);
+      if (host.state === 'connected') this.clusterFreeMiB += Math.max(0, freeMemoryMiB(host));
+      for (const [group, count] of Object.entries(host.groups)) {
+        this.groupVmCounts.set(group, (this.groupVmCounts.get(group) ?? 0) + count);
+      }
+    });
+  }
+
+  /** The working copy as a snapshot (hosts shared with the session's current state, which only ever replaces them). */
+  snapshot(): ClusterSnapshot {
+    return { ...this.cluster, vmCount: this.vmCount, hosts: [...this.hosts] };
+  }
+
+  host(hostId: string): HostSnapshot | undefined {
+    const i = this.indexById.get(hostId);
+    return i === undefined ? undefined : this.hosts[i];
+  }
+
+  place(request: PlacementRequest, overrides: Partial<Omit<PlaceOptions, 'seed' | 'profile'>> = {}): PlacementDecision {
+    validateRequest(request);
+    const traceMode = overrides.trace ?? this.options.trace ?? 'full';
+    const limit = overrides.candidateLimit ?? this.options.candidateLimit ?? Number.POSITIVE_INFINITY;
+    const topCandidates = overrides.topCandidates ?? this.options.topCandidates ?? 5;
+    const ctx = this.context(request);
+    const evaluation =
+      traceMode === 'full'
+        ? this.evaluateAll(ctx, true)
+        : limit < this.hosts.length
+          ? this.evaluatePruned(ctx, Math.max(1, limit))
+          : this.evaluateAll(ctx, false);
+    return this.decide(ctx, evaluation, traceMode, topCandidates, limit < this.hosts.length && traceMode === 'summary');
+  }
+
+  /**
+   * Adds the VM's reservation on `hostId`. Checks the host passes every
+   * filter first, so a working copy can never be over-committed whatever
+   * the caller does.
+   */
+  commit(request: PlacementRequest, hostId: string): Assignment {
+    validateRequest(request);
+    const i = this.indexById.get(hostId);
+    const host = i === undefined ? undefined : this.hosts[i];
+    if (i === undefined || host === undefined)
+      throw new PlacementError('HOST_NOT_FOUND', `no host ${hostId} in cluster`);
+    const ctx = this.context(request);
+    const failure = this.firstFailure(host, ctx);
+    if (failure) {
+      throw new PlacementError(
+        'HOST_REJECTS_VM',
+        `${host.name} cannot take '${request.name}': ${failure.verdict.reason}`,
+      );
+    }
+    const assignment = assign(host, request, ctx.demand);
+    if (!assignment) throw new PlacementError('HOST_REJECTS_VM', `${host.name} cannot take '${request.name}'`);
+    const next = reserveOnHost(host, request, assignment);
+    this.hosts[i] = next;
+    this.vmCount += 1;
+    for (const group of new Set(request.groups.map((g) => g.name))) {
+      this.groupVmCounts.set(group, (this.groupVmCounts.get(group) ?? 0) + 1);
+    }
+    const oldFreeMiB = this.freeMiB[i] ?? 0;
+    const newFreeMiB = freeMemoryMiB(next);
+    if (host.state === 'connected') this.clusterFreeMiB -= Math.max(0, oldFreeMiB) - Math.max(0, newFreeMiB);
+    this.reindex(i, oldFreeMiB, newFreeMiB);
+    return assignment;
+  }
+
+  private context(request: PlacementRequest): PlacementContext {
+    return {
+      cluster: {
+        id: this.cluster.id,
+        maxVms: this.cluster.maxVms,
+        vmCount: this.vmCount,
+        cpuOvercommitRatio: this.cluster.cpuOvercommitRatio,
+      },
+      request,
+      demand: demandOf(request),
+      groupVmCounts: this.groupVmCounts,
+      clusterFreeMemoryMiB: this.clusterFreeMiB,
+    };
+  }
+
+  private firstFailure(host: HostSnapshot, ctx: PlacementContext): FirstFailure | null {
+    for (const filter of this.profile.filters) {
+      const verdict = filter.check(host, ctx);
+      if (!verdict.ok) return { filter: filter.name, verdict };
+    }
+    return null;
+  }
+
+  private evaluateAll(ctx: PlacementContext, full: boolean): Evaluation {
+    const evaluation = newEvaluation();
+    this.hosts.forEach((host, i) => {
+      if (!full) {
+        const failure = this.firstFailure(host, ctx);
+        if (failure) evaluation.rejected.push({ index: i, failure, verdicts: null });
+        else evaluation.candidates.push(i);
+        return;
+      }
+      const verdicts: VerdictTrace[] = [];
+      let failure: FirstFailure | null = null;
+      for (const filter of this.profile.filters) {
+        const verdict = filter.check(host, ctx);
+        if (verdict.ok) verdicts.push({ filter: filter.name, ok: true });
+        else {
+          verdicts.push({ filter: filter.name, ...verdict });
+          failure ??= { filter: filter.name, verdict };
+        }
+      }
+      if (failure) evaluation.rejected.push({ index: i, failure, verdicts });
+      else {
+        evaluation.candidates.push(i);
+        evaluation.verdicts.set(i, verdicts);
+      }
+    });
+    evaluation.evaluated = this.hosts.length;
+    return evaluation;
+  }
+
+  /**
+   * Visits hosts in the profile's candidate order from the first with enough
+   * free memory, until `limit` pass. Hosts before that point are not visited:
+   * the memory filter would reject each. If none passes, the whole cluster is
+   * evaluated so the refusal counts every host.
+   */
+  private evaluatePruned(ctx: PlacementContext, limit: number): Evaluation {
+    const order = this.ensureOrder();
+    const evaluation = newEvaluation();
+    const start = this.lowerBound(order, ctx.request.memoryMiB, 0, -1);
+    const visit = (i: number): boolean => {
+      const host = this.hosts[i];
+      if (!host) return false;
+      evaluation.evaluated += 1;
+      const failure = this.firstFailure(host, ctx);
+      if (failure) evaluation.rejected.push({ index: i, failure, verdicts: null });
+      else evaluation.candidates.push(i);
+      return evaluation.candidates.length >= limit;
+    };
+    if (this.profile.candidateOrder === 'fullest-first') {
+      for (let p = start; p < order.length; p++) if (visit(order[p] ?? -1)) break;
+    } else {
+      for (let p = order.length - 1; p >= start; p--) if (visit(order[p] ?? -1)) break;
+    }
+    return evaluation.candidates.length === 0 ? this.evaluateAll(ctx, false) : evaluation;
+  }
+
+  private decide(
+    ctx: PlacementContext,
+    evaluation: Evaluation,
+    traceMode: TraceMode,
+    topCandidates: number,
+    pruned: boolean,
+  ): PlacementDecision {
+    const { candidates } = evaluation;
+    const scorers = this.profile.scorers;
+    // Raw scores, then nova's normalisation per scorer across the candidates.
+    const raws = scorers.map(({ scorer }) =>
+      candidates.map((i) => {
+        const host = this.hosts[i];
+        return host ? scorer.raw(host, ctx) : 0;
+      }),
+    );
+    const normalized = raws.map((values) => {
+      let min = Number.POSITIVE_INFINITY;
+      let max = Number.NEGATIVE_INFINITY;
+      for (const v of values) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      return values.map((v) => (max > min ? ((v - min) / (max - min)) * 100 : 50));
+    });
+    let lowest = 0;
+    let highest = 0;
+    for (const { weight } of scorers) {
+      if (weight < 0) lowest += 100 * weight;
+      else highest += 100 * weight;
+    }
+    const totals = candidates.map((_, c) => {
+      let sum = 0;
+      scorers.forEach(({ weight }, s) => {
+        sum += (normalized[s]?.[c] ?? 0) * weight;
+      });
+      return highest > lowest ? ((sum - lowest) / (highest - lowest)) * 100 : 0;
+    });
+    const ranked = candidates
+      .map((index, c) => ({ index, c, total: totals[c] ?? 0 }))
+      .sort(
+        (a, b) => b.total - a.total || (this.tieKeys[a.index] ?? 0) - (this.tieKeys[b.index] ?? 0) || a.index - b.index,
+      );
+
+    const traced = traceMode === 'full' ? ranked : ranked.slice(0, topCandidates);
+    const trace: HostTrace[] = traced.map(({ index, c, total }, r) => {
+      const host = this.hosts[index];
+      return {
+        hostId: host?.id ?? '',
+        hostName: host?.name ?? '',
+        verdicts:
+          evaluation.verdicts.get(index) ?? this.profile.filters.map((f) => ({ filter: f.name, ok: true as const })),
+        scores: scorers.map(({ scorer, weight }, s) => {
+          const norm = normalized[s]?.[c] ?? 0;
+          return { scorer: scorer.name, raw: raws[s]?.[c] ?? 0, normalized: norm, weight, contribution: norm * weight };
+        }),
+        total,
+        rank: r + 1,
+      };
+    });
+    if (traceMode === 'full') {
+      const rejected = [...evaluation.rejected].sort((a, b) =>
+        compareText(this.hosts[a.index]?.name ?? '', this.hosts[b.index]?.name ?? ''),
+      );
+      for (const { index, verdicts } of rejected) {
+        const host = this.hosts[index];
+        trace.push({
+          hostId: host?.id ?? '',
+          hostName: host?.name ?? '',
+          verdicts: verdicts ?? [],
+          scores: [],
+          total: null,
+          rank: null,
+        });
+      }
+    }
+
+    const rejections = this.countRejections(evaluation.rejected);
+    const best = ranked[0];
+    const chosen = best ? this.hosts[best.index] : undefined;
+    const base = {
+      policy: this.profile.name,
+      seed: this.options.seed,
+      traceMode,
+      hostsTotal: this.hosts.length,
+      hostsEvaluated: evaluation.evaluated,
+      candidates: candidates.length,
+      rejections,
+      trace,
+    };
+    if (!best || !chosen) {
+      return { ...base, hostId: null, hostName: null, summary: this.noFitSummary(rejections), assignment: null };
+    }
+    const scope = pruned
+      ? `best of ${plural(candidates.length, 'candidate', 'candidates')}, ${formatCount(evaluation.evaluated)} of ${plural(this.hosts.length, 'host', 'hosts')} checked`
+      : `${formatCount(candidates.length)} of ${plural(this.hosts.length, 'host', 'hosts')} fit`;
+    return {
+      ...base,
+      hostId: chosen.id,
+      hostName: chosen.name,
+      summary: `Placed on ${chosen.name} (score ${best.total.toFixed(1)} of 100; ${scope})`,
+      assignment: assign(chosen, ctx.request, ctx.demand),
+    };
+  }
+
+  private countRejections(rejected: readonly RejectedHost[]): RejectionCount[] {
+    const byKey = new Map<
+      string,
+      { filter: string; code: RejectCode; hosts: number; example: RejectionCount['example'] }
+    >();
+    for (const { index, failure } of rejected) {
+      const key = `${failure.filter}\u0000${failure.verdict.code}`;
+      const entry = byKey.get(key);
+      if (entry) entry.hosts += 1;
+      else {
+        const host = this.hosts[index];
+        byKey.set(key, {
+          filter: failure.filter,
+          code: failure.verdict.code,
+          hosts: 1,
+          example: { hostId: host?.id ?? '', hostName: host?.name ?? '', reason: failure.verdict.reason },
+        });
+      }
+    }
+    return [...byKey.values()].sort((a, b) => b.hosts - a.hosts || compareText(a.code, b.code));
+  }
+
+  private noFitSummary(rejections: readonly RejectionCount[]): string {
+    if (this.hosts.length === 0) return 'No host fits: the cluster has no hosts';
+    const clusterLimit = rejections.find((r) => r.code === 'CLUSTER_VM_LIMIT');
+    if (clusterLimit && clusterLimit.hosts === this.hosts.length) return `No host fits: ${clusterLimit.example.reason}`;
+    const parts = rejections.map(({ code, hosts }) => {
+      const [one, many] = NO_FIT_PHRASE[code];
+      return `${formatCount(hosts)} ${hosts === 1 ? one : many}`;
+    });
+    // One host: its own reason carries the numbers ("memory short by 3.1 GiB …").
+    const only = rejections.length === 1 && rejections[0]?.hosts === 1 ? rejections[0] : undefined;
+    return only
+      ? `No host fits: ${only.example.hostName}: ${only.example.reason}`
+      : `No host fits: ${parts.join(', ')}`;
+  }
+
+  private compareKey(i: number, freeMiB: number, tie: number, index: number): number {
+    return (this.freeMiB[i] ?? 0) - freeMiB || (this.tieKeys[i] ?? 0) - tie || i - index;
+  }
+
+  /** First position in `order` whose key is ≥ (freeMiB, tie, index). */
+  private lowerBound(order: Int32Array, freeMiB: number, tie: number, index: number, end = order.length): number {
+    let lo = 0;
+    let hi = end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compareKey(order[mid] ?? 0, freeMiB, tie, index) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private ensureOrder(): Int32Array {
+    if (!this.order) {
+      const indexes = Array.from({ length: this.hosts.length }, (_, i) => i);
+      indexes.sort((a, b) => this.compareKey(a, this.freeMiB[b] ?? 0, this.tieKeys[b] ?? 0, b));
+      this.order = Int32Array.from(indexes);
+    }
+    return this.order;
+  }
+
+  /** Moves host `i` to its new place in the order: a commit only ever lowers free memory, so it moves left. */
+  private reindex(i: number, oldFreeMiB: number, newFreeMiB: number): void {
+    const order = this.order;
+    if (!order) {
+      this.freeMiB[i] = newFreeMiB;
+      return;
+    }
+    const tie = this.tieKeys[i] ?? 0;
+    const from = this.lowerBound(order, oldFreeMiB, tie, i);
+    this.freeMiB[i] = newFreeMiB;
+    const to = this.lowerBound(order, newFreeMiB, tie, i, from);
+    if (to < from) {
+      order.copyWithin(to + 1, to, from);
+      order[to] = i;
+    }
+  }
+}
+
+interface RejectedHost {
+  readonly index: number;
+  readonly failure: FirstFailure;
+  readonly verdicts: VerdictTrace[] | null;
+}
+
+interface Evaluation {
+  readonly candidates: number[];
+  readonly rejected: RejectedHost[];
+  /** Full traces: the candidates' verdicts. */
+  readonly verdicts: Map<number, VerdictTrace[]>;
+  evaluated: number;
+}
+
+function newEvaluation(): Evaluation {
+  return { candidates: [], rejected: [], verdicts: new Map(), evaluated: 0 };
+}
+
+/** Where one VM should go on this snapshot, and why; nothing is reserved. */
+export function place(cluster: ClusterSnapshot, request: PlacementRequest, options: PlaceOptions): PlacementDecision {
+  return new PlacementSession(cluster, options).place(request);
+}
+
+/**
+ * The snapshot with the VM's reservation on `hostId` added (vCPUs, memory,
+ * VM count, pool bytes, NIC minimums, groups). Throws HOST_REJECTS_VM when
+ * the host does not pass the profile's filters: a reservation never
+ * over-commits.
+ */
+export function applyPlacement(
+  cluster: ClusterSnapshot,
+  request: PlacementRequest,
+  hostId: string,
+  options: Pick<PlaceOptions, 'profile'> = {},
+): ClusterSnapshot {
+  const session = new PlacementSession(cluster, { seed: 0, ...options });
+  session.commit(request, hostId);
+  return session.snapshot();
+}
+
+/** Places the VMs in the given order, each seeing the reservations of those before; the input snapshot is untouched. */
+export function placeBatch(
+  cluster: ClusterSnapshot,
+  requests: readonly PlacementRequest[],
+  options: PlaceOptions,
+): PlacementDecision[] {
+  const session = new PlacementSession(cluster, options);
+  return requests.map((request) => {
+    const decision = session.place(request);
+    if (decision.hostId !== null) session.commit(request, decision.hostId);
+    return decision;
+  });
+}

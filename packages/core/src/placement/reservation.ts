@@ -1,0 +1,185 @@
+/**
+ * What a VM takes from a host: which pool holds its disks, which NIC carries
+ * each minimum-bandwidth reservation, and the host that results. The storage
+ * and NIC filters and applyPlacement share these functions, so a host that
+ * passes a filter is exactly a host the reservation fits on.
+ */
+import { formatCount, formatSize, plural } from './format';
+import { type Demand, type Rejection, reject } from './plugin';
+import type { HostSnapshot, PlacementRequest } from './snapshot';
+
+export interface Assignment {
+  /** Storage pool per request disk, in request order. */
+  readonly diskPools: readonly string[];
+  /** Host NIC per request NIC, in request order; null where the NIC reserves no minimum. */
+  readonly nicNames: readonly (string | null)[];
+}
+
+export function demandOf(request: PlacementRequest): Demand {
+  const diskBytesByPool = new Map<string, number>();
+  let unpooledDiskBytes = 0;
+  for (const disk of request.disks) {
+    if (disk.pool === undefined) unpooledDiskBytes += disk.sizeBytes;
+    else diskBytesByPool.set(disk.pool, (diskBytesByPool.get(disk.pool) ?? 0) + disk.sizeBytes);
+  }
+  const nicMinimums = request.nics
+    .map((nic, index) => ({ index, mbps: nic.minBandwidthMbps ?? 0 }))
+    .filter((n) => n.mbps > 0)
+    // Largest first: the greedy assignment places the hardest reservations while the most room is left.
+    // Array.prototype.sort is stable, so equal reservations keep request order (determinism).
+    .sort((a, b) => b.mbps - a.mbps);
+  const names = (kind: 'affinity' | 'anti-affinity', hard: boolean) => [
+    ...new Set(request.groups.filter((g) => g.kind === kind && g.hard === hard).map((g) => g.name)),
+  ];
+  return {
+    diskBytesByPool,
+    unpooledDiskBytes,
+    nicMinimums,
+    hardAffinity: names('affinity', true),
+    hardAntiAffinity: names('anti-affinity', true),
+    softAffinity: names('affinity', false),
+    softAntiAffinity: names('anti-affinity', false),
+  };
+}
+
+/**
+ * Named disks go to their pool; the unnamed ones go together to the pool with
+ * the most room left after the named ones (ties: the host's pool order).
+ */
+export function assignStorage(
+  host: HostSnapshot,
+  request: PlacementRequest,
+  demand: Demand,
+): { ok: true; unpooledPool: string | null } | Rejection {
+  const pools = host.storagePools;
+  for (const [poolName, neededBytes] of demand.diskBytesByPool) {
+    const pool = pools.find((p) => p.name === poolName);
+    if (!pool) {
+      return reject('STORAGE_POOL_MISSING', `no storage pool named '${poolName}'`, {
+        neededBytes,
+      });
+    }
+    const freeBytes = pool.capacityBytes - pool.allocatedBytes;
+    if (neededBytes > freeBytes) {
+      return reject(
+        'STORAGE_SHORT',
+        `pool '${poolName}' short by ${formatSize(neededBytes - freeBytes)} (needs ${formatSize(neededBytes)}, ${formatSize(Math.max(0, freeBytes))} free)`,
+        { neededBytes, freeBytes, shortBytes: neededBytes - freeBytes },
+      );
+    }
+  }
+  const unpooledDisks = request.disks.some((d) => d.pool === undefined);
+  if (!unpooledDisks) return { ok: true, unpooledPool: null };
+  const neededBytes = demand.unpooledDiskBytes;
+  let best: string | null = null;
+  let bestFreeBytes = Number.NEGATIVE_INFINITY;
+  for (const pool of pools) {
+    const freeBytes = pool.capacityBytes - pool.allocatedBytes - (demand.diskBytesByPool.get(pool.name) ?? 0);
+    if (freeBytes > bestFreeBytes) {
+      best = pool.name;
+      bestFreeBytes = freeBytes;
+    }
+  }
+  if (best === null) return reject('STORAGE_SHORT', 'host has no storage pool', { neededBytes, freeBytes: 0 });
+  if (neededBytes > bestFreeBytes) {
+    return reject(
+      'STORAGE_SHORT',
+      `storage short by ${formatSize(neededBytes - bestFreeBytes)} (needs ${formatSize(neededBytes)}, largest pool has ${formatSize(Math.max(0, bestFreeBytes))} free)`,
+      { neededBytes, freeBytes: bestFreeBytes, shortBytes: neededBytes - bestFreeBytes },
+    );
+  }
+  return { ok: true, unpooledPool: best };
+}
+
+/**
+ * Greedy, most-free NIC first (ties: the host's NIC order), largest
+ * reservation first. Admission keeps every NIC's sum of minimums within its
+ * link speed. Greedy may refuse a set that a cleverer assignment would fit;
+ * it never admits one that does not fit.
+ */
+export function assignNics(
+  host: HostSnapshot,
+  demand: Demand,
+): { ok: true; nicIndexes: readonly (number | null)[] } | Rejection {
+  const nicIndexes: (number | null)[] = [];
+  if (demand.nicMinimums.length === 0) return { ok: true, nicIndexes };
+  const nics = host.nics;
+  const totalMbps = demand.nicMinimums.reduce((sum, n) => sum + n.mbps, 0);
+  if (nics.length === 0) {
+    return reject('NIC_MISSING', 'host has no NIC for a minimum-bandwidth reservation', {
+      neededMbps: totalMbps,
+    });
+  }
+  const freeMbps = nics.map((nic) => nic.linkSpeedMbps - nic.reservedMinMbps);
+  for (const { index, mbps } of demand.nicMinimums) {
+    let best = 0;
+    for (let i = 1; i < freeMbps.length; i++) if ((freeMbps[i] ?? 0) > (freeMbps[best] ?? 0)) best = i;
+    const bestFree = freeMbps[best] ?? 0;
+    if (mbps > bestFree) {
+      return reject(
+        'NIC_BANDWIDTH_SHORT',
+        `no NIC can reserve ${formatCount(mbps)} Mbps minimum (most free: ${formatCount(Math.max(0, bestFree))} Mbps on ${nics[best]?.name ?? '?'}; ${plural(demand.nicMinimums.length, 'reservation', 'reservations')}, ${formatCount(totalMbps)} Mbps in all)`,
+        { neededMbps: mbps, freeMbps: bestFree, totalNeededMbps: totalMbps },
+      );
+    }
+    freeMbps[best] = bestFree - mbps;
+    nicIndexes[index] = best;
+  }
+  return { ok: true, nicIndexes };
+}
+
+/** The assignment for a host that passed the filters; null when the storage or NIC reservation does not fit. */
+export function assign(host: HostSnapshot, request: PlacementRequest, demand: Demand): Assignment | null {
+  const storage = assignStorage(host, request, demand);
+  const nics = assignNics(host, demand);
+  if (!storage.ok || !nics.ok) return null;
+  return {
+    diskPools: request.disks.map((d) => d.pool ?? storage.unpooledPool ?? ''),
+    nicNames: request.nics.map((_, i) => {
+      const nicIndex = nics.nicIndexes[i];
+      return nicIndex === undefined || nicIndex === null ? null : (host.nics[nicIndex]?.name ?? null);
+    }),
+  };
+}
+
+/** A new host with the VM's reservation added; the input is not touched (snapshots are shared). */
+export function reserveOnHost(host: HostSnapshot, request: PlacementRequest, assignment: Assignment): HostSnapshot {
+  const poolBytes = new Map<string, number>();
+  request.disks.forEach((disk, i) => {
+    const pool = assignment.diskPools[i] ?? '';
+    poolBytes.set(pool, (poolBytes.get(pool) ?? 0) + disk.sizeBytes);
+  });
+  const nicMbps = new Map<string, number>();
+  request.nics.forEach((nic, i) => {
+    const name = assignment.nicNames[i];
+    if (name) nicMbps.set(name, (nicMbps.get(name) ?? 0) + (nic.minBandwidthMbps ?? 0));
+  });
+  let groups = host.groups;
+  for (const name of new Set(request.groups.map((g) => g.name))) {
+    // A computed key in a literal defines an own property even for "__proto__".
+    groups = { ...groups, [name]: (Object.hasOwn(groups, name) ? (groups[name] ?? 0) : 0) + 1 };
+  }
+  return {
+    ...host,
+    allocated: {
+      vcpus: host.allocated.vcpus + request.vcpus,
+      memoryMiB: host.allocated.memoryMiB + request.memoryMiB,
+      vmCount: host.allocated.vmCount + 1,
+    },
+    storagePools:
+      poolBytes.size === 0
+        ? host.storagePools
+        : host.storagePools.map((p) => {
+            const bytes = poolBytes.get(p.name);
+            return bytes === undefined ? p : { ...p, allocatedBytes: p.allocatedBytes + bytes };
+          }),
+    nics:
+      nicMbps.size === 0
+        ? host.nics
+        : host.nics.map((n) => {
+            const mbps = nicMbps.get(n.name);
+            return mbps === undefined ? n : { ...n, reservedMinMbps: n.reservedMinMbps + mbps };
+          }),
+    groups,
+  };
+}
