@@ -58,8 +58,9 @@ export const balanceProfile: PlacementProfile = {
   scorers: [
     { scorer: memoryHeadroomScorer, weight: 1 },
     { scorer: cpuHeadroomScorer, weight: 1 },
-    // The user asked for soft groups explicitly: they outweigh either resource alone.
-    { scorer: softAffinityScorer, weight: 2 },
+    // Soft groups are what the user asked for: at 3 they outweigh all the resource scorers together
+    // (normalised, those sum to at most 275), so "soft" means "never refuses", not "rarely honoured".
+    { scorer: softAffinityScorer, weight: 3 },
     { scorer: numaFitScorer, weight: 0.5 },
     // Light: balancing already spreads load; this only breaks near-ties toward the easiest loss.
     { scorer: haHeadroomScorer, weight: 0.25 },
@@ -73,7 +74,8 @@ export const packProfile: PlacementProfile = {
   scorers: [
     { scorer: memoryHeadroomScorer, weight: -1 },
     { scorer: cpuHeadroomScorer, weight: -0.5 },
-    { scorer: softAffinityScorer, weight: 2 },
+    // As in balance: above the packing scorers together (at most 200).
+    { scorer: softAffinityScorer, weight: 3 },
     { scorer: numaFitScorer, weight: 0.5 },
     // No HA headroom: spreading HA load would undo packing; the N+1 check says whether packing went too far.
   ],

@@ -1,5 +1,7 @@
 /** Builders for placement snapshots in tests and benchmarks: sensible defaults, override what the case is about. */
 import { GIB } from '../../shared/units';
+import type { PlacementContext } from '../plugin';
+import { demandOf } from '../reservation';
 import type { ClusterSnapshot, HostSnapshot, PlacementRequest } from '../snapshot';
 
 type Overrides<T> = { -readonly [K in keyof T]?: T[K] };
@@ -58,4 +60,29 @@ export function hosts(count: number, overrides: Overrides<HostSnapshot> = {}): H
     const id = `hv-${String(i + 1).padStart(2, '0')}`;
     return aHost({ ...overrides, id, name: id });
   });
+}
+
+/** The context a filter or scorer sees for `request`, with cluster figures overridable per case. */
+export function aContext(
+  request: PlacementRequest,
+  overrides: {
+    vmCount?: number;
+    maxVms?: number;
+    cpuOvercommitRatio?: number;
+    groupVmCounts?: Record<string, number>;
+    clusterFreeMemoryMiB?: number;
+  } = {},
+): PlacementContext {
+  return {
+    cluster: {
+      id: 'c1',
+      maxVms: overrides.maxVms ?? 4000,
+      vmCount: overrides.vmCount ?? 0,
+      cpuOvercommitRatio: overrides.cpuOvercommitRatio ?? 4,
+    },
+    request,
+    demand: demandOf(request),
+    groupVmCounts: new Map(Object.entries(overrides.groupVmCounts ?? {})),
+    clusterFreeMemoryMiB: overrides.clusterFreeMemoryMiB ?? 0,
+  };
 }
