@@ -38,6 +38,16 @@ const ACCESS = {
   'portal.users.list': ['tenant-admin'],
   'portal.users.get': ['tenant-admin'],
   'portal.users.create': ['tenant-admin'],
+  'vms.list': ['provider-admin', 'tenant-admin', 'tenant-user'],
+  'vms.get': ['provider-admin', 'tenant-admin', 'tenant-user'],
+  'vms.create': ['tenant-admin', 'tenant-user'],
+  'vms.act': ['provider-admin', 'tenant-admin', 'tenant-user'],
+  'vms.actOnPattern': ['provider-admin', 'tenant-admin', 'tenant-user'],
+  'vms.myQuota': ['tenant-admin', 'tenant-user'],
+  'vms.onChange': ['provider-admin', 'tenant-admin', 'tenant-user'],
+  'quotas.get': ['provider-admin'],
+  'quotas.set': ['provider-admin'],
+  'placement.decision': ['provider-admin'],
 } as const satisfies Record<string, Meta['roles']>;
 
 type ProcedurePath = keyof typeof ACCESS;
@@ -54,7 +64,7 @@ interface Probe {
 const byRandomId = (): Probe => ({ input: { id: randomUUID() }, allowed: 'NOT_FOUND' });
 const emptyCreate: Probe = { input: {}, allowed: 'BAD_REQUEST' };
 
-const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange'>, Probe> = {
+const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange'>, Probe> = {
   'auth.me': { allowed: 'ok' },
   'fabric.overview': { allowed: 'ok' },
   'clusters.list': { allowed: 'ok' },
@@ -78,6 +88,15 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange'>, Probe> = {
   'portal.users.list': { allowed: 'ok' },
   'portal.users.get': byRandomId(),
   'portal.users.create': emptyCreate,
+  'vms.list': { input: {}, allowed: 'ok' },
+  'vms.get': byRandomId(),
+  'vms.create': emptyCreate,
+  'vms.act': { input: { id: randomUUID(), action: 'start' }, allowed: 'NOT_FOUND' },
+  'vms.actOnPattern': { input: { pattern: 'no-such-vm-*', action: 'start' }, allowed: 'ok' },
+  'vms.myQuota': { allowed: 'ok' },
+  'quotas.get': { input: { tenantId: randomUUID() }, allowed: 'NOT_FOUND' },
+  'quotas.set': emptyCreate,
+  'placement.decision': byRandomId(),
 };
 
 /** One signed-in demo user per role. */
@@ -99,7 +118,19 @@ function allows(access: Meta['roles'], role: Role | 'anonymous'): boolean {
 }
 
 /** Tables the probes must never write to. */
-const DATA_TABLES = ['tenants', 'users', 'memberships', 'accounts', 'clusters', 'registration_tokens', 'hosts'];
+const DATA_TABLES = [
+  'tenants',
+  'users',
+  'memberships',
+  'accounts',
+  'clusters',
+  'registration_tokens',
+  'hosts',
+  'vms',
+  'tasks',
+  'placement_decisions',
+  'tenant_quotas',
+];
 
 let api: TestApi;
 let clients: Record<DemoLogin, ApiClient>;

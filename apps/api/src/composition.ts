@@ -1,4 +1,5 @@
 import { AuditService } from '@fabric/core/audit/audit-service';
+import { ComputeService } from '@fabric/core/compute/compute-service';
 import { FabricService } from '@fabric/core/fabric/fabric-service';
 import { type Clock, systemClock } from '@fabric/core/shared/clock';
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
@@ -18,6 +19,7 @@ export interface Services {
   fabric: FabricService;
   tenancy: TenancyService;
   audit: AuditService;
+  compute: ComputeService;
   hostEvents: HostEventBus;
 }
 
@@ -34,6 +36,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     fabric: new FabricService({ uow, clock, policy: config.heartbeat, agentApiUrl: config.agentApiUrl }),
     tenancy: new TenancyService({ uow, passwords: betterAuthPasswords }),
     audit: new AuditService({ audit: uow.repos.audit }),
+    compute: new ComputeService({ uow, clock, taskLeaseMs: config.taskLeaseMs }),
     hostEvents: new HostEventBus(config.databaseUrl),
   };
 }

@@ -21,6 +21,8 @@ const schema = z
     FABRIC_SIGNIN_MAX_FAILURES: int(5),
     FABRIC_SIGNIN_WINDOW_MINUTES: int(15),
     FABRIC_DB_POOL_SIZE: int(10),
+    /** How long a task handed to an agent is its own before it is handed out again. */
+    FABRIC_TASK_LEASE_MS: int(60_000),
     FABRIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -43,6 +45,7 @@ export interface ApiConfig {
   monitorIntervalMs: number;
   signIn: { maxFailures: number; windowMs: number };
   dbPoolSize: number;
+  taskLeaseMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -70,6 +73,7 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
       env.FABRIC_MONITOR_INTERVAL_MS ?? Math.max(100, Math.floor(env.FABRIC_HEARTBEAT_INTERVAL_MS / 2)),
     signIn: { maxFailures: env.FABRIC_SIGNIN_MAX_FAILURES, windowMs: env.FABRIC_SIGNIN_WINDOW_MINUTES * 60_000 },
     dbPoolSize: env.FABRIC_DB_POOL_SIZE,
+    taskLeaseMs: env.FABRIC_TASK_LEASE_MS,
     logLevel: env.FABRIC_LOG_LEVEL,
   };
 }

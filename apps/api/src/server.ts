@@ -46,7 +46,7 @@ export async function startApi(
     throttle: config.signIn,
     publicUrl: config.publicUrl,
   });
-  const agent = createAgentRoutes({ fabric: services.fabric });
+  const agent = createAgentRoutes({ fabric: services.fabric, compute: services.compute, events: services.hostEvents });
 
   const server = createServer((req, res) => {
     const path = req.url ?? '/';

@@ -5,6 +5,7 @@ import type { AnyProcedure } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { appRouter } from './routers/root';
+import { register } from './testing/agent-fixtures';
 import { ApiClient, type ProcedureResult } from './testing/api-client';
 import { countRows, startTestApi, type TestApi } from './testing/harness';
 import { type DemoLogin, seedAndSignIn } from './testing/seed';
@@ -32,6 +33,7 @@ let api: TestApi;
 let c: Record<DemoLogin, ApiClient>;
 let blueId: string;
 let yellowId: string;
+let yellowVmIds: string[] = [];
 let yellowUserIds: string[];
 
 /** A suffix that keeps names and emails of this run unique. */
@@ -46,6 +48,19 @@ beforeAll(async () => {
   const yellowUsers = await c.admin.query<UserRow[]>('users.list', { tenantId: yellowId });
   yellowUserIds = yellowUsers.map((u) => u.id);
   expect(yellowUserIds).toHaveLength(2);
+  // A host for VMs (registered as an agent would), and one VM of Yellow's.
+  const clusters = await c.admin.query<{ id: string; name: string }[]>('clusters.list');
+  const production = clusters.find((cl) => cl.name === 'Production');
+  const { token } = await c.admin.mutate<{ token: string }>('tokens.create', { clusterId: production?.id });
+  expect((await register(api.url, token, 'tenancy-host-01')).status).toBe(201);
+  const created = await c.yellowAdmin.mutate<{ vm: { id: string } }>('vms.create', {
+    name: 'yellow-web-01',
+    vcpus: 2,
+    memory: { mode: 'static', sizeMiB: 2048 },
+    disks: [{ sizeGiB: 20 }],
+    startAfterCreate: false,
+  });
+  yellowVmIds = [created.vm.id];
 });
 afterAll(() => api?.close());
 
@@ -100,8 +115,11 @@ const tenantIdProcedures = Object.entries(procedures)
   .map(([path]) => path);
 
 /** Yellow Corp's objects that each tenant id-procedure could be asked about. */
-const YELLOW_OBJECTS: Record<string, () => string[]> = {
-  'portal.users.get': () => yellowUserIds,
+const YELLOW_OBJECTS: Record<string, { ids: () => string[]; input?: Record<string, unknown> }> = {
+  'portal.users.get': { ids: () => yellowUserIds },
+  'vms.get': { ids: () => yellowVmIds },
+  // Delete would be refused for a VM still being created anyway; Blue must not even learn that.
+  'vms.act': { ids: () => yellowVmIds, input: { action: 'delete' } },
 };
 
 describe('another tenant’s objects are NOT_FOUND, exactly like missing ones', () => {
@@ -118,14 +136,17 @@ describe('another tenant’s objects are NOT_FOUND, exactly like missing ones', 
     const auditBefore = await countRows(api.databaseUrl, 'audit_events');
 
     const strip = (r: ProcedureResult) => (r.ok ? r : { ok: r.ok, status: r.status, code: r.code, message: r.message });
-    const missing = strip(await c.blueAdmin.call(path, type, { id: randomUUID() }));
+    const probe = YELLOW_OBJECTS[path];
+    const extra = probe?.input ?? {};
+    const missing = strip(await c.blueAdmin.call(path, type, { id: randomUUID(), ...extra }));
     expect(missing).toMatchObject({ ok: false, status: 404, code: 'NOT_FOUND' });
-    const ids = YELLOW_OBJECTS[path]?.() ?? [];
+    const ids = probe?.ids() ?? [];
     expect(ids.length).toBeGreaterThan(0);
     for (const id of ids) {
-      expect(strip(await c.blueAdmin.call(path, type, { id }))).toEqual(missing);
-      // The control: Yellow's own admin does see it.
-      expect((await c.yellowAdmin.call(path, type, { id })).ok).toBe(true);
+      expect(strip(await c.blueAdmin.call(path, type, { id, ...extra }))).toEqual(missing);
+      // The control: Yellow's own admin finds it (it may still refuse the action, but not as missing).
+      const own = await c.yellowAdmin.call(path, type, { id, ...extra });
+      expect(own.ok || own.code !== 'NOT_FOUND').toBe(true);
     }
 
     expect(await identityCounts()).toEqual(before);

@@ -1,4 +1,6 @@
+import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ComputeService } from '@fabric/core/compute/compute-service';
 import {
   AGENT_MAX_BODY_BYTES,
   AGENT_PROTOCOL_VERSION,
@@ -8,6 +10,7 @@ import {
 } from '@fabric/core/fabric/agent-protocol.schema';
 import type { FabricService } from '@fabric/core/fabric/fabric-service';
 import { CoreError } from '@fabric/core/shared/errors';
+import { nextTasksRequestSchema, taskReportSchema } from '@fabric/core/tasks/task-protocol.schema';
 import type { z } from 'zod';
 import { BodyTooLargeError, clientAddress, readBody, sendJson } from '../http/request';
 import { CORE_ERROR_CODES, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-map';
@@ -27,7 +30,26 @@ class AgentHttpError extends Error {
   }
 }
 
-const HOST_PATH = /^\/agent\/v1\/hosts\/([0-9a-fA-F-]{36})\/(heartbeat|inventory)$/;
+const HOST_PATH = /^\/agent\/v1\/hosts\/([0-9a-fA-F-]{36})\/(heartbeat|inventory|tasks\/next)$/;
+const REPORT_PATH = /^\/agent\/v1\/hosts\/([0-9a-fA-F-]{36})\/tasks\/([0-9a-fA-F-]{36})\/report$/;
+
+/** Resolves when `hostId` gets tasks queued (or after `ms`, or when the client leaves). */
+function waitForTasks(events: EventEmitter, hostId: string, ms: number, req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      events.off('tasks', onTasks);
+      req.off('close', done);
+      resolve();
+    };
+    const onTasks = (queuedFor: string) => {
+      if (queuedFor === hostId) done();
+    };
+    const timer = setTimeout(done, ms);
+    events.on('tasks', onTasks);
+    req.on('close', done);
+  });
+}
 
 async function parseJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.infer<S>> {
   const type = req.headers['content-type'] ?? '';
@@ -66,8 +88,8 @@ function bearerOf(req: IncomingMessage): string | null {
   return match?.[1] ?? null;
 }
 
-export function createAgentRoutes(deps: { fabric: FabricService }) {
-  const { fabric } = deps;
+export function createAgentRoutes(deps: { fabric: FabricService; compute: ComputeService; events: EventEmitter }) {
+  const { fabric, compute, events } = deps;
 
   return async function handleAgent(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -90,16 +112,36 @@ export function createAgentRoutes(deps: { fabric: FabricService }) {
         const body = await parseJson(req, registerRequestSchema);
         return sendJson(res, 201, await fabric.registerHost(body, source));
       }
+      const report = REPORT_PATH.exec(path);
+      if (report?.[1] && report[2]) {
+        if (req.method !== 'POST') throw new AgentHttpError(405, 'METHOD_NOT_ALLOWED', 'Use POST');
+        const host = await fabric.authenticateAgent(report[1].toLowerCase(), bearerOf(req), source);
+        const body = await parseJson(req, taskReportSchema);
+        await fabric.acceptMessage(host, body.seq);
+        return sendJson(res, 200, await compute.reportTask(host, report[2].toLowerCase(), body));
+      }
       const match = HOST_PATH.exec(path);
       if (match?.[1] && match[2]) {
         const [, hostId, action] = match;
-        const expected = action === 'heartbeat' ? 'POST' : 'PUT';
+        const expected = action === 'inventory' ? 'PUT' : 'POST';
         if (req.method !== expected) throw new AgentHttpError(405, 'METHOD_NOT_ALLOWED', `Use ${expected}`);
         // Authenticate before reading the body: an unknown caller gets nothing parsed.
         const host = await fabric.authenticateAgent(hostId.toLowerCase(), bearerOf(req), source);
         if (action === 'heartbeat') {
           const body = await parseJson(req, heartbeatRequestSchema);
           return sendJson(res, 200, await fabric.heartbeat(host, body));
+        }
+        if (action === 'tasks/next') {
+          const body = await parseJson(req, nextTasksRequestSchema);
+          await fabric.acceptMessage(host, body.seq);
+          // Long poll: answer at once when work is queued, else when some arrives or the wait ends.
+          let tasks = await compute.claimTasks(host.id, body);
+          if (!tasks.length && body.waitMs > 0) {
+            await waitForTasks(events, host.id, body.waitMs, req);
+            if (req.destroyed) return;
+            tasks = await compute.claimTasks(host.id, body);
+          }
+          return sendJson(res, 200, { tasks });
         }
         const body = await parseJson(req, inventoryRequestSchema);
         return sendJson(res, 200, await fabric.reportInventory(host, body));

@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { HostChangeEvent } from '@fabric/core/fabric/fabric.schema';
 import pg from 'pg';
+import { TASKS_CHANNEL, VM_EVENTS_CHANNEL } from '../repositories/prisma-compute-repository';
 import { HOST_EVENTS_CHANNEL } from '../repositories/prisma-fabric-repository';
 
 /**
- * Host changes from every API process, as Postgres NOTIFY delivers them on
- * commit. Emits 'event' with a HostChangeEvent. The LISTEN connection is
- * re-established with backoff when it drops.
+ * Changes from every API process, as Postgres NOTIFY delivers them on commit:
+ * 'event' (a HostChangeEvent), 'vm' (a VmChangeEvent) and 'tasks' (the id of
+ * a host with newly queued tasks, which wakes its agent's long poll). The
+ * LISTEN connection is re-established with backoff when it drops.
  */
 export class HostEventBus extends EventEmitter {
   private client: pg.Client | null = null;
@@ -25,7 +27,16 @@ export class HostEventBus extends EventEmitter {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.databaseUrl });
     client.on('notification', (message) => {
-      if (message.channel !== HOST_EVENTS_CHANNEL || !message.payload) return;
+      if (!message.payload) return;
+      if (message.channel === TASKS_CHANNEL) {
+        this.emit('tasks', message.payload);
+        return;
+      }
+      if (message.channel === VM_EVENTS_CHANNEL) {
+        this.emit('vm', JSON.parse(message.payload));
+        return;
+      }
+      if (message.channel !== HOST_EVENTS_CHANNEL) return;
       const raw = JSON.parse(message.payload) as Omit<HostChangeEvent, 'lastHeartbeatAt'> & {
         lastHeartbeatAt: string | null;
       };
@@ -43,7 +54,7 @@ export class HostEventBus extends EventEmitter {
     client.on('error', lost);
     client.on('end', lost);
     await client.connect();
-    await client.query(`LISTEN ${HOST_EVENTS_CHANNEL}`);
+    await client.query(`LISTEN ${HOST_EVENTS_CHANNEL}; LISTEN ${TASKS_CHANNEL}; LISTEN ${VM_EVENTS_CHANNEL}`);
     this.client = client;
     this.retryMs = 250;
   }

@@ -1,13 +1,17 @@
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
 import type { Db, PrismaClient } from './prisma';
 import { PrismaAuditRepository } from './prisma-audit-repository';
+import { PrismaComputeRepository } from './prisma-compute-repository';
 import { PrismaFabricRepository } from './prisma-fabric-repository';
+import { PrismaPlacementStore } from './prisma-placement-store';
 import { PrismaTenancyRepository } from './prisma-tenancy-repository';
 
 export interface Repositories {
   fabric: PrismaFabricRepository;
   audit: PrismaAuditRepository;
   tenancy: PrismaTenancyRepository;
+  compute: PrismaComputeRepository;
+  placement: PrismaPlacementStore;
 }
 
 function repositoriesOn(db: Db): Repositories {
@@ -15,6 +19,8 @@ function repositoriesOn(db: Db): Repositories {
     fabric: new PrismaFabricRepository(db),
     audit: new PrismaAuditRepository(db),
     tenancy: new PrismaTenancyRepository(db),
+    compute: new PrismaComputeRepository(db),
+    placement: new PrismaPlacementStore(db),
   };
 }
 

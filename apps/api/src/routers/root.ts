@@ -4,10 +4,13 @@ import { authRouter } from './auth/router';
 import { clustersRouter } from './clusters/router';
 import { fabricRouter } from './fabric/router';
 import { hostsRouter } from './hosts/router';
+import { placementRouter } from './placement/router';
 import { portalRouter } from './portal/router';
+import { quotasRouter } from './quotas/router';
 import { tenantsRouter } from './tenants/router';
 import { tokensRouter } from './tokens/router';
 import { usersRouter } from './users/router';
+import { vmsRouter } from './vms/router';
 
 export const appRouter = t.router({
   auth: authRouter,
@@ -19,6 +22,9 @@ export const appRouter = t.router({
   users: usersRouter,
   audit: auditRouter,
   portal: portalRouter,
+  vms: vmsRouter,
+  quotas: quotasRouter,
+  placement: placementRouter,
 });
 
 export type AppRouter = typeof appRouter;

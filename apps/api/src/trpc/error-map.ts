@@ -1,3 +1,4 @@
+import type { ComputeErrorCode } from '@fabric/core/compute/compute.errors';
 import type { FabricErrorCode } from '@fabric/core/fabric/fabric.errors';
 import type { TenancyErrorCode } from '@fabric/core/tenancy/tenancy.errors';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
@@ -28,7 +29,14 @@ export const CORE_ERROR_CODES = {
   ROLE_NOT_ALLOWED: 'FORBIDDEN',
   TENANT_REQUIRED: 'BAD_REQUEST',
   TENANT_NOT_ALLOWED: 'BAD_REQUEST',
-} as const satisfies Record<FabricErrorCode | TenancyErrorCode, TRPC_ERROR_CODE_KEY>;
+  VM_NOT_FOUND: 'NOT_FOUND',
+  DUPLICATE_VM_NAME: 'CONFLICT',
+  QUOTA_EXCEEDED: 'UNPROCESSABLE_CONTENT',
+  INVALID_VM_STATE: 'CONFLICT',
+  NO_HOST_FITS: 'UNPROCESSABLE_CONTENT',
+  NO_CLUSTER: 'PRECONDITION_FAILED',
+  TASK_NOT_FOUND: 'NOT_FOUND',
+} as const satisfies Record<FabricErrorCode | TenancyErrorCode | ComputeErrorCode, TRPC_ERROR_CODE_KEY>;
 
 export type CoreErrorCode = keyof typeof CORE_ERROR_CODES;
 
@@ -42,6 +50,7 @@ export const HTTP_STATUS: Partial<Record<TRPC_ERROR_CODE_KEY, number>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNPROCESSABLE_CONTENT: 422,
   TOO_MANY_REQUESTS: 429,
+  PRECONDITION_FAILED: 412,
   INTERNAL_SERVER_ERROR: 500,
 };
 

@@ -300,6 +300,11 @@ export class FabricService {
     return host;
   }
 
+  /** Accepts an authenticated message's sequence number (see the protocol's replay rule). */
+  async acceptMessage(host: HostRecord, seq: number): Promise<void> {
+    if (!(await this.repos.fabric.acceptSeq(host.id, seq))) throw replayed();
+  }
+
   async reportInventory(host: HostRecord, request: InventoryRequest): Promise<InventoryResponse> {
     const now = this.deps.clock.now();
     const hash = inventoryHash(request.inventory);

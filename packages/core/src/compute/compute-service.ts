@@ -1,0 +1,437 @@
+import { randomBytes } from 'node:crypto';
+import type { AuditRepository } from '../audit/audit-repository';
+import type { PlacementDecision } from '../placement/place';
+import { place } from '../placement/place';
+import type { ClusterSnapshot, PlacementRequest } from '../placement/snapshot';
+import type { Clock } from '../shared/clock';
+import { type Actor, type Caller, scopeOf, type TenantScope } from '../shared/tenant-scope';
+import type { UnitOfWork } from '../shared/unit-of-work';
+import type {
+  AgentTask,
+  NextTasksRequest,
+  TaskReport,
+  TaskReportResponse,
+  VmSpec,
+} from '../tasks/task-protocol.schema';
+import { ComputeError } from './compute.errors';
+import type { ComputeRepository, StoredDecision, VmChangeEvent, VmRecord } from './compute-repository';
+import { allocatedQuotaViolations, quotaMessage, runningQuotaViolations } from './quota';
+import type { CreateVmInput, ListVmsInput, Quota, VmAction } from './vm.schema';
+import { refuseAction, stateAfterFailure, stateAfterSuccess, VM_TRANSITIONS, wildcardToRegExp } from './vm-state';
+
+export interface PlacementStore {
+  /** Every cluster VMs may be placed in, in a stable order (the order their locks are taken). */
+  placementClusters(): Promise<{ id: string; name: string }[]>;
+  /** Locks the cluster until commit: placements in one cluster happen one at a time. */
+  lockCluster(clusterId: string): Promise<void>;
+  clusterSnapshot(clusterId: string): Promise<ClusterSnapshot>;
+}
+
+type Repos = { compute: ComputeRepository; placement: PlacementStore; audit: AuditRepository };
+
+export interface ComputeServiceDeps {
+  uow: UnitOfWork<Repos>;
+  clock: Clock;
+  /** How long a handed-out task is the host's before it is handed out again. */
+  taskLeaseMs: number;
+  /** Seeds placement tie-breaks; fixed in tests so decisions replay. */
+  seed?: () => number;
+}
+
+const GiB = 1024 ** 3;
+
+/** Hyper-V's MAC prefix (00:15:5D) with three random octets. */
+function newMacAddress(): string {
+  const bytes = randomBytes(3);
+  return ['00', '15', '5D', ...[...bytes].map((b) => b.toString(16).padStart(2, '0').toUpperCase())].join(':');
+}
+
+function specOf(vmId: string, input: CreateVmInput, pools: Map<string, string>): VmSpec {
+  const m = input.memory;
+  return {
+    vmId,
+    name: input.name,
+    vcpus: input.vcpus,
+    memory:
+      m.mode === 'static'
+        ? {
+            dynamic: false,
+            startupMiB: m.sizeMiB,
+            minimumMiB: m.sizeMiB,
+            maximumMiB: m.sizeMiB,
+            bufferPercent: 20,
+            weight: 5000,
+          }
+        : {
+            dynamic: true,
+            startupMiB: m.startupMiB,
+            minimumMiB: m.minimumMiB,
+            maximumMiB: m.maximumMiB,
+            bufferPercent: m.bufferPercent,
+            weight: m.weight,
+          },
+    disks: input.disks.map((d) => ({
+      name: d.name,
+      pool: d.pool ?? pools.get(d.name) ?? 'local',
+      sizeBytes: Math.round(d.sizeGiB * GiB),
+      logicalSectorBytes: d.logicalSectorBytes,
+      kind: d.kind,
+      parent: d.parent ?? null,
+    })),
+    nics: input.nics.map((n) => ({
+      name: n.name,
+      macAddress: newMacAddress(),
+      network: n.network,
+      minimumBandwidthMbps: n.minimumBandwidthMbps ?? null,
+      minimumBandwidthWeight: n.minimumBandwidthWeight ?? null,
+      maximumBandwidthMbps: n.maximumBandwidthMbps ?? null,
+    })),
+  };
+}
+
+/** What placement reserves: startup memory for Dynamic Memory (the whitepaper's rule). */
+export function demandOf(input: CreateVmInput) {
+  return {
+    vcpus: input.vcpus,
+    memoryMiB: input.memory.mode === 'static' ? input.memory.sizeMiB : input.memory.startupMiB,
+    storageBytes: input.disks.reduce((sum, d) => sum + Math.round(d.sizeGiB * GiB), 0),
+  };
+}
+
+function requestOf(tenantId: string, input: CreateVmInput): PlacementRequest {
+  const demand = demandOf(input);
+  return {
+    name: input.name,
+    tenantId,
+    vcpus: demand.vcpus,
+    memoryMiB: demand.memoryMiB,
+    disks: input.disks.map((d) => ({ sizeBytes: Math.round(d.sizeGiB * GiB), ...(d.pool ? { pool: d.pool } : {}) })),
+    nics: input.nics.map((n) => (n.minimumBandwidthMbps ? { minBandwidthMbps: n.minimumBandwidthMbps } : {})),
+    // Groups are per tenant: Blue's "web" and Yellow's "web" are different groups.
+    groups: input.groups.map((g) => ({ ...g, name: `${tenantId}:${g.name}` })),
+    haPriority: input.haPriority,
+  };
+}
+
+export interface BulkResult {
+  vmId: string;
+  name: string;
+  ok: boolean;
+  message: string;
+  taskId: string | null;
+}
+
+export class ComputeService {
+  constructor(private readonly deps: ComputeServiceDeps) {}
+
+  private get repos() {
+    return this.deps.uow.repos;
+  }
+
+  private tenantOf(caller: Caller): string {
+    const scope = scopeOf(caller);
+    if (scope.kind !== 'tenant') throw new ComputeError('INVALID_VM_STATE', 'VMs are created by a tenant’s users');
+    return scope.tenantId;
+  }
+
+  /**
+   * Creates a VM: quota (under the tenant's lock, so concurrent creates cannot
+   * pass it together), placement (under each cluster's lock, so two creates
+   * never take the last slot of a host), the VM with its reservation, the
+   * decision and the host's task, all in one transaction. A refused placement
+   * still keeps its decision, so "why did it not fit" has an answer.
+   */
+  async createVm(actor: Actor, caller: Caller, input: CreateVmInput) {
+    const tenantId = this.tenantOf(caller);
+    const demand = demandOf(input);
+    const request = requestOf(tenantId, input);
+    const seed = this.deps.seed?.() ?? randomBytes(4).readUInt32BE(0) % 2_147_483_647;
+    let refused: StoredDecision | null = null;
+    try {
+      return await this.deps.uow.run(async ({ compute, placement, audit }) => {
+        const quota = await compute.lockQuota(tenantId);
+        if (await compute.findVmByName(tenantId, input.name)) {
+          throw new ComputeError('DUPLICATE_VM_NAME', `A VM named "${input.name}" already exists`);
+        }
+        const usage = await compute.usage(tenantId);
+        const problems = allocatedQuotaViolations(quota, usage, demand);
+        if (input.startAfterCreate) problems.push(...runningQuotaViolations(quota, usage, demand));
+        if (problems.length) throw new ComputeError('QUOTA_EXCEEDED', quotaMessage(problems));
+
+        const clusters = await placement.placementClusters();
+        if (!clusters.length) throw new ComputeError('NO_CLUSTER', 'There is no cluster to place VMs in yet');
+        let best: { decision: PlacementDecision; clusterId: string; score: number } | null = null;
+        let firstRefusal: { decision: PlacementDecision; clusterId: string } | null = null;
+        for (const cluster of clusters) {
+          await placement.lockCluster(cluster.id);
+          const snapshot = await placement.clusterSnapshot(cluster.id);
+          const decision = place(snapshot, request, { seed });
+          const chosen = decision.trace.find((t) => t.hostId === decision.hostId);
+          if (decision.hostId && (!best || (chosen?.total ?? 0) > best.score)) {
+            best = { decision, clusterId: cluster.id, score: chosen?.total ?? 0 };
+          } else if (!decision.hostId && !firstRefusal) {
+            firstRefusal = { decision, clusterId: cluster.id };
+          }
+        }
+        if (!best?.decision.hostId) {
+          const refusal = firstRefusal ?? { decision: null, clusterId: clusters[0]?.id ?? '' };
+          refused = {
+            tenantId,
+            vmId: null,
+            vmName: input.name,
+            clusterId: refusal.clusterId,
+            hostId: null,
+            hostName: null,
+            policy: refusal.decision?.policy ?? 'balance',
+            seed,
+            summary: refusal.decision?.summary ?? 'No host fits',
+            request,
+            trace: refusal.decision?.trace ?? [],
+          };
+          throw new ComputeError('NO_HOST_FITS', `No host can run this VM: ${refused.summary}`);
+        }
+        const { decision, clusterId } = best;
+        const hostId = best.decision.hostId;
+        // The pools placement chose for disks the user left to it.
+        const chosenPools = decision.assignment?.diskPools ?? [];
+        const pools = new Map(input.disks.map((d, i) => [d.name, chosenPools[i] || d.pool || 'local']));
+        const vm = await compute.createVm({
+          tenantId,
+          name: input.name,
+          clusterId,
+          hostId,
+          spec: specOf('00000000-0000-0000-0000-000000000000', input, pools),
+          storageBytes: demand.storageBytes,
+          haPriority: input.haPriority,
+          tags: input.tags,
+          groups: input.groups,
+        });
+        const decisionId = await compute.saveDecision({
+          tenantId,
+          vmId: vm.id,
+          vmName: vm.name,
+          clusterId,
+          hostId,
+          hostName: decision.hostName,
+          policy: decision.policy,
+          seed,
+          summary: decision.summary,
+          request,
+          trace: decision.trace,
+        });
+        const requestedBy = actor.label;
+        const task = await compute.createTask({ kind: 'vm.create', vmId: vm.id, hostId, tenantId, requestedBy });
+        if (input.startAfterCreate) {
+          await compute.createTask({ kind: 'vm.start', vmId: vm.id, hostId, tenantId, requestedBy });
+        }
+        await audit.append({
+          actor,
+          action: 'vm.create',
+          targetType: 'vm',
+          targetId: vm.id,
+          targetLabel: vm.name,
+          tenantId,
+          result: 'success',
+          message: `${vm.name}: ${decision.summary}`,
+          details: { decisionId, hostId, clusterId, vcpus: vm.vcpus, memoryMiB: vm.memoryMiB },
+        });
+        await compute.notifyTasksQueued(hostId);
+        await compute.notifyVmChange(vmEvent(vm, 'creating', task.id, 0, 'queued'));
+        return { vm, decisionId, taskId: task.id };
+      });
+    } catch (error) {
+      if (refused && error instanceof ComputeError) {
+        const decisionId = await this.repos.compute.saveDecision(refused);
+        throw new ComputeError(error.code, error.message, decisionId);
+      }
+      throw error;
+    }
+  }
+
+  /** Start, stop, turn off, restart, pause, resume, save or delete one VM, through a task for its host. */
+  async act(actor: Actor, scope: TenantScope, id: string, action: VmAction) {
+    const transition = VM_TRANSITIONS[action];
+    return this.deps.uow.run(async ({ compute, audit }) => {
+      const vm = await compute.findVmForUpdate(scope, id);
+      if (!vm) throw new ComputeError('VM_NOT_FOUND', 'VM not found');
+      const refusal = refuseAction(action, vm.state);
+      if (refusal) throw new ComputeError('INVALID_VM_STATE', refusal);
+      if (!vm.hostId) throw new ComputeError('INVALID_VM_STATE', `${vm.name} has no host`);
+      if (transition.startsRunning) {
+        const quota = await compute.lockQuota(vm.tenantId);
+        const problems = runningQuotaViolations(quota, await compute.usage(vm.tenantId), vm);
+        if (problems.length) throw new ComputeError('QUOTA_EXCEEDED', quotaMessage(problems));
+      }
+      if (transition.during) await compute.setVmState(vm.id, transition.during, '');
+      const task = await compute.createTask({
+        kind: transition.task,
+        vmId: vm.id,
+        hostId: vm.hostId,
+        tenantId: vm.tenantId,
+        requestedBy: actor.label,
+      });
+      await audit.append({
+        actor,
+        action: `vm.${action}`,
+        targetType: 'vm',
+        targetId: vm.id,
+        targetLabel: vm.name,
+        tenantId: vm.tenantId,
+        result: 'success',
+        message: `${vm.name}: ${action} requested`,
+        details: { taskId: task.id },
+      });
+      await compute.notifyTasksQueued(vm.hostId);
+      await compute.notifyVmChange(vmEvent(vm, transition.during ?? vm.state, task.id, 0, `${action} queued`));
+      return { taskId: task.id };
+    });
+  }
+
+  /** Like `Start-VM -Name web*`: every matching VM in scope, each with its own result. */
+  async actOnPattern(actor: Actor, scope: TenantScope, pattern: string, action: VmAction): Promise<BulkResult[]> {
+    const vms = await this.repos.compute.findVmsByPattern(scope, wildcardToRegExp(pattern));
+    const results: BulkResult[] = [];
+    for (const vm of vms) {
+      try {
+        const { taskId } = await this.act(actor, scope, vm.id, action);
+        results.push({ vmId: vm.id, name: vm.name, ok: true, message: `${action} queued`, taskId });
+      } catch (error) {
+        if (!(error instanceof ComputeError)) throw error;
+        results.push({ vmId: vm.id, name: vm.name, ok: false, message: error.message, taskId: null });
+      }
+    }
+    return results;
+  }
+
+  listVms(scope: TenantScope, query: ListVmsInput) {
+    return this.repos.compute.listVms(scope, query);
+  }
+
+  async getVm(scope: TenantScope, id: string) {
+    const vm = await this.repos.compute.getVmDetail(scope, id, scope.kind === 'provider');
+    if (!vm) throw new ComputeError('VM_NOT_FOUND', 'VM not found');
+    return vm;
+  }
+
+  async quotaAndUsage(tenantId: string) {
+    if (!(await this.repos.compute.tenantExists(tenantId)))
+      throw new ComputeError('TENANT_NOT_FOUND', 'Tenant not found');
+    const [quota, usage] = await Promise.all([
+      this.repos.compute.getQuota(tenantId),
+      this.repos.compute.usage(tenantId),
+    ]);
+    return { quota, usage };
+  }
+
+  myQuota(caller: Caller) {
+    return this.quotaAndUsage(this.tenantOf(caller));
+  }
+
+  async setQuota(actor: Actor, tenantId: string, quota: Quota) {
+    if (!(await this.repos.compute.tenantExists(tenantId)))
+      throw new ComputeError('TENANT_NOT_FOUND', 'Tenant not found');
+    await this.deps.uow.run(async ({ compute, audit }) => {
+      await compute.lockQuota(tenantId);
+      await compute.setQuota(tenantId, quota);
+      await audit.append({
+        actor,
+        action: 'quota.set',
+        targetType: 'tenant',
+        targetId: tenantId,
+        tenantId,
+        result: 'success',
+        details: { ...quota },
+      });
+    });
+    return this.quotaAndUsage(tenantId);
+  }
+
+  async decision(scope: TenantScope, id: string) {
+    const decision = await this.repos.compute.findDecision(scope, id);
+    if (!decision) throw new ComputeError('VM_NOT_FOUND', 'Placement decision not found');
+    return decision;
+  }
+
+  // ------------------------------------------------------------ agent side
+
+  /** Hands the host its queued tasks (leased), with the VM spec for creates. */
+  async claimTasks(hostId: string, request: Pick<NextTasksRequest, 'max'>): Promise<AgentTask[]> {
+    const now = this.deps.clock.now();
+    const leaseUntil = new Date(now.getTime() + this.deps.taskLeaseMs);
+    const claimed = await this.repos.compute.claimTasks(hostId, request.max, now, leaseUntil);
+    const tasks: AgentTask[] = [];
+    for (const task of claimed) {
+      if (!task.vmId) continue;
+      const spec = task.kind === 'vm.create' ? await this.repos.compute.vmSpec(task.vmId) : null;
+      tasks.push({ taskId: task.id, kind: task.kind, vmId: task.vmId, spec, attempt: task.attempt });
+    }
+    return tasks;
+  }
+
+  /**
+   * A host's report on its task. Reports are idempotent: a repeated final
+   * report changes nothing, so an agent may resend until it hears back.
+   */
+  async reportTask(
+    host: { id: string; name: string },
+    taskId: string,
+    report: TaskReport,
+  ): Promise<TaskReportResponse> {
+    const now = this.deps.clock.now();
+    return this.deps.uow.run(async ({ compute, audit }) => {
+      const task = await compute.findTaskForUpdate(host.id, taskId);
+      if (!task) throw new ComputeError('TASK_NOT_FOUND', 'No such task for this host');
+      if (task.state === 'succeeded' || task.state === 'failed') {
+        return { accepted: report.status === task.state, cancel: false };
+      }
+      const vm = task.vmId ? await compute.findVmForUpdate({ kind: 'provider' }, task.vmId) : null;
+      if (report.status === 'running') {
+        await compute.updateTaskProgress(
+          taskId,
+          report.progress,
+          report.message,
+          new Date(now.getTime() + this.deps.taskLeaseMs),
+        );
+        const during = Object.values(VM_TRANSITIONS).find((t) => t.task === task.kind)?.during ?? null;
+        if (vm && during && vm.state !== during && vm.state !== 'creating') await compute.setVmState(vm.id, during, '');
+        if (vm)
+          await compute.notifyVmChange(
+            vmEvent(vm, during && vm.state !== 'creating' ? during : vm.state, taskId, report.progress, report.message),
+          );
+        return { accepted: true, cancel: false };
+      }
+      const ok = report.status === 'succeeded';
+      await compute.finishTask(taskId, ok ? 'succeeded' : 'failed', report.message, ok ? null : report.code, now);
+      if (vm) {
+        const next = ok ? stateAfterSuccess(task.kind, report.vmState) : stateAfterFailure(task.kind, report.vmState);
+        if (next === null) await compute.deleteVm(vm.id);
+        else await compute.setVmState(vm.id, next, ok ? '' : `${task.kind} failed: ${report.message}`);
+        await audit.append({
+          actor: { type: 'agent', id: host.id, label: host.name },
+          action: task.kind,
+          targetType: 'vm',
+          targetId: vm.id,
+          targetLabel: vm.name,
+          tenantId: vm.tenantId,
+          result: ok ? 'success' : 'failure',
+          message: ok
+            ? `${vm.name}: ${task.kind} done`
+            : `${vm.name}: ${task.kind} failed (${report.status === 'failed' ? report.code : ''}): ${report.message}`,
+          details: { taskId },
+        });
+        await compute.notifyVmChange(vmEvent(vm, next ?? 'deleted', taskId, 100, report.message));
+      }
+      return { accepted: true, cancel: false };
+    });
+  }
+}
+
+function vmEvent(
+  vm: VmRecord,
+  state: VmChangeEvent['state'],
+  taskId: string | null,
+  progress: number | null,
+  message: string,
+): VmChangeEvent {
+  return { vmId: vm.id, tenantId: vm.tenantId, name: vm.name, state, taskId, progress, message };
+}
