@@ -1,0 +1,213 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inventoryFor, register } from '../testing/agent-fixtures';
+import type { ApiClient } from '../testing/api-client';
+import { countRows, startTestApi, type TestApi, withSql } from '../testing/harness';
+import { type DemoLogin, seedAndSignIn } from '../testing/seed';
+
+// Tenants' VMs against the real API and Postgres: quotas that hold under
+// concurrency, placements that never double-book a host, and decisions that
+// explain themselves.
+
+let api: TestApi;
+let c: Record<DemoLogin, ApiClient>;
+let blueId: string;
+let yellowId: string;
+let clusterId: string;
+
+const GiB = 1024;
+const smallVm = (name: string, over: Record<string, unknown> = {}) => ({
+  name,
+  vcpus: 1,
+  memory: { mode: 'static', sizeMiB: 1024 },
+  disks: [{ sizeGiB: 10 }],
+  startAfterCreate: false,
+  ...over,
+});
+
+async function addHost(name: string, memoryMiB: number, cluster = clusterId) {
+  const { token } = await c.admin.mutate<{ token: string }>('tokens.create', { clusterId: cluster });
+  const r = await register(api.url, token, name, inventoryFor(name, { memoryMiB }));
+  expect(r.status).toBe(201);
+  return r.body as { hostId: string };
+}
+
+beforeAll(async () => {
+  api = await startTestApi({ monitor: false });
+  c = await seedAndSignIn(api);
+  const tenants = await c.admin.query<{ id: string; name: string }[]>('tenants.list');
+  blueId = tenants.find((t) => t.name === 'Blue Corp')?.id ?? '';
+  yellowId = tenants.find((t) => t.name === 'Yellow Corp')?.id ?? '';
+  const clusters = await c.admin.query<{ id: string; name: string }[]>('clusters.list');
+  clusterId = clusters.find((cl) => cl.name === 'Production')?.id ?? '';
+});
+afterAll(() => api?.close());
+
+describe('creating VMs', () => {
+  it('validates the Hyper-V limits with messages that name them, and writes nothing', async () => {
+    const before = await countRows(api.databaseUrl, 'vms');
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ vcpus: 65 }, /at most 64 vCPUs/],
+      [{ memory: { mode: 'static', sizeMiB: 1024 * 1024 + 1 } }, /at most 1 TB/],
+      [{ disks: [{ sizeGiB: 64 * 1024 + 1 }] }, /64 TB/],
+      [{ disks: [{ sizeGiB: 10, logicalSectorBytes: 1024 }] }, /512 or 4,096/],
+      [{ memory: { mode: 'dynamic', startupMiB: 4096, minimumMiB: 8192, maximumMiB: 16384 } }, /Minimum memory/],
+      [{ memory: { mode: 'dynamic', startupMiB: 4096, minimumMiB: 1024, maximumMiB: 2048 } }, /Startup memory/],
+      [{ disks: [{ name: 'd1', sizeGiB: 10, kind: 'differencing' }] }, /parent disk/],
+      [{ nics: [{ minimumBandwidthMbps: 100, minimumBandwidthWeight: 10 }] }, /absolute .* or a weight/],
+    ];
+    for (const [over, message] of cases) {
+      const result = await c.blueAdmin.call('vms.create', 'mutation', smallVm('bad-vm', over));
+      expect(result.ok).toBe(false);
+      expect(JSON.stringify(result)).toMatch(message);
+    }
+    expect(await countRows(api.databaseUrl, 'vms')).toBe(before);
+  });
+
+  it('with no host, refuses and keeps the decision that says why', async () => {
+    const result = await c.blueAdmin.call('vms.create', 'mutation', smallVm('nowhere-01'));
+    expect(result).toMatchObject({ ok: false, code: 'UNPROCESSABLE_CONTENT' });
+    if (!result.ok) expect(result.message).toMatch(/No host/);
+    expect(await countRows(api.databaseUrl, 'vms', `name = 'nowhere-01'`)).toBe(0);
+    expect(await countRows(api.databaseUrl, 'placement_decisions', `vm_name = 'nowhere-01'`)).toBe(1);
+  });
+
+  it('places a VM, queues its task, and explains the choice host by host', async () => {
+    const big = await addHost('vms-big-01', 512 * GiB);
+    const tiny = await addHost('vms-tiny-01', 6 * GiB);
+    const created = await c.blueAdmin.mutate<{ vm: { id: string }; decisionId: string; taskId: string }>(
+      'vms.create',
+      smallVm('blue-app-01', { memory: { mode: 'static', sizeMiB: 8 * GiB } }),
+    );
+    const vm = await c.admin.query<{ hostId: string; state: string; tasks: { kind: string }[] }>('vms.get', {
+      id: created.vm.id,
+    });
+    expect(vm.hostId).toBe(big.hostId);
+    expect(vm.state).toBe('creating');
+    expect(vm.tasks.map((t) => t.kind)).toEqual(['vm.create']);
+    // The tenant sees its VM but not where it runs.
+    const own = await c.blueAdmin.query<{ hostId: string | null; hostName: string | null }>('vms.get', {
+      id: created.vm.id,
+    });
+    expect(own).toMatchObject({ hostId: null, hostName: null });
+
+    const decision = await c.admin.query<{
+      hostId: string;
+      summary: string;
+      trace: { hostId: string; verdicts: { ok: boolean; reason?: string }[] }[];
+    }>('placement.decision', { id: created.decisionId });
+    expect(decision.hostId).toBe(big.hostId);
+    const whyNotTiny = decision.trace.find((h) => h.hostId === tiny.hostId);
+    const failed = whyNotTiny?.verdicts.filter((v) => !v.ok) ?? [];
+    expect(failed.map((v) => v.reason).join(' ')).toMatch(/memory/i);
+    // Tenants do not get decisions (they name hosts).
+    expect(await c.blueAdmin.call('placement.decision', 'query', { id: created.decisionId })).toMatchObject({
+      code: 'FORBIDDEN',
+    });
+  });
+
+  it('refuses a duplicate name in the same tenant, allows it in another', async () => {
+    await c.blueAdmin.mutate('vms.create', smallVm('shared-name'));
+    const again = await c.blueUser.call('vms.create', 'mutation', smallVm('SHARED-NAME'));
+    expect(again).toMatchObject({ ok: false, code: 'CONFLICT' });
+    expect((await c.yellowAdmin.call('vms.create', 'mutation', smallVm('shared-name'))).ok).toBe(true);
+  });
+});
+
+describe('quotas', () => {
+  it('50 concurrent creates cannot exceed the VM quota by even one', async () => {
+    const usage = await c.admin.query<{ usage: { vms: number } }>('quotas.get', { tenantId: yellowId });
+    const limit = usage.usage.vms + 7;
+    await c.admin.mutate('quotas.set', {
+      tenantId: yellowId,
+      quota: {
+        maxVms: limit,
+        maxVcpus: 1000,
+        maxMemoryMiB: 10_000_000,
+        maxStorageBytes: 1024 ** 5,
+        maxRunningVms: 1000,
+        maxRunningVcpus: 1000,
+        maxRunningMemoryMiB: 10_000_000,
+      },
+    });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => c.yellowUser.call('vms.create', 'mutation', smallVm(`burst-${i}`))),
+    );
+    const ok = results.filter((r) => r.ok).length;
+    expect(ok).toBe(7);
+    const refused = results.filter((r) => !r.ok);
+    expect(
+      refused.every((r) => !r.ok && r.code === 'UNPROCESSABLE_CONTENT' && /Quota exceeded: VMs/.test(r.message)),
+    ).toBe(true);
+    expect(await countRows(api.databaseUrl, 'vms', `tenant_id = '${yellowId}'`)).toBe(limit);
+  });
+
+  it('shows usage and headroom to the tenant, and names the limit that is hit', async () => {
+    const mine = await c.blueUser.query<{ quota: { maxVcpus: number }; usage: { vcpus: number } }>('vms.myQuota');
+    expect(mine.usage.vcpus).toBeGreaterThan(0);
+    const tooMany = await c.blueUser.call(
+      'vms.create',
+      'mutation',
+      smallVm('greedy', { vcpus: Math.min(64, mine.quota.maxVcpus - mine.usage.vcpus + 1) }),
+    );
+    expect(tooMany).toMatchObject({ ok: false, code: 'UNPROCESSABLE_CONTENT' });
+    if (!tooMany.ok) expect(tooMany.message).toMatch(/vCPUs: \d+ of \d+ in use/);
+  });
+});
+
+describe('capacity under concurrency', () => {
+  it('two tenants racing for the last slot of a host: one gets it, the other is told why not', async () => {
+    const roomy = {
+      maxVms: 1000,
+      maxVcpus: 1000,
+      maxMemoryMiB: 10_000_000,
+      maxStorageBytes: 1024 ** 5,
+      maxRunningVms: 1000,
+      maxRunningVcpus: 1000,
+      maxRunningMemoryMiB: 10_000_000,
+    };
+    await c.admin.mutate('quotas.set', { tenantId: blueId, quota: roomy });
+    await c.admin.mutate('quotas.set', { tenantId: yellowId, quota: roomy });
+    const lab = await c.admin.mutate<{ id: string }>('clusters.create', { name: 'Race' });
+    // Only race-01 has room for a 550 GiB VM, and for one only.
+    await addHost('race-01', 1000 * GiB, lab.id);
+    const big = (name: string) => smallVm(name, { memory: { mode: 'static', sizeMiB: 550 * GiB } });
+    const [a, b] = await Promise.all([
+      c.blueAdmin.call('vms.create', 'mutation', big('race-blue')),
+      c.yellowAdmin.call('vms.create', 'mutation', big('race-yellow')),
+    ]);
+    expect([a.ok, b.ok].filter(Boolean)).toHaveLength(1);
+    const loser = a.ok ? b : a;
+    expect(loser).toMatchObject({ ok: false, code: 'UNPROCESSABLE_CONTENT' });
+    const reserved = await withSql(api.databaseUrl, async (sql) => {
+      const r = await sql.query<{ mib: string }>(
+        `SELECT coalesce(sum(v.memory_mib), 0)::text AS mib FROM vms v JOIN hosts h ON h.id = v.host_id WHERE h.name = 'race-01'`,
+      );
+      return Number(r.rows[0]?.mib ?? 0);
+    });
+    expect(reserved).toBe(550 * GiB);
+  });
+});
+
+describe('actions', () => {
+  it('refuses invalid transitions with the reason, and bulk actions report per VM', async () => {
+    await c.blueAdmin.mutate('vms.create', smallVm('web-01'));
+    await c.blueAdmin.mutate('vms.create', smallVm('web-02'));
+    await c.blueAdmin.mutate('vms.create', smallVm('db-01'));
+    const list = await c.blueAdmin.query<{ rows: { id: string; name: string }[] }>('vms.list', { search: 'web-0' });
+    const web1 = list.rows.find((v) => v.name === 'web-01');
+    const paused = await c.blueAdmin.call('vms.act', 'mutation', { id: web1?.id, action: 'pause' });
+    expect(paused).toMatchObject({ ok: false, code: 'CONFLICT' });
+    if (!paused.ok) expect(paused.message).toMatch(/Cannot pause a VM that is creating/);
+
+    const results = await c.blueAdmin.mutate<{ name: string; ok: boolean; message: string }[]>('vms.actOnPattern', {
+      pattern: 'web*',
+      action: 'start',
+    });
+    expect(results.map((r) => r.name).sort()).toEqual(['web-01', 'web-02']);
+    expect(results.every((r) => !r.ok && /creating/.test(r.message))).toBe(true);
+    // Yellow's VMs never match Blue's pattern.
+    const all = await c.blueAdmin.mutate<{ name: string }[]>('vms.actOnPattern', { pattern: '*', action: 'pause' });
+    const yellowNames = await c.yellowAdmin.query<{ rows: { name: string }[] }>('vms.list', { pageSize: 100 });
+    expect(all.map((r) => r.name)).not.toContain(yellowNames.rows.find((v) => v.name.startsWith('burst'))?.name);
+  });
+});
