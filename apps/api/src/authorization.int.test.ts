@@ -48,6 +48,10 @@ const ACCESS = {
   'quotas.get': ['provider-admin'],
   'quotas.set': ['provider-admin'],
   'placement.decision': ['provider-admin'],
+  'placement.nPlusOne': ['provider-admin'],
+  'placement.clusterHealth': ['provider-admin'],
+  'placement.evacuation': ['provider-admin'],
+  'placement.whatIf': ['provider-admin'],
 } as const satisfies Record<string, Meta['roles']>;
 
 type ProcedurePath = keyof typeof ACCESS;
@@ -97,6 +101,10 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange'>, 
   'quotas.get': { input: { tenantId: randomUUID() }, allowed: 'NOT_FOUND' },
   'quotas.set': emptyCreate,
   'placement.decision': byRandomId(),
+  'placement.nPlusOne': { input: { clusterId: randomUUID() }, allowed: 'NOT_FOUND' },
+  'placement.clusterHealth': { allowed: 'ok' },
+  'placement.evacuation': { input: { hostId: randomUUID() }, allowed: 'NOT_FOUND' },
+  'placement.whatIf': emptyCreate,
 };
 
 /** One signed-in demo user per role. */

@@ -211,3 +211,27 @@ describe('actions', () => {
     expect(all.map((r) => r.name)).not.toContain(yellowNames.rows.find((v) => v.name.startsWith('burst'))?.name);
   });
 });
+
+describe('what-if', () => {
+  it('answers N+1, evacuation and batch questions without changing anything', async () => {
+    const lab = await c.admin.mutate<{ id: string }>('clusters.create', { name: 'WhatIf' });
+    const a = await addHost('whatif-01', 64 * GiB, lab.id);
+    await addHost('whatif-02', 64 * GiB, lab.id);
+    const before = await countRows(api.databaseUrl, 'vms');
+    const batch = await c.admin.query<{ placed: number; results: { hostName: string | null }[] }>('placement.whatIf', {
+      clusterId: lab.id,
+      tenantId: blueId,
+      vms: Array.from({ length: 4 }, (_, i) => smallVm(`plan-${i}`, { memory: { mode: 'static', sizeMiB: 40 * GiB } })),
+    });
+    // 62 GiB usable per host (2 GiB host reserve): one 40 GiB VM per host.
+    expect(batch.placed).toBe(2);
+    expect(await countRows(api.databaseUrl, 'vms')).toBe(before);
+
+    const health = await c.admin.query<{ ok: boolean; hosts: number }>('placement.nPlusOne', { clusterId: lab.id });
+    expect(health).toMatchObject({ ok: true, hosts: 2 });
+    const plan = await c.admin.query<{ ok: boolean; moves: unknown[] }>('placement.evacuation', { hostId: a.hostId });
+    expect(plan).toMatchObject({ ok: true, moves: [] });
+    const all = await c.admin.query<{ clusterName: string }[]>('placement.clusterHealth');
+    expect(all.map((h) => h.clusterName)).toContain('WhatIf');
+  });
+});

@@ -1,9 +1,12 @@
 import type { PlacementStore } from '@fabric/core/compute/compute-service';
 import type { ClusterSnapshot, HostSnapshot } from '@fabric/core/placement/snapshot';
+import type { VmOnHost } from '@fabric/core/placement/what-if';
 import type { Db } from './prisma';
 
 interface GroupJson {
   name?: unknown;
+  kind?: unknown;
+  hard?: unknown;
 }
 
 /**
@@ -17,6 +20,43 @@ export class PrismaPlacementStore implements PlacementStore {
 
   placementClusters() {
     return this.db.cluster.findMany({ orderBy: { id: 'asc' }, select: { id: true, name: true } });
+  }
+
+  async clusterOfHost(hostId: string) {
+    const host = await this.db.host.findUnique({ where: { id: hostId }, select: { clusterId: true } });
+    return host?.clusterId ?? null;
+  }
+
+  async vmsInCluster(clusterId: string): Promise<VmOnHost[]> {
+    const vms = await this.db.vm.findMany({
+      where: { clusterId, hostId: { not: null } },
+      include: { disks: { select: { sizeBytes: true } }, nics: { select: { minimumBandwidthMbps: true } } },
+      orderBy: { name: 'asc' },
+    });
+    return vms.flatMap((vm) =>
+      vm.hostId
+        ? [
+            {
+              currentHostId: vm.hostId,
+              request: {
+                vmId: vm.id,
+                name: vm.name,
+                tenantId: vm.tenantId,
+                vcpus: vm.vcpus,
+                memoryMiB: vm.memoryMiB,
+                disks: vm.disks.map((d) => ({ sizeBytes: Number(d.sizeBytes) })),
+                nics: vm.nics.map((n) => (n.minimumBandwidthMbps ? { minBandwidthMbps: n.minimumBandwidthMbps } : {})),
+                groups: (Array.isArray(vm.groups) ? (vm.groups as GroupJson[]) : []).flatMap((g) =>
+                  typeof g.name === 'string' && (g.kind === 'affinity' || g.kind === 'anti-affinity')
+                    ? [{ name: `${vm.tenantId}:${g.name}`, kind: g.kind, hard: g.hard === true }]
+                    : [],
+                ),
+                haPriority: vm.haPriority,
+              },
+            },
+          ]
+        : [],
+    );
   }
 
   async lockCluster(clusterId: string) {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditRepository } from '../audit/audit-repository';
 import type { PlacementDecision } from '../placement/place';
-import { place } from '../placement/place';
+import { place, placeBatch } from '../placement/place';
 import type { ClusterSnapshot, PlacementRequest } from '../placement/snapshot';
+import { evacuationPlan, nPlusOne, type VmOnHost } from '../placement/what-if';
 import type { Clock } from '../shared/clock';
 import { type Actor, type Caller, scopeOf, type TenantScope } from '../shared/tenant-scope';
 import type { UnitOfWork } from '../shared/unit-of-work';
@@ -20,6 +21,10 @@ import type { CreateVmInput, ListVmsInput, Quota, VmAction } from './vm.schema';
 import { refuseAction, stateAfterFailure, stateAfterSuccess, VM_TRANSITIONS, wildcardToRegExp } from './vm-state';
 
 export interface PlacementStore {
+  /** Every VM placed in the cluster, as the request that would place it again. */
+  vmsInCluster(clusterId: string): Promise<VmOnHost[]>;
+  /** The cluster a host belongs to. */
+  clusterOfHost(hostId: string): Promise<string | null>;
   /** Every cluster VMs may be placed in, in a stable order (the order their locks are taken). */
   placementClusters(): Promise<{ id: string; name: string }[]>;
   /** Locks the cluster until commit: placements in one cluster happen one at a time. */
@@ -350,6 +355,94 @@ export class ComputeService {
     const decision = await this.repos.compute.findDecision(scope, id);
     if (!decision) throw new ComputeError('VM_NOT_FOUND', 'Placement decision not found');
     return decision;
+  }
+
+  // --------------------------------------------------------------- what-if
+
+  /** "Can this cluster lose a host?": every host's HA VMs re-placed on the survivors, worst host first. */
+  async nPlusOne(clusterId: string) {
+    const { placement } = this.repos;
+    await this.requireCluster(clusterId);
+    const [snapshot, vms] = await Promise.all([
+      placement.clusterSnapshot(clusterId),
+      placement.vmsInCluster(clusterId),
+    ]);
+    const result = nPlusOne(snapshot, vms, { seed: 1, trace: 'summary' });
+    return {
+      clusterId,
+      clusterName: snapshot.name,
+      hosts: snapshot.hosts.length,
+      ok: result.ok,
+      worst: {
+        hostId: result.hostId,
+        hostName: result.hostName,
+        placed: result.placed,
+        unplaced: [...result.unplaced],
+      },
+      perHost: result.perHost.map((h) => ({
+        hostId: h.hostId,
+        hostName: h.hostName,
+        ok: h.ok,
+        placed: h.placed,
+        unplaced: h.unplaced.length,
+      })),
+    };
+  }
+
+  /** The N+1 status of every cluster, for the overview. */
+  async clusterHealth() {
+    const clusters = await this.repos.placement.placementClusters();
+    return Promise.all(clusters.map((c) => this.nPlusOne(c.id)));
+  }
+
+  /** "Evacuate this host": where each of its VMs would go, or why it cannot move. Nothing is committed. */
+  async evacuation(hostId: string) {
+    const clusterId = await this.repos.placement.clusterOfHost(hostId);
+    if (!clusterId) throw new ComputeError('HOST_NOT_FOUND', 'Host not found');
+    const [snapshot, vms] = await Promise.all([
+      this.repos.placement.clusterSnapshot(clusterId),
+      this.repos.placement.vmsInCluster(clusterId),
+    ]);
+    const plan = evacuationPlan(snapshot, hostId, vms, { seed: 1, trace: 'summary' });
+    return {
+      hostId: plan.hostId,
+      hostName: plan.hostName,
+      ok: plan.ok,
+      unmovable: plan.unmovable,
+      moves: plan.moves.map((m) => ({
+        vmId: m.vmId ?? null,
+        name: m.name,
+        haPriority: m.haPriority,
+        toHostId: m.toHostId,
+        toHostName: m.toHostName,
+        summary: m.summary,
+      })),
+    };
+  }
+
+  /** "Place these N VMs": a batch on a working copy of the cluster, without committing anything. */
+  private async requireCluster(clusterId: string) {
+    const clusters = await this.repos.placement.placementClusters();
+    if (!clusters.some((c) => c.id === clusterId)) throw new ComputeError('CLUSTER_NOT_FOUND', 'Cluster not found');
+  }
+
+  async whatIfBatch(clusterId: string, tenantId: string, inputs: CreateVmInput[]) {
+    await this.requireCluster(clusterId);
+    const snapshot = await this.repos.placement.clusterSnapshot(clusterId);
+    const decisions = placeBatch(
+      snapshot,
+      inputs.map((input) => requestOf(tenantId, input)),
+      { seed: 1, trace: 'summary' },
+    );
+    return {
+      placed: decisions.filter((d) => d.hostId).length,
+      results: decisions.map((d, i) => ({
+        name: inputs[i]?.name ?? '',
+        hostId: d.hostId,
+        hostName: d.hostName,
+        summary: d.summary,
+      })),
+    };
   }
 
   // ------------------------------------------------------------ agent side

@@ -8,7 +8,9 @@ export type ComputeErrorCode =
   | 'NO_HOST_FITS'
   | 'NO_CLUSTER'
   | 'TASK_NOT_FOUND'
-  | 'TENANT_NOT_FOUND';
+  | 'TENANT_NOT_FOUND'
+  | 'CLUSTER_NOT_FOUND'
+  | 'HOST_NOT_FOUND';
 
 export class ComputeError extends CoreError<ComputeErrorCode> {
   readonly module = 'compute';
