@@ -2,13 +2,24 @@
 
 import { ROLE_LABELS } from '@fabric/core/shared/roles';
 import { useQueryClient } from '@tanstack/react-query';
-import { Boxes, Building2, LayoutDashboard, LogOut, type LucideIcon, ScrollText, Server, Users } from 'lucide-react';
+import {
+  Boxes,
+  Building2,
+  LayoutDashboard,
+  LogOut,
+  type LucideIcon,
+  MonitorCog,
+  ScrollText,
+  Server,
+  Users,
+} from 'lucide-react';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { type ReactNode, useState } from 'react';
 import { FabricWordmark } from '@/components/brand';
 import { Button } from '@/components/ui/button';
 import { Skeleton } from '@/components/ui/skeleton';
+import { LiveVmsProvider, useLiveVmsStatus } from '@/components/vms/live-vms';
 import { cn } from '@/lib/cn';
 import type { Role } from '@/trpc/types';
 import { LiveHostsProvider, useLiveStatus } from './live';
@@ -25,6 +36,7 @@ interface NavItem {
 const ADMIN_NAV: NavItem[] = [
   { href: '/admin', label: 'Overview', icon: LayoutDashboard, roles: ['provider-admin', 'finance'], exact: true },
   { href: '/admin/hosts', label: 'Hosts', icon: Server, roles: ['provider-admin'] },
+  { href: '/admin/vms', label: 'Virtual machines', icon: MonitorCog, roles: ['provider-admin'] },
   { href: '/admin/clusters', label: 'Clusters', icon: Boxes, roles: ['provider-admin'] },
   { href: '/admin/tenants', label: 'Tenants', icon: Building2, roles: ['provider-admin'] },
   { href: '/admin/users', label: 'Users', icon: Users, roles: ['provider-admin'] },
@@ -33,11 +45,14 @@ const ADMIN_NAV: NavItem[] = [
 
 const PORTAL_NAV: NavItem[] = [
   { href: '/portal', label: 'Overview', icon: LayoutDashboard, roles: ['tenant-admin', 'tenant-user'], exact: true },
+  { href: '/portal/vms', label: 'Virtual machines', icon: MonitorCog, roles: ['tenant-admin', 'tenant-user'] },
   { href: '/portal/activity', label: 'Activity', icon: ScrollText, roles: ['tenant-admin'] },
 ];
 
 // hosts.onChange answers provider admins only; finance sees totals refreshed by polling instead.
 const LIVE_ROLES: readonly Role[] = ['provider-admin'];
+// vms.onChange answers everyone who may see VMs, scoped to their tenant by the server.
+const LIVE_VM_ROLES: readonly Role[] = ['provider-admin', 'tenant-admin', 'tenant-user'];
 
 export function AppShell({ area, children }: { area: '/admin' | '/portal'; children: ReactNode }) {
   return (
@@ -52,32 +67,38 @@ function ShellFrame({ area, children }: { area: '/admin' | '/portal'; children: 
   const items = (area === '/admin' ? ADMIN_NAV : PORTAL_NAV).filter((item) => item.roles.includes(me.role));
   return (
     <LiveHostsProvider enabled={LIVE_ROLES.includes(me.role)}>
-      <a
-        href="#main"
-        className="sr-only focus:not-sr-only focus:fixed focus:top-2 focus:left-2 focus:z-50 focus:rounded-md focus:bg-surface focus:px-3 focus:py-2 focus:shadow"
-      >
-        Skip to content
-      </a>
-      <div className="flex min-h-dvh">
-        <aside className="sticky top-0 hidden h-dvh w-56 shrink-0 flex-col border-r border-border bg-surface md:flex">
-          <div className="flex h-12 items-center border-b border-border px-4">
-            <Link href={area} className="rounded-md" aria-label="Fabric home">
-              <FabricWordmark />
-            </Link>
+      <LiveVmsProvider enabled={LIVE_VM_ROLES.includes(me.role)}>
+        <a
+          href="#main"
+          className="sr-only focus:not-sr-only focus:fixed focus:top-2 focus:left-2 focus:z-50 focus:rounded-md focus:bg-surface focus:px-3 focus:py-2 focus:shadow"
+        >
+          Skip to content
+        </a>
+        <div className="flex min-h-dvh">
+          <aside className="sticky top-0 hidden h-dvh w-56 shrink-0 flex-col border-r border-border bg-surface md:flex">
+            <div className="flex h-12 items-center border-b border-border px-4">
+              <Link href={area} className="rounded-md" aria-label="Fabric home">
+                <FabricWordmark />
+              </Link>
+            </div>
+            <div className="px-4 pt-4 pb-1.5 text-[11px] font-medium tracking-wide text-subtle uppercase">
+              {area === '/admin' ? 'Provider console' : 'Tenant portal'}
+            </div>
+            <Nav items={items} />
+            <LiveIndicator />
+          </aside>
+          <div className="flex min-w-0 flex-1 flex-col">
+            <TopBar items={items} />
+            <main
+              id="main"
+              tabIndex={-1}
+              className="mx-auto w-full max-w-[1400px] flex-1 px-4 py-6 outline-none md:px-8"
+            >
+              {children}
+            </main>
           </div>
-          <div className="px-4 pt-4 pb-1.5 text-[11px] font-medium tracking-wide text-subtle uppercase">
-            {area === '/admin' ? 'Provider console' : 'Tenant portal'}
-          </div>
-          <Nav items={items} />
-          <LiveIndicator />
-        </aside>
-        <div className="flex min-w-0 flex-1 flex-col">
-          <TopBar items={items} />
-          <main id="main" tabIndex={-1} className="mx-auto w-full max-w-[1400px] flex-1 px-4 py-6 outline-none md:px-8">
-            {children}
-          </main>
         </div>
-      </div>
+      </LiveVmsProvider>
     </LiveHostsProvider>
   );
 }
@@ -113,14 +134,18 @@ function Nav({ items, horizontal = false }: { items: NavItem[]; horizontal?: boo
 }
 
 const LIVE_LABELS = {
-  live: { text: 'Live', dot: 'bg-emerald-500', help: 'Receiving host updates as they happen' },
+  live: { text: 'Live', dot: 'bg-emerald-500', help: 'Receiving updates as they happen' },
   connecting: { text: 'Connecting', dot: 'bg-amber-500', help: 'Opening the live update stream' },
   reconnecting: { text: 'Reconnecting', dot: 'bg-amber-500', help: 'The live update stream dropped; retrying' },
   offline: { text: 'Offline', dot: 'bg-red-500', help: 'Live updates are off; data may be stale' },
 } as const;
 
 export function LiveIndicator() {
-  const { status, reconnect } = useLiveStatus();
+  const hosts = useLiveStatus();
+  const vmStatus = useLiveVmsStatus();
+  // Tenants have no host stream; their indicator follows the VM stream.
+  const status = hosts.status === 'off' ? vmStatus : hosts.status;
+  const reconnect = hosts.status === 'off' ? () => window.location.reload() : hosts.reconnect;
   if (status === 'off') return null;
   const label = LIVE_LABELS[status];
   return (

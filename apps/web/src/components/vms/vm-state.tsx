@@ -1,0 +1,113 @@
+import type { VmAction, VmState } from '@fabric/core/compute/vm.schema';
+import { Badge, type Tone, toneDotClass } from '@/components/ui/badge';
+
+// Kept here rather than imported from the zod schema module so the browser bundle does not carry zod.
+export const VM_STATE_LIST = [
+  'creating',
+  'off',
+  'starting',
+  'running',
+  'paused',
+  'saved',
+  'stopping',
+  'failed',
+  'deleting',
+] as const satisfies readonly VmState[];
+
+const TONE: Record<VmState, Tone> = {
+  creating: 'violet',
+  off: 'neutral',
+  starting: 'blue',
+  running: 'green',
+  paused: 'amber',
+  saved: 'neutral',
+  stopping: 'blue',
+  failed: 'red',
+  deleting: 'amber',
+};
+
+/** States in which a task is under way: the badge pulses. */
+const TRANSITIONAL: ReadonlySet<VmState> = new Set(['creating', 'starting', 'stopping', 'deleting']);
+
+const HELP: Record<VmState, string> = {
+  creating: 'The host is creating the VM',
+  off: 'Stopped; holds no running resources',
+  starting: 'Booting',
+  running: 'Running',
+  paused: 'Paused in memory; still holds its memory',
+  saved: 'State saved to disk; holds no running resources',
+  stopping: 'Shutting down or saving',
+  failed: 'The last task failed; see the reason',
+  deleting: 'The host is deleting the VM and its disks',
+};
+
+/** The state word is the badge text, so tests and screen readers read "running", not a colour. */
+export function VmStateBadge({ state, title }: { state: VmState; title?: string }) {
+  return (
+    <Badge tone={TONE[state]} dot pulse={TRANSITIONAL.has(state)} title={title || HELP[state]} className="tabular">
+      <span data-testid="vm-state">{state}</span>
+    </Badge>
+  );
+}
+
+export function vmStateDot(state: VmState): string {
+  return toneDotClass(TONE[state]);
+}
+
+export function isTransitional(state: VmState): boolean {
+  return TRANSITIONAL.has(state);
+}
+
+/** Mirrors core's VM_TRANSITIONS (vm-state.ts): which actions each state allows. */
+const ALLOWED_FROM: Record<VmAction, readonly VmState[]> = {
+  start: ['off', 'saved'],
+  stop: ['running'],
+  'turn-off': ['running', 'paused', 'starting', 'stopping'],
+  restart: ['running'],
+  pause: ['running'],
+  resume: ['paused'],
+  save: ['running', 'paused'],
+  delete: ['off', 'saved', 'failed'],
+};
+
+/** Display order: the usual next step first, destructive ones last. */
+export const ACTION_ORDER: readonly VmAction[] = [
+  'start',
+  'resume',
+  'stop',
+  'restart',
+  'pause',
+  'save',
+  'turn-off',
+  'delete',
+];
+
+export const ACTION_LABEL: Record<VmAction, string> = {
+  start: 'Start',
+  stop: 'Shut down',
+  'turn-off': 'Turn off',
+  restart: 'Restart',
+  pause: 'Pause',
+  resume: 'Resume',
+  save: 'Save',
+  delete: 'Delete',
+};
+
+export const ACTION_HELP: Record<VmAction, string> = {
+  start: 'Boot the VM (or restore its saved state)',
+  stop: 'Ask the guest OS to shut down cleanly',
+  'turn-off': 'Cut power at once; unsaved guest data is lost',
+  restart: 'Shut down and boot again',
+  pause: 'Freeze the VM in memory',
+  resume: 'Continue a paused VM',
+  save: 'Save memory to disk and release running resources',
+  delete: 'Delete the VM and its disks',
+};
+
+export function allowedActions(state: VmState): VmAction[] {
+  return ACTION_ORDER.filter((action) => ALLOWED_FROM[action].includes(state));
+}
+
+export function canAct(action: VmAction, state: VmState): boolean {
+  return ALLOWED_FROM[action].includes(state);
+}
