@@ -5,7 +5,7 @@ import { hostnameSchema } from '@fabric/core/fabric/inventory.schema';
 import { z } from 'zod';
 
 export const USAGE = `Usage: tsx apps/agent/src/main.ts --api URL [--token TOKEN] --driver simulated --profile FILE|NAME
-                    [--state-dir DIR] [--hostname NAME] [--heartbeat-ms N]
+                    [--state-dir DIR] [--hostname NAME] [--heartbeat-ms N] [--sim-speed N]
 
   --api URL           Fabric API base URL, e.g. http://localhost:4000
   --token TOKEN       one-time registration token (only needed until the agent has registered)
@@ -15,6 +15,8 @@ export const USAGE = `Usage: tsx apps/agent/src/main.ts --api URL [--token TOKEN
   --state-dir DIR     where the credential is kept; default ~/.fabric-agent/<hostname>
   --hostname NAME     report this host name instead of the profile's
   --heartbeat-ms N    heartbeat every N ms instead of the interval the API asks for
+  --sim-speed N       run simulated VM operations N times faster (tests, demos); default 1,
+                      or the FABRIC_SIM_SPEED environment variable
   --help              show this help
 
 Exit codes: 0 stopped, 1 fatal (registration refused, bad state), 2 usage,
@@ -37,6 +39,12 @@ const configSchema = z
       .pipe(
         z.number().int().min(100, '--heartbeat-ms must be at least 100').max(3_600_000, '--heartbeat-ms at most 1 h'),
       )
+      .optional(),
+    simSpeed: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, '--sim-speed must be a positive number')
+      .transform(Number)
+      .pipe(z.number().gt(0, '--sim-speed must be above 0').max(10_000, '--sim-speed at most 10000'))
       .optional(),
   })
   .refine((c) => c.driver !== 'simulated' || c.profile !== undefined, {
@@ -64,6 +72,7 @@ export function parseAgentArgs(argv: string[]): ParsedArgs {
         'state-dir': { type: 'string' },
         hostname: { type: 'string' },
         'heartbeat-ms': { type: 'string' },
+        'sim-speed': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -79,6 +88,7 @@ export function parseAgentArgs(argv: string[]): ParsedArgs {
     stateDir: values['state-dir'],
     hostname: values.hostname,
     heartbeatMs: values['heartbeat-ms'],
+    simSpeed: values['sim-speed'],
   });
   if (!parsed.success) {
     return { ok: false, help: false, message: parsed.error.issues.map((i) => i.message).join('\n') };

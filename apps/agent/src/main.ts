@@ -8,6 +8,8 @@ import { SimulatedDriver } from './drivers/simulated/simulated-driver';
 import { createLogger } from './log';
 import { EXIT_CODES, Reporter } from './reporter';
 import { StateStore } from './state-store';
+import { TaskJournal } from './task-journal';
+import { TaskRunner } from './task-runner';
 import { AGENT_VERSION } from './version';
 
 /** Wiring only: arguments → driver → state store → reporter, and a clean stop on SIGINT / SIGTERM. */
@@ -23,23 +25,29 @@ async function main(): Promise<number> {
   }
   const config = args.config;
 
+  const speed = config.simSpeed ?? speedFromEnv();
+  if (speed === null) {
+    process.stderr.write(`fabric-agent: FABRIC_SIM_SPEED must be a number above 0\n\n${USAGE}\n`);
+    return EXIT_CODES.usage;
+  }
   let driver: Driver;
   let hostname: string;
+  let stateDir: string;
   try {
     if (config.driver === 'libvirt') createLibvirtDriver();
     const profilePath = resolveProfilePath(config.profile ?? '');
-    const simulated = new SimulatedDriver({ profilePath, hostname: config.hostname });
     // Read once now: a broken profile should stop the agent at start, and the
-    // host name decides the default state directory.
-    hostname = (await simulated.inventory()).hostname;
-    driver = simulated;
+    // host name decides the default state directory, where the VMs are kept.
+    hostname = (await new SimulatedDriver({ profilePath, hostname: config.hostname }).inventory()).hostname;
+    stateDir = path.resolve(config.stateDir ?? defaultStateDir(hostname));
+    driver = new SimulatedDriver({ profilePath, hostname: config.hostname, stateDir, speed });
+    await driver.inventory();
   } catch (error) {
     if (!(error instanceof DriverError)) throw error;
     process.stderr.write(`fabric-agent: ${error.message}\n`);
     return EXIT_CODES.fatal;
   }
 
-  const stateDir = path.resolve(config.stateDir ?? defaultStateDir(hostname));
   const log = createLogger(hostname);
   log.info(`fabric agent ${AGENT_VERSION} (driver ${driver.name}) → ${config.api}, state in ${stateDir}`);
 
@@ -58,17 +66,27 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const api = new AgentApiClient({ baseUrl: config.api });
   const reporter = new Reporter({
-    api: new AgentApiClient({ baseUrl: config.api }),
+    api,
     driver,
     store: new StateStore(stateDir),
     log,
     apiUrl: config.api,
     token: config.token,
     heartbeatMsOverride: config.heartbeatMs,
+    tasks: new TaskRunner({ api, driver, journal: new TaskJournal(stateDir), log }),
   });
   const exit = await reporter.run(controller.signal);
   return exit.code;
+}
+
+/** FABRIC_SIM_SPEED when --sim-speed is absent: 1 when unset, null when it is not a usable number. */
+function speedFromEnv(): number | null {
+  const raw = process.env.FABRIC_SIM_SPEED;
+  if (raw === undefined || raw === '') return 1;
+  const speed = Number(raw);
+  return Number.isFinite(speed) && speed > 0 ? speed : null;
 }
 
 main().then(

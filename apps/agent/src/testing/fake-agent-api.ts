@@ -7,6 +7,14 @@ import {
   registerRequestSchema,
 } from '@fabric/core/fabric/agent-protocol.schema';
 import type { HostInventory } from '@fabric/core/fabric/inventory.schema';
+import {
+  type AgentTask,
+  nextTasksRequestSchema,
+  type TaskKind,
+  type TaskReport,
+  taskReportSchema,
+  type VmSpec,
+} from '@fabric/core/tasks/task-protocol.schema';
 import { canonicalJson } from '../canonical-json';
 
 /**
@@ -34,6 +42,24 @@ export interface RecordedRequest {
 /** `down`: every request gets 503; `drop`: connections are cut without an answer. */
 export type FakeMode = 'up' | 'down' | 'drop';
 
+/**
+ * A task as the fake API keeps it: queued until handed out, then leased to
+ * its host for `leaseMs`; a lease that lapses without a report is handed
+ * out again with attempt + 1, as the real API does.
+ */
+export interface FakeTask {
+  /** As last handed out (attempt = number of hand-outs). */
+  task: AgentTask;
+  hostId: string;
+  state: 'queued' | 'leased' | 'succeeded' | 'failed';
+  leaseUntil: number;
+  /** Every report received for it, in arrival order, with the answer's `accepted`. */
+  reports: { body: TaskReport; accepted: boolean }[];
+  final: TaskReport | null;
+  /** Answer the next running report with cancel: true. */
+  cancelRequested: boolean;
+}
+
 export class FakeAgentApi {
   readonly clusterId = randomUUID();
   readonly tokens = new Set<string>();
@@ -45,7 +71,19 @@ export class FakeAgentApi {
   replayNext = false;
   /** Ask for the inventory in the next heartbeat answer. */
   requestInventoryNext = false;
+  readonly tasks = new Map<string, FakeTask>();
+  /** How long a handed-out task stays with its host without a report. */
+  leaseMs = 60_000;
+  /** Cut the connection of the next N final reports before reading them (the API never sees them). */
+  dropFinalReports = 0;
+  /** Record the next N final reports, then cut the connection (the agent never sees the answer). */
+  loseFinalReportAnswers = 0;
+  /** Answer the task routes 404, like an API from before tasks. */
+  tasksUnsupported = false;
+  /** Seqs in the order the fake accepted them, across all authenticated calls. */
+  readonly acceptedSeqs: number[] = [];
   private server: Server | null = null;
+  private taskWaiters = new Set<() => void>();
 
   get url(): string {
     const address = this.server?.address() as AddressInfo | null | undefined;
@@ -71,7 +109,94 @@ export class FakeAgentApi {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   }
 
+  /** Queues a task for a host; a waiting long poll answers at once. */
+  enqueueTask(hostId: string, kind: TaskKind, vmId: string, spec: VmSpec | null = null): string {
+    const taskId = randomUUID();
+    this.tasks.set(taskId, {
+      task: { taskId, kind, vmId, spec, attempt: 0 },
+      hostId,
+      state: 'queued',
+      leaseUntil: 0,
+      reports: [],
+      final: null,
+      cancelRequested: false,
+    });
+    this.wakeTaskWaiters();
+    return taskId;
+  }
+
+  /** As if the API lost the task's result (restored from a backup): queued again, handed out with attempt + 1. */
+  requeueTask(taskId: string): void {
+    const task = this.mustGetTask(taskId);
+    task.state = 'queued';
+    task.final = null;
+    this.wakeTaskWaiters();
+  }
+
+  /** Lapses every lease now, as if 60 s had passed without a report. */
+  expireLeases(): void {
+    for (const task of this.tasks.values()) if (task.state === 'leased') task.leaseUntil = 0;
+    this.wakeTaskWaiters();
+  }
+
+  /**
+   * Long polls waiting now. A stopped agent's poll lingers until the fake
+   * sees its socket close; a task queued before that would be handed to the
+   * dead poll (and come back only after its lease), so tests wait for 0.
+   */
+  get waitingPolls(): number {
+    return this.taskWaiters.size;
+  }
+
+  mustGetTask(taskId: string): FakeTask {
+    const task = this.tasks.get(taskId);
+    if (!task) throw new Error(`no task ${taskId}`);
+    return task;
+  }
+
+  private accept(host: FakeHost, seq: number): void {
+    host.lastSeq = seq;
+    this.acceptedSeqs.push(seq);
+  }
+
+  /** Queued tasks and lapsed leases, oldest first, leased to the host with the next attempt number. */
+  private claimTasks(hostId: string, max: number): AgentTask[] {
+    const now = Date.now();
+    const claimed: AgentTask[] = [];
+    for (const task of this.tasks.values()) {
+      if (claimed.length >= max) break;
+      if (task.hostId !== hostId) continue;
+      const lapsed = task.state === 'leased' && task.leaseUntil <= now;
+      if (task.state !== 'queued' && !lapsed) continue;
+      task.task = { ...task.task, attempt: task.task.attempt + 1 };
+      task.state = 'leased';
+      task.leaseUntil = now + this.leaseMs;
+      claimed.push(task.task);
+    }
+    return claimed;
+  }
+
+  private wakeTaskWaiters(): void {
+    for (const wake of [...this.taskWaiters]) wake();
+  }
+
+  /** Resolves when tasks may be there for someone, after `ms`, or when the client leaves. */
+  private waitForTasks(ms: number, res: ServerResponse): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.taskWaiters.delete(done);
+        res.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.taskWaiters.add(done);
+      res.on('close', done);
+    });
+  }
+
   async stop(): Promise<void> {
+    this.wakeTaskWaiters();
     const server = this.server;
     if (!server) return;
     server.closeAllConnections();
@@ -130,9 +255,19 @@ export class FakeAgentApi {
       });
     }
 
-    const match = /^\/agent\/v1\/hosts\/([^/]+)\/(inventory|heartbeat)$/.exec(path);
+    const match = /^\/agent\/v1\/hosts\/([^/]+)\/(inventory|heartbeat|tasks\/next|tasks\/([^/]+)\/report)$/.exec(path);
     if (!match) return record(404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
-    const [, hostId = '', action] = match;
+    const [, hostId = '', route = '', reportedTaskId = ''] = match;
+    const action = route.endsWith('/report') ? 'report' : route;
+    if (this.tasksUnsupported && (action === 'report' || action === 'tasks/next')) {
+      return record(404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
+    }
+    if (action === 'report' && this.dropFinalReports > 0 && isFinalReport(body)) {
+      this.dropFinalReports -= 1;
+      this.requests.push({ method, path, body, status: 0 });
+      req.socket.destroy();
+      return;
+    }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const owner = [...this.hosts.values()].find((h) => h.credential === bearer);
     if (!owner || owner.revoked) return record(401, { error: { code: 'UNAUTHORIZED', message: 'credential revoked' } });
@@ -144,10 +279,58 @@ export class FakeAgentApi {
       return record(409, { error: { code: 'REPLAYED', message: `seq ${seq} is not above ${owner.lastSeq}` } });
     }
 
+    if (action === 'tasks/next' && method === 'POST') {
+      const parsed = nextTasksRequestSchema.safeParse(body);
+      if (!parsed.success) return record(400, { error: { code: 'INVALID_BODY', message: 'malformed poll' } });
+      // The seq counts on arrival, before the wait, as in the real API.
+      this.accept(owner, seq);
+      let tasks = this.claimTasks(owner.hostId, parsed.data.max);
+      if (tasks.length === 0 && parsed.data.waitMs > 0) {
+        await this.waitForTasks(parsed.data.waitMs, res);
+        if (res.destroyed || this.server === null) return;
+        tasks = this.claimTasks(owner.hostId, parsed.data.max);
+      }
+      return record(200, { tasks });
+    }
+    if (action === 'report' && method === 'POST') {
+      const task = this.tasks.get(reportedTaskId);
+      if (!task || task.hostId !== owner.hostId) {
+        return record(404, { error: { code: 'TASK_NOT_FOUND', message: 'no such task for this host' } });
+      }
+      const parsed = taskReportSchema.safeParse(body);
+      if (!parsed.success) return record(400, { error: { code: 'INVALID_BODY', message: 'malformed report' } });
+      this.accept(owner, seq);
+      const report = parsed.data;
+      let accepted: boolean;
+      let cancel = false;
+      if (task.final !== null) {
+        // Finished already: the same result again is fine (a lost answer), anything else is not recorded.
+        accepted =
+          report.status === task.final.status &&
+          (report.status !== 'failed' || task.final.status !== 'failed' || report.code === task.final.code);
+      } else if (report.status === 'running') {
+        accepted = true;
+        cancel = task.cancelRequested;
+        task.leaseUntil = Date.now() + this.leaseMs;
+      } else {
+        accepted = true;
+        task.final = report;
+        task.state = report.status;
+      }
+      task.reports.push({ body: report, accepted });
+      if (report.status !== 'running' && this.loseFinalReportAnswers > 0) {
+        this.loseFinalReportAnswers -= 1;
+        this.requests.push({ method, path, body, status: 0 });
+        req.socket.destroy();
+        return;
+      }
+      return record(200, { accepted, cancel });
+    }
+
     if (action === 'inventory' && method === 'PUT') {
       const parsed = inventoryRequestSchema.safeParse(body);
       if (!parsed.success) return record(400, { error: { code: 'BAD_REQUEST', message: 'malformed inventory' } });
-      owner.lastSeq = seq;
+      this.accept(owner, seq);
       owner.inventory = parsed.data.inventory;
       owner.inventoryHash = hashOf(parsed.data.inventory);
       return record(200, { inventoryHash: owner.inventoryHash, heartbeatIntervalMs: this.heartbeatIntervalMs });
@@ -155,7 +338,7 @@ export class FakeAgentApi {
     if (action === 'heartbeat' && method === 'POST') {
       const parsed = heartbeatRequestSchema.safeParse(body);
       if (!parsed.success) return record(400, { error: { code: 'BAD_REQUEST', message: 'malformed heartbeat' } });
-      owner.lastSeq = seq;
+      this.accept(owner, seq);
       owner.heartbeats += 1;
       const requested = this.requestInventoryNext || parsed.data.inventoryHash !== owner.inventoryHash;
       this.requestInventoryNext = false;
@@ -167,6 +350,10 @@ export class FakeAgentApi {
     }
     return record(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'method not allowed' } });
   }
+}
+
+function isFinalReport(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'status' in body && body.status !== 'running';
 }
 
 function hashOf(inventory: HostInventory): string {

@@ -82,8 +82,8 @@ export class SimulatedVms {
   private loading: Promise<Map<string, StoredVm>> | null = null;
   private readonly busy = new Set<string>();
   private readonly reservations = new Map<string, Reservation>();
-  /** Writes of vms.json, one after another, so an older map never lands after a newer one. */
-  private writes: Promise<void> = Promise.resolve();
+  /** Changes of the map (and writes of vms.json), one after another; see mutate(). */
+  private mutations: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SimulatedVmsOptions) {}
 
@@ -143,7 +143,7 @@ export class SimulatedVms {
   }
 
   async start(vmId: string, context: VmOperationContext): Promise<HostVm> {
-    return this.transition(vmId, context, 'start', async (vm) => {
+    return this.transition(vmId, 'start', async (vm) => {
       if (vm.state === 'running') return vm;
       if (vm.state === 'paused') throw invalidState(vm, 'start', 'resume it instead');
       const restoring = vm.state === 'saved';
@@ -167,7 +167,7 @@ export class SimulatedVms {
   }
 
   async stop(vmId: string, context: VmOperationContext): Promise<HostVm> {
-    return this.transition(vmId, context, 'stop', async (vm) => {
+    return this.transition(vmId, 'stop', async (vm) => {
       if (vm.state === 'off') return vm;
       if (vm.state !== 'running') throw invalidState(vm, 'shut down', 'only a running guest can shut down');
       const guestMs = 700 + 1000 * this.options.random();
@@ -180,7 +180,7 @@ export class SimulatedVms {
   }
 
   async turnOff(vmId: string, context: VmOperationContext): Promise<HostVm> {
-    return this.transition(vmId, context, 'turn off', async (vm) => {
+    return this.transition(vmId, 'turn off', async (vm) => {
       if (vm.state === 'off') return vm;
       // From saved too: turning off a saved VM discards its saved state, as on Hyper-V.
       await this.run(context, vm, [{ ms: 200, until: 100, message: 'turning off', cancellable: false }]);
@@ -189,7 +189,7 @@ export class SimulatedVms {
   }
 
   async restart(vmId: string, context: VmOperationContext): Promise<HostVm> {
-    return this.transition(vmId, context, 'restart', async (vm) => {
+    return this.transition(vmId, 'restart', async (vm) => {
       if (vm.state !== 'running') throw invalidState(vm, 'restart', 'only a running VM can restart');
       await this.run(context, vm, [
         { ms: 300, until: 20, message: 'asking the guest to restart', cancellable: true },
@@ -201,7 +201,7 @@ export class SimulatedVms {
   }
 
   async pause(vmId: string, context: VmOperationContext): Promise<HostVm> {
-    return this.transition(vmId, context, 'pause', async (vm) => {
+    return this.transition(vmId, 'pause', async (vm) => {
       if (vm.state === 'paused') return vm;
       if (vm.state !== 'running') throw invalidState(vm, 'pause', 'only a running VM can pause');
       await this.run(context, vm, [{ ms: 200, until: 100, message: 'pausing', cancellable: false }]);
@@ -210,7 +210,7 @@ export class SimulatedVms {
   }
 
   async resume(vmId: string, context: VmOperationContext): Promise<HostVm> {
-    return this.transition(vmId, context, 'resume', async (vm) => {
+    return this.transition(vmId, 'resume', async (vm) => {
       if (vm.state === 'running') return vm;
       if (vm.state !== 'paused') throw invalidState(vm, 'resume', 'only a paused VM can resume; start it instead');
       await this.run(context, vm, [{ ms: 200, until: 100, message: 'resuming', cancellable: false }]);
@@ -219,7 +219,7 @@ export class SimulatedVms {
   }
 
   async save(vmId: string, context: VmOperationContext): Promise<HostVm> {
-    return this.transition(vmId, context, 'save', async (vm) => {
+    return this.transition(vmId, 'save', async (vm) => {
       if (vm.state === 'saved') return vm;
       if (vm.state === 'off') throw invalidState(vm, 'save', 'an off VM has no memory to save');
       const ms = saveMs(vm.spec);
@@ -266,7 +266,6 @@ export class SimulatedVms {
 
   private async transition(
     vmId: string,
-    context: VmOperationContext,
     verb: string,
     operation: (vm: StoredVm) => Promise<StoredVm>,
   ): Promise<HostVm> {
@@ -278,23 +277,30 @@ export class SimulatedVms {
   }
 
   /**
-   * Walks the steps, reporting progress after each. A cancel is honoured
-   * between steps while they are cancellable; past the point of no return
-   * the operation completes. An injected failure strikes at a random step.
+   * Walks the steps, reporting progress in ticks of at most 10 % so a long
+   * step still shows movement. A cancel is honoured between ticks while the
+   * step is cancellable; past the point of no return the operation
+   * completes. An injected failure strikes at a random point.
    */
   private async run(context: VmOperationContext, vm: StoredVm | null, steps: Step[]): Promise<void> {
     const profile = await this.options.profile();
-    const failAt = this.options.random() < profile.simulation.failureRate ? this.options.random() : null;
-    const total = steps.length;
-    for (const [index, step] of steps.entries()) {
+    const failAt = this.options.random() < profile.simulation.failureRate ? this.options.random() * 100 : null;
+    let from = 0;
+    for (const step of steps) {
       if (step.cancellable && context.signal.aborted) throw cancelled(vm);
-      context.onProgress(index === 0 ? 0 : (steps[index - 1]?.until ?? 0), step.message);
-      // Past the point of no return the step ignores the signal: it must complete.
-      await sleep(step.ms / this.options.speed, step.cancellable ? context.signal : undefined);
-      if (step.cancellable && context.signal.aborted) throw cancelled(vm);
-      if (failAt !== null && failAt < (index + 1) / total) {
-        throw new VmOperationError('DRIVER_ERROR', `simulated failure while ${step.message}`, vm?.state ?? null);
+      context.onProgress(from, step.message);
+      const ticks = Math.max(1, Math.ceil((step.until - from) / 10));
+      for (let tick = 1; tick <= ticks; tick += 1) {
+        // Past the point of no return the step ignores the signal: it must complete.
+        await sleep(step.ms / ticks / this.options.speed, step.cancellable ? context.signal : undefined);
+        if (step.cancellable && context.signal.aborted) throw cancelled(vm);
+        const reached = from + ((step.until - from) * tick) / ticks;
+        if (failAt !== null && failAt < reached) {
+          throw new VmOperationError('DRIVER_ERROR', `simulated failure while ${step.message}`, vm?.state ?? null);
+        }
+        if (tick < ticks) context.onProgress(Math.round(reached), step.message);
       }
+      from = step.until;
     }
     context.onProgress(100, 'done');
   }
@@ -359,35 +365,41 @@ export class SimulatedVms {
   }
 
   /** Persists first, then changes memory: what the API is told is always what a restart will find. */
-  private async commit(vm: StoredVm): Promise<void> {
-    const vms = await this.load();
-    const next = new Map(vms);
-    next.set(vm.vmId, vm);
-    await this.persist(next);
-    this.vms = next;
+  private commit(vm: StoredVm): Promise<void> {
+    return this.mutate((vms) => vms.set(vm.vmId, vm));
   }
 
-  private async remove(vmId: string): Promise<void> {
-    const vms = await this.load();
-    const next = new Map(vms);
-    next.delete(vmId);
-    await this.persist(next);
-    this.vms = next;
+  private remove(vmId: string): Promise<void> {
+    return this.mutate((vms) => vms.delete(vmId));
   }
 
-  private persist(vms: Map<string, StoredVm>): Promise<void> {
+  /**
+   * Changes of the VM map, one at a time: operations on different VMs commit
+   * concurrently, and each must start from the map the previous one left, or
+   * the later write would drop the earlier VM.
+   */
+  private mutate(change: (vms: Map<string, StoredVm>) => void): Promise<void> {
+    const run = this.mutations.then(async () => {
+      const next = new Map(await this.load());
+      change(next);
+      await this.persist(next);
+      this.vms = next;
+    });
+    // The chain survives a failed change; the caller still sees the failure.
+    this.mutations = run.catch(() => undefined);
+    return run;
+  }
+
+  private async persist(vms: Map<string, StoredVm>): Promise<void> {
     const file = this.options.file;
-    if (file === null) return Promise.resolve();
+    if (file === null) return;
     const content = `${JSON.stringify({ version: 1, vms: [...vms.values()] }, null, 2)}\n`;
-    const write = this.writes.then(async () => {
+    try {
       await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
       await writeFileAtomic(file, content);
-    });
-    // The chain survives a failed write; the caller still sees the failure.
-    this.writes = write.catch(() => undefined);
-    return write.catch((error: unknown) => {
+    } catch (error) {
       throw new VmOperationError('DRIVER_ERROR', `cannot write ${file}: ${describe(error)}`, null);
-    });
+    }
   }
 
   private load(): Promise<Map<string, StoredVm>> {
