@@ -18,6 +18,7 @@ import { RelativeTime } from '@/components/ui/relative-time';
 import { Skeleton } from '@/components/ui/skeleton';
 import { Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { UsageBar } from '@/components/ui/usage-bar';
+import { HostVmsCard } from '@/components/vms/host-vms-card';
 import { errorCode, errorMessage } from '@/lib/errors';
 import {
   formatBytes,
@@ -136,6 +137,7 @@ function HostDetailBody({ host, breadcrumb }: { host: Host; breadcrumb: ReactNod
       <div className="grid grid-cols-1 gap-5 xl:grid-cols-3">
         <div className="flex flex-col gap-5 xl:col-span-2">
           <CapacityCard host={host} />
+          <HostVmsCard hostId={host.id} />
           <NicsCard host={host} />
           <StorageCard host={host} />
         </div>

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Building2, ChevronRight, Plus, Users } from 'lucide-react';
 import Link from 'next/link';
 import { useState } from 'react';
+import { QuotaEditor } from '@/components/tenants/quota-editor';
 import { Button, buttonClass } from '@/components/ui/button';
 import { Card, CardHeader } from '@/components/ui/card';
 import { Dialog } from '@/components/ui/dialog';
@@ -102,6 +103,9 @@ export function TenantDetailView({ id }: { id: string }) {
           </Button>
         }
       />
+      <div className="mb-5">
+        <QuotaEditor tenantId={t.id} tenantName={t.name} />
+      </div>
       <Card className="overflow-hidden">
         <CardHeader
           title="Users"
