@@ -198,7 +198,8 @@ export class PlacementSession {
     const traceMode = overrides.trace ?? this.options.trace ?? 'full';
     const limit = overrides.candidateLimit ?? this.options.candidateLimit ?? Number.POSITIVE_INFINITY;
     const topCandidates = overrides.topCandidates ?? this.options.topCandidates ?? 5;
-    const ctx = this.context(request);
+    // Summary searches only count most rejections; reasons are written for the examples shown.
+    const ctx = this.context(request, traceMode === 'full');
     const evaluation =
       traceMode === 'full'
         ? this.evaluateAll(ctx, true)
@@ -219,7 +220,7 @@ export class PlacementSession {
     const host = i === undefined ? undefined : this.hosts[i];
     if (i === undefined || host === undefined)
       throw new PlacementError('HOST_NOT_FOUND', `no host ${hostId} in cluster`);
-    const ctx = this.context(request);
+    const ctx = this.context(request, true);
     const failure = this.firstFailure(host, ctx);
     if (failure) {
       throw new PlacementError(
@@ -242,7 +243,7 @@ export class PlacementSession {
     return assignment;
   }
 
-  private context(request: PlacementRequest): PlacementContext {
+  private context(request: PlacementRequest, explain: boolean): PlacementContext {
     return {
       cluster: {
         id: this.cluster.id,
@@ -254,6 +255,7 @@ export class PlacementSession {
       demand: demandOf(request),
       groupVmCounts: this.groupVmCounts,
       clusterFreeMemoryMiB: this.clusterFreeMiB,
+      explain,
     };
   }
 
@@ -398,7 +400,7 @@ export class PlacementSession {
       }
     }
 
-    const rejections = this.countRejections(evaluation.rejected);
+    const rejections = this.countRejections(evaluation.rejected, ctx);
     const best = ranked[0];
     const chosen = best ? this.hosts[best.index] : undefined;
     const base = {
@@ -426,13 +428,14 @@ export class PlacementSession {
     };
   }
 
-  private countRejections(rejected: readonly RejectedHost[]): RejectionCount[] {
+  private countRejections(rejected: readonly RejectedHost[], ctx: PlacementContext): RejectionCount[] {
     const byKey = new Map<
       string,
       { filter: string; code: RejectCode; hosts: number; example: RejectionCount['example'] }
     >();
     for (const { index, failure } of rejected) {
-      const key = `${failure.filter}\u0000${failure.verdict.code}`;
+      // Each code belongs to one filter, so the code alone keys the count.
+      const key = failure.verdict.code;
       const entry = byKey.get(key);
       if (entry) entry.hosts += 1;
       else {
@@ -441,11 +444,19 @@ export class PlacementSession {
           filter: failure.filter,
           code: failure.verdict.code,
           hosts: 1,
-          example: { hostId: host?.id ?? '', hostName: host?.name ?? '', reason: failure.verdict.reason },
+          example: { hostId: host?.id ?? '', hostName: host?.name ?? '', reason: this.explain(host, failure, ctx) },
         });
       }
     }
     return [...byKey.values()].sort((a, b) => b.hosts - a.hosts || compareText(a.code, b.code));
+  }
+
+  /** The failure's reason, written now if the search ran without explaining. */
+  private explain(host: HostSnapshot | undefined, failure: FirstFailure, ctx: PlacementContext): string {
+    if (ctx.explain || !host) return failure.verdict.reason;
+    const filter = this.profile.filters.find((f) => f.name === failure.filter);
+    const verdict = filter?.check(host, { ...ctx, explain: true });
+    return verdict && !verdict.ok ? verdict.reason : failure.verdict.reason;
   }
 
   private noFitSummary(rejections: readonly RejectionCount[]): string {

@@ -41,8 +41,19 @@ export const PASS: FilterVerdict = Object.freeze({ ok: true });
 
 export type Rejection = Extract<FilterVerdict, { ok: false }>;
 
-export function reject(code: RejectCode, reason: string, numbers: Record<string, number>): Rejection {
-  return { ok: false, code, reason, numbers };
+/**
+ * `reason` is a function so a search that only counts rejections (summary
+ * traces, most hosts failing) does not format thousands of strings: with
+ * `explain` false the reason stays empty, and place.ts asks again, explaining,
+ * for the one example it shows per cause.
+ */
+export function reject(
+  explain: boolean,
+  code: RejectCode,
+  reason: () => string,
+  numbers: Record<string, number>,
+): Rejection {
+  return { ok: false, code, reason: explain ? reason() : '', numbers };
 }
 
 /** What the request asks of a host, derived once per decision rather than once per host. */
@@ -72,6 +83,8 @@ export interface PlacementContext {
   readonly groupVmCounts: ReadonlyMap<string, number>;
   /** Free memory summed over connected hosts (what survivors could absorb). */
   readonly clusterFreeMemoryMiB: number;
+  /** Build human reasons for rejections (false while a summary search only counts them). */
+  readonly explain: boolean;
 }
 
 export interface Filter {

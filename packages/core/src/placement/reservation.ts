@@ -50,20 +50,23 @@ export function assignStorage(
   host: HostSnapshot,
   request: PlacementRequest,
   demand: Demand,
+  explain = true,
 ): { ok: true; unpooledPool: string | null } | Rejection {
   const pools = host.storagePools;
   for (const [poolName, neededBytes] of demand.diskBytesByPool) {
     const pool = pools.find((p) => p.name === poolName);
     if (!pool) {
-      return reject('STORAGE_POOL_MISSING', `no storage pool named '${poolName}'`, {
+      return reject(explain, 'STORAGE_POOL_MISSING', () => `no storage pool named '${poolName}'`, {
         neededBytes,
       });
     }
     const freeBytes = pool.capacityBytes - pool.allocatedBytes;
     if (neededBytes > freeBytes) {
       return reject(
+        explain,
         'STORAGE_SHORT',
-        `pool '${poolName}' short by ${formatSize(neededBytes - freeBytes)} (needs ${formatSize(neededBytes)}, ${formatSize(Math.max(0, freeBytes))} free)`,
+        () =>
+          `pool '${poolName}' short by ${formatSize(neededBytes - freeBytes)} (needs ${formatSize(neededBytes)}, ${formatSize(Math.max(0, freeBytes))} free)`,
         { neededBytes, freeBytes, shortBytes: neededBytes - freeBytes },
       );
     }
@@ -80,11 +83,14 @@ export function assignStorage(
       bestFreeBytes = freeBytes;
     }
   }
-  if (best === null) return reject('STORAGE_SHORT', 'host has no storage pool', { neededBytes, freeBytes: 0 });
+  if (best === null)
+    return reject(explain, 'STORAGE_SHORT', () => 'host has no storage pool', { neededBytes, freeBytes: 0 });
   if (neededBytes > bestFreeBytes) {
     return reject(
+      explain,
       'STORAGE_SHORT',
-      `storage short by ${formatSize(neededBytes - bestFreeBytes)} (needs ${formatSize(neededBytes)}, largest pool has ${formatSize(Math.max(0, bestFreeBytes))} free)`,
+      () =>
+        `storage short by ${formatSize(neededBytes - bestFreeBytes)} (needs ${formatSize(neededBytes)}, largest pool has ${formatSize(Math.max(0, bestFreeBytes))} free)`,
       { neededBytes, freeBytes: bestFreeBytes, shortBytes: neededBytes - bestFreeBytes },
     );
   }
@@ -100,13 +106,14 @@ export function assignStorage(
 export function assignNics(
   host: HostSnapshot,
   demand: Demand,
+  explain = true,
 ): { ok: true; nicIndexes: readonly (number | null)[] } | Rejection {
   const nicIndexes: (number | null)[] = [];
   if (demand.nicMinimums.length === 0) return { ok: true, nicIndexes };
   const nics = host.nics;
   const totalMbps = demand.nicMinimums.reduce((sum, n) => sum + n.mbps, 0);
   if (nics.length === 0) {
-    return reject('NIC_MISSING', 'host has no NIC for a minimum-bandwidth reservation', {
+    return reject(explain, 'NIC_MISSING', () => 'host has no NIC for a minimum-bandwidth reservation', {
       neededMbps: totalMbps,
     });
   }
@@ -117,8 +124,10 @@ export function assignNics(
     const bestFree = freeMbps[best] ?? 0;
     if (mbps > bestFree) {
       return reject(
+        explain,
         'NIC_BANDWIDTH_SHORT',
-        `no NIC can reserve ${formatCount(mbps)} Mbps minimum (most free: ${formatCount(Math.max(0, bestFree))} Mbps on ${nics[best]?.name ?? '?'}; ${plural(demand.nicMinimums.length, 'reservation', 'reservations')}, ${formatCount(totalMbps)} Mbps in all)`,
+        () =>
+          `no NIC can reserve ${formatCount(mbps)} Mbps minimum (most free: ${formatCount(Math.max(0, bestFree))} Mbps on ${nics[best]?.name ?? '?'}; ${plural(demand.nicMinimums.length, 'reservation', 'reservations')}, ${formatCount(totalMbps)} Mbps in all)`,
         { neededMbps: mbps, freeMbps: bestFree, totalNeededMbps: totalMbps },
       );
     }

@@ -7,11 +7,12 @@ import { groupCount } from '../snapshot';
  */
 export const affinityFilter: Filter = {
   name: 'affinity',
-  check(host, { demand, groupVmCounts }) {
+  check(host, ctx) {
+    const { demand, groupVmCounts } = ctx;
     for (const group of demand.hardAffinity) {
       const inCluster = groupVmCounts.get(group) ?? 0;
       if (inCluster > 0 && groupCount(host, group) === 0) {
-        return reject('AFFINITY_ELSEWHERE', `affinity group '${group}' runs on other hosts only`, {
+        return reject(ctx.explain, 'AFFINITY_ELSEWHERE', () => `affinity group '${group}' runs on other hosts only`, {
           groupVmsInCluster: inCluster,
           groupVmsOnHost: 0,
         });

@@ -9,11 +9,13 @@ import { vcpuCapacity } from '../snapshot';
  */
 export const cpuFilter: Filter = {
   name: 'cpu',
-  check(host, { request, cluster }) {
+  check(host, ctx) {
+    const { request, cluster } = ctx;
     if (request.vcpus > host.logicalProcessors) {
       return reject(
+        ctx.explain,
         'VCPUS_EXCEED_LPS',
-        `VM has ${request.vcpus} vCPUs, host has ${host.logicalProcessors} logical processors`,
+        () => `VM has ${request.vcpus} vCPUs, host has ${host.logicalProcessors} logical processors`,
         { requestVcpus: request.vcpus, logicalProcessors: host.logicalProcessors },
       );
     }
@@ -21,8 +23,10 @@ export const cpuFilter: Filter = {
     const freeVcpus = capacityVcpus - host.allocated.vcpus;
     if (request.vcpus > freeVcpus) {
       return reject(
+        ctx.explain,
         'CPU_SHORT',
-        `CPU short by ${formatCount(request.vcpus - freeVcpus)} vCPUs (needs ${request.vcpus}, ${formatCount(Math.max(0, freeVcpus))} of ${formatCount(capacityVcpus)} free at ${cluster.cpuOvercommitRatio}:1)`,
+        () =>
+          `CPU short by ${formatCount(request.vcpus - freeVcpus)} vCPUs (needs ${request.vcpus}, ${formatCount(Math.max(0, freeVcpus))} of ${formatCount(capacityVcpus)} free at ${cluster.cpuOvercommitRatio}:1)`,
         {
           requestVcpus: request.vcpus,
           allocatedVcpus: host.allocated.vcpus,

@@ -5,12 +5,15 @@ import { freeMemoryMiB } from '../snapshot';
 /** Memory never overcommits: Dynamic Memory VMs reserve their startup memory, and the host reserve is off limits. */
 export const memoryFilter: Filter = {
   name: 'memory',
-  check(host, { request }) {
+  check(host, ctx) {
+    const { request } = ctx;
     const freeMiB = freeMemoryMiB(host);
     if (request.memoryMiB <= freeMiB) return PASS;
     return reject(
+      ctx.explain,
       'MEMORY_SHORT',
-      `memory short by ${formatMemory(request.memoryMiB - freeMiB)} (needs ${formatMemory(request.memoryMiB)}, ${formatMemory(Math.max(0, freeMiB))} free)`,
+      () =>
+        `memory short by ${formatMemory(request.memoryMiB - freeMiB)} (needs ${formatMemory(request.memoryMiB)}, ${formatMemory(Math.max(0, freeMiB))} free)`,
       {
         requestMiB: request.memoryMiB,
         freeMiB,

@@ -7,9 +7,9 @@ import { assignNics } from '../reservation';
  */
 export const nicQosFilter: Filter = {
   name: 'nic-qos',
-  check(host, { demand }) {
+  check(host, { demand, explain }) {
     if (demand.nicMinimums.length === 0) return PASS;
-    const result = assignNics(host, demand);
+    const result = assignNics(host, demand, explain);
     return result.ok ? PASS : result;
   },
 };

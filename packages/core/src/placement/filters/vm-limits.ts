@@ -9,16 +9,22 @@ import { PLACEMENT_DEFAULTS } from '../snapshot';
  */
 export const vmLimitsFilter: Filter = {
   name: 'vm-limits',
-  check(host, { cluster }) {
+  check(host, ctx) {
+    const { cluster } = ctx;
     if (cluster.vmCount >= cluster.maxVms) {
-      return reject('CLUSTER_VM_LIMIT', `cluster is at its limit of ${formatCount(cluster.maxVms)} VMs`, {
-        clusterVmCount: cluster.vmCount,
-        clusterMaxVms: cluster.maxVms,
-      });
+      return reject(
+        ctx.explain,
+        'CLUSTER_VM_LIMIT',
+        () => `cluster is at its limit of ${formatCount(cluster.maxVms)} VMs`,
+        {
+          clusterVmCount: cluster.vmCount,
+          clusterMaxVms: cluster.maxVms,
+        },
+      );
     }
     const max = PLACEMENT_DEFAULTS.maxVmsPerHost;
     if (host.allocated.vmCount >= max) {
-      return reject('HOST_VM_LIMIT', `host is at its limit of ${formatCount(max)} VMs`, {
+      return reject(ctx.explain, 'HOST_VM_LIMIT', () => `host is at its limit of ${formatCount(max)} VMs`, {
         hostVmCount: host.allocated.vmCount,
         hostMaxVms: max,
       });

@@ -84,5 +84,6 @@ export function aContext(
     demand: demandOf(request),
     groupVmCounts: new Map(Object.entries(overrides.groupVmCounts ?? {})),
     clusterFreeMemoryMiB: overrides.clusterFreeMemoryMiB ?? 0,
+    explain: true,
   };
 }
