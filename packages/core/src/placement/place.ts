@@ -15,7 +15,13 @@ import type { PlacementContext, RejectCode, Rejection } from './plugin';
 import { type PlacementProfile, profileFor } from './profiles';
 import { type Assignment, assign, demandOf, reserveOnHost } from './reservation';
 import { tieKey } from './seeded-order';
-import { type ClusterSnapshot, freeMemoryMiB, type HostSnapshot, type PlacementRequest } from './snapshot';
+import {
+  type ClusterSnapshot,
+  freeMemoryMiB,
+  type HostSnapshot,
+  type PlacementRequest,
+  vcpuCapacity,
+} from './snapshot';
 
 export type TraceMode = 'full' | 'summary';
 
@@ -152,6 +158,17 @@ export class PlacementSession {
   private readonly indexById = new Map<string, number>();
   private readonly tieKeys: Uint32Array;
   private readonly freeMiB: Float64Array;
+  /**
+   * Per host, what a pruned search checks before running any filter: free
+   * vCPUs, the most free bytes in one pool and the most free Mbps on one NIC.
+   * A host short on one of them certainly fails that filter (each is a
+   * necessary condition), so it is skipped like the hosts below the
+   * free-memory start: in a packed cluster most hosts with free memory are
+   * full on another resource.
+   */
+  private readonly freeVcpus: Float64Array;
+  private readonly maxPoolFreeBytes: Float64Array;
+  private readonly maxNicFreeMbps: Float64Array;
   /** Host positions by ascending (free memory, tie key, position); built on first pruned search. */
   private order: Int32Array | null = null;
   private vmCount: number;
@@ -169,6 +186,9 @@ export class PlacementSession {
     const n = this.hosts.length;
     this.tieKeys = new Uint32Array(n);
     this.freeMiB = new Float64Array(n);
+    this.freeVcpus = new Float64Array(n);
+    this.maxPoolFreeBytes = new Float64Array(n);
+    this.maxNicFreeMbps = new Float64Array(n);
     this.hosts.forEach((host, i) => {
       if (this.indexById.has(host.id)) {
         throw new PlacementError('INVALID_REQUEST', `host ${host.id} appears twice in the snapshot`);
@@ -176,6 +196,7 @@ export class PlacementSession {
       this.indexById.set(host.id, i);
       this.tieKeys[i] = tieKey(host.id, options.seed);
       this.freeMiB[i] = freeMemoryMiB(host);
+      this.updateQuickFree(i, host);
       if (host.state === 'connected') this.clusterFreeMiB += Math.max(0, freeMemoryMiB(host));
       for (const [group, count] of Object.entries(host.groups)) {
         this.groupVmCounts.set(group, (this.groupVmCounts.get(group) ?? 0) + count);
@@ -240,7 +261,18 @@ export class PlacementSession {
     const newFreeMiB = freeMemoryMiB(next);
     if (host.state === 'connected') this.clusterFreeMiB -= Math.max(0, oldFreeMiB) - Math.max(0, newFreeMiB);
     this.reindex(i, oldFreeMiB, newFreeMiB);
+    this.updateQuickFree(i, next);
     return assignment;
+  }
+
+  private updateQuickFree(i: number, host: HostSnapshot): void {
+    this.freeVcpus[i] = vcpuCapacity(host, this.cluster.cpuOvercommitRatio) - host.allocated.vcpus;
+    let pool = Number.NEGATIVE_INFINITY;
+    for (const p of host.storagePools) pool = Math.max(pool, p.capacityBytes - p.allocatedBytes);
+    this.maxPoolFreeBytes[i] = pool;
+    let nic = Number.NEGATIVE_INFINITY;
+    for (const x of host.nics) nic = Math.max(nic, x.linkSpeedMbps - x.reservedMinMbps);
+    this.maxNicFreeMbps[i] = nic;
   }
 
   private context(request: PlacementRequest, explain: boolean): PlacementContext {
@@ -298,17 +330,28 @@ export class PlacementSession {
 
   /**
    * Visits hosts in the profile's candidate order from the first with enough
-   * free memory, until `limit` pass. Hosts before that point are not visited:
-   * the memory filter would reject each. If none passes, the whole cluster is
+   * free memory, until `limit` pass. Hosts before that point, and hosts short
+   * of vCPUs, pool space or NIC bandwidth (quick per-host figures), are not
+   * evaluated: a filter would reject each. If none passes, the whole cluster is
    * evaluated so the refusal counts every host.
    */
   private evaluatePruned(ctx: PlacementContext, limit: number): Evaluation {
     const order = this.ensureOrder();
     const evaluation = newEvaluation();
     const start = this.lowerBound(order, ctx.request.memoryMiB, 0, -1);
+    const { vcpus } = ctx.request;
+    const unpooledBytes = ctx.demand.unpooledDiskBytes;
+    const largestMinMbps = ctx.demand.nicMinimums[0]?.mbps ?? 0;
     const visit = (i: number): boolean => {
       const host = this.hosts[i];
       if (!host) return false;
+      if (
+        vcpus > (this.freeVcpus[i] ?? 0) ||
+        (unpooledBytes > 0 && unpooledBytes > (this.maxPoolFreeBytes[i] ?? 0)) ||
+        (largestMinMbps > 0 && largestMinMbps > (this.maxNicFreeMbps[i] ?? 0))
+      ) {
+        return false;
+      }
       evaluation.evaluated += 1;
       const failure = this.firstFailure(host, ctx);
       if (failure) evaluation.rejected.push({ index: i, failure, verdicts: null });
