@@ -56,6 +56,14 @@ describe('parseAgentArgs', () => {
     expect(result.ok ? '' : result.message).toContain(message);
   });
 
+  it('takes --sim-speed as a positive number, absent by default', () => {
+    const fast = parseAgentArgs([...base, '--sim-speed', '20']);
+    expect(fast.ok && fast.config.simSpeed).toBe(20);
+    const plain = parseAgentArgs(base);
+    expect(plain.ok && plain.config.simSpeed).toBeUndefined();
+    for (const bad of ['0', '-1', 'fast']) expect(parseAgentArgs([...base, '--sim-speed', bad]).ok).toBe(false);
+  });
+
   it('recognises --help', () => {
     expect(parseAgentArgs(['--help'])).toEqual({ ok: false, help: true, message: '' });
   });

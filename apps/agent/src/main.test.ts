@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeAgentApi, waitFor } from './testing/fake-agent-api';
+import { vmSpec } from './testing/vm-fixtures';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -75,6 +76,30 @@ describe('agent process', () => {
     expect(await second.exited).toBe(3);
     expect(second.output()).toContain('removed by an admin');
     expect(api.requestsTo('/register')).toHaveLength(1);
+  }, 20_000);
+
+  it('runs tasks from the API on the simulated host, which keeps the VM in its state directory', async () => {
+    const stateDir = path.join(dir, 'state');
+    const agent = spawnAgent([
+      ...['--api', api.url, '--profile', 'small-1x8-64g', '--token', api.issueToken()],
+      ...['--state-dir', stateDir, '--heartbeat-ms', '100', '--sim-speed', '50'],
+    ]);
+    children.push(agent.child);
+    const withOutput = (error: Error) => {
+      throw new Error(`${error.message}; agent output:\n${agent.output()}`);
+    };
+    await waitFor(() => api.hosts.size === 1, 'registration', 8000).catch(withOutput);
+    const hostId = api.hosts.values().next().value?.hostId ?? '';
+    const spec = vmSpec({ name: 'proc-01' });
+    const create = api.enqueueTask(hostId, 'vm.create', spec.vmId, spec);
+    const start = api.enqueueTask(hostId, 'vm.start', spec.vmId);
+    await waitFor(() => api.mustGetTask(start).final !== null, 'both tasks to finish', 8000).catch(withOutput);
+    expect(api.mustGetTask(create).final).toMatchObject({ status: 'succeeded', vmState: 'off' });
+    expect(api.mustGetTask(start).final).toMatchObject({ status: 'succeeded', vmState: 'running' });
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+    const vms = JSON.parse(await readFile(path.join(stateDir, 'vms.json'), 'utf8'));
+    expect(vms.vms).toMatchObject([{ vmId: spec.vmId, name: 'proc-01', state: 'running' }]);
   }, 20_000);
 
   it('exits 2 with the usage on bad arguments', async () => {

@@ -153,6 +153,8 @@ export class TaskJournal {
     const entry = this.entries.get(taskId);
     if (!entry || entry.acknowledged) return Promise.resolve();
     this.entries.set(taskId, { ...entry, acknowledged: true });
+    // It just became removable: the count of settled entries may now be over the limit.
+    this.prune();
     return this.flush();
   }
 
