@@ -54,6 +54,9 @@ export type WhatIfOptions = PlaceOptions & {
   readonly hosts?: 'all' | 'largest';
 };
 
+/** Candidates scored per re-placement in nPlusOne unless the caller says otherwise. */
+const N_PLUS_ONE_CANDIDATES = 4;
+
 const PRIORITY_RANK: Record<HaPriority, number> = { high: 0, medium: 1, low: 2, off: 3 };
 
 /**
@@ -125,7 +128,13 @@ export function evacuationPlan(
 function hostLoss(cluster: ClusterSnapshot, host: HostSnapshot, vms: readonly VmOnHost[], options: PlaceOptions) {
   // Only HA VMs restart elsewhere after a failure; HA-off VMs stay down and still count against the cluster limit.
   const haVms = vms.filter((vm) => vm.currentHostId === host.id && vm.request.haPriority !== 'off');
-  const moves = replan(without(cluster, host, haVms.length), haVms, { ...options, topCandidates: 0 });
+  // N+1 asks whether each VM fits, not which host is best: score a few candidates (the pruned search is
+  // exact about feasibility) and keep no candidate traces, so checking all 64 losses stays fast.
+  const moves = replan(without(cluster, host, haVms.length), haVms, {
+    candidateLimit: N_PLUS_ONE_CANDIDATES,
+    ...options,
+    topCandidates: 0,
+  });
   const unplaced = moves
     .filter((m) => m.toHostId === null)
     .map((m) => ({ ...(m.vmId === undefined ? {} : { vmId: m.vmId }), name: m.name, summary: m.summary }));
