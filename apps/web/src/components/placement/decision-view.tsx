@@ -179,11 +179,7 @@ export function DecisionView({ id }: { id: string }) {
           <CardHeader title="Policy" description="How hosts that fit are ranked" />
           <dl className="grid grid-cols-2 gap-4 p-4 text-[13px]">
             <Pair label="Profile" value={<span className="capitalize">{d.policy}</span>} />
-            <Pair
-              label="Seed"
-              value={<span className="font-mono">{d.seed}</span>}
-              sub="breaks ties; replays the decision"
-            />
+            <Pair label="Seed" value={<span className="font-mono">{d.seed}</span>} sub="tie-break order" />
           </dl>
           <p className="border-t border-border px-4 py-2.5 text-[12px] text-muted">
             {d.policy === 'pack'
@@ -275,12 +271,16 @@ function TraceTable({ trace, chosenId }: { trace: HostTrace[]; chosenId: string 
         <TH>Host</TH>
         <TH className="text-right">Score</TH>
         {filters.map((f) => (
-          <TH key={f} className="capitalize" title={`Filter: ${f}`}>
+          <TH key={f} className="whitespace-normal align-bottom capitalize leading-tight" title={`Filter: ${f}`}>
             {humanize(f)}
           </TH>
         ))}
         {scorers.map((s) => (
-          <TH key={s} className="capitalize" title={`Scorer: ${s} (contribution = normalized × weight)`}>
+          <TH
+            key={s}
+            className="whitespace-normal align-bottom capitalize leading-tight"
+            title={`Scorer: ${s} (contribution = normalized × weight)`}
+          >
             {humanize(s)}
           </TH>
         ))}
@@ -349,7 +349,10 @@ function TraceTable({ trace, chosenId }: { trace: HostTrace[]; chosenId: string 
               {expanded ? (
                 <tr className="border-b border-border bg-surface-2/60">
                   <td colSpan={width} className="px-4 py-3">
-                    <HostNumbers host={host} />
+                    {/* Stays in view while the wide table scrolls sideways. */}
+                    <div className="sticky left-4 max-w-[calc(100vw-22rem)]">
+                      <HostNumbers host={host} />
+                    </div>
                   </td>
                 </tr>
               ) : null}

@@ -208,7 +208,7 @@ export function QuotaEditor({ tenantId, tenantName }: { tenantId: string; tenant
               return (
                 <Field
                   key={f.key}
-                  label={`${f.label} (${f.unit})`}
+                  label={f.unit === 'GiB' ? `${f.label} (GiB)` : f.label}
                   htmlFor={id}
                   error={error}
                   hint={warnings[f.key] ?? `In use: ${f.format(f.used(data.usage))}`}

@@ -22,7 +22,7 @@ import { useTRPC } from '@/trpc/client';
 import type { RouterOutputs } from '@/trpc/types';
 import { useLiveTask } from './live-vms';
 import { ProgressBar } from './task-progress';
-import { ACTION_HELP, ACTION_LABEL, allowedActions, VmStateBadge } from './vm-state';
+import { ACTION_HELP, ACTION_LABEL, allowedActions, VmStateBadge, vmStateHelp } from './vm-state';
 
 type Vm = RouterOutputs['vms']['get'];
 type Task = Vm['tasks'][number];
@@ -100,7 +100,8 @@ function VmDetailBody({
   breadcrumb: ReactNode;
   base: string;
 }) {
-  const running = vm.tasks.find((t) => t.state === 'running' || t.state === 'queued') ?? null;
+  // Tasks are newest first: the one the host works on is the running one, else the oldest queued.
+  const running = vm.tasks.find((t) => t.state === 'running') ?? vm.tasks.findLast((t) => t.state === 'queued') ?? null;
   return (
     <>
       <header className="mb-5">
@@ -114,7 +115,7 @@ function VmDetailBody({
               <VmStateBadge state={vm.state} />
             </div>
             <p className="mt-1 text-[13px] text-muted" data-testid="vm-state-reason">
-              {vm.stateReason || 'No reason recorded.'}
+              {vm.stateReason || vmStateHelp(vm.state)}
             </p>
             {area === 'admin' ? (
               <p className="mt-1 flex flex-wrap items-center gap-x-2 text-[13px] text-muted">

@@ -50,6 +50,10 @@ export function VmStateBadge({ state, title }: { state: VmState; title?: string 
   );
 }
 
+export function vmStateHelp(state: VmState): string {
+  return HELP[state];
+}
+
 export function vmStateDot(state: VmState): string {
   return toneDotClass(TONE[state]);
 }
