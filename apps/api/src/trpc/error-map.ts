@@ -1,5 +1,6 @@
 import type { ComputeErrorCode } from '@fabric/core/compute/compute.errors';
 import type { FabricErrorCode } from '@fabric/core/fabric/fabric.errors';
+import type { PlacementErrorCode } from '@fabric/core/placement/placement.errors';
 import type { TenancyErrorCode } from '@fabric/core/tenancy/tenancy.errors';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 
@@ -36,7 +37,12 @@ export const CORE_ERROR_CODES = {
   NO_HOST_FITS: 'UNPROCESSABLE_CONTENT',
   NO_CLUSTER: 'PRECONDITION_FAILED',
   TASK_NOT_FOUND: 'NOT_FOUND',
-} as const satisfies Record<FabricErrorCode | TenancyErrorCode | ComputeErrorCode, TRPC_ERROR_CODE_KEY>;
+  HOST_REJECTS_VM: 'CONFLICT',
+  INVALID_REQUEST: 'BAD_REQUEST',
+} as const satisfies Record<
+  FabricErrorCode | TenancyErrorCode | ComputeErrorCode | PlacementErrorCode,
+  TRPC_ERROR_CODE_KEY
+>;
 
 export type CoreErrorCode = keyof typeof CORE_ERROR_CODES;
 
