@@ -59,7 +59,9 @@ test('a Blue user creates a VM in the wizard and watches it reach running, live'
   await expect(page.getByTestId('vm-state').first()).toHaveText('running', { timeout: 90_000 });
   await pageWasNotReloaded(page);
   await expect(page.getByRole('toolbar', { name: 'VM actions' }).getByRole('button', { name: 'Pause' })).toBeVisible();
-  await expect(page.getByRole('toolbar', { name: 'VM actions' }).getByRole('button', { name: 'Start' })).toHaveCount(0);
+  await expect(
+    page.getByRole('toolbar', { name: 'VM actions' }).getByRole('button', { name: 'Start', exact: true }),
+  ).toHaveCount(0);
 
   await page.getByRole('link', { name: 'Virtual machines' }).first().click();
   const row = page.getByTestId('vm-row').filter({ hasText: vmName });
