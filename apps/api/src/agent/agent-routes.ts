@@ -34,12 +34,14 @@ const HOST_PATH = /^\/agent\/v1\/hosts\/([0-9a-fA-F-]{36})\/(heartbeat|inventory
 const REPORT_PATH = /^\/agent\/v1\/hosts\/([0-9a-fA-F-]{36})\/tasks\/([0-9a-fA-F-]{36})\/report$/;
 
 /** Resolves when `hostId` gets tasks queued (or after `ms`, or when the client leaves). */
-function waitForTasks(events: EventEmitter, hostId: string, ms: number, req: IncomingMessage): Promise<void> {
+function waitForTasks(events: EventEmitter, hostId: string, ms: number, res: ServerResponse): Promise<void> {
+  // The request has been read whole by now (so it reads as destroyed); the
+  // response is what tells that the client went away.
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
       events.off('tasks', onTasks);
-      req.off('close', done);
+      res.off('close', done);
       resolve();
     };
     const onTasks = (queuedFor: string) => {
@@ -47,7 +49,7 @@ function waitForTasks(events: EventEmitter, hostId: string, ms: number, req: Inc
     };
     const timer = setTimeout(done, ms);
     events.on('tasks', onTasks);
-    req.on('close', done);
+    res.on('close', done);
   });
 }
 
@@ -137,8 +139,8 @@ export function createAgentRoutes(deps: { fabric: FabricService; compute: Comput
           // Long poll: answer at once when work is queued, else when some arrives or the wait ends.
           let tasks = await compute.claimTasks(host.id, body);
           if (!tasks.length && body.waitMs > 0) {
-            await waitForTasks(events, host.id, body.waitMs, req);
-            if (req.destroyed) return;
+            await waitForTasks(events, host.id, body.waitMs, res);
+            if (res.destroyed) return;
             tasks = await compute.claimTasks(host.id, body);
           }
           return sendJson(res, 200, { tasks });
@@ -162,7 +164,7 @@ export function createAgentRoutes(deps: { fabric: FabricService; compute: Comput
         });
       }
       // A client that went away mid-request (or a server shutting down) is not an error.
-      if (req.destroyed || (error instanceof Error && error.message === 'aborted')) return;
+      if (res.destroyed || (error instanceof Error && error.message === 'aborted')) return;
       console.error('[agent-api] request failed:', error);
       return sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error; retry later' } });
     }

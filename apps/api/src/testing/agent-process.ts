@@ -18,6 +18,7 @@ export function spawnAgent(args: {
   token?: string;
   profile?: string;
   heartbeatMs?: number;
+  extraArgs?: string[];
 }): AgentProcess {
   const argv = [
     '--experimental-wasm-modules',
@@ -37,6 +38,7 @@ export function spawnAgent(args: {
     args.stateDir,
     ...(args.token ? ['--token', args.token] : []),
     ...(args.heartbeatMs ? ['--heartbeat-ms', String(args.heartbeatMs)] : []),
+    ...(args.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

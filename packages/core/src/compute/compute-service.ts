@@ -174,7 +174,8 @@ export class ComputeService {
           const chosen = decision.trace.find((t) => t.hostId === decision.hostId);
           if (decision.hostId && (!best || (chosen?.total ?? 0) > best.score)) {
             best = { decision, clusterId: cluster.id, score: chosen?.total ?? 0 };
-          } else if (!decision.hostId && !firstRefusal) {
+          } else if (!decision.hostId && (!firstRefusal || decision.hostsTotal > firstRefusal.decision.hostsTotal)) {
+            // The refusal worth showing is the one of the cluster with the most hosts (an empty cluster says little).
             firstRefusal = { decision, clusterId: cluster.id };
           }
         }
