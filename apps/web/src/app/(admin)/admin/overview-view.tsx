@@ -6,6 +6,7 @@ import { Boxes, Cpu, HardDrive, MemoryStick, Plus, Server } from 'lucide-react';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { HOST_STATE_ORDER, HostStateBadge, hostStateDot } from '@/components/hosts/host-state';
+import { type NPlusOne, NPlusOneLine } from '@/components/placement/n-plus-one';
 import { useSession } from '@/components/shell/session';
 import { buttonClass } from '@/components/ui/button';
 import { Card, CardHeader } from '@/components/ui/card';
@@ -79,6 +80,11 @@ function totalHosts(byState: Overview['hostsByState']): number {
 }
 
 function OverviewBody({ data, canManage }: { data: Overview; canManage: boolean }) {
+  const trpc = useTRPC();
+  // N+1 is a provider-admin question; re-checked each minute (and on focus) as VMs come and go.
+  const health = useQuery(
+    trpc.placement.clusterHealth.queryOptions(undefined, { enabled: canManage, refetchInterval: 60_000 }),
+  );
   const hosts = totalHosts(data.hostsByState);
   const { storageUsedBytes, storageCapacityBytes } = data.totals;
   return (
@@ -144,7 +150,13 @@ function OverviewBody({ data, canManage }: { data: Overview; canManage: boolean 
         </div>
         <div className="grid grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-3">
           {data.clustersSummary.map((cluster) => (
-            <ClusterCard key={cluster.id} cluster={cluster} link={canManage} />
+            <ClusterCard
+              key={cluster.id}
+              cluster={cluster}
+              link={canManage}
+              health={canManage ? health.data?.find((h) => h.clusterId === cluster.id) : undefined}
+              healthLoading={canManage && health.isPending}
+            />
           ))}
         </div>
       </section>
@@ -214,7 +226,17 @@ function StateCount({ state, count, total, link }: { state: HostState; count: nu
   );
 }
 
-function ClusterCard({ cluster, link }: { cluster: Overview['clustersSummary'][number]; link: boolean }) {
+function ClusterCard({
+  cluster,
+  link,
+  health,
+  healthLoading,
+}: {
+  cluster: Overview['clustersSummary'][number];
+  link: boolean;
+  health: NPlusOne | undefined;
+  healthLoading: boolean;
+}) {
   const title = link ? (
     <Link href={`/admin/hosts?cluster=${cluster.id}`} className="hover:underline">
       {cluster.name}
@@ -247,6 +269,11 @@ function ClusterCard({ cluster, link }: { cluster: Overview['clustersSummary'][n
           <dd className="mt-0.5 font-medium text-fg tabular">{formatMiB(cluster.memoryMiB)}</dd>
         </div>
       </dl>
+      {health ? (
+        <NPlusOneLine health={health} className="-mx-2 mt-3 -mb-1.5" />
+      ) : healthLoading ? (
+        <Skeleton className="mt-3.5 h-4 w-44" />
+      ) : null}
     </Card>
   );
 }

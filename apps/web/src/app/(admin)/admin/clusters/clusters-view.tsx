@@ -137,9 +137,18 @@ function ClusterItem({ cluster, selected, onSelect }: { cluster: Cluster; select
         <span className="tabular">
           up to {formatCount(cluster.maxVms)} VMs · created {formatDate(cluster.createdAt)}
         </span>
-        <Link href={`/admin/hosts?cluster=${cluster.id}`} className="font-medium text-accent hover:underline">
-          Hosts
-        </Link>
+        <span className="flex items-center gap-3">
+          <Link
+            href={`/admin/clusters/${cluster.id}/what-if`}
+            className="font-medium text-accent hover:underline"
+            aria-label={`${cluster.name}: what if (N+1, evacuation, placement)`}
+          >
+            What if
+          </Link>
+          <Link href={`/admin/hosts?cluster=${cluster.id}`} className="font-medium text-accent hover:underline">
+            Hosts
+          </Link>
+        </span>
       </div>
     </div>
   );

@@ -1,12 +1,13 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ChevronRight, History, Network, Server, Trash2, Wrench } from 'lucide-react';
+import { ChevronRight, FlaskConical, History, LogOut, Network, RotateCw, Server, Trash2, Wrench } from 'lucide-react';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { EventList } from '@/components/audit/event-list';
 import { HostStateBadge } from '@/components/hosts/host-state';
+import { EvacuationPlan } from '@/components/placement/evacuation-plan';
 import { Badge } from '@/components/ui/badge';
 import { Button, buttonClass } from '@/components/ui/button';
 import { Card, CardHeader } from '@/components/ui/card';
@@ -138,6 +139,7 @@ function HostDetailBody({ host, breadcrumb }: { host: Host; breadcrumb: ReactNod
         <div className="flex flex-col gap-5 xl:col-span-2">
           <CapacityCard host={host} />
           <HostVmsCard hostId={host.id} />
+          <EvacuationCard host={host} />
           <NicsCard host={host} />
           <StorageCard host={host} />
         </div>
@@ -208,6 +210,54 @@ function CapacityCard({ host }: { host: Host }) {
           </dd>
         </div>
       </dl>
+    </Card>
+  );
+}
+
+/** "If this host had to be emptied": computed on request, nothing is moved. */
+function EvacuationCard({ host }: { host: Host }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [open, setOpen] = useState(false);
+  return (
+    <Card className="overflow-hidden" aria-labelledby="evacuation-heading">
+      <CardHeader
+        id="evacuation-heading"
+        title="Evacuation plan"
+        description="Where each VM would go if this host were emptied, or why it cannot move. Nothing is moved."
+        actions={
+          open ? (
+            <Button
+              size="sm"
+              variant="ghost"
+              icon={<RotateCw />}
+              onClick={() =>
+                void queryClient.invalidateQueries(trpc.placement.evacuation.queryFilter({ hostId: host.id }))
+              }
+            >
+              Recompute
+            </Button>
+          ) : (
+            <Button size="sm" icon={<LogOut />} onClick={() => setOpen(true)}>
+              Plan evacuation
+            </Button>
+          )
+        }
+      />
+      {open ? (
+        <EvacuationPlan hostId={host.id} />
+      ) : (
+        <div className="flex flex-wrap items-center justify-between gap-2 px-4 py-3 text-[12.5px] text-muted">
+          <span>Plan before maintenance: see which VMs would fit on the other hosts of {host.clusterName}.</span>
+          <Link
+            href={`/admin/clusters/${host.clusterId}/what-if?host=${host.id}`}
+            className="inline-flex items-center gap-1 font-medium text-accent hover:underline"
+          >
+            <FlaskConical className="size-3.5" aria-hidden="true" />
+            Cluster what-if
+          </Link>
+        </div>
+      )}
     </Card>
   );
 }
