@@ -18,8 +18,23 @@ interface GroupJson {
 export class PrismaPlacementStore implements PlacementStore {
   constructor(private readonly db: Db) {}
 
-  placementClusters() {
-    return this.db.cluster.findMany({ orderBy: { id: 'asc' }, select: { id: true, name: true } });
+  /**
+   * Clusters, most promising first for a VM needing `memoryMiB`: by the count
+   * of connected hosts with that much memory free (a cheap first cut; the
+   * snapshot decides).
+   */
+  async placementClusters(memoryMiB = 0) {
+    const rows = await this.db.$queryRaw<{ id: string; name: string }[]>`
+      SELECT c.id, c.name
+      FROM clusters c
+      LEFT JOIN hosts h ON h.cluster_id = c.id
+      LEFT JOIN (SELECT host_id, sum(memory_mib) AS memory FROM vms WHERE host_id IS NOT NULL GROUP BY host_id) a
+        ON a.host_id = h.id
+      GROUP BY c.id, c.name
+      ORDER BY count(h.id) FILTER (
+        WHERE h.state = 'connected' AND h.memory_mib - h.reserved_memory_mib - coalesce(a.memory, 0) >= ${memoryMiB}
+      ) DESC, c.id`;
+    return rows;
   }
 
   async clusterOfHost(hostId: string) {
@@ -65,23 +80,27 @@ export class PrismaPlacementStore implements PlacementStore {
 
   async clusterSnapshot(clusterId: string): Promise<ClusterSnapshot> {
     const cluster = await this.db.cluster.findUniqueOrThrow({ where: { id: clusterId } });
-    const [hosts, vms, disks] = await Promise.all([
+    // Aggregates per host in SQL: the cost follows the number of hosts (≤ 64),
+    // not the number of VMs (≤ 4,000).
+    const [hosts, allocations, groupRows, nicRows, disks] = await Promise.all([
       this.db.host.findMany({
         where: { clusterId },
         orderBy: { name: 'asc' },
         include: { nics: { orderBy: { name: 'asc' } }, storagePools: { orderBy: { name: 'asc' } } },
       }),
-      this.db.vm.findMany({
-        where: { clusterId, hostId: { not: null } },
-        select: {
-          hostId: true,
-          tenantId: true,
-          vcpus: true,
-          memoryMiB: true,
-          groups: true,
-          nics: { select: { minimumBandwidthMbps: true } },
-        },
-      }),
+      this.db.$queryRaw<{ host_id: string; vcpus: bigint; memory: bigint; vms: bigint }[]>`
+        SELECT host_id, sum(vcpus) AS vcpus, sum(memory_mib) AS memory, count(*) AS vms
+        FROM vms WHERE cluster_id = ${clusterId}::uuid AND host_id IS NOT NULL GROUP BY host_id`,
+      this.db.$queryRaw<{ host_id: string; tenant_id: string; name: string; vms: bigint }[]>`
+        SELECT v.host_id, v.tenant_id, g->>'name' AS name, count(*) AS vms
+        FROM vms v CROSS JOIN LATERAL jsonb_array_elements(v.groups) g
+        WHERE v.cluster_id = ${clusterId}::uuid AND v.host_id IS NOT NULL AND g->>'name' IS NOT NULL
+        GROUP BY 1, 2, 3`,
+      this.db.$queryRaw<{ host_id: string; mbps: number }[]>`
+        SELECT v.host_id, n.minimum_bandwidth_mbps AS mbps
+        FROM vm_nics n JOIN vms v ON v.id = n.vm_id
+        WHERE v.cluster_id = ${clusterId}::uuid AND v.host_id IS NOT NULL AND n.minimum_bandwidth_mbps IS NOT NULL
+        ORDER BY n.id`,
       this.db.$queryRaw<{ host_id: string; pool: string; bytes: bigint }[]>`
         SELECT v.host_id, d.pool, sum(d.size_bytes) AS bytes
         FROM vm_disks d JOIN vms v ON v.id = d.vm_id
@@ -89,28 +108,25 @@ export class PrismaPlacementStore implements PlacementStore {
         GROUP BY v.host_id, d.pool`,
     ]);
     const diskBytes = new Map(disks.map((d) => [`${d.host_id}/${d.pool}`, Number(d.bytes)]));
+    const allocated = new Map(allocations.map((a) => [a.host_id, a]));
+    let vmCount = 0;
     const snapshots: HostSnapshot[] = hosts.map((host) => {
-      const onHost = vms.filter((vm) => vm.hostId === host.id);
       const groups: Record<string, number> = {};
-      for (const vm of onHost) {
-        for (const g of Array.isArray(vm.groups) ? (vm.groups as GroupJson[]) : []) {
-          if (typeof g.name !== 'string') continue;
-          const key = `${vm.tenantId}:${g.name}`;
-          groups[key] = (Object.hasOwn(groups, key) ? (groups[key] ?? 0) : 0) + 1;
-        }
+      for (const g of groupRows) {
+        if (g.host_id === host.id) groups[`${g.tenant_id}:${g.name}`] = Number(g.vms);
       }
       // Admitted minimum-bandwidth reservations, spread over the host's NICs
       // most-free-first (the rule placement admits them with).
       const nicReserved = host.nics.map((n) => ({ name: n.name, linkSpeedMbps: n.linkSpeedMbps, reservedMinMbps: 0 }));
-      for (const vm of onHost) {
-        for (const nic of vm.nics) {
-          if (!nic.minimumBandwidthMbps) continue;
-          const target = [...nicReserved].sort(
-            (a, b) => b.linkSpeedMbps - b.reservedMinMbps - (a.linkSpeedMbps - a.reservedMinMbps),
-          )[0];
-          if (target) target.reservedMinMbps += nic.minimumBandwidthMbps;
-        }
+      for (const nic of nicRows) {
+        if (nic.host_id !== host.id) continue;
+        const target = [...nicReserved].sort(
+          (a, b) => b.linkSpeedMbps - b.reservedMinMbps - (a.linkSpeedMbps - a.reservedMinMbps),
+        )[0];
+        if (target) target.reservedMinMbps += nic.mbps;
       }
+      const a = allocated.get(host.id);
+      vmCount += Number(a?.vms ?? 0);
       return {
         id: host.id,
         name: host.name,
@@ -120,11 +136,7 @@ export class PrismaPlacementStore implements PlacementStore {
         memoryMiB: host.memoryMiB,
         numaNodes: host.numaNodes,
         reservedMemoryMiB: host.reservedMemoryMiB,
-        allocated: {
-          vcpus: onHost.reduce((s, vm) => s + vm.vcpus, 0),
-          memoryMiB: onHost.reduce((s, vm) => s + vm.memoryMiB, 0),
-          vmCount: onHost.length,
-        },
+        allocated: { vcpus: Number(a?.vcpus ?? 0), memoryMiB: Number(a?.memory ?? 0), vmCount: Number(a?.vms ?? 0) },
         storagePools: host.storagePools.map((p) => ({
           name: p.name,
           capacityBytes: Number(p.capacityBytes),
@@ -140,7 +152,7 @@ export class PrismaPlacementStore implements PlacementStore {
       id: cluster.id,
       name: cluster.name,
       maxVms: cluster.maxVms,
-      vmCount: await this.db.vm.count({ where: { clusterId } }),
+      vmCount,
       cpuOvercommitRatio: Number(cluster.cpuOvercommitRatio),
       policy: cluster.placementPolicy,
       hosts: snapshots,

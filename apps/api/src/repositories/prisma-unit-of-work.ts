@@ -24,9 +24,30 @@ function repositoriesOn(db: Db): Repositories {
   };
 }
 
+/** Deadlocks and serialization failures: the transaction did nothing and may simply run again. */
+function isRetryable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = 'code' in error ? String(error.code) : '';
+  const message = error instanceof Error ? error.message : '';
+  return (
+    code === 'P2034' || code === '40P01' || code === '40001' || /deadlock detected|could not serialize/i.test(message)
+  );
+}
+
 export function prismaUnitOfWork(prisma: PrismaClient): UnitOfWork<Repositories> {
   return {
     repos: repositoriesOn(prisma),
-    run: (fn) => prisma.$transaction((tx) => fn(repositoriesOn(tx)), { maxWait: 5_000, timeout: 15_000 }),
+    async run(fn) {
+      // Locks are taken in the order the work needs them (a tenant's quota,
+      // then clusters by promise), so two transactions can rarely deadlock;
+      // Postgres then aborts one, which is retried here.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await prisma.$transaction((tx) => fn(repositoriesOn(tx)), { maxWait: 5_000, timeout: 15_000 });
+        } catch (error) {
+          if (attempt >= 3 || !isRetryable(error)) throw error;
+        }
+      }
+    },
   };
 }

@@ -25,8 +25,8 @@ export interface PlacementStore {
   vmsInCluster(clusterId: string): Promise<VmOnHost[]>;
   /** The cluster a host belongs to. */
   clusterOfHost(hostId: string): Promise<string | null>;
-  /** Every cluster VMs may be placed in, in a stable order (the order their locks are taken). */
-  placementClusters(): Promise<{ id: string; name: string }[]>;
+  /** Every cluster VMs may be placed in, the most promising for `memoryMiB` first. */
+  placementClusters(memoryMiB?: number): Promise<{ id: string; name: string }[]>;
   /** Locks the cluster until commit: placements in one cluster happen one at a time. */
   lockCluster(clusterId: string): Promise<void>;
   clusterSnapshot(clusterId: string): Promise<ClusterSnapshot>;
@@ -163,18 +163,21 @@ export class ComputeService {
         if (input.startAfterCreate) problems.push(...runningQuotaViolations(quota, usage, demand));
         if (problems.length) throw new ComputeError('QUOTA_EXCEEDED', quotaMessage(problems));
 
-        const clusters = await placement.placementClusters();
+        const clusters = await placement.placementClusters(demand.memoryMiB);
         if (!clusters.length) throw new ComputeError('NO_CLUSTER', 'There is no cluster to place VMs in yet');
-        let best: { decision: PlacementDecision; clusterId: string; score: number } | null = null;
+        // The most promising cluster first; the next only when it refuses. A
+        // cluster is locked while it is decided on, so its last slot is taken once.
+        let best: { decision: PlacementDecision; clusterId: string } | null = null;
         let firstRefusal: { decision: PlacementDecision; clusterId: string } | null = null;
         for (const cluster of clusters) {
           await placement.lockCluster(cluster.id);
           const snapshot = await placement.clusterSnapshot(cluster.id);
           const decision = place(snapshot, request, { seed });
-          const chosen = decision.trace.find((t) => t.hostId === decision.hostId);
-          if (decision.hostId && (!best || (chosen?.total ?? 0) > best.score)) {
-            best = { decision, clusterId: cluster.id, score: chosen?.total ?? 0 };
-          } else if (!decision.hostId && (!firstRefusal || decision.hostsTotal > firstRefusal.decision.hostsTotal)) {
+          if (decision.hostId) {
+            best = { decision, clusterId: cluster.id };
+            break;
+          }
+          if (!firstRefusal || decision.hostsTotal > firstRefusal.decision.hostsTotal) {
             // The refusal worth showing is the one of the cluster with the most hosts (an empty cluster says little).
             firstRefusal = { decision, clusterId: cluster.id };
           }

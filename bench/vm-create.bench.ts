@@ -1,0 +1,105 @@
+// `npm run bench -- vm-create`: VM creation committed through the real API
+// into Postgres: quota check under the tenant's lock, placement over a full
+// 64-host cluster snapshot under the cluster's lock, the VM, its decision
+// (with the per-host trace) and its task. Prints placements/s and latency as
+// the cluster fills; never asserts times.
+
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseEnv } from '../apps/api/src/env';
+import { startApi } from '../apps/api/src/server';
+import { inventoryFor, register } from '../apps/api/src/testing/agent-fixtures';
+import { ApiClient } from '../apps/api/src/testing/api-client';
+import { ensureDatabase, startEmbeddedPostgres } from '../packages/db/src/embedded';
+import { applyMigrations } from '../packages/db/src/migrate';
+import { seedDemo } from '../prisma/seed';
+
+const HOSTS = 64;
+const ROUNDS = [500, 500, 1000];
+const CONCURRENCY = 8;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'fabric-bench-vm-'));
+const pg = await startEmbeddedPostgres({ dataDir: dir, port: 57_000 + Math.floor(Math.random() * 1000) });
+try {
+  await ensureDatabase(pg.serverUrl, 'bench');
+  const databaseUrl = pg.databaseUrl('bench');
+  await applyMigrations(databaseUrl);
+  const api = await startApi(
+    parseEnv({
+      DATABASE_URL: databaseUrl,
+      FABRIC_API_PORT: '0',
+      BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'),
+      FABRIC_LOG_LEVEL: 'error',
+      FABRIC_DB_POOL_SIZE: '20',
+    }),
+    { monitor: false },
+  );
+  await seedDemo(api.services);
+  const admin = await ApiClient.signIn(api.url, 'admin@fabric.local', 'fabric-admin-1');
+  const tenant = await ApiClient.signIn(api.url, 'alice@blue.example', 'blue-admin-1');
+  const tenants = await admin.query<{ id: string; name: string }[]>('tenants.list');
+  const blue = tenants.find((t) => t.name === 'Blue Corp')?.id;
+  await admin.mutate('quotas.set', {
+    tenantId: blue,
+    quota: {
+      maxVms: 100_000,
+      maxVcpus: 1_000_000,
+      maxMemoryMiB: 2_000_000_000,
+      maxStorageBytes: Number.MAX_SAFE_INTEGER,
+      maxRunningVms: 100_000,
+      maxRunningVcpus: 1_000_000,
+      maxRunningMemoryMiB: 2_000_000_000,
+    },
+  });
+  const clusters = await admin.query<{ id: string; name: string }[]>('clusters.list');
+  const production = clusters.find((c) => c.name === 'Production')?.id;
+  for (let i = 0; i < HOSTS; i++) {
+    const { token } = await admin.mutate<{ token: string }>('tokens.create', { clusterId: production });
+    await register(
+      api.url,
+      token,
+      `bench-hv-${String(i).padStart(2, '0')}`,
+      inventoryFor(`bench-hv-${i}`, { memoryMiB: 1024 * 1024 }),
+    );
+  }
+  let created = 0;
+  for (const count of ROUNDS) {
+    const latencies: number[] = [];
+    let next = 0;
+    let refused = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < count) {
+          const i = created + next++;
+          const t0 = performance.now();
+          const r = await tenant.call('vms.create', 'mutation', {
+            name: `bench-vm-${i}`,
+            vcpus: 1 + (i % 4),
+            memory: { mode: 'static', sizeMiB: 1024 * (1 + (i % 8)) },
+            disks: [{ sizeGiB: 20 + (i % 5) * 10 }],
+            startAfterCreate: false,
+          });
+          if (!r.ok) refused += 1;
+          latencies.push(performance.now() - t0);
+        }
+      }),
+    );
+    const elapsed = performance.now() - started;
+    created += count;
+    const sorted = latencies.sort((a, b) => a - b);
+    console.log(
+      `vms.create, cluster of ${HOSTS} hosts, VMs ${String(created - count).padStart(4)}→${String(created).padEnd(5)} ${((count / elapsed) * 1000).toFixed(0).padStart(5)} placements/s  p50 ${percentile(sorted, 50).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms  refused ${refused}`,
+    );
+  }
+  await api.close();
+} finally {
+  await pg.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
