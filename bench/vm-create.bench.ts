@@ -98,6 +98,35 @@ try {
       `vms.create, cluster of ${HOSTS} hosts, VMs ${String(created - count).padStart(4)}→${String(created).padEnd(5)} ${((count / elapsed) * 1000).toFixed(0).padStart(5)} placements/s  p50 ${percentile(sorted, 50).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms  refused ${refused}`,
     );
   }
+  // Tiers: vms.createMany places and commits up to 100 VMs in one transaction.
+  for (const [batches, size] of [
+    [10, 100],
+    [10, 100],
+  ] as const) {
+    const latencies: number[] = [];
+    const started = performance.now();
+    for (let b = 0; b < batches; b++) {
+      const t0 = performance.now();
+      const r = await tenant.call('vms.createMany', 'mutation', {
+        vm: {
+          name: `tier-${created}-${b}`,
+          vcpus: 2,
+          memory: { mode: 'static', sizeMiB: 4096 },
+          disks: [{ sizeGiB: 40 }],
+          startAfterCreate: false,
+        },
+        count: size,
+      });
+      if (!r.ok) throw new Error(`createMany failed: ${r.message}`);
+      latencies.push(performance.now() - t0);
+    }
+    const elapsed = performance.now() - started;
+    const sorted = latencies.sort((a, b) => a - b);
+    console.log(
+      `vms.createMany ×${size}, VMs ${String(created).padStart(4)}→${String(created + batches * size).padEnd(5)} ${((batches * size * 1000) / elapsed).toFixed(0).padStart(5)} placements/s  p50 ${percentile(sorted, 50).toFixed(0)} ms per batch`,
+    );
+    created += batches * size;
+  }
   await api.close();
 } finally {
   await pg.stop();

@@ -235,3 +235,38 @@ describe('what-if', () => {
     expect(all.map((h) => h.clusterName)).toContain('WhatIf');
   });
 });
+
+describe('a tier of VMs at once', () => {
+  it('creates web-01 … web-05 together, each with its decision and task, and refuses all or nothing', async () => {
+    const before = await countRows(api.databaseUrl, 'vms');
+    const created = await c.blueAdmin.mutate<{ vms: { name: string; hostName: string | null }[] }>('vms.createMany', {
+      vm: smallVm('tier'),
+      count: 5,
+    });
+    expect(created.vms.map((v) => v.name)).toEqual(['tier-01', 'tier-02', 'tier-03', 'tier-04', 'tier-05']);
+    expect(created.vms.every((v) => v.hostName)).toBe(true);
+    expect(await countRows(api.databaseUrl, 'vms', `name LIKE 'tier-%'`)).toBe(5);
+    expect(
+      await countRows(
+        api.databaseUrl,
+        'tasks t JOIN vms v ON v.id = t.vm_id',
+        `v.name LIKE 'tier-%' AND t.kind = 'vm.create'`,
+      ),
+    ).toBe(5);
+    expect(await countRows(api.databaseUrl, 'placement_decisions', `vm_name LIKE 'tier-%'`)).toBe(5);
+
+    // Room for 2 more VMs: a tier of 3 is refused whole.
+    const usage = await c.admin.query<{ usage: { vms: number } }>('quotas.get', { tenantId: blueId });
+    const quota = await c.admin.query<{ quota: Record<string, number> }>('quotas.get', { tenantId: blueId });
+    await c.admin.mutate('quotas.set', { tenantId: blueId, quota: { ...quota.quota, maxVms: usage.usage.vms + 2 } });
+    const refused = await c.blueAdmin.call('vms.createMany', 'mutation', { vm: smallVm('overflow'), count: 3 });
+    expect(refused).toMatchObject({ ok: false, code: 'UNPROCESSABLE_CONTENT' });
+    if (!refused.ok) expect(refused.message).toMatch(/VMs: \d+ of \d+ defined, 3 more requested/);
+    expect(await countRows(api.databaseUrl, 'vms', `name LIKE 'overflow-%'`)).toBe(0);
+    expect(await countRows(api.databaseUrl, 'vms')).toBe(before + 5);
+    // A name already taken refuses the tier too.
+    await c.admin.mutate('quotas.set', { tenantId: blueId, quota: { ...quota.quota, maxVms: 1000 } });
+    const clash = await c.blueAdmin.call('vms.createMany', 'mutation', { vm: smallVm('tier'), count: 6 });
+    expect(clash).toMatchObject({ ok: false, code: 'CONFLICT' });
+  });
+});

@@ -27,25 +27,31 @@ export function toAuditRow(row: Row): AuditRow {
 
 export const SIGN_IN_ACTION = 'auth.sign_in';
 
+function toRow(event: NewAuditEvent) {
+  return {
+    actorType: event.actor.type,
+    actorId: event.actor.id,
+    actorLabel: event.actor.label,
+    action: event.action,
+    targetType: event.targetType,
+    targetId: event.targetId ?? null,
+    targetLabel: event.targetLabel ?? null,
+    tenantId: event.tenantId ?? null,
+    result: event.result,
+    message: event.message ?? '',
+    details: (event.details ?? undefined) as Prisma.InputJsonValue | undefined,
+  };
+}
+
 export class PrismaAuditRepository implements AuditRepository {
   constructor(private readonly db: Db) {}
 
   async append(event: NewAuditEvent): Promise<void> {
-    await this.db.auditEvent.create({
-      data: {
-        actorType: event.actor.type,
-        actorId: event.actor.id,
-        actorLabel: event.actor.label,
-        action: event.action,
-        targetType: event.targetType,
-        targetId: event.targetId ?? null,
-        targetLabel: event.targetLabel ?? null,
-        tenantId: event.tenantId ?? null,
-        result: event.result,
-        message: event.message ?? '',
-        details: (event.details ?? undefined) as Prisma.InputJsonValue | undefined,
-      },
-    });
+    await this.db.auditEvent.create({ data: toRow(event) });
+  }
+
+  async appendMany(events: NewAuditEvent[]): Promise<void> {
+    if (events.length) await this.db.auditEvent.createMany({ data: events.map(toRow) });
   }
 
   async list(scope: TenantScope, q: ListAuditInput) {

@@ -158,6 +158,84 @@ export class PrismaComputeRepository implements ComputeRepository {
     return toVmRecord(created);
   }
 
+  async createVms(vms: (NewVm & { id: string })[]) {
+    await this.db.vm.createMany({
+      data: vms.map((vm) => ({
+        id: vm.id,
+        tenantId: vm.tenantId,
+        name: vm.name,
+        state: 'creating' as const,
+        clusterId: vm.clusterId,
+        hostId: vm.hostId,
+        vcpus: vm.spec.vcpus,
+        dynamicMemory: vm.spec.memory.dynamic,
+        memoryMiB: vm.spec.memory.startupMiB,
+        minimumMemoryMiB: vm.spec.memory.minimumMiB,
+        maximumMemoryMiB: vm.spec.memory.maximumMiB,
+        memoryBufferPercent: vm.spec.memory.bufferPercent,
+        memoryWeight: vm.spec.memory.weight,
+        storageBytes: BigInt(vm.storageBytes),
+        haPriority: vm.haPriority,
+        tags: vm.tags,
+        groups: vm.groups,
+      })),
+    });
+    await this.db.vmDisk.createMany({
+      data: vms.flatMap((vm) =>
+        vm.spec.disks.map((d) => ({
+          vmId: vm.id,
+          name: d.name,
+          pool: d.pool,
+          sizeBytes: BigInt(d.sizeBytes),
+          logicalSectorBytes: d.logicalSectorBytes,
+          kind: d.kind,
+        })),
+      ),
+    });
+    const nics = vms.flatMap((vm) =>
+      vm.spec.nics.map((n) => ({
+        vmId: vm.id,
+        name: n.name,
+        macAddress: n.macAddress,
+        network: n.network,
+        minimumBandwidthMbps: n.minimumBandwidthMbps,
+        minimumBandwidthWeight: n.minimumBandwidthWeight,
+        maximumBandwidthMbps: n.maximumBandwidthMbps,
+      })),
+    );
+    if (nics.length) await this.db.vmNic.createMany({ data: nics });
+  }
+
+  async findVmNames(tenantId: string, names: string[]) {
+    const rows = await this.db.vm.findMany({
+      where: { tenantId, name: { in: names, mode: 'insensitive' } },
+      select: { name: true },
+    });
+    return rows.map((r) => r.name);
+  }
+
+  async saveDecisions(decisions: StoredDecision[]) {
+    await this.db.placementDecision.createMany({
+      data: decisions.map((d) => ({
+        tenantId: d.tenantId,
+        vmId: d.vmId,
+        vmName: d.vmName,
+        clusterId: d.clusterId,
+        hostId: d.hostId,
+        hostName: d.hostName,
+        policy: d.policy,
+        seed: d.seed,
+        summary: d.summary,
+        request: d.request as Prisma.InputJsonValue,
+        trace: d.trace as Prisma.InputJsonValue,
+      })),
+    });
+  }
+
+  async createTasks(tasks: { kind: TaskKind; vmId: string; hostId: string; tenantId: string; requestedBy: string }[]) {
+    await this.db.task.createMany({ data: tasks.map((t) => ({ ...t, createdAt: nextTaskTime() })) });
+  }
+
   async findVm(scope: TenantScope, id: string) {
     const vm = await this.db.vm.findFirst({ where: { AND: [vmWhere(scope), { id }] }, select: vmRecordSelect });
     return vm ? toVmRecord(vm) : null;
@@ -377,7 +455,7 @@ export class PrismaComputeRepository implements ComputeRepository {
   }
 
   async createTask(task: { kind: TaskKind; vmId: string; hostId: string; tenantId: string; requestedBy: string }) {
-    const created = await this.db.task.create({ data: task });
+    const created = await this.db.task.create({ data: { ...task, createdAt: nextTaskTime() } });
     return toTask(created);
   }
 
@@ -440,6 +518,17 @@ export class PrismaComputeRepository implements ComputeRepository {
   async notifyVmChange(event: VmChangeEvent) {
     await this.db.$executeRaw`SELECT pg_notify(${VM_EVENTS_CHANNEL}, ${JSON.stringify(event)})`;
   }
+}
+
+/**
+ * Tasks are handed out in created_at order, and a VM's tasks must run in the
+ * order they were queued (create before start). Postgres' now() is the same
+ * for a whole transaction, so the time is set here, strictly increasing.
+ */
+let lastTaskTime = 0;
+function nextTaskTime(): Date {
+  lastTaskTime = Math.max(Date.now(), lastTaskTime + 1);
+  return new Date(lastTaskTime);
 }
 
 function toTask(t: Prisma.TaskGetPayload<object>): TaskRecord {

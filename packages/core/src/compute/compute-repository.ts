@@ -69,6 +69,13 @@ export interface ComputeRepository {
   usage(tenantId: string): Promise<Usage>;
   findVmByName(tenantId: string, name: string): Promise<{ id: string } | null>;
   createVm(vm: NewVm): Promise<VmRecord>;
+  /** Many VMs (ids chosen by the caller) with their disks and NICs, in a few statements. */
+  createVms(vms: (NewVm & { id: string })[]): Promise<void>;
+  findVmNames(tenantId: string, names: string[]): Promise<string[]>;
+  saveDecisions(decisions: StoredDecision[]): Promise<void>;
+  createTasks(
+    tasks: { kind: TaskKind; vmId: string; hostId: string; tenantId: string; requestedBy: string }[],
+  ): Promise<void>;
   findVm(scope: TenantScope, id: string): Promise<VmRecord | null>;
   /** Locks the VM row until commit. */
   findVmForUpdate(scope: TenantScope, id: string): Promise<VmRecord | null>;

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AuditRepository } from '../audit/audit-repository';
 import type { PlacementDecision } from '../placement/place';
-import { place, placeBatch } from '../placement/place';
+import { PlacementSession, place, placeBatch } from '../placement/place';
 import type { ClusterSnapshot, PlacementRequest } from '../placement/snapshot';
 import { evacuationPlan, nPlusOne, type VmOnHost } from '../placement/what-if';
 import type { Clock } from '../shared/clock';
@@ -16,8 +16,8 @@ import type {
 } from '../tasks/task-protocol.schema';
 import { ComputeError } from './compute.errors';
 import type { ComputeRepository, StoredDecision, VmChangeEvent, VmRecord } from './compute-repository';
-import { allocatedQuotaViolations, quotaMessage, runningQuotaViolations } from './quota';
-import type { CreateVmInput, ListVmsInput, Quota, VmAction } from './vm.schema';
+import { allocatedQuotaViolations, quotaMessage, runningQuotaViolations, times } from './quota';
+import type { CreateManyVmsInput, CreateVmInput, ListVmsInput, Quota, VmAction } from './vm.schema';
 import { refuseAction, stateAfterFailure, stateAfterSuccess, VM_TRANSITIONS, wildcardToRegExp } from './vm-state';
 
 export interface PlacementStore {
@@ -255,6 +255,118 @@ export class ComputeService {
       }
       throw error;
     }
+  }
+
+  /**
+   * A tier of identical VMs (`web-01` … `web-NN`): admitted against the quota
+   * and placed in one cluster as a whole, or not at all, in one transaction.
+   * Each VM still gets its own decision (summary trace) and task.
+   */
+  async createMany(actor: Actor, caller: Caller, input: CreateManyVmsInput) {
+    const tenantId = this.tenantOf(caller);
+    const width = Math.max(2, String(input.count).length);
+    const names = Array.from(
+      { length: input.count },
+      (_, i) => `${input.vm.name}-${String(i + 1).padStart(width, '0')}`,
+    );
+    const demand = demandOf(input.vm);
+    const seed = this.deps.seed?.() ?? randomBytes(4).readUInt32BE(0) % 2_147_483_647;
+    return this.deps.uow.run(async ({ compute, placement, audit }) => {
+      const quota = await compute.lockQuota(tenantId);
+      const taken = await compute.findVmNames(tenantId, names);
+      if (taken.length) throw new ComputeError('DUPLICATE_VM_NAME', `These VMs already exist: ${taken.join(', ')}`);
+      const usage = await compute.usage(tenantId);
+      const total = times(demand, input.count);
+      const problems = allocatedQuotaViolations(quota, usage, total, input.count);
+      if (input.vm.startAfterCreate) problems.push(...runningQuotaViolations(quota, usage, total, input.count));
+      if (problems.length) throw new ComputeError('QUOTA_EXCEEDED', quotaMessage(problems));
+
+      const requests = names.map((name) => ({ ...requestOf(tenantId, input.vm), name }));
+      let chosen: { clusterId: string; clusterName: string; decisions: PlacementDecision[] } | null = null;
+      let refusal = 'there is no cluster to place VMs in yet';
+      for (const cluster of await placement.placementClusters(demand.memoryMiB)) {
+        await placement.lockCluster(cluster.id);
+        const session = new PlacementSession(await placement.clusterSnapshot(cluster.id), { seed, trace: 'summary' });
+        const decisions: PlacementDecision[] = [];
+        for (const request of requests) {
+          const decision = session.place(request);
+          if (!decision.hostId) {
+            refusal = `${cluster.name} fits ${decisions.length} of ${requests.length}: ${decision.summary}`;
+            break;
+          }
+          session.commit(request, decision.hostId);
+          decisions.push(decision);
+        }
+        if (decisions.length === requests.length) {
+          chosen = { clusterId: cluster.id, clusterName: cluster.name, decisions };
+          break;
+        }
+      }
+      if (!chosen) throw new ComputeError('NO_HOST_FITS', `No cluster can run all ${input.count} VMs: ${refusal}`);
+      const { clusterId, decisions } = chosen;
+      const vms = decisions.map((decision, i) => {
+        const name = names[i] ?? '';
+        const pools = new Map(
+          input.vm.disks.map((d, j) => [d.name, decision.assignment?.diskPools[j] || d.pool || 'local']),
+        );
+        const id = randomUUID();
+        return {
+          id,
+          tenantId,
+          name,
+          clusterId,
+          hostId: decision.hostId ?? '',
+          hostName: decision.hostName,
+          spec: specOf(id, { ...input.vm, name }, pools),
+          storageBytes: demand.storageBytes,
+          haPriority: input.vm.haPriority,
+          tags: input.vm.tags,
+          groups: input.vm.groups,
+        };
+      });
+      await compute.createVms(vms);
+      await compute.saveDecisions(
+        vms.map((vm, i) => ({
+          tenantId,
+          vmId: vm.id,
+          vmName: vm.name,
+          clusterId,
+          hostId: vm.hostId,
+          hostName: vm.hostName,
+          policy: decisions[i]?.policy ?? 'balance',
+          seed,
+          summary: decisions[i]?.summary ?? '',
+          request: requests[i],
+          trace: decisions[i]?.trace ?? [],
+        })),
+      );
+      await compute.createTasks(
+        vms.flatMap((vm) => [
+          { kind: 'vm.create' as const, vmId: vm.id, hostId: vm.hostId, tenantId, requestedBy: actor.label },
+          ...(input.vm.startAfterCreate
+            ? [{ kind: 'vm.start' as const, vmId: vm.id, hostId: vm.hostId, tenantId, requestedBy: actor.label }]
+            : []),
+        ]),
+      );
+      await audit.appendMany(
+        vms.map((vm, i) => ({
+          actor,
+          action: 'vm.create',
+          targetType: 'vm',
+          targetId: vm.id,
+          targetLabel: vm.name,
+          tenantId,
+          result: 'success' as const,
+          message: `${vm.name}: ${decisions[i]?.summary ?? ''}`,
+          details: { hostId: vm.hostId, clusterId, batch: input.count },
+        })),
+      );
+      for (const hostId of new Set(vms.map((vm) => vm.hostId))) await compute.notifyTasksQueued(hostId);
+      return {
+        clusterName: chosen.clusterName,
+        vms: vms.map((vm) => ({ id: vm.id, name: vm.name, hostName: vm.hostName })),
+      };
+    });
   }
 
   /** Start, stop, turn off, restart, pause, resume, save or delete one VM, through a task for its host. */

@@ -14,9 +14,11 @@ const fmtMiB = (mib: number) => fmtGiB(mib * 1024 * 1024);
  * Every quota the new VM would exceed, each naming the limit, the use and the
  * demand: "vCPUs: 62 of 64 in use, this VM needs 4". Empty when it fits.
  */
-export function allocatedQuotaViolations(quota: Quota, usage: Usage, vm: VmDemand): string[] {
+export function allocatedQuotaViolations(quota: Quota, usage: Usage, vm: VmDemand, count = 1): string[] {
   const problems: string[] = [];
-  if (usage.vms + 1 > quota.maxVms) problems.push(`VMs: ${usage.vms} of ${quota.maxVms} defined`);
+  if (usage.vms + count > quota.maxVms) {
+    problems.push(`VMs: ${usage.vms} of ${quota.maxVms} defined${count > 1 ? `, ${count} more requested` : ''}`);
+  }
   if (usage.vcpus + vm.vcpus > quota.maxVcpus) {
     problems.push(`vCPUs: ${usage.vcpus} of ${quota.maxVcpus} in use, this VM needs ${vm.vcpus}`);
   }
@@ -33,10 +35,15 @@ export function allocatedQuotaViolations(quota: Quota, usage: Usage, vm: VmDeman
   return problems;
 }
 
+/** `count` identical VMs as one demand (a batch is admitted whole or not at all). */
+export function times(vm: VmDemand, count: number): VmDemand {
+  return { vcpus: vm.vcpus * count, memoryMiB: vm.memoryMiB * count, storageBytes: vm.storageBytes * count };
+}
+
 /** The same for starting a VM, against the running quotas. */
-export function runningQuotaViolations(quota: Quota, usage: Usage, vm: VmDemand): string[] {
+export function runningQuotaViolations(quota: Quota, usage: Usage, vm: VmDemand, count = 1): string[] {
   const problems: string[] = [];
-  if (usage.runningVms + 1 > quota.maxRunningVms) {
+  if (usage.runningVms + count > quota.maxRunningVms) {
     problems.push(`running VMs: ${usage.runningVms} of ${quota.maxRunningVms} running`);
   }
   if (usage.runningVcpus + vm.vcpus > quota.maxRunningVcpus) {

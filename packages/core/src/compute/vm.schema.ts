@@ -143,6 +143,18 @@ export const createVmInput = z
   );
 export type CreateVmInput = z.infer<typeof createVmInput>;
 
+/** A tier of identical VMs, named `<name>-01` … `<name>-NN`, admitted and placed all together or not at all. */
+export const createManyVmsInput = z.object({
+  vm: createVmInput,
+  count: z.number().int().min(1, 'Create at least 1 VM').max(100, 'At most 100 VMs at once'),
+});
+export type CreateManyVmsInput = z.infer<typeof createManyVmsInput>;
+
+export const createManyResultSchema = z.object({
+  vms: z.array(z.object({ id: z.string(), name: z.string(), hostName: z.string().nullable() })),
+  clusterName: z.string(),
+});
+
 export const VM_ACTIONS = ['start', 'stop', 'turn-off', 'restart', 'pause', 'resume', 'save', 'delete'] as const;
 export type VmAction = (typeof VM_ACTIONS)[number];
 

@@ -3,6 +3,8 @@ import type { VmChangeEvent } from '@fabric/core/compute/compute-repository';
 import {
   bulkResultSchema,
   bulkVmActionInput,
+  createManyResultSchema,
+  createManyVmsInput,
   createVmInput,
   createVmResultSchema,
   listVmsInput,
@@ -40,6 +42,11 @@ export const vmsRouter = t.router({
         taskId: created.taskId,
       };
     }),
+  /** A tier of identical VMs (name-01 … name-NN), all or nothing. */
+  createMany: vmCreator
+    .input(createManyVmsInput)
+    .output(createManyResultSchema)
+    .mutation(({ ctx, input }) => ctx.services.compute.createMany(actorOf(ctx.caller), ctx.caller, input)),
   act: vmUser
     .input(vmActionInput)
     .output(z.object({ taskId: z.string() }))
