@@ -23,7 +23,7 @@ test('the admin checks N+1, places 10 VMs without creating them and plans an eva
   await expect(n1.getByRole('row').filter({ hasText: 'hv-dev-' })).toHaveCount(0);
 
   // (c) Place 10 VMs for Blue Corp: a what-if, nothing is created.
-  await expect(page.getByText('Nothing is created')).toBeVisible();
+  await expect(page.getByText('Nothing is created', { exact: true })).toBeVisible();
   await page.getByLabel('Tenant').selectOption({ label: 'Blue Corp' });
   await page.getByLabel('Number of VMs').fill('10');
   await page.getByLabel('vCPUs each').fill('2');
@@ -45,7 +45,7 @@ test('the admin checks N+1, places 10 VMs without creating them and plans an eva
   // The same plan from the host's page.
   await page.getByRole('link', { name: 'Open hv-prod-01' }).click();
   await expect(page.getByRole('heading', { name: 'hv-prod-01', level: 1 })).toBeVisible();
-  await page.getByRole('button', { name: 'Plan evacuation' }).click();
+  await page.getByRole('button', { name: 'Plan evacuation', exact: true }).click();
   await expect(page.getByTestId('evacuation-plan').or(page.getByText('Nothing to move'))).toBeVisible();
 
   // Nothing was created: the what-if VMs are nowhere in the VM list.
