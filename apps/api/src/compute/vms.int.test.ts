@@ -270,3 +270,35 @@ describe('a tier of VMs at once', () => {
     expect(clash).toMatchObject({ ok: false, code: 'CONFLICT' });
   });
 });
+
+describe('cluster placement settings and dedicated hosts', () => {
+  it('a host dedicated to Yellow never takes Blue’s VMs, and the decision says so', async () => {
+    const lab = await c.admin.mutate<{ id: string }>('clusters.create', { name: 'Dedicated' });
+    const only = await addHost('dedicated-01', 256 * GiB, lab.id);
+    await c.admin.mutate('clusters.setPlacement', { id: lab.id, policy: 'pack', cpuOvercommitRatio: 2 });
+    const clusters =
+      await c.admin.query<{ id: string; placementPolicy: string; cpuOvercommitRatio: number }[]>('clusters.list');
+    expect(clusters.find((cl) => cl.id === lab.id)).toMatchObject({ placementPolicy: 'pack', cpuOvercommitRatio: 2 });
+    await c.admin.mutate('hosts.setDedication', { id: only.hostId, tenantId: yellowId });
+    const plan = await c.admin.query<{ results: { hostName: string | null; summary: string }[] }>('placement.whatIf', {
+      clusterId: lab.id,
+      tenantId: blueId,
+      vms: [smallVm('blue-probe')],
+    });
+    expect(plan.results[0]?.hostName).toBeNull();
+    expect(plan.results[0]?.summary).toMatch(/dedicated/i);
+    const yellowPlan = await c.admin.query<{ placed: number }>('placement.whatIf', {
+      clusterId: lab.id,
+      tenantId: yellowId,
+      vms: [smallVm('yellow-probe')],
+    });
+    expect(yellowPlan.placed).toBe(1);
+    const bad = await c.admin.call('clusters.setPlacement', 'mutation', {
+      id: lab.id,
+      policy: 'pack',
+      cpuOvercommitRatio: 40,
+    });
+    expect(bad).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
+    if (!bad.ok) expect(JSON.stringify(bad)).toMatch(/at most 16/);
+  });
+});

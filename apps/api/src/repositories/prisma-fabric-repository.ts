@@ -57,6 +57,12 @@ const SORT_COLUMNS: Record<ListHostsInput['sort'], (dir: 'asc' | 'desc') => Pris
   memoryMiB: (dir) => ({ memoryMiB: dir }),
 };
 
+function toCluster(row: Prisma.ClusterGetPayload<object> | null) {
+  if (!row) return null;
+  const { cpuOvercommitRatio, ...rest } = row;
+  return { ...rest, cpuOvercommitRatio: Number(cpuOvercommitRatio) };
+}
+
 /** A hosts row as raw SQL returns it (snake_case). */
 interface HostRow {
   id: string;
@@ -83,12 +89,12 @@ function fromHostRow(row: HostRow): HostRecord {
 export class PrismaFabricRepository implements FabricRepository {
   constructor(private readonly db: Db) {}
 
-  findClusterById(id: string) {
-    return this.db.cluster.findUnique({ where: { id } });
+  async findClusterById(id: string) {
+    return toCluster(await this.db.cluster.findUnique({ where: { id } }));
   }
 
-  findClusterByName(name: string) {
-    return this.db.cluster.findFirst({ where: { name: { equals: name, mode: 'insensitive' } } });
+  async findClusterByName(name: string) {
+    return toCluster(await this.db.cluster.findFirst({ where: { name: { equals: name, mode: 'insensitive' } } }));
   }
 
   async findClusterByIdForUpdate(id: string) {
@@ -96,8 +102,10 @@ export class PrismaFabricRepository implements FabricRepository {
     return rows.length ? this.findClusterById(id) : null;
   }
 
-  createCluster(data: { name: string; description: string; maxHosts: number; maxVms: number }) {
-    return this.db.cluster.create({ data });
+  async createCluster(data: { name: string; description: string; maxHosts: number; maxVms: number }) {
+    const created = toCluster(await this.db.cluster.create({ data }));
+    if (!created) throw new Error('cluster not created');
+    return created;
   }
 
   async listClusters() {
@@ -105,7 +113,11 @@ export class PrismaFabricRepository implements FabricRepository {
       orderBy: { name: 'asc' },
       include: { _count: { select: { hosts: true } } },
     });
-    return clusters.map(({ _count, ...c }) => ({ ...c, hostCount: _count.hosts }));
+    return clusters.map(({ _count, cpuOvercommitRatio, ...c }) => ({
+      ...c,
+      cpuOvercommitRatio: Number(cpuOvercommitRatio),
+      hostCount: _count.hosts,
+    }));
   }
 
   countHosts(clusterId: string) {
@@ -405,6 +417,18 @@ export class PrismaFabricRepository implements FabricRepository {
       },
       clustersSummary,
     };
+  }
+
+  async setPlacementPolicy(clusterId: string, policy: 'balance' | 'pack', cpuOvercommitRatio: number) {
+    await this.db.cluster.update({ where: { id: clusterId }, data: { placementPolicy: policy, cpuOvercommitRatio } });
+  }
+
+  async setDedication(hostId: string, tenantId: string | null) {
+    await this.db.host.update({ where: { id: hostId }, data: { dedicatedTenantId: tenantId } });
+  }
+
+  async tenantExists(tenantId: string) {
+    return (await this.db.tenant.count({ where: { id: tenantId } })) === 1;
   }
 
   async notifyHostChange(event: HostChangeEvent) {

@@ -8,6 +8,8 @@ export interface ClusterRecord {
   description: string;
   maxHosts: number;
   maxVms: number;
+  placementPolicy: 'balance' | 'pack';
+  cpuOvercommitRatio: number;
   createdAt: Date;
 }
 
@@ -50,7 +52,9 @@ export interface FabricRepository {
   findClusterByName(name: string): Promise<ClusterRecord | null>;
   /** Locks the cluster row so concurrent registrations count its hosts one at a time. */
   findClusterByIdForUpdate(id: string): Promise<ClusterRecord | null>;
-  createCluster(data: Omit<ClusterRecord, 'id' | 'createdAt'>): Promise<ClusterRecord>;
+  createCluster(
+    data: Omit<ClusterRecord, 'id' | 'createdAt' | 'placementPolicy' | 'cpuOvercommitRatio'>,
+  ): Promise<ClusterRecord>;
   listClusters(): Promise<(ClusterRecord & { hostCount: number })[]>;
   countHosts(clusterId: string): Promise<number>;
 
@@ -116,6 +120,9 @@ export interface FabricRepository {
   getHostDetail(id: string): Promise<Omit<HostDetail, 'events'> | null>;
   overview(): Promise<Overview>;
 
+  setPlacementPolicy(clusterId: string, policy: 'balance' | 'pack', cpuOvercommitRatio: number): Promise<void>;
+  setDedication(hostId: string, tenantId: string | null): Promise<void>;
+  tenantExists(tenantId: string): Promise<boolean>;
   /** Tells every API process about a host change, on commit (Postgres NOTIFY). */
   notifyHostChange(event: HostChangeEvent): Promise<void>;
   /** Takes a transaction-scoped lock; false when another transaction holds it. */

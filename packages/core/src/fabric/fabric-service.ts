@@ -464,6 +464,48 @@ export class FabricService {
     return this.repos.fabric.overview();
   }
 
+  /** Balance or pack, and how many vCPUs a logical processor may carry: what placement uses in this cluster. */
+  async setPlacementPolicy(actor: Actor, id: string, policy: 'balance' | 'pack', cpuOvercommitRatio: number) {
+    await this.deps.uow.run(async ({ fabric, audit }) => {
+      const cluster = await fabric.findClusterByIdForUpdate(id);
+      if (!cluster) throw new FabricError('CLUSTER_NOT_FOUND', 'Cluster not found');
+      await fabric.setPlacementPolicy(id, policy, cpuOvercommitRatio);
+      await audit.append({
+        actor,
+        action: 'cluster.placement',
+        targetType: 'cluster',
+        targetId: id,
+        targetLabel: cluster.name,
+        result: 'success',
+        message: `${cluster.name}: ${policy}, ${cpuOvercommitRatio} vCPUs per logical processor`,
+        details: { policy, cpuOvercommitRatio },
+      });
+    });
+    return this.getCluster(id);
+  }
+
+  /** Dedicates a host to one tenant (only its VMs are placed there), or shares it again. */
+  async setDedication(actor: Actor, id: string, tenantId: string | null) {
+    await this.deps.uow.run(async ({ fabric, audit }) => {
+      const host = await fabric.findHostById(id);
+      if (!host) throw new FabricError('HOST_NOT_FOUND', 'Host not found');
+      if (tenantId && !(await fabric.tenantExists(tenantId))) {
+        throw new FabricError('INVALID_STATE', 'That tenant does not exist');
+      }
+      await fabric.setDedication(id, tenantId);
+      await audit.append({
+        actor,
+        action: 'host.dedication',
+        targetType: 'host',
+        targetId: id,
+        targetLabel: host.name,
+        tenantId,
+        result: 'success',
+        message: tenantId ? `${host.name} dedicated to a tenant` : `${host.name} shared again`,
+      });
+    });
+  }
+
   // ---------------------------------------------------------------- monitor
 
   /**

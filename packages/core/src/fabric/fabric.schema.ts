@@ -46,6 +46,8 @@ export const clusterSchema = z.object({
   description: z.string(),
   maxHosts: z.number(),
   maxVms: z.number(),
+  placementPolicy: z.enum(['balance', 'pack']).optional(),
+  cpuOvercommitRatio: z.number().optional(),
   hostCount: z.number(),
   createdAt: z.date(),
 });
@@ -187,3 +189,18 @@ export const hostChangeEventSchema = z.object({
   kind: z.enum(['heartbeat', 'state', 'inventory', 'registered', 'removed']),
 });
 export type HostChangeEvent = z.infer<typeof hostChangeEventSchema>;
+
+export const setPlacementPolicyInput = z.object({
+  id,
+  policy: z.enum(['balance', 'pack']),
+  cpuOvercommitRatio: z
+    .number()
+    .min(1, 'vCPU overcommit is at least 1.0 (no overcommit)')
+    .max(16, 'vCPU overcommit is at most 16.0'),
+});
+
+export const setDedicationInput = z.object({
+  id,
+  /** The tenant the host is dedicated to, or null to share it again. */
+  tenantId: z.string().uuid().nullable(),
+});

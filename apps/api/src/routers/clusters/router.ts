@@ -1,4 +1,9 @@
-import { byIdInput, clusterSchema, createClusterInput } from '@fabric/core/fabric/fabric.schema';
+import {
+  byIdInput,
+  clusterSchema,
+  createClusterInput,
+  setPlacementPolicyInput,
+} from '@fabric/core/fabric/fabric.schema';
 import { actorOf } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
 import { t } from '../../trpc/init';
@@ -14,4 +19,11 @@ export const clustersRouter = t.router({
     .input(createClusterInput)
     .output(clusterSchema)
     .mutation(({ ctx, input }) => ctx.services.fabric.createCluster(actorOf(ctx.caller), input)),
+  /** Balance or pack, and the vCPU overcommit ratio placement uses in this cluster. */
+  setPlacement: providerAdmin
+    .input(setPlacementPolicyInput)
+    .output(clusterSchema)
+    .mutation(({ ctx, input }) =>
+      ctx.services.fabric.setPlacementPolicy(actorOf(ctx.caller), input.id, input.policy, input.cpuOvercommitRatio),
+    ),
 });

@@ -5,6 +5,7 @@ import {
   hostDetailSchema,
   hostListSchema,
   listHostsInput,
+  setDedicationInput,
   setMaintenanceInput,
 } from '@fabric/core/fabric/fabric.schema';
 import { HOST_STATES } from '@fabric/core/fabric/host-state';
@@ -28,6 +29,14 @@ export const hostsRouter = t.router({
     .mutation(async ({ ctx, input }) => ({
       state: await ctx.services.fabric.setMaintenance(actorOf(ctx.caller), input.id, input.enabled, input.reason),
     })),
+  /** Dedicate the host to one tenant (only its VMs land there), or share it again. */
+  setDedication: providerAdmin
+    .input(setDedicationInput)
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.services.fabric.setDedication(actorOf(ctx.caller), input.id, input.tenantId);
+      return { ok: true as const };
+    }),
   remove: providerAdmin
     .input(byIdInput)
     .output(z.object({ ok: z.literal(true) }))
