@@ -11,6 +11,11 @@ import {
   registerResponseSchema,
 } from '@fabric/core/fabric/agent-protocol.schema';
 import {
+  type SamplesRequest,
+  type SamplesResponse,
+  samplesResponseSchema,
+} from '@fabric/core/metering/sample-protocol.schema';
+import {
   type NextTasksRequest,
   type NextTasksResponse,
   nextTasksResponseSchema,
@@ -112,6 +117,17 @@ export class AgentApiClient {
   ): Promise<TaskReportResponse> {
     const route = `/agent/v1/hosts/${encodeURIComponent(hostId)}/tasks/${encodeURIComponent(taskId)}/report`;
     return this.send('POST', route, credential, body, taskReportResponseSchema, signal);
+  }
+
+  /** A batch of metering samples (docs/agent-protocol.md, "Samples"). */
+  sendSamples(
+    hostId: string,
+    credential: string,
+    body: SamplesRequest,
+    signal?: AbortSignal,
+  ): Promise<SamplesResponse> {
+    const route = `/agent/v1/hosts/${encodeURIComponent(hostId)}/samples`;
+    return this.send('POST', route, credential, body, samplesResponseSchema, signal);
   }
 
   private async send<T>(

@@ -28,6 +28,8 @@ describe('parseAgentArgs', () => {
         stateDir: '/tmp/x',
         hostname: 'hv-07.lab',
         heartbeatMs: 2000,
+        sampleSeconds: 60,
+        sampleBufferMax: 100_000,
       },
     });
   });
@@ -62,6 +64,15 @@ describe('parseAgentArgs', () => {
     const plain = parseAgentArgs(base);
     expect(plain.ok && plain.config.simSpeed).toBeUndefined();
     for (const bad of ['0', '-1', 'fast']) expect(parseAgentArgs([...base, '--sim-speed', bad]).ok).toBe(false);
+  });
+
+  it('takes --sample-seconds (1–3600) and --sample-buffer-max (≥ 1)', () => {
+    const parsed = parseAgentArgs([...base, '--sample-seconds', '10', '--sample-buffer-max', '500']);
+    expect(parsed.ok && [parsed.config.sampleSeconds, parsed.config.sampleBufferMax]).toEqual([10, 500]);
+    for (const bad of ['0', '3601', '1.5', 'minute']) {
+      expect(parseAgentArgs([...base, '--sample-seconds', bad]).ok).toBe(false);
+    }
+    for (const bad of ['0', '-5', 'lots']) expect(parseAgentArgs([...base, '--sample-buffer-max', bad]).ok).toBe(false);
   });
 
   it('recognises --help', () => {

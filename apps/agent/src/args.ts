@@ -6,6 +6,7 @@ import { z } from 'zod';
 
 export const USAGE = `Usage: tsx apps/agent/src/main.ts --api URL [--token TOKEN] --driver simulated --profile FILE|NAME
                     [--state-dir DIR] [--hostname NAME] [--heartbeat-ms N] [--sim-speed N]
+                    [--sample-seconds N] [--sample-buffer-max N]
 
   --api URL           Fabric API base URL, e.g. http://localhost:4000
   --token TOKEN       one-time registration token (only needed until the agent has registered)
@@ -17,6 +18,10 @@ export const USAGE = `Usage: tsx apps/agent/src/main.ts --api URL [--token TOKEN
   --heartbeat-ms N    heartbeat every N ms instead of the interval the API asks for
   --sim-speed N       run simulated VM operations N times faster (tests, demos); default 1,
                       or the FABRIC_SIM_SPEED environment variable
+  --sample-seconds N  resource metering: a sample per VM every N seconds (1–3600), intervals aligned
+                      to wall-clock multiples of N; default 60
+  --sample-buffer-max N  samples kept on disk while the API cannot take them; when full the oldest
+                      are dropped (and counted); default 100000
   --help              show this help
 
 Exit codes: 0 stopped, 1 fatal (registration refused, bad state), 2 usage,
@@ -46,6 +51,24 @@ const configSchema = z
       .transform(Number)
       .pipe(z.number().gt(0, '--sim-speed must be above 0').max(10_000, '--sim-speed at most 10000'))
       .optional(),
+    sampleSeconds: z
+      .string()
+      .regex(/^\d+$/, '--sample-seconds must be a whole number of seconds')
+      .transform(Number)
+      .pipe(z.number().int().min(1, '--sample-seconds must be at least 1').max(3600, '--sample-seconds at most 3600'))
+      .default(60),
+    sampleBufferMax: z
+      .string()
+      .regex(/^\d+$/, '--sample-buffer-max must be a whole number of samples')
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .int()
+          .min(1, '--sample-buffer-max must be at least 1')
+          .max(100_000_000, '--sample-buffer-max at most 100000000'),
+      )
+      .default(100_000),
   })
   .refine((c) => c.driver !== 'simulated' || c.profile !== undefined, {
     message: '--profile is required with --driver simulated',
@@ -73,6 +96,8 @@ export function parseAgentArgs(argv: string[]): ParsedArgs {
         hostname: { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'sim-speed': { type: 'string' },
+        'sample-seconds': { type: 'string' },
+        'sample-buffer-max': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -89,6 +114,8 @@ export function parseAgentArgs(argv: string[]): ParsedArgs {
     hostname: values.hostname,
     heartbeatMs: values['heartbeat-ms'],
     simSpeed: values['sim-speed'],
+    sampleSeconds: values['sample-seconds'],
+    sampleBufferMax: values['sample-buffer-max'],
   });
   if (!parsed.success) {
     return { ok: false, help: false, message: parsed.error.issues.map((i) => i.message).join('\n') };

@@ -6,7 +6,9 @@ import { createLibvirtDriver } from './drivers/libvirt/libvirt-driver';
 import { resolveProfilePath } from './drivers/simulated/profile';
 import { SimulatedDriver } from './drivers/simulated/simulated-driver';
 import { createLogger } from './log';
+import { Metering } from './metering';
 import { EXIT_CODES, Reporter } from './reporter';
+import { SampleBuffer } from './sample-buffer';
 import { StateStore } from './state-store';
 import { TaskJournal } from './task-journal';
 import { TaskRunner } from './task-runner';
@@ -76,6 +78,13 @@ async function main(): Promise<number> {
     token: config.token,
     heartbeatMsOverride: config.heartbeatMs,
     tasks: new TaskRunner({ api, driver, journal: new TaskJournal(stateDir), log }),
+    metering: new Metering({
+      api,
+      driver,
+      buffer: new SampleBuffer({ stateDir, maxSamples: config.sampleBufferMax, log }),
+      log,
+      intervalSeconds: config.sampleSeconds,
+    }),
   });
   const exit = await reporter.run(controller.signal);
   return exit.code;

@@ -17,7 +17,7 @@ export type ReporterExit = AgentExitInfo;
 
 /**
  * Another loop that runs beside the heartbeats once the host is registered
- * (the task runner), on the same session. It returns when `signal` aborts and
+ * (the task runner, metering), on the same session. It returns when `signal` aborts and
  * rejects with an AgentExit when the agent must stop (401, 403); either loop
  * ending that way stops the other.
  */
@@ -43,6 +43,8 @@ export interface ReporterOptions {
   random?: () => number;
   /** Runs beside the heartbeat loop after registration (tasks). */
   tasks?: SessionLoop;
+  /** Runs beside the heartbeat loop after registration (resource metering). */
+  metering?: SessionLoop;
 }
 
 /** Used until the API says otherwise; the protocol's documented default. */
@@ -205,7 +207,7 @@ export class Reporter {
   }
 
   /**
-   * Heartbeats, and the task loop if there is one, until `signal` aborts or
+   * Heartbeats, and the task and metering loops if there are, until `signal` aborts or
    * one of them must end the agent: then the other is stopped too and the
    * first reason wins.
    */
@@ -216,6 +218,7 @@ export class Reporter {
     try {
       const loops = [this.loop(session.credential, inner.signal)];
       if (this.options.tasks) loops.push(this.options.tasks.run(session, inner.signal));
+      if (this.options.metering) loops.push(this.options.metering.run(session, inner.signal));
       const results = await Promise.allSettled(
         loops.map((loop) =>
           loop.catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import type { HostInventory } from '@fabric/core/fabric/inventory.schema';
+import type { VmSample } from '@fabric/core/metering/sample-protocol.schema';
 import type { VmSpec } from '@fabric/core/tasks/task-protocol.schema';
 
 /** A sample of what the host is using now; goes into every heartbeat. */
@@ -64,6 +65,14 @@ export interface Driver {
   saveVm(vmId: string, context: VmOperationContext): Promise<HostVm>;
   deleteVm(vmId: string, context: VmOperationContext): Promise<void>;
   listVms(): Promise<HostVm[]>;
+
+  /**
+   * Resource metering (Measure-VM): one sample per VM the host has, whatever
+   * its state, for the interval of `intervalSeconds` ending at `intervalEnd`.
+   * An off or saved VM has 0 CPU and 0 memory but still its disk allocation.
+   * Fails with a DriverError when the host cannot be read.
+   */
+  sampleVms(intervalEnd: Date, intervalSeconds: number): Promise<VmSample[]>;
 }
 
 /** A driver cannot describe its host (bad profile, hypervisor unavailable). */

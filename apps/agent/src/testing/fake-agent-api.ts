@@ -7,6 +7,7 @@ import {
   registerRequestSchema,
 } from '@fabric/core/fabric/agent-protocol.schema';
 import type { HostInventory } from '@fabric/core/fabric/inventory.schema';
+import { samplesRequestSchema, type VmSample } from '@fabric/core/metering/sample-protocol.schema';
 import {
   type AgentTask,
   nextTasksRequestSchema,
@@ -80,6 +81,16 @@ export class FakeAgentApi {
   loseFinalReportAnswers = 0;
   /** Answer the task routes 404, like an API from before tasks. */
   tasksUnsupported = false;
+  /** Samples stored, by `${vmId}@${at}`: a resent sample is not stored twice (as in the real API). */
+  readonly samples = new Map<string, VmSample>();
+  /** Every samples batch answered 200, in arrival order (batch number, dropped, sample count, stored). */
+  readonly sampleBatches: { batch: number; dropped: number; count: number; stored: number }[] = [];
+  /** Answer these batch numbers 400 INVALID_BODY (a batch the API will never take). */
+  readonly rejectSampleBatches = new Set<number>();
+  /** Answer the samples route 404, like an API from before metering. */
+  samplesUnsupported = false;
+  /** The API's body limit (docs/agent-protocol.md, "Common rules"); larger samples bodies get 413. */
+  maxBodyBytes = 262_144;
   /** Seqs in the order the fake accepted them, across all authenticated calls. */
   readonly acceptedSeqs: number[] = [];
   private server: Server | null = null;
@@ -255,12 +266,19 @@ export class FakeAgentApi {
       });
     }
 
-    const match = /^\/agent\/v1\/hosts\/([^/]+)\/(inventory|heartbeat|tasks\/next|tasks\/([^/]+)\/report)$/.exec(path);
+    const match =
+      /^\/agent\/v1\/hosts\/([^/]+)\/(inventory|heartbeat|samples|tasks\/next|tasks\/([^/]+)\/report)$/.exec(path);
     if (!match) return record(404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
     const [, hostId = '', route = '', reportedTaskId = ''] = match;
     const action = route.endsWith('/report') ? 'report' : route;
     if (this.tasksUnsupported && (action === 'report' || action === 'tasks/next')) {
       return record(404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
+    }
+    if (action === 'samples' && this.samplesUnsupported) {
+      return record(404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
+    }
+    if (action === 'samples' && Buffer.byteLength(text) > this.maxBodyBytes) {
+      return record(413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `body above ${this.maxBodyBytes} bytes` } });
     }
     if (action === 'report' && this.dropFinalReports > 0 && isFinalReport(body)) {
       this.dropFinalReports -= 1;
@@ -327,6 +345,24 @@ export class FakeAgentApi {
       return record(200, { accepted, cancel });
     }
 
+    if (action === 'samples' && method === 'POST') {
+      const parsed = samplesRequestSchema.safeParse(body);
+      if (!parsed.success) return record(400, { error: { code: 'INVALID_BODY', message: 'malformed samples' } });
+      this.accept(owner, seq);
+      if (this.rejectSampleBatches.has(parsed.data.batch)) {
+        return record(400, { error: { code: 'INVALID_BODY', message: `batch ${parsed.data.batch} refused` } });
+      }
+      let stored = 0;
+      for (const sample of parsed.data.samples) {
+        const key = `${sample.vmId}@${sample.at}`;
+        if (this.samples.has(key)) continue;
+        this.samples.set(key, sample);
+        stored += 1;
+      }
+      const { batch, dropped, samples } = parsed.data;
+      this.sampleBatches.push({ batch, dropped, count: samples.length, stored });
+      return record(200, { stored, ignored: 0 });
+    }
     if (action === 'inventory' && method === 'PUT') {
       const parsed = inventoryRequestSchema.safeParse(body);
       if (!parsed.success) return record(400, { error: { code: 'BAD_REQUEST', message: 'malformed inventory' } });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type HostInventory, hostInventorySchema } from '@fabric/core/fabric/inventory.schema';
+import type { VmSample } from '@fabric/core/metering/sample-protocol.schema';
 import type { VmSpec } from '@fabric/core/tasks/task-protocol.schema';
 import {
   type Driver,
@@ -12,6 +13,7 @@ import {
 import { formatIssues, readProfile, type SimulatedProfile } from './profile';
 import { fnv1a, mulberry32 } from './random';
 import { SimulatedVms } from './simulated-vms';
+import { simulateVmSample } from './vm-load';
 
 export interface SimulatedDriverOptions {
   /** Profile JSON file, re-read on every inventory() so a test can change the host on the fly. */
@@ -91,6 +93,19 @@ export class SimulatedDriver implements Driver {
   }
   listVms(): Promise<HostVm[]> {
     return this.vms.list();
+  }
+
+  /**
+   * Measure-VM for every VM, from the profile's seed and each VM's id alone
+   * (see vm-load.ts): the same interval gives the same figures in every run.
+   */
+  async sampleVms(intervalEnd: Date, intervalSeconds: number): Promise<VmSample[]> {
+    const profile = await readProfile(this.options.profilePath);
+    this.adopt(profile);
+    const vms = await this.vms.list();
+    return vms.map((vm) =>
+      simulateVmSample({ seed: profile.simulation.seed, vm, hostMhz: profile.cpu.mhz, intervalEnd, intervalSeconds }),
+    );
   }
 
   /** The profile for a VM operation: re-read like the inventory, as a profile-reading failure is a driver failure. */
