@@ -55,6 +55,8 @@ const ACCESS = {
   'placement.clusterHealth': ['provider-admin'],
   'placement.evacuation': ['provider-admin'],
   'placement.whatIf': ['provider-admin'],
+  'metering.measureVm': ['provider-admin', 'finance', 'tenant-admin', 'tenant-user'],
+  'metering.resetVm': ['provider-admin', 'tenant-admin'],
 } as const satisfies Record<string, Meta['roles']>;
 
 type ProcedurePath = keyof typeof ACCESS;
@@ -111,6 +113,8 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange'>, 
   'placement.clusterHealth': { allowed: 'ok' },
   'placement.evacuation': { input: { hostId: randomUUID() }, allowed: 'NOT_FOUND' },
   'placement.whatIf': emptyCreate,
+  'metering.measureVm': byRandomId(),
+  'metering.resetVm': byRandomId(),
 };
 
 /** One signed-in demo user per role. */

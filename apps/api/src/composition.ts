@@ -1,12 +1,15 @@
 import { AuditService } from '@fabric/core/audit/audit-service';
 import { ComputeService } from '@fabric/core/compute/compute-service';
 import { FabricService } from '@fabric/core/fabric/fabric-service';
+import { MeteringService } from '@fabric/core/metering/metering-service';
 import { type Clock, systemClock } from '@fabric/core/shared/clock';
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
 import { TenancyService } from '@fabric/core/tenancy/tenancy-service';
+import pg from 'pg';
 import { type Auth, betterAuthPasswords, createAuth } from './auth/auth';
 import type { ApiConfig } from './env';
 import { HostEventBus } from './events/host-events';
+import { PgMeteringRepository } from './repositories/pg-metering-repository';
 import { createPrismaClient, type PrismaClient } from './repositories/prisma';
 import { prismaUnitOfWork, type Repositories } from './repositories/prisma-unit-of-work';
 
@@ -20,6 +23,9 @@ export interface Services {
   tenancy: TenancyService;
   audit: AuditService;
   compute: ComputeService;
+  metering: MeteringService;
+  /** Plain `pg` for the hot paths (sample ingest, rollups). */
+  pool: pg.Pool;
   hostEvents: HostEventBus;
 }
 
@@ -27,7 +33,12 @@ export interface Services {
 export function compose(config: ApiConfig, clock: Clock = systemClock): Services {
   const prisma = createPrismaClient(config.databaseUrl, config.dbPoolSize);
   const uow = prismaUnitOfWork(prisma);
+  const pool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: Math.max(2, Math.ceil(config.dbPoolSize / 2)),
+  });
   return {
+    pool,
     config,
     clock,
     prisma,
@@ -37,6 +48,12 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     tenancy: new TenancyService({ uow, passwords: betterAuthPasswords }),
     audit: new AuditService({ audit: uow.repos.audit }),
     compute: new ComputeService({ uow, clock, taskLeaseMs: config.taskLeaseMs }),
+    metering: new MeteringService({
+      metering: new PgMeteringRepository(pool),
+      uow,
+      clock,
+      retentionDays: config.sampleRetentionDays,
+    }),
     hostEvents: new HostEventBus(config.databaseUrl),
   };
 }

@@ -23,6 +23,8 @@ const schema = z
     FABRIC_DB_POOL_SIZE: int(10),
     /** How long a task handed to an agent is its own before it is handed out again. */
     FABRIC_TASK_LEASE_MS: int(60_000),
+    /** Raw metering samples are kept this many days (rollups stay). */
+    FABRIC_SAMPLE_RETENTION_DAYS: int(35),
     FABRIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -46,6 +48,7 @@ export interface ApiConfig {
   signIn: { maxFailures: number; windowMs: number };
   dbPoolSize: number;
   taskLeaseMs: number;
+  sampleRetentionDays: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -74,6 +77,7 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
     signIn: { maxFailures: env.FABRIC_SIGNIN_MAX_FAILURES, windowMs: env.FABRIC_SIGNIN_WINDOW_MINUTES * 60_000 },
     dbPoolSize: env.FABRIC_DB_POOL_SIZE,
     taskLeaseMs: env.FABRIC_TASK_LEASE_MS,
+    sampleRetentionDays: env.FABRIC_SAMPLE_RETENTION_DAYS,
     logLevel: env.FABRIC_LOG_LEVEL,
   };
 }

@@ -10,6 +10,7 @@ import { sendJson } from './http/request';
 import { appRouter } from './routers/root';
 import { createContext } from './trpc/context';
 import { startHostMonitor } from './workers/host-monitor';
+import { startMeteringHousekeeping } from './workers/metering-housekeeping';
 
 export interface RunningApi {
   url: string;
@@ -46,7 +47,12 @@ export async function startApi(
     throttle: config.signIn,
     publicUrl: config.publicUrl,
   });
-  const agent = createAgentRoutes({ fabric: services.fabric, compute: services.compute, events: services.hostEvents });
+  const agent = createAgentRoutes({
+    fabric: services.fabric,
+    compute: services.compute,
+    metering: services.metering,
+    events: services.hostEvents,
+  });
 
   const server = createServer((req, res) => {
     const path = req.url ?? '/';
@@ -83,16 +89,23 @@ export async function startApi(
       ? null
       : startHostMonitor({ fabric: services.fabric, intervalMs: config.monitorIntervalMs, log });
 
+  const housekeeping =
+    options.monitor === false
+      ? null
+      : startMeteringHousekeeping({ metering: services.metering, intervalMs: 30_000, log });
+
   return {
     url,
     server,
     services,
     async close() {
       await monitor?.stop();
+      await housekeeping?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.hostEvents.stop();
       await services.prisma.$disconnect();
+      await services.pool.end();
     },
   };
 }

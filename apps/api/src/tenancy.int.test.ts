@@ -120,6 +120,8 @@ const YELLOW_OBJECTS: Record<string, { ids: () => string[]; input?: Record<strin
   'vms.get': { ids: () => yellowVmIds },
   // Delete would be refused for a VM still being created anyway; Blue must not even learn that.
   'vms.act': { ids: () => yellowVmIds, input: { action: 'delete' } },
+  'metering.measureVm': { ids: () => yellowVmIds },
+  'metering.resetVm': { ids: () => yellowVmIds },
 };
 
 describe('another tenant’s objects are NOT_FOUND, exactly like missing ones', () => {
@@ -144,13 +146,16 @@ describe('another tenant’s objects are NOT_FOUND, exactly like missing ones', 
     expect(ids.length).toBeGreaterThan(0);
     for (const id of ids) {
       expect(strip(await c.blueAdmin.call(path, type, { id, ...extra }))).toEqual(missing);
+    }
+    // Blue's attempts changed nothing, not even the audit log.
+    expect(await countRows(api.databaseUrl, 'audit_events')).toBe(auditBefore);
+    for (const id of ids) {
       // The control: Yellow's own admin finds it (it may still refuse the action, but not as missing).
       const own = await c.yellowAdmin.call(path, type, { id, ...extra });
       expect(own.ok || own.code !== 'NOT_FOUND').toBe(true);
     }
 
     expect(await identityCounts()).toEqual(before);
-    expect(await countRows(api.databaseUrl, 'audit_events')).toBe(auditBefore);
   });
 
   it('the provider’s tenant lookup refuses a malformed id as a bad request, not a server error', async () => {

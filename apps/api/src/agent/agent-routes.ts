@@ -9,6 +9,8 @@ import {
   registerRequestSchema,
 } from '@fabric/core/fabric/agent-protocol.schema';
 import type { FabricService } from '@fabric/core/fabric/fabric-service';
+import type { MeteringService } from '@fabric/core/metering/metering-service';
+import { SAMPLES_MAX_BODY_BYTES, samplesRequestSchema } from '@fabric/core/metering/sample-protocol.schema';
 import { CoreError } from '@fabric/core/shared/errors';
 import { nextTasksRequestSchema, taskReportSchema } from '@fabric/core/tasks/task-protocol.schema';
 import type { z } from 'zod';
@@ -30,7 +32,7 @@ class AgentHttpError extends Error {
   }
 }
 
-const HOST_PATH = /^\/agent\/v1\/hosts\/([0-9a-fA-F-]{36})\/(heartbeat|inventory|tasks\/next)$/;
+const HOST_PATH = /^\/agent\/v1\/hosts\/([0-9a-fA-F-]{36})\/(heartbeat|inventory|tasks\/next|samples)$/;
 const REPORT_PATH = /^\/agent\/v1\/hosts\/([0-9a-fA-F-]{36})\/tasks\/([0-9a-fA-F-]{36})\/report$/;
 
 /** Resolves when `hostId` gets tasks queued (or after `ms`, or when the client leaves). */
@@ -53,17 +55,21 @@ function waitForTasks(events: EventEmitter, hostId: string, ms: number, res: Ser
   });
 }
 
-async function parseJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.infer<S>> {
+async function parseJson<S extends z.ZodType>(
+  req: IncomingMessage,
+  schema: S,
+  limit = AGENT_MAX_BODY_BYTES,
+): Promise<z.infer<S>> {
   const type = req.headers['content-type'] ?? '';
   if (!type.toLowerCase().startsWith('application/json')) {
     throw new AgentHttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
   }
   let raw: Buffer;
   try {
-    raw = await readBody(req, AGENT_MAX_BODY_BYTES);
+    raw = await readBody(req, limit);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
-      throw new AgentHttpError(413, 'PAYLOAD_TOO_LARGE', `Body exceeds the ${AGENT_MAX_BODY_BYTES} byte limit`);
+      throw new AgentHttpError(413, 'PAYLOAD_TOO_LARGE', `Body exceeds the ${limit} byte limit`);
     }
     throw error;
   }
@@ -90,8 +96,13 @@ function bearerOf(req: IncomingMessage): string | null {
   return match?.[1] ?? null;
 }
 
-export function createAgentRoutes(deps: { fabric: FabricService; compute: ComputeService; events: EventEmitter }) {
-  const { fabric, compute, events } = deps;
+export function createAgentRoutes(deps: {
+  fabric: FabricService;
+  compute: ComputeService;
+  metering: MeteringService;
+  events: EventEmitter;
+}) {
+  const { fabric, compute, metering, events } = deps;
 
   return async function handleAgent(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -132,6 +143,11 @@ export function createAgentRoutes(deps: { fabric: FabricService; compute: Comput
         if (action === 'heartbeat') {
           const body = await parseJson(req, heartbeatRequestSchema);
           return sendJson(res, 200, await fabric.heartbeat(host, body));
+        }
+        if (action === 'samples') {
+          const body = await parseJson(req, samplesRequestSchema, SAMPLES_MAX_BODY_BYTES);
+          await fabric.acceptMessage(host, body.seq);
+          return sendJson(res, 200, await metering.ingest(host, body));
         }
         if (action === 'tasks/next') {
           const body = await parseJson(req, nextTasksRequestSchema);

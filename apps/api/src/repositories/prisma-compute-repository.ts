@@ -257,6 +257,15 @@ export class PrismaComputeRepository implements ComputeRepository {
     await this.db.vm.update({ where: { id }, data: { state, stateReason: reason } });
   }
 
+  async meteringSince(id: string) {
+    const vm = await this.db.vm.findUnique({ where: { id }, select: { meteringSince: true } });
+    return vm?.meteringSince ?? null;
+  }
+
+  async resetMetering(id: string, at: Date) {
+    await this.db.vm.update({ where: { id }, data: { meteringSince: at } });
+  }
+
   async deleteVm(id: string) {
     await this.db.vm.delete({ where: { id } });
   }

@@ -4,6 +4,7 @@ import { authRouter } from './auth/router';
 import { clustersRouter } from './clusters/router';
 import { fabricRouter } from './fabric/router';
 import { hostsRouter } from './hosts/router';
+import { meteringRouter } from './metering/router';
 import { placementRouter } from './placement/router';
 import { portalRouter } from './portal/router';
 import { quotasRouter } from './quotas/router';
@@ -25,6 +26,7 @@ export const appRouter = t.router({
   vms: vmsRouter,
   quotas: quotasRouter,
   placement: placementRouter,
+  metering: meteringRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -82,6 +82,8 @@ export interface ComputeRepository {
   findVmsByPattern(scope: TenantScope, pattern: RegExp): Promise<VmRecord[]>;
   setVmState(id: string, state: VmState, reason: string): Promise<void>;
   deleteVm(id: string): Promise<void>;
+  meteringSince(id: string): Promise<Date | null>;
+  resetMetering(id: string, at: Date): Promise<void>;
   vmSpec(id: string): Promise<VmSpec | null>;
   listVms(scope: TenantScope, query: ListVmsInput): Promise<{ rows: VmRow[]; total: number }>;
   getVmDetail(scope: TenantScope, id: string, showHost: boolean): Promise<VmDetail | null>;

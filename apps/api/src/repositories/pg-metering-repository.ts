@@ -1,0 +1,171 @@
+import type { MeasuredTotals, MeteringRepository, SampleRow } from '@fabric/core/metering/metering-repository';
+import type pg from 'pg';
+
+/**
+ * Metering on plain `pg` (STYLE.md rule 6: hot paths use SQL): a batch of
+ * samples is one INSERT … SELECT FROM unnest(…) whatever its size, and
+ * rollups are computed by Postgres.
+ */
+export class PgMeteringRepository implements MeteringRepository {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async vmsOnHost(hostId: string, vmIds: string[]) {
+    const r = await this.pool.query<{ id: string; tenant_id: string }>(
+      'SELECT id, tenant_id FROM vms WHERE host_id = $1 AND id = ANY($2::uuid[])',
+      [hostId, vmIds],
+    );
+    return new Map(r.rows.map((row) => [row.id, row.tenant_id]));
+  }
+
+  async ingest(rows: SampleRow[]): Promise<number> {
+    const col = <T>(f: (s: SampleRow) => T) => rows.map(f);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const inserted = await client.query(
+        `INSERT INTO vm_samples (vm_id, tenant_id, host_id, at, interval_s, cpu_avg_mhz, mem_avg_mib, mem_min_mib,
+           mem_max_mib, disk_allocated_gib, disk_read_bytes, disk_write_bytes, net_in_internet_bytes,
+           net_out_internet_bytes, net_in_datacenter_bytes, net_out_datacenter_bytes)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::int[], $6::numeric[],
+           $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::bigint[], $12::bigint[], $13::bigint[],
+           $14::bigint[], $15::bigint[], $16::bigint[])
+         ON CONFLICT (vm_id, at) DO NOTHING`,
+        [
+          col((s) => s.vmId),
+          col((s) => s.tenantId),
+          col((s) => s.hostId),
+          col((s) => s.at),
+          col((s) => s.intervalSeconds),
+          col((s) => s.cpuAvgMhz),
+          col((s) => s.memoryAvgMiB),
+          col((s) => s.memoryMinMiB),
+          col((s) => s.memoryMaxMiB),
+          col((s) => s.diskAllocatedGiB),
+          col((s) => s.diskReadBytes),
+          col((s) => s.diskWriteBytes),
+          col((s) => s.networkInInternetBytes),
+          col((s) => s.networkOutInternetBytes),
+          col((s) => s.networkInDatacenterBytes),
+          col((s) => s.networkOutDatacenterBytes),
+        ],
+      );
+      // A sample ending exactly on the hour belongs to the hour before it.
+      await client.query(
+        `INSERT INTO rollup_pending (hour)
+         SELECT DISTINCT date_trunc('hour', at - interval '1 millisecond') FROM unnest($1::timestamptz[]) AS t(at)
+         ON CONFLICT DO NOTHING`,
+        [col((s) => s.at)],
+      );
+      await client.query('COMMIT');
+      return inserted.rowCount ?? 0;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async rollupPending(limit: number): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // SKIP LOCKED: several API processes share the work, none does an hour twice at once.
+      const pending = await client.query<{ hour: Date }>(
+        'SELECT hour FROM rollup_pending ORDER BY hour LIMIT $1 FOR UPDATE SKIP LOCKED',
+        [limit],
+      );
+      const hours = pending.rows.map((r) => r.hour);
+      if (hours.length) {
+        await client.query(
+          `INSERT INTO vm_usage_hourly (vm_id, tenant_id, hour, samples, seconds, cpu_mhz_seconds, mem_mib_seconds,
+             mem_min_mib, mem_max_mib, disk_gib_seconds, disk_read_bytes, disk_write_bytes, net_in_internet_bytes,
+             net_out_internet_bytes, net_in_datacenter_bytes, net_out_datacenter_bytes)
+           SELECT s.vm_id, s.tenant_id, h.hour, count(*), sum(s.interval_s), sum(s.cpu_avg_mhz * s.interval_s),
+             sum(s.mem_avg_mib * s.interval_s), min(s.mem_min_mib), max(s.mem_max_mib),
+             sum(s.disk_allocated_gib * s.interval_s), sum(s.disk_read_bytes), sum(s.disk_write_bytes),
+             sum(s.net_in_internet_bytes), sum(s.net_out_internet_bytes), sum(s.net_in_datacenter_bytes),
+             sum(s.net_out_datacenter_bytes)
+           FROM unnest($1::timestamptz[]) AS h(hour)
+           JOIN vm_samples s ON s.at > h.hour AND s.at <= h.hour + interval '1 hour'
+           GROUP BY s.vm_id, s.tenant_id, h.hour
+           ON CONFLICT (vm_id, hour) DO UPDATE SET samples = EXCLUDED.samples, seconds = EXCLUDED.seconds,
+             cpu_mhz_seconds = EXCLUDED.cpu_mhz_seconds, mem_mib_seconds = EXCLUDED.mem_mib_seconds,
+             mem_min_mib = EXCLUDED.mem_min_mib, mem_max_mib = EXCLUDED.mem_max_mib,
+             disk_gib_seconds = EXCLUDED.disk_gib_seconds, disk_read_bytes = EXCLUDED.disk_read_bytes,
+             disk_write_bytes = EXCLUDED.disk_write_bytes, net_in_internet_bytes = EXCLUDED.net_in_internet_bytes,
+             net_out_internet_bytes = EXCLUDED.net_out_internet_bytes,
+             net_in_datacenter_bytes = EXCLUDED.net_in_datacenter_bytes,
+             net_out_datacenter_bytes = EXCLUDED.net_out_datacenter_bytes`,
+          [hours],
+        );
+        await client.query('DELETE FROM rollup_pending WHERE hour = ANY($1::timestamptz[])', [hours]);
+      }
+      await client.query('COMMIT');
+      return hours.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async ensurePartitions(fromDay: Date, days: number) {
+    const r = await this.pool.query<{ n: number }>('SELECT ensure_vm_sample_partitions($1::date, $2) AS n', [
+      fromDay.toISOString().slice(0, 10),
+      days,
+    ]);
+    return r.rows[0]?.n ?? 0;
+  }
+
+  async dropPartitionsBefore(day: Date) {
+    const cutoff = day.toISOString().slice(0, 10).replaceAll('-', '');
+    const r = await this.pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'vm_samples' AND c.relname ~ '^vm_samples_[0-9]{8}$'`,
+    );
+    let dropped = 0;
+    for (const { name } of r.rows) {
+      if (name.slice('vm_samples_'.length) < cutoff) {
+        await this.pool.query(`DROP TABLE "${name}"`);
+        dropped += 1;
+      }
+    }
+    return dropped;
+  }
+
+  async totals(vmId: string, from: Date, to: Date): Promise<MeasuredTotals> {
+    const r = await this.pool.query<Record<string, string | null>>(
+      `SELECT count(*) AS samples, coalesce(sum(interval_s), 0) AS seconds,
+         coalesce(sum(cpu_avg_mhz * interval_s), 0) AS cpu, coalesce(sum(mem_avg_mib * interval_s), 0) AS mem,
+         min(mem_min_mib) AS mem_min, max(mem_max_mib) AS mem_max,
+         coalesce(sum(disk_allocated_gib * interval_s), 0) AS disk,
+         (array_agg(disk_allocated_gib ORDER BY at DESC))[1] AS last_disk,
+         coalesce(sum(disk_read_bytes), 0) AS disk_read, coalesce(sum(disk_write_bytes), 0) AS disk_write,
+         coalesce(sum(net_in_internet_bytes), 0) AS in_i, coalesce(sum(net_out_internet_bytes), 0) AS out_i,
+         coalesce(sum(net_in_datacenter_bytes), 0) AS in_d, coalesce(sum(net_out_datacenter_bytes), 0) AS out_d
+       FROM vm_samples WHERE vm_id = $1 AND at > $2 AND at <= $3`,
+      [vmId, from, to],
+    );
+    const row = r.rows[0] ?? {};
+    const n = (key: string) => Number(row[key] ?? 0);
+    const maybe = (key: string) => (row[key] === null || row[key] === undefined ? null : Number(row[key]));
+    return {
+      samples: n('samples'),
+      seconds: n('seconds'),
+      cpuMhzSeconds: n('cpu'),
+      memMibSeconds: n('mem'),
+      memMinMiB: maybe('mem_min'),
+      memMaxMiB: maybe('mem_max'),
+      diskGibSeconds: n('disk'),
+      lastDiskGiB: maybe('last_disk'),
+      diskReadBytes: n('disk_read'),
+      diskWriteBytes: n('disk_write'),
+      netInInternet: n('in_i'),
+      netOutInternet: n('out_i'),
+      netInDatacenter: n('in_d'),
+      netOutDatacenter: n('out_d'),
+    };
+  }
+}

@@ -1,0 +1,23 @@
+import { measureVmInput, vmMeasurementSchema } from '@fabric/core/metering/metering.schema';
+import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
+import { z } from 'zod';
+import { t } from '../../trpc/init';
+import { procedureFor } from '../../trpc/procedures';
+
+/** Tenants measure their own VMs; provider admins and finance anyone's. */
+const measurer = procedureFor('provider-admin', 'finance', 'tenant-admin', 'tenant-user');
+
+export const meteringRouter = t.router({
+  /** Measure-VM: the whitepaper's metrics for a VM over a period (default: since the last reset). */
+  measureVm: measurer
+    .input(measureVmInput)
+    .output(vmMeasurementSchema)
+    .query(({ ctx, input }) => ctx.services.metering.measureVm(scopeOf(ctx.caller), input)),
+  /** Reset-VMResourceMetering: starts a new window; history is kept. */
+  resetVm: procedureFor('provider-admin', 'tenant-admin')
+    .input(z.object({ id: z.string().uuid() }))
+    .output(z.object({ since: z.date() }))
+    .mutation(async ({ ctx, input }) => ({
+      since: await ctx.services.metering.resetMetering(actorOf(ctx.caller), scopeOf(ctx.caller), input.id),
+    })),
+});

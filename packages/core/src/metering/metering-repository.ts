@@ -1,0 +1,36 @@
+import type { VmSample } from './sample-protocol.schema';
+
+export interface SampleRow extends VmSample {
+  tenantId: string;
+  hostId: string;
+}
+
+export interface MeasuredTotals {
+  samples: number;
+  seconds: number;
+  cpuMhzSeconds: number;
+  memMibSeconds: number;
+  memMinMiB: number | null;
+  memMaxMiB: number | null;
+  diskGibSeconds: number;
+  lastDiskGiB: number | null;
+  diskReadBytes: number;
+  diskWriteBytes: number;
+  netInInternet: number;
+  netOutInternet: number;
+  netInDatacenter: number;
+  netOutDatacenter: number;
+}
+
+/** Metering storage: bulk SQL, never row by row. */
+export interface MeteringRepository {
+  /** The tenant of each of `vmIds` that runs on `hostId`; others are absent. */
+  vmsOnHost(hostId: string, vmIds: string[]): Promise<Map<string, string>>;
+  /** Stores samples once per (vm, at); returns how many were new. Marks their hours for rollup. */
+  ingest(rows: SampleRow[]): Promise<number>;
+  /** Recomputes up to `limit` pending hours from raw samples; returns the hours done. */
+  rollupPending(limit: number): Promise<number>;
+  ensurePartitions(fromDay: Date, days: number): Promise<number>;
+  dropPartitionsBefore(day: Date): Promise<number>;
+  totals(vmId: string, from: Date, to: Date): Promise<MeasuredTotals>;
+}
