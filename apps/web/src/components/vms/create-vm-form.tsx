@@ -44,6 +44,7 @@ interface NicDraft {
 
 interface Draft {
   name: string;
+  count: string;
   vcpus: string;
   memoryMode: 'static' | 'dynamic';
   memoryGiB: string;
@@ -65,6 +66,19 @@ const MAX_VCPUS = 64;
 const MAX_MEMORY_MIB = 1024 * 1024;
 const MAX_DISK_GIB = 64 * 1024;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const MAX_COUNT = 100;
+
+/** How many VMs the draft asks for: 1 unless a whole number of 2–100 is given. */
+function countOf(d: Draft): number {
+  const n = num(d.count);
+  return Number.isInteger(n) && n >= 1 && n <= MAX_COUNT ? n : 1;
+}
+
+/** The names vms.createMany gives a tier, like core: `<name>-01` … (3 digits for 100). */
+function tierName(name: string, index: number, count: number): string {
+  const width = Math.max(2, String(count).length);
+  return `${name}-${String(index).padStart(width, '0')}`;
+}
 
 let nextKey = 1;
 const newDisk = (index: number): DiskDraft => ({
@@ -86,6 +100,7 @@ const newNic = (index: number): NicDraft => ({
 
 const INITIAL: Draft = {
   name: '',
+  count: '1',
   vcpus: '2',
   memoryMode: 'static',
   memoryGiB: '4',
@@ -116,6 +131,12 @@ function validate(d: Draft): Errors {
   else if (name.length > 64) e.name = 'VM name must be at most 64 characters';
   else if (!NAME_RE.test(name))
     e.name = 'Use letters, digits, dots, hyphens and underscores; start with a letter or digit';
+
+  const count = num(d.count);
+  if (!Number.isInteger(count)) e.count = 'Enter a whole number of VMs';
+  else if (count < 1 || count > MAX_COUNT) e.count = `Create 1–${MAX_COUNT} VMs at once`;
+  else if (count > 1 && !e.name && tierName(name, count, count).length > 64)
+    e.name = `With the -${String(count).padStart(Math.max(2, String(count).length), '0')} suffix the name passes 64 characters`;
 
   const vcpus = num(d.vcpus);
   if (!Number.isInteger(vcpus)) e.vcpus = 'vCPUs must be a whole number';
@@ -253,9 +274,11 @@ interface Headroom {
 }
 
 function headroomOf(q: QuotaAndUsage, d: Draft): Headroom[] {
-  const need = demandOf(d);
+  const count = countOf(d);
+  const one = demandOf(d);
+  const need = { vcpus: one.vcpus * count, memoryMiB: one.memoryMiB * count, storageBytes: one.storageBytes * count };
   const rows: Headroom[] = [
-    { label: 'VMs', needs: 1, used: q.usage.vms, max: q.quota.maxVms, format: formatCount, unit: 'VMs' },
+    { label: 'VMs', needs: count, used: q.usage.vms, max: q.quota.maxVms, format: formatCount, unit: 'VMs' },
     {
       label: 'vCPUs',
       needs: need.vcpus,
@@ -285,7 +308,7 @@ function headroomOf(q: QuotaAndUsage, d: Draft): Headroom[] {
     rows.push(
       {
         label: 'Running VMs',
-        needs: 1,
+        needs: count,
         used: q.usage.runningVms,
         max: q.quota.maxRunningVms,
         format: formatCount,
@@ -316,20 +339,26 @@ function overQuota(h: Headroom): boolean {
   return h.used + h.needs > h.max;
 }
 
-function headroomSentence(h: Headroom): string {
+function headroomSentence(h: Headroom, count: number): string {
   const remaining = Math.max(0, h.max - h.used);
+  const subject = count > 1 ? `these ${formatCount(count)} VMs` : 'this VM';
   if (h.unit.endsWith('VMs')) {
+    if (count > 1) {
+      return overQuota(h)
+        ? `${subject} need ${h.format(h.needs)} ${h.unit}, only ${h.format(remaining)} remain`
+        : `${subject} take ${h.format(h.needs)} of your ${h.format(remaining)} remaining ${h.unit}`;
+    }
     return overQuota(h)
       ? `No ${h.unit} left: ${h.format(h.used)} of ${h.format(h.max)} in use`
       : `this VM is 1 of your ${h.format(remaining)} remaining ${h.unit}`;
   }
   return overQuota(h)
-    ? `this VM needs ${h.format(h.needs)} ${h.unit}, only ${h.format(remaining)} remain`
-    : `this VM uses ${h.format(h.needs)} of your ${h.format(remaining)} remaining ${h.unit}`;
+    ? `${subject} ${count > 1 ? 'need' : 'needs'} ${h.format(h.needs)} ${h.unit}, only ${h.format(remaining)} remain`
+    : `${subject} ${count > 1 ? 'use' : 'uses'} ${h.format(h.needs)} of your ${h.format(remaining)} remaining ${h.unit}`;
 }
 
 // Server field errors shown beside their section; any other goes to the banner.
-const SHOWN_SERVER_FIELDS = new Set(['name', 'vcpus', 'memory', 'disks', 'nics', 'tags']);
+const SHOWN_SERVER_FIELDS = new Set(['name', 'vcpus', 'memory', 'disks', 'nics', 'tags', 'count']);
 
 export function CreateVmForm() {
   const trpc = useTRPC();
@@ -339,18 +368,35 @@ export function CreateVmForm() {
   const [draft, setDraft] = useState<Draft>(() => ({ ...INITIAL, disks: [newDisk(0)], nics: [newNic(0)] }));
   const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
   const [attempted, setAttempted] = useState(false);
+  const [lastUsed, setLastUsed] = useState<'one' | 'many'>('one');
 
-  const create = useMutation(
+  async function refreshAfterCreate() {
+    await Promise.all([
+      queryClient.invalidateQueries(trpc.vms.list.queryFilter()),
+      queryClient.invalidateQueries(trpc.vms.myQuota.queryFilter()),
+    ]);
+  }
+  const createOne = useMutation(
     trpc.vms.create.mutationOptions({
       onSuccess: async (result) => {
-        await Promise.all([
-          queryClient.invalidateQueries(trpc.vms.list.queryFilter()),
-          queryClient.invalidateQueries(trpc.vms.myQuota.queryFilter()),
-        ]);
+        await refreshAfterCreate();
         router.push(`/portal/vms/${result.vm.id}`);
       },
     }),
   );
+  // A tier: all placed or none; the list then opens filtered to the new names.
+  const createMany = useMutation(
+    trpc.vms.createMany.mutationOptions({
+      onSuccess: async (_, input) => {
+        await refreshAfterCreate();
+        router.push(`/portal/vms?q=${encodeURIComponent(`${input.vm.name}-`)}`);
+      },
+    }),
+  );
+  const count = countOf(draft);
+  const tier = count > 1;
+  // The one that ran last, so its error (or pending state) is what the form shows.
+  const create = lastUsed === 'many' ? createMany : createOne;
 
   const errors = validate(draft);
   const shown = (key: string): string | undefined =>
@@ -396,7 +442,14 @@ export function CreateVmForm() {
       first?.focus();
       return;
     }
-    create.mutate(toInput(draft));
+    const input = toInput(draft);
+    if (tier) {
+      setLastUsed('many');
+      createMany.mutate({ vm: input, count });
+    } else {
+      setLastUsed('one');
+      createOne.mutate(input);
+    }
   }
 
   const breadcrumb = (
@@ -416,7 +469,7 @@ export function CreateVmForm() {
     : invalid && attempted
       ? `Fix ${Object.keys(errors).length} field${Object.keys(errors).length === 1 ? '' : 's'} above`
       : blocked.length > 0
-        ? `Over quota: ${blocked.map(headroomSentence).join('; ')}`
+        ? `Over quota: ${blocked.map((h) => headroomSentence(h, count)).join('; ')}`
         : null;
 
   return (
@@ -434,18 +487,42 @@ export function CreateVmForm() {
             </div>
           ) : null}
 
-          <Section title="Basics" description="Name and processors">
-            <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
-              <Field label="Name" htmlFor="vm-name" error={shown('name') ?? serverName} hint="Unique in your tenant">
+          <Section title="Basics" description="Name, how many and processors">
+            <div className="grid grid-cols-1 gap-4 sm:grid-cols-[minmax(0,2fr)_minmax(0,1fr)_minmax(0,1fr)]">
+              <Field
+                label="Name"
+                htmlFor="vm-name"
+                error={shown('name') ?? serverName}
+                hint={tier ? 'The prefix: each VM gets -01, -02 … after it' : 'Unique in your tenant'}
+              >
                 <Input
                   {...describedBy('vm-name', shown('name') ?? serverName, true)}
                   value={draft.name}
                   onChange={(e) => set('name', e.target.value)}
                   onBlur={touch('name')}
-                  placeholder="web-01"
+                  placeholder={tier ? 'web' : 'web-01'}
                   maxLength={64}
                   autoComplete="off"
                   autoFocus
+                />
+              </Field>
+              <Field
+                label="How many"
+                htmlFor="vm-count"
+                error={shown('count') ?? serverFields.count}
+                hint={tier ? 'All placed, or none' : `1–${MAX_COUNT} identical VMs`}
+              >
+                <Input
+                  {...describedBy('vm-count', shown('count') ?? serverFields.count, true)}
+                  type="number"
+                  inputMode="numeric"
+                  min={1}
+                  max={MAX_COUNT}
+                  step={1}
+                  value={draft.count}
+                  onChange={(e) => set('count', e.target.value)}
+                  onBlur={touch('count')}
+                  className="tabular"
                 />
               </Field>
               <Field label="vCPUs" htmlFor="vm-vcpus" error={shown('vcpus') ?? serverFields.vcpus} hint="1–64">
@@ -461,6 +538,7 @@ export function CreateVmForm() {
                 />
               </Field>
             </div>
+            {tier ? <TierNames name={draft.name.trim()} count={count} /> : null}
           </Section>
 
           <Section
@@ -827,7 +905,14 @@ export function CreateVmForm() {
 
         <div className="xl:sticky xl:top-16 xl:self-start">
           <Card>
-            <CardHeader title="Quota headroom" description="What this VM takes from what your tenant has left" />
+            <CardHeader
+              title="Quota headroom"
+              description={
+                tier
+                  ? `What these ${formatCount(count)} VMs take from what your tenant has left`
+                  : 'What this VM takes from what your tenant has left'
+              }
+            />
             <div className="p-4">
               {quota.isPending ? (
                 <div role="status" aria-label="Loading quota" className="flex flex-col gap-3">
@@ -846,7 +931,7 @@ export function CreateVmForm() {
               ) : (
                 <ul className="flex flex-col gap-3" data-testid="quota-headroom">
                   {headroom.map((h) => (
-                    <HeadroomRow key={h.label} h={h} />
+                    <HeadroomRow key={h.label} h={h} count={count} />
                   ))}
                 </ul>
               )}
@@ -869,7 +954,7 @@ export function CreateVmForm() {
                   disabled={blocked.length > 0 || quota.isPending}
                   aria-describedby={reason ? 'submit-reason' : undefined}
                 >
-                  Create VM
+                  {tier ? `Create ${formatCount(count)} VMs` : 'Create VM'}
                 </Button>
               </div>
             </div>
@@ -880,7 +965,27 @@ export function CreateVmForm() {
   );
 }
 
-function HeadroomRow({ h }: { h: Headroom }) {
+/** The names a tier gets, shown before it is created: "web-01 … web-05". */
+function TierNames({ name, count }: { name: string; count: number }) {
+  const valid = name !== '' && NAME_RE.test(name);
+  const shown = valid ? name : 'name';
+  const first = tierName(shown, 1, count);
+  const last = tierName(shown, count, count);
+  return (
+    <p
+      className="flex flex-wrap items-baseline gap-x-1.5 rounded-md bg-surface-2 px-3 py-2 text-[12.5px] text-muted"
+      data-testid="tier-names"
+      aria-live="polite"
+    >
+      <span>Creates {formatCount(count)} VMs:</span>
+      <span className={cn('font-mono text-[12px]', valid ? 'text-fg' : 'text-subtle')}>
+        {count === 2 ? `${first}, ${last}` : `${first} … ${last}`}
+      </span>
+    </p>
+  );
+}
+
+function HeadroomRow({ h, count }: { h: Headroom; count: number }) {
   const over = overQuota(h);
   const after = h.used + h.needs;
   return (
@@ -891,14 +996,20 @@ function HeadroomRow({ h }: { h: Headroom }) {
           {h.format(after)} / {h.format(h.max)}
         </span>
       </div>
-      <UsageBar used={after} capacity={h.max} label={`${h.label} after this VM`} size="sm" className="mt-1" />
+      <UsageBar
+        used={after}
+        capacity={h.max}
+        label={`${h.label} after ${count > 1 ? 'these VMs' : 'this VM'}`}
+        size="sm"
+        className="mt-1"
+      />
       <p className={cn('mt-1 flex items-start gap-1 text-[11.5px]', over ? 'text-danger' : 'text-muted')}>
         {over ? (
           <AlertTriangle className="mt-px size-3 shrink-0" aria-hidden="true" />
         ) : (
           <CheckCircle2 className="mt-px size-3 shrink-0 text-emerald-500" aria-hidden="true" />
         )}
-        <span className="first-letter:uppercase">{headroomSentence(h)}</span>
+        <span className="first-letter:uppercase">{headroomSentence(h, count)}</span>
       </p>
     </li>
   );

@@ -1,9 +1,10 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { Boxes, Plus } from 'lucide-react';
+import { Boxes, Pencil, Plus } from 'lucide-react';
 import Link from 'next/link';
 import { useState } from 'react';
+import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
@@ -17,6 +18,7 @@ import { useUrlState } from '@/lib/use-url-state';
 import { useTRPC } from '@/trpc/client';
 import type { RouterOutputs } from '@/trpc/types';
 import { CreateClusterDialog } from './create-cluster-dialog';
+import { formatOvercommit, PlacementDialog, policyLabel } from './placement-dialog';
 import { TokensPanel } from './tokens-panel';
 
 type Cluster = RouterOutputs['clusters']['list'][number];
@@ -26,6 +28,8 @@ export function ClustersView() {
   const { params, update } = useUrlState();
   const clusters = useQuery(trpc.clusters.list.queryOptions());
   const [creating, setCreating] = useState(params.get('new') === '1');
+  const [editingId, setEditingId] = useState<string | null>(null);
+  const editing = clusters.data?.find((c) => c.id === editingId);
 
   const selectedId = params.get('cluster');
   const selected = clusters.data?.find((c) => c.id === selectedId) ?? clusters.data?.[0];
@@ -81,6 +85,7 @@ export function ClustersView() {
                   cluster={cluster}
                   selected={cluster.id === selected.id}
                   onSelect={() => update({ cluster: cluster.id })}
+                  onEditPlacement={() => setEditingId(cluster.id)}
                 />
               </li>
             ))}
@@ -88,6 +93,7 @@ export function ClustersView() {
           <TokensPanel key={selected.id} cluster={selected} />
         </div>
       )}
+      {editing ? <PlacementDialog key={editing.id} cluster={editing} onClose={() => setEditingId(null)} /> : null}
       <CreateClusterDialog
         open={creating}
         onClose={() => {
@@ -103,7 +109,17 @@ export function ClustersView() {
   );
 }
 
-function ClusterItem({ cluster, selected, onSelect }: { cluster: Cluster; selected: boolean; onSelect: () => void }) {
+function ClusterItem({
+  cluster,
+  selected,
+  onSelect,
+  onEditPlacement,
+}: {
+  cluster: Cluster;
+  selected: boolean;
+  onSelect: () => void;
+  onEditPlacement: () => void;
+}) {
   return (
     <div
       className={cn(
@@ -133,11 +149,37 @@ function ClusterItem({ cluster, selected, onSelect }: { cluster: Cluster; select
           className="mt-2.5"
         />
       </button>
+      <div className="flex items-center justify-between gap-2 px-4 pb-2 text-[12px] text-muted">
+        <span className="flex min-w-0 items-center gap-2" data-testid="cluster-placement">
+          <span className="sr-only">Placement:</span>
+          <Badge
+            tone={cluster.placementPolicy === 'pack' ? 'violet' : 'blue'}
+            title={
+              cluster.placementPolicy === 'pack'
+                ? 'Pack: fills hosts to free whole hosts'
+                : 'Balance: spreads load for headroom'
+            }
+          >
+            {policyLabel(cluster.placementPolicy)}
+          </Badge>
+          <span className="truncate tabular">{formatOvercommit(cluster.cpuOvercommitRatio)}</span>
+        </span>
+        <Button
+          size="sm"
+          variant="ghost"
+          icon={<Pencil />}
+          onClick={onEditPlacement}
+          aria-label={`${cluster.name}: edit placement`}
+          className="-mr-2 h-6"
+        >
+          Placement
+        </Button>
+      </div>
       <div className="flex items-center justify-between px-4 pb-3 text-[12px] text-muted">
         <span className="tabular">
           up to {formatCount(cluster.maxVms)} VMs · created {formatDate(cluster.createdAt)}
         </span>
-        <span className="flex items-center gap-3">
+        <span className="flex shrink-0 items-center gap-3 whitespace-nowrap">
           <Link
             href={`/admin/clusters/${cluster.id}/what-if`}
             className="font-medium text-accent hover:underline"

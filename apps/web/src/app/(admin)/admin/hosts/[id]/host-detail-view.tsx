@@ -1,7 +1,18 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ChevronRight, FlaskConical, History, LogOut, Network, RotateCw, Server, Trash2, Wrench } from 'lucide-react';
+import {
+  CheckCircle2,
+  ChevronRight,
+  FlaskConical,
+  History,
+  LogOut,
+  Network,
+  RotateCw,
+  Server,
+  Trash2,
+  Wrench,
+} from 'lucide-react';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, type ReactNode, useState } from 'react';
@@ -14,7 +25,7 @@ import { Card, CardHeader } from '@/components/ui/card';
 import { Dialog } from '@/components/ui/dialog';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState, InlineError } from '@/components/ui/error-state';
-import { describedBy, Field, Input, Textarea } from '@/components/ui/input';
+import { describedBy, Field, Input, Select, Textarea } from '@/components/ui/input';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { Skeleton } from '@/components/ui/skeleton';
 import { Table, TD, TH, THead, TR } from '@/components/ui/table';
@@ -144,6 +155,7 @@ function HostDetailBody({ host, breadcrumb }: { host: Host; breadcrumb: ReactNod
           <StorageCard host={host} />
         </div>
         <div className="flex flex-col gap-5">
+          <DedicationCard host={host} />
           <SystemCard host={host} />
           <Card>
             <CardHeader title="Recent events" description="Newest first, up to 50" />
@@ -330,6 +342,125 @@ function StorageCard({ host }: { host: Host }) {
           ))}
         </ul>
       )}
+    </Card>
+  );
+}
+
+const SHARED = '';
+
+/**
+ * hosts.get does not return the dedication yet: the starting value is the
+ * newest successful host.dedication event among the host's recent events
+ * (shared when there is none), and after a save the value just set.
+ */
+function DedicationCard({ host }: { host: Host }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const tenants = useQuery(trpc.tenants.list.queryOptions());
+  const fromEvents = host.events.find((e) => e.action === 'host.dedication' && e.result === 'success');
+  const [saved, setSaved] = useState<{ tenantId: string | null } | null>(null);
+  const current = saved ? saved.tenantId : (fromEvents?.tenantId ?? null);
+  const [choice, setChoice] = useState<string | null>(null);
+  const value = choice ?? current ?? SHARED;
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const mutation = useMutation(
+    trpc.hosts.setDedication.mutationOptions({
+      onSuccess: async (_, input) => {
+        setSaved({ tenantId: input.tenantId });
+        setChoice(null);
+        const name = tenants.data?.find((t) => t.id === input.tenantId)?.name;
+        setNotice(
+          name ? `Dedicated to ${name}: only its VMs are placed here.` : 'Shared: any tenant can be placed here.',
+        );
+        await Promise.all([
+          queryClient.invalidateQueries(trpc.hosts.get.queryFilter({ id: host.id })),
+          queryClient.invalidateQueries(trpc.hosts.list.queryFilter()),
+        ]);
+      },
+    }),
+  );
+
+  const currentName = current ? (tenants.data?.find((t) => t.id === current)?.name ?? 'a tenant') : null;
+  const dirty = value !== (current ?? SHARED);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!dirty || mutation.isPending) return;
+    setNotice(null);
+    mutation.mutate({ id: host.id, tenantId: value === SHARED ? null : value });
+  }
+
+  return (
+    <Card aria-labelledby="dedication-heading">
+      <CardHeader
+        id="dedication-heading"
+        title="Tenant dedication"
+        description="A dedicated host takes only one tenant's VMs; running VMs are not moved."
+      />
+      <form onSubmit={submit} className="flex flex-col gap-3 p-4" data-testid="dedication-form">
+        {mutation.isError ? <InlineError>{errorMessage(mutation.error)}</InlineError> : null}
+        {tenants.isError ? (
+          <InlineError>
+            Could not load tenants: {errorMessage(tenants.error)}{' '}
+            <button
+              type="button"
+              onClick={() => void tenants.refetch()}
+              className="font-medium underline hover:no-underline"
+            >
+              Retry
+            </button>
+          </InlineError>
+        ) : null}
+        <Field
+          label="Dedicated to"
+          htmlFor="host-dedication"
+          hint={
+            notice
+              ? undefined
+              : current
+                ? `Now dedicated to ${currentName}.`
+                : saved
+                  ? 'Now shared with every tenant.'
+                  : "Shared unless dedicated (as far as this host's recent events show)."
+          }
+        >
+          {tenants.isPending ? (
+            <Skeleton className="h-8" />
+          ) : (
+            <Select
+              {...describedBy('host-dedication', undefined, !notice)}
+              value={value}
+              disabled={mutation.isPending || tenants.isError}
+              onChange={(e) => {
+                setChoice(e.target.value);
+                setNotice(null);
+                if (mutation.isError) mutation.reset();
+              }}
+            >
+              <option value={SHARED}>Shared — any tenant</option>
+              {(tenants.data ?? []).map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <div className="flex items-center justify-between gap-3">
+          <p role="status" className="min-w-0 text-[12px] text-muted">
+            {notice ? (
+              <span className="flex items-start gap-1.5">
+                <CheckCircle2 className="mt-px size-3.5 shrink-0 text-emerald-500" aria-hidden="true" />
+                {notice}
+              </span>
+            ) : null}
+          </p>
+          <Button type="submit" size="sm" variant="primary" disabled={!dirty} loading={mutation.isPending}>
+            {value === SHARED ? 'Share host' : 'Dedicate'}
+          </Button>
+        </div>
+      </form>
     </Card>
   );
 }
