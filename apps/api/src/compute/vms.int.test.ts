@@ -280,6 +280,7 @@ describe('cluster placement settings and dedicated hosts', () => {
       await c.admin.query<{ id: string; placementPolicy: string; cpuOvercommitRatio: number }[]>('clusters.list');
     expect(clusters.find((cl) => cl.id === lab.id)).toMatchObject({ placementPolicy: 'pack', cpuOvercommitRatio: 2 });
     await c.admin.mutate('hosts.setDedication', { id: only.hostId, tenantId: yellowId });
+    expect(await c.admin.query('hosts.get', { id: only.hostId })).toMatchObject({ dedicatedTenantId: yellowId });
     const plan = await c.admin.query<{ results: { hostName: string | null; summary: string }[] }>('placement.whatIf', {
       clusterId: lab.id,
       tenantId: blueId,

@@ -366,6 +366,7 @@ export class PrismaFabricRepository implements FabricRepository {
       registeredAt: host.registeredAt,
       stateChangedAt: host.stateChangedAt,
       maintenanceReason: host.maintenanceReason,
+      dedicatedTenantId: host.dedicatedTenantId,
       nics: host.nics.map((n) => ({
         name: n.name,
         macAddress: n.macAddress,

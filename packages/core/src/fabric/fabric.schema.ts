@@ -145,6 +145,8 @@ export const hostDetailSchema = hostRowSchema.extend({
   registeredAt: z.date(),
   stateChangedAt: z.date(),
   maintenanceReason: z.string().nullable(),
+  /** The tenant this host is dedicated to (only its VMs are placed here), or null. */
+  dedicatedTenantId: z.string().nullable().optional(),
   nics: z.array(z.object({ name: z.string(), macAddress: z.string(), linkSpeedMbps: z.number(), linkUp: z.boolean() })),
   storagePools: z.array(
     z.object({ name: z.string(), kind: z.string(), capacityBytes: z.number(), usedBytes: z.number() }),
