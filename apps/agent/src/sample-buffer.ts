@@ -104,6 +104,11 @@ export class SampleBuffer {
     return this.index.map((e) => e.batch);
   }
 
+  /** Dropped samples not yet written into a batch's `dropped`. */
+  get pendingDroppedCount(): number {
+    return this.pendingDropped;
+  }
+
   /** The number the last batch got (0 before the first). */
   get lastBatchNumber(): number {
     return this.lastBatch;
