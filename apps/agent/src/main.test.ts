@@ -82,7 +82,7 @@ describe('agent process', () => {
     const stateDir = path.join(dir, 'state');
     const agent = spawnAgent([
       ...['--api', api.url, '--profile', 'small-1x8-64g', '--token', api.issueToken()],
-      ...['--state-dir', stateDir, '--heartbeat-ms', '100', '--sim-speed', '50'],
+      ...['--state-dir', stateDir, '--heartbeat-ms', '100', '--sim-speed', '50', '--sample-seconds', '1'],
     ]);
     children.push(agent.child);
     const withOutput = (error: Error) => {
@@ -96,6 +96,11 @@ describe('agent process', () => {
     await waitFor(() => api.mustGetTask(start).final !== null, 'both tasks to finish', 8000).catch(withOutput);
     expect(api.mustGetTask(create).final).toMatchObject({ status: 'succeeded', vmState: 'off' });
     expect(api.mustGetTask(start).final).toMatchObject({ status: 'succeeded', vmState: 'running' });
+    // Metering: the running VM is sampled every second, at whole seconds.
+    await waitFor(() => [...api.samples.values()].some((s) => s.cpuAvgMhz > 0), 'a sample of the running VM', 8000);
+    const sample = [...api.samples.values()].find((s) => s.cpuAvgMhz > 0);
+    expect(sample).toMatchObject({ vmId: spec.vmId, intervalSeconds: 1, diskAllocatedGiB: 40 });
+    expect(Date.parse(sample?.at ?? '') % 1000).toBe(0);
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
     const vms = JSON.parse(await readFile(path.join(stateDir, 'vms.json'), 'utf8'));
