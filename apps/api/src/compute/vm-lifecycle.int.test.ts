@@ -39,7 +39,7 @@ beforeAll(async () => {
     token,
     stateDir: mkdtempSync(path.join(os.tmpdir(), 'fabric-vm-agent-')),
     profile: 'standard-2x16-512g',
-    extraArgs: ['--sim-speed', '20'],
+    extraArgs: ['--sim-speed', '20', '--sample-seconds', '1'],
   });
   await eventually(
     async () => {
@@ -72,6 +72,21 @@ describe('a VM through a real agent', () => {
       'vm.create:succeeded',
       'vm.start:succeeded',
     ]);
+
+    // The host meters the running VM: Measure-VM sees its samples.
+    const measured = await eventually(
+      async () => {
+        const m = await c.blueUser.query<{ samples: number; avgCpuMhz: number; totalDiskGiB: number }>(
+          'metering.measureVm',
+          { id },
+        );
+        return m.samples >= 2 ? m : null;
+      },
+      30_000,
+      'samples from the host',
+    );
+    expect(measured.avgCpuMhz).toBeGreaterThan(0);
+    expect(measured.totalDiskGiB).toBe(40);
 
     await c.blueAdmin.mutate('vms.act', { id, action: 'stop' });
     await eventually(vmState(id, 'off'), 30_000, 'the VM to stop');

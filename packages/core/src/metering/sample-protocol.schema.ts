@@ -4,9 +4,8 @@ import { z } from 'zod';
  * Resource metering samples, agent protocol v1 (docs/agent-protocol.md,
  * "Samples"): the whitepaper's Measure-VM metrics per VM per interval.
  * `POST /agent/v1/hosts/{hostId}/samples` with a batch; the API stores each
- * (vmId, at) once, so a resent batch changes nothing, and answers with the
- * highest batch sequence it has, so an agent that buffered while the API was
- * away can drop what is acknowledged.
+ * (vmId, at) once, so a resent batch changes nothing: an agent deletes a
+ * buffered batch once it is answered 200, and may resend when unsure.
  */
 export const SAMPLE_MAX_PER_BATCH = 2_000;
 /** A full batch is ~1 MiB of JSON; the samples endpoint takes bodies up to this size. */
@@ -14,38 +13,43 @@ export const SAMPLES_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-export const vmSampleSchema = z.object({
-  vmId: z.string().uuid(),
-  /** End of the interval, ISO 8601 UTC, aligned to the interval. */
-  at: z.string().datetime(),
-  intervalSeconds: z.number().int().min(1).max(3600),
-  /** Average CPU in MHz over the interval (Measure-VM's AvgCPU). */
-  cpuAvgMhz: z.number().min(0).max(10_000_000),
-  memoryAvgMiB: z
-    .number()
-    .min(0)
-    .max(1024 * 1024),
-  memoryMinMiB: z
-    .number()
-    .min(0)
-    .max(1024 * 1024),
-  memoryMaxMiB: z
-    .number()
-    .min(0)
-    .max(1024 * 1024),
-  /** Total disk allocated to the VM, GiB (Measure-VM's TotalDisk). */
-  diskAllocatedGiB: z
-    .number()
-    .min(0)
-    .max(64 * 1024 * 64),
-  diskReadBytes: bytes,
-  diskWriteBytes: bytes,
-  /** Network bytes per remote address class (the whitepaper's metered port ACLs). */
-  networkInInternetBytes: bytes,
-  networkOutInternetBytes: bytes,
-  networkInDatacenterBytes: bytes,
-  networkOutDatacenterBytes: bytes,
-});
+export const vmSampleSchema = z
+  .object({
+    vmId: z.string().uuid(),
+    /** End of the interval, ISO 8601 UTC, aligned to the interval. */
+    at: z.string().datetime(),
+    intervalSeconds: z.number().int().min(1).max(3600),
+    /** Average CPU in MHz over the interval (Measure-VM's AvgCPU). */
+    cpuAvgMhz: z.number().min(0).max(10_000_000),
+    memoryAvgMiB: z
+      .number()
+      .min(0)
+      .max(1024 * 1024),
+    memoryMinMiB: z
+      .number()
+      .min(0)
+      .max(1024 * 1024),
+    memoryMaxMiB: z
+      .number()
+      .min(0)
+      .max(1024 * 1024),
+    /** Total disk allocated to the VM, GiB (Measure-VM's TotalDisk). */
+    diskAllocatedGiB: z
+      .number()
+      .min(0)
+      .max(64 * 1024 * 64),
+    diskReadBytes: bytes,
+    diskWriteBytes: bytes,
+    /** Network bytes per remote address class (the whitepaper's metered port ACLs). */
+    networkInInternetBytes: bytes,
+    networkOutInternetBytes: bytes,
+    networkInDatacenterBytes: bytes,
+    networkOutDatacenterBytes: bytes,
+  })
+  .refine((s) => s.memoryMinMiB <= s.memoryAvgMiB && s.memoryAvgMiB <= s.memoryMaxMiB, {
+    message: 'Memory must satisfy minimum ≤ average ≤ maximum',
+    path: ['memoryAvgMiB'],
+  });
 export type VmSample = z.infer<typeof vmSampleSchema>;
 
 export const samplesRequestSchema = z.object({
@@ -61,7 +65,7 @@ export type SamplesRequest = z.infer<typeof samplesRequestSchema>;
 export const samplesResponseSchema = z.object({
   /** Samples stored now (duplicates of stored ones are not counted). */
   stored: z.number().int(),
-  /** Samples for VMs this host does not run, ignored. */
+  /** Samples for VMs not assigned to this host (whatever their power state), ignored. */
   ignored: z.number().int(),
 });
 export type SamplesResponse = z.infer<typeof samplesResponseSchema>;
