@@ -22,6 +22,7 @@ import { useTRPC } from '@/trpc/client';
 import type { RouterOutputs } from '@/trpc/types';
 import { useLiveTask } from './live-vms';
 import { ProgressBar } from './task-progress';
+import { VmMeteringCard } from './vm-metering-card';
 import { ACTION_HELP, ACTION_LABEL, allowedActions, VmStateBadge, vmStateHelp } from './vm-state';
 
 type Vm = RouterOutputs['vms']['get'];
@@ -167,6 +168,7 @@ function VmDetailBody({
       <div className="grid grid-cols-1 gap-5 xl:grid-cols-3">
         <div className="flex flex-col gap-5 xl:col-span-2">
           <HardwareCard vm={vm} />
+          <VmMeteringCard vmId={vm.id} vmName={vm.name} area={area} />
           <DisksCard vm={vm} />
           <NicsCard vm={vm} />
         </div>
