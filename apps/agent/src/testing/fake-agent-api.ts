@@ -408,8 +408,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Polls `check` until it is true; fails after a generous bound rather than asserting timing. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 4000): Promise<void> {
+/**
+ * Polls `check` until it is true; fails after a generous bound rather than
+ * asserting timing (a loaded 2-core CI machine can be slow; a real failure
+ * still fails).
+ */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
