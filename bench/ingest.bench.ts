@@ -3,21 +3,14 @@
 // beside a raw COPY of the same rows into the same Postgres, in the same run.
 // 10,000 hosts × 40 VMs every 10 s is 40,000 samples/s: the target. Prints
 // figures and peak memory; never asserts.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { parseEnv } from '../apps/api/src/env';
-import { startApi } from '../apps/api/src/server';
 import { agentPost, register } from '../apps/api/src/testing/agent-fixtures';
-import { ApiClient } from '../apps/api/src/testing/api-client';
-import { ensureDatabase, startEmbeddedPostgres } from '../packages/db/src/embedded';
-import { applyMigrations } from '../packages/db/src/migrate';
-import { seedDemo } from '../prisma/seed';
+import { withBenchStack } from './lib/bench-stack';
 
 const HOSTS = 50;
 const VMS_PER_HOST = 40;
@@ -30,135 +23,117 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 50);
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'fabric-bench-ingest-'));
-const server = await startEmbeddedPostgres({ dataDir: dir, port: 58_000 + Math.floor(Math.random() * 1000) });
 try {
-  await ensureDatabase(server.serverUrl, 'bench');
-  const databaseUrl = server.databaseUrl('bench');
-  await applyMigrations(databaseUrl);
-  const api = await startApi(
-    parseEnv({
-      DATABASE_URL: databaseUrl,
-      FABRIC_API_PORT: '0',
-      BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'),
-      FABRIC_LOG_LEVEL: 'error',
-      FABRIC_DB_POOL_SIZE: '20',
-    }),
-    { monitor: false },
-  );
-  await seedDemo(api.services);
-  await api.services.metering.housekeeping();
-  const admin = await ApiClient.signIn(api.url, 'admin@fabric.local', 'fabric-admin-1');
-  const clusters = await admin.query<{ id: string; name: string }[]>('clusters.list');
-  const production = clusters.find((c) => c.name === 'Production')?.id;
-  const hosts: { hostId: string; credential: string; vmIds: string[]; seq: number }[] = [];
-  const sql = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-  sql.on('error', () => {});
-  const tenant = (await sql.query<{ id: string }>(`SELECT id FROM tenants WHERE name = 'Blue Corp'`)).rows[0]?.id;
-  for (let h = 0; h < HOSTS; h++) {
-    const { token } = await admin.mutate<{ token: string }>('tokens.create', { clusterId: production });
-    const r = (await register(api.url, token, `ingest-${h}`)).body as { hostId: string; credential: string };
-    const vmIds = Array.from({ length: VMS_PER_HOST }, () => randomUUID());
-    // VMs are set up directly: this bench measures ingest, not VM creation.
-    await sql.query(
-      `INSERT INTO vms (id, tenant_id, name, state, cluster_id, host_id, vcpus, memory_mib, minimum_memory_mib,
+  await withBenchStack('ingest', async ({ api, databaseUrl, admin }) => {
+    await api.services.metering.housekeeping();
+    const clusters = await admin.query<{ id: string; name: string }[]>('clusters.list');
+    const production = clusters.find((c) => c.name === 'Production')?.id;
+    const hosts: { hostId: string; credential: string; vmIds: string[]; seq: number }[] = [];
+    const sql = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    sql.on('error', () => {});
+    const tenant = (await sql.query<{ id: string }>(`SELECT id FROM tenants WHERE name = 'Blue Corp'`)).rows[0]?.id;
+    for (let h = 0; h < HOSTS; h++) {
+      const { token } = await admin.mutate<{ token: string }>('tokens.create', { clusterId: production });
+      const r = (await register(api.url, token, `ingest-${h}`)).body as { hostId: string; credential: string };
+      const vmIds = Array.from({ length: VMS_PER_HOST }, () => randomUUID());
+      // VMs are set up directly: this bench measures ingest, not VM creation.
+      await sql.query(
+        `INSERT INTO vms (id, tenant_id, name, state, cluster_id, host_id, vcpus, memory_mib, minimum_memory_mib,
          maximum_memory_mib, storage_bytes, updated_at)
        SELECT v, $1, 'ingest-' || $2 || '-' || i, 'running', $3, $4, 2, 4096, 4096, 4096, 0, now()
        FROM unnest($5::uuid[]) WITH ORDINALITY AS t(v, i)`,
-      [tenant, h, production, r.hostId, vmIds],
+        [tenant, h, production, r.hostId, vmIds],
+      );
+      hosts.push({ ...r, vmIds, seq: 1 });
+    }
+    const start = Date.UTC(2026, 10, 1);
+    const batchSamples = (b: number) => {
+      const host = hosts[b % HOSTS];
+      if (!host) throw new Error('no host');
+      const round = Math.floor(b / HOSTS);
+      return Array.from({ length: BATCH }, (_, i) => {
+        const interval = round * (BATCH / VMS_PER_HOST) + Math.floor(i / VMS_PER_HOST);
+        return {
+          vmId: host.vmIds[i % VMS_PER_HOST] ?? '',
+          at: new Date(start + (interval + 1) * 10_000).toISOString(),
+          intervalSeconds: 10,
+          cpuAvgMhz: 500 + (i % 100) * 13.5,
+          memoryAvgMiB: 3000.5,
+          memoryMinMiB: 2048,
+          memoryMaxMiB: 4096,
+          diskAllocatedGiB: 60,
+          diskReadBytes: 1_000 * i,
+          diskWriteBytes: 2_000 * i,
+          networkInInternetBytes: 10 * i,
+          networkOutInternetBytes: 20 * i,
+          networkInDatacenterBytes: 30 * i,
+          networkOutDatacenterBytes: 40 * i,
+        };
+      });
+    };
+
+    // 1. Through the API.
+    const latencies: number[] = [];
+    let next = 0;
+    let stored = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < BATCHES) {
+          const b = next++;
+          const host = hosts[b % HOSTS];
+          if (!host) return;
+          const body = { seq: ++host.seq, batch: host.seq, samples: batchSamples(b) };
+          const t = performance.now();
+          const r = await agentPost(api.url, `/agent/v1/hosts/${host.hostId}/samples`, body, {
+            credential: host.credential,
+          });
+          latencies.push(performance.now() - t);
+          if (r.status !== 200) throw new Error(`ingest failed: ${r.status} ${JSON.stringify(r.body)}`);
+          stored += Number(r.body.stored);
+        }
+      }),
     );
-    hosts.push({ ...r, vmIds, seq: 1 });
-  }
-  const start = Date.UTC(2026, 10, 1);
-  const batchSamples = (b: number) => {
-    const host = hosts[b % HOSTS];
-    if (!host) throw new Error('no host');
-    const round = Math.floor(b / HOSTS);
-    return Array.from({ length: BATCH }, (_, i) => {
-      const interval = round * (BATCH / VMS_PER_HOST) + Math.floor(i / VMS_PER_HOST);
-      return {
-        vmId: host.vmIds[i % VMS_PER_HOST] ?? '',
-        at: new Date(start + (interval + 1) * 10_000).toISOString(),
-        intervalSeconds: 10,
-        cpuAvgMhz: 500 + (i % 100) * 13.5,
-        memoryAvgMiB: 3000.5,
-        memoryMinMiB: 2048,
-        memoryMaxMiB: 4096,
-        diskAllocatedGiB: 60,
-        diskReadBytes: 1_000 * i,
-        diskWriteBytes: 2_000 * i,
-        networkInInternetBytes: 10 * i,
-        networkOutInternetBytes: 20 * i,
-        networkInDatacenterBytes: 30 * i,
-        networkOutDatacenterBytes: 40 * i,
-      };
-    });
-  };
+    const apiSeconds = (performance.now() - t0) / 1000;
+    const sorted = latencies.sort((a, b) => a - b);
+    const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
+    const apiRate = stored / apiSeconds;
 
-  // 1. Through the API.
-  const latencies: number[] = [];
-  let next = 0;
-  let stored = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < BATCHES) {
-        const b = next++;
-        const host = hosts[b % HOSTS];
-        if (!host) return;
-        const body = { seq: ++host.seq, batch: host.seq, samples: batchSamples(b) };
-        const t = performance.now();
-        const r = await agentPost(api.url, `/agent/v1/hosts/${host.hostId}/samples`, body, {
-          credential: host.credential,
-        });
-        latencies.push(performance.now() - t);
-        if (r.status !== 200) throw new Error(`ingest failed: ${r.status} ${JSON.stringify(r.body)}`);
-        stored += Number(r.body.stored);
-      }
-    }),
-  );
-  const apiSeconds = (performance.now() - t0) / 1000;
-  const sorted = latencies.sort((a, b) => a - b);
-  const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
-  const apiRate = stored / apiSeconds;
+    // 2. Raw COPY of the same rows into a copy of the table, same Postgres.
+    await sql.query('CREATE TABLE copy_target (LIKE vm_samples)');
+    const client = await sql.connect();
+    const c0 = performance.now();
+    let copied = 0;
+    for (let b = 0; b < BATCHES; b++) {
+      const host = hosts[b % HOSTS];
+      const lines = batchSamples(b).map(
+        (s) =>
+          `${s.vmId}\t${tenant}\t${host?.hostId}\t${s.at}\t${s.intervalSeconds}\t${s.cpuAvgMhz}\t${s.memoryAvgMiB}\t${s.memoryMinMiB}\t${s.memoryMaxMiB}\t${s.diskAllocatedGiB}\t${s.diskReadBytes}\t${s.diskWriteBytes}\t${s.networkInInternetBytes}\t${s.networkOutInternetBytes}\t${s.networkInDatacenterBytes}\t${s.networkOutDatacenterBytes}\n`,
+      );
+      await pipeline(Readable.from(lines), client.query(copyFrom('COPY copy_target FROM STDIN')));
+      copied += lines.length;
+    }
+    const copySeconds = (performance.now() - c0) / 1000;
+    client.release();
+    const copyRate = copied / copySeconds;
 
-  // 2. Raw COPY of the same rows into a copy of the table, same Postgres.
-  await sql.query('CREATE TABLE copy_target (LIKE vm_samples)');
-  const client = await sql.connect();
-  const c0 = performance.now();
-  let copied = 0;
-  for (let b = 0; b < BATCHES; b++) {
-    const host = hosts[b % HOSTS];
-    const lines = batchSamples(b).map(
-      (s) =>
-        `${s.vmId}\t${tenant}\t${host?.hostId}\t${s.at}\t${s.intervalSeconds}\t${s.cpuAvgMhz}\t${s.memoryAvgMiB}\t${s.memoryMinMiB}\t${s.memoryMaxMiB}\t${s.diskAllocatedGiB}\t${s.diskReadBytes}\t${s.diskWriteBytes}\t${s.networkInInternetBytes}\t${s.networkOutInternetBytes}\t${s.networkInDatacenterBytes}\t${s.networkOutDatacenterBytes}\n`,
+    // 3. Rollup of what was ingested (≈ 5.5 hours of samples).
+    const r0 = performance.now();
+    const { rolledUp } = await api.services.metering.housekeeping();
+    const rollupMs = performance.now() - r0;
+
+    console.log(
+      `samples through the API   ${stored.toLocaleString('en-US').padStart(9)} in ${apiSeconds.toFixed(2)} s  ${apiRate.toFixed(0).padStart(7)} samples/s  p99 batch ${p99.toFixed(0)} ms (${BATCH} per batch, ${IN_FLIGHT} in flight)`,
     );
-    await pipeline(Readable.from(lines), client.query(copyFrom('COPY copy_target FROM STDIN')));
-    copied += lines.length;
-  }
-  const copySeconds = (performance.now() - c0) / 1000;
-  client.release();
-  const copyRate = copied / copySeconds;
-
-  // 3. Rollup of what was ingested (≈ 5.5 hours of samples).
-  const r0 = performance.now();
-  const { rolledUp } = await api.services.metering.housekeeping();
-  const rollupMs = performance.now() - r0;
-
-  console.log(
-    `samples through the API   ${stored.toLocaleString('en-US').padStart(9)} in ${apiSeconds.toFixed(2)} s  ${apiRate.toFixed(0).padStart(7)} samples/s  p99 batch ${p99.toFixed(0)} ms (${BATCH} per batch, ${IN_FLIGHT} in flight)`,
-  );
-  console.log(
-    `raw COPY, same rows        ${copied.toLocaleString('en-US').padStart(9)} in ${copySeconds.toFixed(2)} s  ${copyRate.toFixed(0).padStart(7)} rows/s    ratio API / COPY ${(apiRate / copyRate).toFixed(2)}`,
-  );
-  console.log(
-    `hourly rollup              ${String(rolledUp).padStart(9)} hours in ${rollupMs.toFixed(0)} ms (${(stored / Math.max(1, rolledUp)).toFixed(0)} samples per hour)`,
-  );
-  console.log(`peak RSS of this process (API + load generator): ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
-  await sql.end();
-  await api.close();
+    console.log(
+      `raw COPY, same rows        ${copied.toLocaleString('en-US').padStart(9)} in ${copySeconds.toFixed(2)} s  ${copyRate.toFixed(0).padStart(7)} rows/s    ratio API / COPY ${(apiRate / copyRate).toFixed(2)}`,
+    );
+    console.log(
+      `hourly rollup              ${String(rolledUp).padStart(9)} hours in ${rollupMs.toFixed(0)} ms (${(stored / Math.max(1, rolledUp)).toFixed(0)} samples per hour)`,
+    );
+    console.log(`peak RSS of this process (API + load generator): ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+    await sql.end();
+  });
 } finally {
   clearInterval(sampler);
-  await server.stop();
-  rmSync(dir, { recursive: true, force: true });
 }

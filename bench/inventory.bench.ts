@@ -6,22 +6,9 @@
 //   2. the console's hosts table: hosts.list on 4,000 hosts (search, sort, page);
 //   3. one host-monitor pass over 4,000 hosts, 400 of them gone silent.
 
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { parseEnv } from '../apps/api/src/env';
-import { startApi } from '../apps/api/src/server';
 import { agentPost, inventoryFor, register } from '../apps/api/src/testing/agent-fixtures';
-import { ApiClient } from '../apps/api/src/testing/api-client';
 import { withSql } from '../apps/api/src/testing/harness';
-import { ensureDatabase, startEmbeddedPostgres } from '../packages/db/src/embedded';
-import { applyMigrations } from '../packages/db/src/migrate';
-import { seedDemo } from '../prisma/seed';
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
+import { percentile, withBenchStack } from './lib/bench-stack';
 
 function report(name: string, latencies: number[], elapsedMs: number, unit = 'req') {
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -47,22 +34,7 @@ async function runConcurrent(total: number, concurrency: number, task: (i: numbe
   return { latencies, elapsedMs: performance.now() - started };
 }
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'fabric-bench-'));
-const pg = await startEmbeddedPostgres({ dataDir: dir, port: 56_000 + Math.floor(Math.random() * 1000) });
-try {
-  await ensureDatabase(pg.serverUrl, 'bench');
-  const databaseUrl = pg.databaseUrl('bench');
-  await applyMigrations(databaseUrl);
-  const config = parseEnv({
-    DATABASE_URL: databaseUrl,
-    FABRIC_API_PORT: '0',
-    BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'),
-    FABRIC_LOG_LEVEL: 'error',
-    FABRIC_DB_POOL_SIZE: '20',
-  });
-  const api = await startApi(config, { monitor: false });
-  await seedDemo(api.services);
-  const admin = await ApiClient.signIn(api.url, 'admin@fabric.local', 'fabric-admin-1');
+await withBenchStack('inventory', async ({ api, databaseUrl, admin }) => {
   const big = await admin.mutate<{ id: string }>('clusters.create', { name: 'Bench', maxHosts: 64 });
 
   // 1. Heartbeats from 64 registered hosts, 32 in flight at a time.
@@ -150,9 +122,4 @@ try {
   console.log(
     `${'host monitor pass, nothing to do'.padEnd(42)} ${String(none.length).padStart(6)} state changes in ${(performance.now() - t1).toFixed(1)} ms`,
   );
-
-  await api.close();
-} finally {
-  await pg.stop();
-  rmSync(dir, { recursive: true, force: true });
-}
+});

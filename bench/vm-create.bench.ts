@@ -4,44 +4,15 @@
 // (with the per-host trace) and its task. Prints placements/s and latency as
 // the cluster fills; never asserts times.
 
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { parseEnv } from '../apps/api/src/env';
-import { startApi } from '../apps/api/src/server';
 import { inventoryFor, register } from '../apps/api/src/testing/agent-fixtures';
 import { ApiClient } from '../apps/api/src/testing/api-client';
-import { ensureDatabase, startEmbeddedPostgres } from '../packages/db/src/embedded';
-import { applyMigrations } from '../packages/db/src/migrate';
-import { seedDemo } from '../prisma/seed';
+import { percentile, withBenchStack } from './lib/bench-stack';
 
 const HOSTS = 64;
 const ROUNDS = [500, 500, 1000];
 const CONCURRENCY = 8;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-const dir = mkdtempSync(path.join(os.tmpdir(), 'fabric-bench-vm-'));
-const pg = await startEmbeddedPostgres({ dataDir: dir, port: 57_000 + Math.floor(Math.random() * 1000) });
-try {
-  await ensureDatabase(pg.serverUrl, 'bench');
-  const databaseUrl = pg.databaseUrl('bench');
-  await applyMigrations(databaseUrl);
-  const api = await startApi(
-    parseEnv({
-      DATABASE_URL: databaseUrl,
-      FABRIC_API_PORT: '0',
-      BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'),
-      FABRIC_LOG_LEVEL: 'error',
-      FABRIC_DB_POOL_SIZE: '20',
-    }),
-    { monitor: false },
-  );
-  await seedDemo(api.services);
-  const admin = await ApiClient.signIn(api.url, 'admin@fabric.local', 'fabric-admin-1');
+await withBenchStack('vm-create', async ({ api, admin }) => {
   const tenant = await ApiClient.signIn(api.url, 'alice@blue.example', 'blue-admin-1');
   const tenants = await admin.query<{ id: string; name: string }[]>('tenants.list');
   const blue = tenants.find((t) => t.name === 'Blue Corp')?.id;
@@ -127,8 +98,4 @@ try {
     );
     created += batches * size;
   }
-  await api.close();
-} finally {
-  await pg.stop();
-  rmSync(dir, { recursive: true, force: true });
-}
+});

@@ -114,44 +114,11 @@ export class PrismaComputeRepository implements ComputeRepository {
   }
 
   async createVm(vm: NewVm): Promise<VmRecord> {
-    const m = vm.spec.memory;
     const created = await this.db.vm.create({
       data: {
-        tenantId: vm.tenantId,
-        name: vm.name,
-        state: 'creating',
-        clusterId: vm.clusterId,
-        hostId: vm.hostId,
-        vcpus: vm.spec.vcpus,
-        dynamicMemory: m.dynamic,
-        memoryMiB: m.startupMiB,
-        minimumMemoryMiB: m.minimumMiB,
-        maximumMemoryMiB: m.maximumMiB,
-        memoryBufferPercent: m.bufferPercent,
-        memoryWeight: m.weight,
-        storageBytes: BigInt(vm.storageBytes),
-        haPriority: vm.haPriority,
-        tags: vm.tags,
-        groups: vm.groups,
-        disks: {
-          create: vm.spec.disks.map((d) => ({
-            name: d.name,
-            pool: d.pool,
-            sizeBytes: BigInt(d.sizeBytes),
-            logicalSectorBytes: d.logicalSectorBytes,
-            kind: d.kind,
-          })),
-        },
-        nics: {
-          create: vm.spec.nics.map((n) => ({
-            name: n.name,
-            macAddress: n.macAddress,
-            network: n.network,
-            minimumBandwidthMbps: n.minimumBandwidthMbps,
-            minimumBandwidthWeight: n.minimumBandwidthWeight,
-            maximumBandwidthMbps: n.maximumBandwidthMbps,
-          })),
-        },
+        ...vmColumns(vm),
+        disks: { create: diskRows(vm) },
+        nics: { create: nicRows(vm) },
       },
       select: vmRecordSelect,
     });
@@ -159,50 +126,9 @@ export class PrismaComputeRepository implements ComputeRepository {
   }
 
   async createVms(vms: (NewVm & { id: string })[]) {
-    await this.db.vm.createMany({
-      data: vms.map((vm) => ({
-        id: vm.id,
-        tenantId: vm.tenantId,
-        name: vm.name,
-        state: 'creating' as const,
-        clusterId: vm.clusterId,
-        hostId: vm.hostId,
-        vcpus: vm.spec.vcpus,
-        dynamicMemory: vm.spec.memory.dynamic,
-        memoryMiB: vm.spec.memory.startupMiB,
-        minimumMemoryMiB: vm.spec.memory.minimumMiB,
-        maximumMemoryMiB: vm.spec.memory.maximumMiB,
-        memoryBufferPercent: vm.spec.memory.bufferPercent,
-        memoryWeight: vm.spec.memory.weight,
-        storageBytes: BigInt(vm.storageBytes),
-        haPriority: vm.haPriority,
-        tags: vm.tags,
-        groups: vm.groups,
-      })),
-    });
-    await this.db.vmDisk.createMany({
-      data: vms.flatMap((vm) =>
-        vm.spec.disks.map((d) => ({
-          vmId: vm.id,
-          name: d.name,
-          pool: d.pool,
-          sizeBytes: BigInt(d.sizeBytes),
-          logicalSectorBytes: d.logicalSectorBytes,
-          kind: d.kind,
-        })),
-      ),
-    });
-    const nics = vms.flatMap((vm) =>
-      vm.spec.nics.map((n) => ({
-        vmId: vm.id,
-        name: n.name,
-        macAddress: n.macAddress,
-        network: n.network,
-        minimumBandwidthMbps: n.minimumBandwidthMbps,
-        minimumBandwidthWeight: n.minimumBandwidthWeight,
-        maximumBandwidthMbps: n.maximumBandwidthMbps,
-      })),
-    );
+    await this.db.vm.createMany({ data: vms.map((vm) => ({ id: vm.id, ...vmColumns(vm) })) });
+    await this.db.vmDisk.createMany({ data: vms.flatMap((vm) => diskRows(vm).map((d) => ({ ...d, vmId: vm.id }))) });
+    const nics = vms.flatMap((vm) => nicRows(vm).map((n) => ({ ...n, vmId: vm.id })));
     if (nics.length) await this.db.vmNic.createMany({ data: nics });
   }
 
@@ -527,6 +453,50 @@ export class PrismaComputeRepository implements ComputeRepository {
   async notifyVmChange(event: VmChangeEvent) {
     await this.db.$executeRaw`SELECT pg_notify(${VM_EVENTS_CHANNEL}, ${JSON.stringify(event)})`;
   }
+}
+
+/** A new VM's own columns (its disks and NICs are rows of their own). */
+function vmColumns(vm: NewVm) {
+  const m = vm.spec.memory;
+  return {
+    tenantId: vm.tenantId,
+    name: vm.name,
+    state: 'creating' as const,
+    clusterId: vm.clusterId,
+    hostId: vm.hostId,
+    vcpus: vm.spec.vcpus,
+    dynamicMemory: m.dynamic,
+    memoryMiB: m.startupMiB,
+    minimumMemoryMiB: m.minimumMiB,
+    maximumMemoryMiB: m.maximumMiB,
+    memoryBufferPercent: m.bufferPercent,
+    memoryWeight: m.weight,
+    storageBytes: BigInt(vm.storageBytes),
+    haPriority: vm.haPriority,
+    tags: vm.tags,
+    groups: vm.groups,
+  };
+}
+
+function diskRows(vm: NewVm) {
+  return vm.spec.disks.map((d) => ({
+    name: d.name,
+    pool: d.pool,
+    sizeBytes: BigInt(d.sizeBytes),
+    logicalSectorBytes: d.logicalSectorBytes,
+    kind: d.kind,
+  }));
+}
+
+function nicRows(vm: NewVm) {
+  return vm.spec.nics.map((n) => ({
+    name: n.name,
+    macAddress: n.macAddress,
+    network: n.network,
+    minimumBandwidthMbps: n.minimumBandwidthMbps,
+    minimumBandwidthWeight: n.minimumBandwidthWeight,
+    maximumBandwidthMbps: n.maximumBandwidthMbps,
+  }));
 }
 
 /**
