@@ -142,19 +142,7 @@ export class PrismaComputeRepository implements ComputeRepository {
 
   async saveDecisions(decisions: StoredDecision[]) {
     await this.db.placementDecision.createMany({
-      data: decisions.map((d) => ({
-        tenantId: d.tenantId,
-        vmId: d.vmId,
-        vmName: d.vmName,
-        clusterId: d.clusterId,
-        hostId: d.hostId,
-        hostName: d.hostName,
-        policy: d.policy,
-        seed: d.seed,
-        summary: d.summary,
-        request: d.request as Prisma.InputJsonValue,
-        trace: d.trace as Prisma.InputJsonValue,
-      })),
+      data: decisions.map(decisionRow),
     });
   }
 
@@ -348,19 +336,7 @@ export class PrismaComputeRepository implements ComputeRepository {
 
   async saveDecision(d: StoredDecision) {
     const created = await this.db.placementDecision.create({
-      data: {
-        tenantId: d.tenantId,
-        vmId: d.vmId,
-        vmName: d.vmName,
-        clusterId: d.clusterId,
-        hostId: d.hostId,
-        hostName: d.hostName,
-        policy: d.policy,
-        seed: d.seed,
-        summary: d.summary,
-        request: d.request as Prisma.InputJsonValue,
-        trace: d.trace as Prisma.InputJsonValue,
-      },
+      data: decisionRow(d),
       select: { id: true },
     });
     return created.id;
@@ -453,6 +429,22 @@ export class PrismaComputeRepository implements ComputeRepository {
   async notifyVmChange(event: VmChangeEvent) {
     await this.db.$executeRaw`SELECT pg_notify(${VM_EVENTS_CHANNEL}, ${JSON.stringify(event)})`;
   }
+}
+
+function decisionRow(d: StoredDecision) {
+  return {
+    tenantId: d.tenantId,
+    vmId: d.vmId,
+    vmName: d.vmName,
+    clusterId: d.clusterId,
+    hostId: d.hostId,
+    hostName: d.hostName,
+    policy: d.policy,
+    seed: d.seed,
+    summary: d.summary,
+    request: d.request as Prisma.InputJsonValue,
+    trace: d.trace as Prisma.InputJsonValue,
+  };
 }
 
 /** A new VM's own columns (its disks and NICs are rows of their own). */

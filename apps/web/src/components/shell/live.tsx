@@ -3,7 +3,8 @@
 import type { HostChangeEvent } from '@fabric/core/fabric/fabric.schema';
 import { useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef } from 'react';
+import { useSubscriptionStatus } from '@/components/shell/subscription-status';
 import { useTRPC } from '@/trpc/client';
 import type { RouterOutputs } from '@/trpc/types';
 
@@ -39,7 +40,6 @@ export function LiveHostsProvider({ enabled, children }: { enabled: boolean; chi
   const pending = useRef(new Map<string, HostChangeEvent>());
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const lastFlush = useRef(0);
-  const everConnected = useRef(false);
 
   const flush = useCallback(() => {
     timer.current = undefined;
@@ -106,38 +106,10 @@ export function LiveHostsProvider({ enabled, children }: { enabled: boolean; chi
     }),
   );
 
-  const [status, setStatus] = useState<LiveStatus>('off');
-  useEffect(() => {
-    if (!enabled) {
-      setStatus('off');
-      return;
-    }
-    switch (subscription.status) {
-      case 'pending':
-        everConnected.current = true;
-        setStatus('live');
-        break;
-      case 'connecting':
-        setStatus(everConnected.current ? 'reconnecting' : 'connecting');
-        break;
-      case 'error':
-        setStatus('offline');
-        break;
-      default:
-        setStatus('off');
-    }
-  }, [enabled, subscription.status]);
-
-  // Coming back from a drop, what we missed is unknown: refetch what is on screen.
-  const previousStatus = useRef<LiveStatus>('off');
-  useEffect(() => {
-    const was = previousStatus.current;
-    if (status === 'live' && (was === 'reconnecting' || was === 'offline')) {
-      void queryClient.invalidateQueries({ queryKey: trpc.hosts.pathKey() });
-      void queryClient.invalidateQueries({ queryKey: trpc.fabric.pathKey() });
-    }
-    previousStatus.current = status;
-  }, [status, queryClient, trpc]);
+  const status = useSubscriptionStatus(enabled, subscription.status, () => {
+    void queryClient.invalidateQueries({ queryKey: trpc.hosts.pathKey() });
+    void queryClient.invalidateQueries({ queryKey: trpc.fabric.pathKey() });
+  });
 
   const { reset } = subscription;
   const reconnect = useCallback(() => reset(), [reset]);

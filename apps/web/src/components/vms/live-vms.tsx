@@ -3,17 +3,9 @@
 import type { VmChangeEvent } from '@fabric/core/compute/compute-repository';
 import { useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import {
-  createContext,
-  type ReactNode,
-  useCallback,
-  useContext,
-  useEffect,
-  useRef,
-  useState,
-  useSyncExternalStore,
-} from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useSyncExternalStore } from 'react';
 import type { LiveStatus } from '@/components/shell/live';
+import { useSubscriptionStatus } from '@/components/shell/subscription-status';
 import { useTRPC } from '@/trpc/client';
 import type { RouterOutputs } from '@/trpc/types';
 
@@ -78,7 +70,6 @@ export function LiveVmsProvider({ enabled, children }: { enabled: boolean; child
   const queryClient = useQueryClient();
   const pending = useRef(new Map<string, VmChangeEvent>());
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const everConnected = useRef(false);
 
   const flush = useCallback(() => {
     timer.current = undefined;
@@ -150,37 +141,9 @@ export function LiveVmsProvider({ enabled, children }: { enabled: boolean; child
 
   const subscription = useSubscription(trpc.vms.onChange.subscriptionOptions(undefined, { enabled, onData }));
 
-  const [status, setStatus] = useState<LiveStatus>('off');
-  useEffect(() => {
-    if (!enabled) {
-      setStatus('off');
-      return;
-    }
-    switch (subscription.status) {
-      case 'pending':
-        everConnected.current = true;
-        setStatus('live');
-        break;
-      case 'connecting':
-        setStatus(everConnected.current ? 'reconnecting' : 'connecting');
-        break;
-      case 'error':
-        setStatus('offline');
-        break;
-      default:
-        setStatus('off');
-    }
-  }, [enabled, subscription.status]);
-
-  // Back from a drop, what we missed is unknown: refetch VM data on screen.
-  const previous = useRef<LiveStatus>('off');
-  useEffect(() => {
-    const was = previous.current;
-    if (status === 'live' && (was === 'reconnecting' || was === 'offline')) {
-      void queryClient.invalidateQueries({ queryKey: trpc.vms.pathKey() });
-    }
-    previous.current = status;
-  }, [status, queryClient, trpc]);
+  const status = useSubscriptionStatus(enabled, subscription.status, () => {
+    void queryClient.invalidateQueries({ queryKey: trpc.vms.pathKey() });
+  });
 
   return <LiveVmsContext value={status}>{children}</LiveVmsContext>;
 }
