@@ -90,6 +90,11 @@ describe('creating VMs', () => {
     });
     expect(own).toMatchObject({ hostId: null, hostName: null });
 
+    // The host cannot be removed while it has VMs.
+    const removal = await c.admin.call('hosts.remove', 'mutation', { id: big.hostId });
+    expect(removal).toMatchObject({ ok: false, code: 'CONFLICT' });
+    if (!removal.ok) expect(removal.message).toMatch(/still has \d+ VMs?/);
+
     const decision = await c.admin.query<{
       hostId: string;
       summary: string;

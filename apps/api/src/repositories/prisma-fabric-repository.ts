@@ -308,6 +308,10 @@ export class PrismaFabricRepository implements FabricRepository {
     return count === 1;
   }
 
+  countVmsOnHost(hostId: string) {
+    return this.db.vm.count({ where: { hostId } });
+  }
+
   async deleteHost(hostId: string) {
     await this.db.host.delete({ where: { id: hostId } });
   }

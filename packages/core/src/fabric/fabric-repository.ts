@@ -114,6 +114,7 @@ export interface FabricRepository {
     silentBefore?: Date;
   }): Promise<boolean>;
   deleteHost(hostId: string): Promise<void>;
+  countVmsOnHost(hostId: string): Promise<number>;
   /** Hosts in `states` whose last sign of life (heartbeat, else registration) is before `cutoff`. */
   findSilentHosts(states: HostState[], cutoff: Date): Promise<HostRecord[]>;
   listHosts(query: ListHostsInput): Promise<{ rows: HostRow[]; total: number }>;

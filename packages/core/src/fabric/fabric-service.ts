@@ -446,6 +446,14 @@ export class FabricService {
     await this.deps.uow.run(async ({ fabric, audit }) => {
       const host = await fabric.findHostById(id);
       if (!host) throw new FabricError('HOST_NOT_FOUND', 'Host not found');
+      // Removing a host must not orphan VMs (they would keep running with no host on record).
+      const vms = await fabric.countVmsOnHost(id);
+      if (vms > 0) {
+        throw new FabricError(
+          'INVALID_STATE',
+          `${host.name} still has ${vms} VM${vms === 1 ? '' : 's'}: move or delete ${vms === 1 ? 'it' : 'them'} first`,
+        );
+      }
       await fabric.deleteHost(id);
       await audit.append({
         actor,
