@@ -1,0 +1,100 @@
+import type { z } from 'zod';
+import { ChargebackError } from './chargeback.errors';
+import type { addressClassSchema, rateCardSchema, ratePricesSchema } from './rate-card.schema';
+
+export type AddressClass = z.infer<typeof addressClassSchema>;
+export type RatePrices = z.infer<typeof ratePricesSchema>;
+export type RateCard = z.infer<typeof rateCardSchema>;
+
+/** Every billed resource, in the order lines are listed on an invoice. */
+export const RESOURCES = [
+  'vcpu',
+  'memory',
+  'disk',
+  'replica-storage',
+  'network-out-internet',
+  'network-out-datacenter',
+  'network-in-internet',
+  'network-in-datacenter',
+] as const;
+export type Resource = (typeof RESOURCES)[number];
+
+export const RESOURCE_UNITS = {
+  vcpu: 'vCPU-hour',
+  memory: 'GiB-hour',
+  disk: 'GiB-month',
+  'replica-storage': 'GiB-month',
+  'network-out-internet': 'GiB',
+  'network-out-datacenter': 'GiB',
+  'network-in-internet': 'GiB',
+  'network-in-datacenter': 'GiB',
+} as const satisfies Record<Resource, string>;
+
+export function priceOf(prices: RatePrices, resource: Resource): string {
+  switch (resource) {
+    case 'vcpu':
+      return prices.vcpuHour;
+    case 'memory':
+      return prices.memoryGiBHour;
+    case 'disk':
+      return prices.diskGiBMonth;
+    case 'replica-storage':
+      return prices.replicaStorageGiBMonth;
+    case 'network-out-internet':
+      return prices.networkOutGiB.internet;
+    case 'network-out-datacenter':
+      return prices.networkOutGiB.datacenter;
+    case 'network-in-internet':
+      return prices.networkInGiB.internet;
+    case 'network-in-datacenter':
+      return prices.networkInGiB.datacenter;
+  }
+}
+
+/** A half-open period [from, to) in epoch milliseconds (UTC). */
+export interface PeriodMs {
+  fromMs: number;
+  toMs: number;
+}
+
+export interface CardSegment extends PeriodMs {
+  card: RateCard;
+}
+
+export function effectiveFromMs(card: RateCard): number {
+  return Date.parse(`${card.effectiveFrom}T00:00:00Z`);
+}
+
+/**
+ * Splits [fromMs, toMs) at the effective dates of `cards`: each segment is
+ * priced by the latest card that took effect at or before its start. Cards
+ * are sorted here, so their order in the input does not matter. A change of
+ * card never reaches back: a closed period is simply never passed in.
+ */
+export function cardsInEffect(cards: readonly RateCard[], fromMs: number, toMs: number): CardSegment[] {
+  if (!(fromMs < toMs)) throw new ChargebackError('INVALID_PERIOD', 'A period must end after it starts');
+  const sorted = [...cards].sort((a, b) => effectiveFromMs(a) - effectiveFromMs(b));
+  for (let i = 1; i < sorted.length; i += 1) {
+    const previous = sorted[i - 1];
+    const current = sorted[i];
+    if (previous === undefined || current === undefined) continue;
+    if (previous.effectiveFrom === current.effectiveFrom) {
+      throw new ChargebackError('DUPLICATE_EFFECTIVE_DATE', `Two rate cards take effect on ${current.effectiveFrom}`);
+    }
+    if (previous.currency !== current.currency) {
+      throw new ChargebackError('CURRENCY_MISMATCH', 'All rate cards of a provider must use one currency');
+    }
+  }
+  const first = sorted[0];
+  if (first === undefined || effectiveFromMs(first) > fromMs) {
+    throw new ChargebackError('NO_RATE_CARD', 'No rate card is in effect at the start of the period');
+  }
+  const segments: CardSegment[] = [];
+  for (const [i, card] of sorted.entries()) {
+    const next = sorted[i + 1];
+    const start = Math.max(effectiveFromMs(card), fromMs);
+    const end = Math.min(next === undefined ? Number.POSITIVE_INFINITY : effectiveFromMs(next), toMs);
+    if (start < end) segments.push({ card, fromMs: start, toMs: end });
+  }
+  return segments;
+}
