@@ -57,6 +57,10 @@ const ACCESS = {
   'placement.whatIf': ['provider-admin'],
   'metering.measureVm': ['provider-admin', 'finance', 'tenant-admin', 'tenant-user'],
   'metering.resetVm': ['provider-admin', 'tenant-admin'],
+  'chargeback.rateCards': ['provider-admin', 'finance'],
+  'chargeback.addRateCard': ['provider-admin', 'finance'],
+  'chargeback.setPlan': ['provider-admin', 'finance'],
+  'chargeback.bill': ['provider-admin', 'finance', 'tenant-admin'],
 } as const satisfies Record<string, Meta['roles']>;
 
 type ProcedurePath = keyof typeof ACCESS;
@@ -115,6 +119,14 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange'>, 
   'placement.whatIf': emptyCreate,
   'metering.measureVm': byRandomId(),
   'metering.resetVm': byRandomId(),
+  'chargeback.rateCards': { allowed: 'ok' },
+  'chargeback.addRateCard': emptyCreate,
+  'chargeback.setPlan': { input: { tenantId: randomUUID(), plan: { kind: 'list' } }, allowed: 'NOT_FOUND' },
+  // A period that ends before it starts: refused for every allowed role alike.
+  'chargeback.bill': {
+    input: { tenantId: randomUUID(), period: { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' } },
+    allowed: 'BAD_REQUEST',
+  },
 };
 
 /** One signed-in demo user per role. */
@@ -148,6 +160,8 @@ const DATA_TABLES = [
   'tasks',
   'placement_decisions',
   'tenant_quotas',
+  'rate_cards',
+  'tenant_plans',
 ];
 
 let api: TestApi;

@@ -1,4 +1,5 @@
 import { AuditService } from '@fabric/core/audit/audit-service';
+import { ChargebackService } from '@fabric/core/chargeback/chargeback-service';
 import { ComputeService } from '@fabric/core/compute/compute-service';
 import { FabricService } from '@fabric/core/fabric/fabric-service';
 import { MeteringService } from '@fabric/core/metering/metering-service';
@@ -24,6 +25,7 @@ export interface Services {
   audit: AuditService;
   compute: ComputeService;
   metering: MeteringService;
+  chargeback: ChargebackService;
   /** Plain `pg` for the hot paths (sample ingest, rollups). */
   pool: pg.Pool;
   hostEvents: HostEventBus;
@@ -48,6 +50,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     tenancy: new TenancyService({ uow, passwords: betterAuthPasswords }),
     audit: new AuditService({ audit: uow.repos.audit }),
     compute: new ComputeService({ uow, clock, taskLeaseMs: config.taskLeaseMs }),
+    chargeback: new ChargebackService({ chargeback: uow.repos.chargeback, audit: uow.repos.audit, clock }),
     metering: new MeteringService({
       metering: new PgMeteringRepository(pool),
       uow,

@@ -80,14 +80,18 @@ export class PgMeteringRepository implements MeteringRepository {
         await client.query(
           `INSERT INTO vm_usage_hourly (vm_id, tenant_id, hour, samples, seconds, cpu_mhz_seconds, mem_mib_seconds,
              mem_min_mib, mem_max_mib, disk_gib_seconds, disk_read_bytes, disk_write_bytes, net_in_internet_bytes,
-             net_out_internet_bytes, net_in_datacenter_bytes, net_out_datacenter_bytes)
+             net_out_internet_bytes, net_in_datacenter_bytes, net_out_datacenter_bytes, running_seconds, vcpus, vm_name)
            SELECT s.vm_id, s.tenant_id, h.hour, count(*), sum(s.interval_s), sum(s.cpu_avg_mhz * s.interval_s),
              sum(s.mem_avg_mib * s.interval_s), min(s.mem_min_mib), max(s.mem_max_mib),
              sum(s.disk_allocated_gib * s.interval_s), sum(s.disk_read_bytes), sum(s.disk_write_bytes),
              sum(s.net_in_internet_bytes), sum(s.net_out_internet_bytes), sum(s.net_in_datacenter_bytes),
-             sum(s.net_out_datacenter_bytes)
+             sum(s.net_out_datacenter_bytes),
+             -- A VM ran during a sample when it held memory or used CPU (off and saved VMs report neither).
+             coalesce(sum(s.interval_s) FILTER (WHERE s.mem_avg_mib > 0 OR s.cpu_avg_mhz > 0), 0),
+             coalesce(max(v.vcpus), 0), coalesce(max(v.name), '')
            FROM unnest($1::timestamptz[]) AS h(hour)
            JOIN vm_samples s ON s.at > h.hour AND s.at <= h.hour + interval '1 hour'
+           LEFT JOIN vms v ON v.id = s.vm_id
            GROUP BY s.vm_id, s.tenant_id, h.hour
            ON CONFLICT (vm_id, hour) DO UPDATE SET samples = EXCLUDED.samples, seconds = EXCLUDED.seconds,
              cpu_mhz_seconds = EXCLUDED.cpu_mhz_seconds, mem_mib_seconds = EXCLUDED.mem_mib_seconds,
@@ -96,7 +100,11 @@ export class PgMeteringRepository implements MeteringRepository {
              disk_write_bytes = EXCLUDED.disk_write_bytes, net_in_internet_bytes = EXCLUDED.net_in_internet_bytes,
              net_out_internet_bytes = EXCLUDED.net_out_internet_bytes,
              net_in_datacenter_bytes = EXCLUDED.net_in_datacenter_bytes,
-             net_out_datacenter_bytes = EXCLUDED.net_out_datacenter_bytes`,
+             net_out_datacenter_bytes = EXCLUDED.net_out_datacenter_bytes,
+             running_seconds = EXCLUDED.running_seconds,
+             -- A deleted VM keeps the size and name it was billed with.
+             vcpus = CASE WHEN EXCLUDED.vcpus > 0 THEN EXCLUDED.vcpus ELSE vm_usage_hourly.vcpus END,
+             vm_name = CASE WHEN EXCLUDED.vm_name <> '' THEN EXCLUDED.vm_name ELSE vm_usage_hourly.vm_name END`,
           [hours],
         );
         await client.query('DELETE FROM rollup_pending WHERE hour = ANY($1::timestamptz[])', [hours]);

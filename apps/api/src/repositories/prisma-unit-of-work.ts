@@ -1,6 +1,7 @@
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
 import type { Db, PrismaClient } from './prisma';
 import { PrismaAuditRepository } from './prisma-audit-repository';
+import { PrismaChargebackRepository } from './prisma-chargeback-repository';
 import { PrismaComputeRepository } from './prisma-compute-repository';
 import { PrismaFabricRepository } from './prisma-fabric-repository';
 import { PrismaPlacementStore } from './prisma-placement-store';
@@ -12,6 +13,7 @@ export interface Repositories {
   tenancy: PrismaTenancyRepository;
   compute: PrismaComputeRepository;
   placement: PrismaPlacementStore;
+  chargeback: PrismaChargebackRepository;
 }
 
 function repositoriesOn(db: Db): Repositories {
@@ -21,6 +23,7 @@ function repositoriesOn(db: Db): Repositories {
     tenancy: new PrismaTenancyRepository(db),
     compute: new PrismaComputeRepository(db),
     placement: new PrismaPlacementStore(db),
+    chargeback: new PrismaChargebackRepository(db),
   };
 }
 

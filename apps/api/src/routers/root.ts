@@ -1,6 +1,7 @@
 import { t } from '../trpc/init';
 import { auditRouter } from './audit/router';
 import { authRouter } from './auth/router';
+import { chargebackRouter } from './chargeback/router';
 import { clustersRouter } from './clusters/router';
 import { fabricRouter } from './fabric/router';
 import { hostsRouter } from './hosts/router';
@@ -27,6 +28,7 @@ export const appRouter = t.router({
   quotas: quotasRouter,
   placement: placementRouter,
   metering: meteringRouter,
+  chargeback: chargebackRouter,
 });
 
 export type AppRouter = typeof appRouter;

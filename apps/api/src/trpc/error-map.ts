@@ -1,3 +1,4 @@
+import type { ChargebackErrorCode } from '@fabric/core/chargeback/chargeback.errors';
 import type { ComputeErrorCode } from '@fabric/core/compute/compute.errors';
 import type { FabricErrorCode } from '@fabric/core/fabric/fabric.errors';
 import type { PlacementErrorCode } from '@fabric/core/placement/placement.errors';
@@ -39,8 +40,16 @@ export const CORE_ERROR_CODES = {
   TASK_NOT_FOUND: 'NOT_FOUND',
   HOST_REJECTS_VM: 'CONFLICT',
   INVALID_REQUEST: 'BAD_REQUEST',
+  NO_RATE_CARD: 'PRECONDITION_FAILED',
+  DUPLICATE_EFFECTIVE_DATE: 'CONFLICT',
+  CURRENCY_MISMATCH: 'BAD_REQUEST',
+  // Two rollup rows for one VM-hour is a bug of ours, not the caller's.
+  DUPLICATE_USAGE: 'INTERNAL_SERVER_ERROR',
+  INVALID_PERIOD: 'BAD_REQUEST',
+  RATE_CARD_IN_PAST: 'BAD_REQUEST',
+  BILL_TENANT_NOT_FOUND: 'NOT_FOUND',
 } as const satisfies Record<
-  FabricErrorCode | TenancyErrorCode | ComputeErrorCode | PlacementErrorCode,
+  FabricErrorCode | TenancyErrorCode | ComputeErrorCode | PlacementErrorCode | ChargebackErrorCode,
   TRPC_ERROR_CODE_KEY
 >;
 

@@ -5,7 +5,9 @@ export type ChargebackErrorCode =
   | 'DUPLICATE_EFFECTIVE_DATE'
   | 'CURRENCY_MISMATCH'
   | 'DUPLICATE_USAGE'
-  | 'INVALID_PERIOD';
+  | 'INVALID_PERIOD'
+  | 'RATE_CARD_IN_PAST'
+  | 'BILL_TENANT_NOT_FOUND';
 
 export class ChargebackError extends CoreError<ChargebackErrorCode> {
   readonly module = 'chargeback';

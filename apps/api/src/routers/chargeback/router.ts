@@ -1,0 +1,29 @@
+import { addRateCardInput, billInput, invoiceSchema, setPlanInput } from '@fabric/core/chargeback/chargeback.schema';
+import { rateCardSchema } from '@fabric/core/chargeback/rate-card.schema';
+import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
+import { z } from 'zod';
+import { t } from '../../trpc/init';
+import { procedureFor } from '../../trpc/procedures';
+
+const pricing = procedureFor('provider-admin', 'finance');
+
+export const chargebackRouter = t.router({
+  rateCards: pricing.output(z.array(rateCardSchema)).query(({ ctx }) => ctx.services.chargeback.rateCards()),
+  /** A new price list from today or later: past bills never change. */
+  addRateCard: pricing
+    .input(addRateCardInput)
+    .output(z.array(rateCardSchema))
+    .mutation(({ ctx, input }) => ctx.services.chargeback.addRateCard(actorOf(ctx.caller), input)),
+  setPlan: pricing
+    .input(setPlanInput)
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.services.chargeback.setPlan(actorOf(ctx.caller), input.tenantId, input.plan);
+      return { ok: true as const };
+    }),
+  /** Showback: a tenant admin's own bill; finance and provider admins any tenant's. */
+  bill: procedureFor('provider-admin', 'finance', 'tenant-admin')
+    .input(billInput)
+    .output(invoiceSchema)
+    .query(({ ctx, input }) => ctx.services.chargeback.bill(scopeOf(ctx.caller), input.tenantId, input.period)),
+});

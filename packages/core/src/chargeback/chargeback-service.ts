@@ -1,0 +1,80 @@
+import type { AuditRepository } from '../audit/audit-repository';
+import type { Clock } from '../shared/clock';
+import type { Actor, TenantScope } from '../shared/tenant-scope';
+import { ChargebackError } from './chargeback.errors';
+import type { ChargebackRepository } from './chargeback-repository';
+import { type Invoice, rateUsage } from './rate';
+import type { RateCard } from './rate-card';
+import { LIST_PLAN, type TenantPlan } from './tenant-plan';
+import type { RatingPeriod } from './usage.schema';
+
+export class ChargebackService {
+  constructor(private readonly deps: { chargeback: ChargebackRepository; audit: AuditRepository; clock: Clock }) {}
+
+  rateCards() {
+    return this.deps.chargeback.listRateCards();
+  }
+
+  /**
+   * Adds a price list from a future day (today at the earliest, 00:00 UTC):
+   * a card never reaches back into hours already billed, so a past bill
+   * computed again is the same to the cent.
+   */
+  async addRateCard(actor: Actor, card: RateCard): Promise<RateCard[]> {
+    const today = this.deps.clock.now().toISOString().slice(0, 10);
+    if (card.effectiveFrom < today) {
+      throw new ChargebackError(
+        'RATE_CARD_IN_PAST',
+        `A rate card starts today (${today}) or later, not ${card.effectiveFrom}`,
+      );
+    }
+    const existing = await this.deps.chargeback.listRateCards();
+    if (existing.length && existing.some((c) => c.currency !== card.currency)) {
+      throw new ChargebackError('CURRENCY_MISMATCH', `Rate cards are in ${existing[0]?.currency ?? ''}`);
+    }
+    await this.deps.chargeback.addRateCard(card, actor.label);
+    await this.deps.audit.append({
+      actor,
+      action: 'chargeback.rate-card.add',
+      targetType: 'rate-card',
+      targetLabel: `${card.currency} from ${card.effectiveFrom}`,
+      result: 'success',
+      details: { ...card },
+    });
+    return this.deps.chargeback.listRateCards();
+  }
+
+  async setPlan(actor: Actor, tenantId: string, plan: TenantPlan) {
+    if (!(await this.deps.chargeback.tenantExists(tenantId))) {
+      throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
+    }
+    await this.deps.chargeback.setPlan(tenantId, plan);
+    await this.deps.audit.append({
+      actor,
+      action: 'chargeback.plan.set',
+      targetType: 'tenant',
+      targetId: tenantId,
+      tenantId,
+      result: 'success',
+      details: { ...plan },
+    });
+  }
+
+  /**
+   * The tenant's bill for a period, from the hourly rollups: lines per VM and
+   * resource, each rounded once; totals that are exact sums of the lines.
+   * A tenant gets its own; finance and provider admins name the tenant.
+   */
+  async bill(scope: TenantScope, tenantId: string | undefined, period: RatingPeriod): Promise<Invoice> {
+    const target = scope.kind === 'tenant' ? scope.tenantId : tenantId;
+    if (!target || !(await this.deps.chargeback.tenantExists(target))) {
+      throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
+    }
+    const [cards, plan, usage] = await Promise.all([
+      this.deps.chargeback.listRateCards(),
+      this.deps.chargeback.findPlan(target),
+      this.deps.chargeback.hourlyUsage(target, new Date(period.from), new Date(period.to)),
+    ]);
+    return rateUsage(usage, cards, plan ?? LIST_PLAN, period);
+  }
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { rateCardSchema } from './rate-card.schema';
+import { tenantPlanSchema } from './tenant-plan.schema';
+import { ratingPeriodSchema } from './usage.schema';
+
+export const addRateCardInput = rateCardSchema;
+export const setPlanInput = z.object({ tenantId: z.string().uuid(), plan: tenantPlanSchema });
+
+/** A bill (showback): finance and provider admins name the tenant; a tenant admin gets its own. */
+export const billInput = z.object({ tenantId: z.string().uuid().optional(), period: ratingPeriodSchema });
+
+export const invoiceSchema = z.object({
+  currency: z.string(),
+  period: z.object({ from: z.string(), to: z.string() }),
+  lines: z.array(
+    z.object({
+      vmId: z.string(),
+      vmName: z.string(),
+      resource: z.string(),
+      quantity: z.string(),
+      unit: z.string(),
+      rate: z.string(),
+      amount: z.string(),
+      cardEffectiveFrom: z.string(),
+    }),
+  ),
+  subtotal: z.string(),
+  discount: z.string(),
+  total: z.string(),
+});
