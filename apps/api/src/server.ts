@@ -6,6 +6,7 @@ import { createAgentRoutes } from './agent/agent-routes';
 import { createAuthRoutes } from './auth/auth-routes';
 import { compose, type Services } from './composition';
 import type { ApiConfig } from './env';
+import { createExportRoutes } from './exports/export-routes';
 import { sendJson } from './http/request';
 import { appRouter } from './routers/root';
 import { createContext } from './trpc/context';
@@ -54,11 +55,14 @@ export async function startApi(
     events: services.hostEvents,
   });
 
+  const exports = createExportRoutes(services);
+
   const server = createServer((req, res) => {
     const path = req.url ?? '/';
     const handle = async () => {
       if (path.startsWith('/api/trpc/')) return trpc(req, res);
       if (path.startsWith('/api/auth/')) return auth(req, res);
+      if (path.startsWith('/api/exports/')) return exports(req, res);
       if (path === '/agent/v1' || path.startsWith('/agent/v1/')) return agent(req, res);
       if (path === '/healthz') {
         await services.prisma.$queryRaw`SELECT 1`;

@@ -131,3 +131,37 @@ describe('a bill from metered usage', () => {
     expect(await c.blueUser.call('chargeback.bill', 'query', { period })).toMatchObject({ code: 'FORBIDDEN' });
   });
 });
+
+describe('the bill as CSV', () => {
+  const query = `from=${encodeURIComponent('2026-11-02T00:00:00Z')}&to=${encodeURIComponent('2026-11-03T00:00:00Z')}`;
+  const download = (client: ApiClient | null, extra = '') =>
+    fetch(`${api.url}/api/exports/bill.csv?${query}${extra}`, {
+      headers: client?.cookie ? { cookie: client.cookie } : {},
+    });
+
+  it('downloads the same lines and totals as the bill, for the asked tenant only', async () => {
+    const bill = await c.finance.query<{ lines: unknown[]; total: string }>('chargeback.bill', {
+      tenantId: blueId,
+      period: { from: '2026-11-02T00:00:00Z', to: '2026-11-03T00:00:00Z' },
+    });
+    const response = await download(c.finance, `&tenantId=${blueId}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/text\/csv/);
+    const rows = (await response.text()).trim().split('\r\n');
+    expect(rows).toHaveLength(1 + bill.lines.length + 3);
+    expect(rows.at(-1)).toContain(`,total,,,,${bill.total},USD,`);
+    expect(rows.slice(1).every((r) => r.startsWith('Blue Corp,'))).toBe(true);
+  });
+
+  it('a tenant admin downloads its own bill; others are refused', async () => {
+    const own = await download(c.yellowAdmin, `&tenantId=${blueId}`);
+    expect(own.status).toBe(200);
+    expect(await own.text()).not.toContain('Blue Corp');
+    expect((await download(c.blueUser)).status).toBe(403);
+    expect((await download(null)).status).toBe(401);
+    expect(
+      (await fetch(`${api.url}/api/exports/bill.csv?from=x&to=y`, { headers: { cookie: c.finance.cookie ?? '' } }))
+        .status,
+    ).toBe(400);
+  });
+});
