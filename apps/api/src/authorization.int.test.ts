@@ -29,7 +29,7 @@ const ACCESS = {
   'hosts.remove': ['provider-admin'],
   'hosts.setDedication': ['provider-admin'],
   'hosts.onChange': ['provider-admin'],
-  'tenants.list': ['provider-admin'],
+  'tenants.list': ['provider-admin', 'finance'],
   'tenants.get': ['provider-admin'],
   'tenants.create': ['provider-admin'],
   'users.list': ['provider-admin'],

@@ -7,10 +7,11 @@ import {
 } from '@fabric/core/tenancy/tenancy.schema';
 import { z } from 'zod';
 import { t } from '../../trpc/init';
-import { providerAdmin } from '../../trpc/procedures';
+import { providerAdmin, providerReader } from '../../trpc/procedures';
 
 export const tenantsRouter = t.router({
-  list: providerAdmin
+  /** Finance reads the tenant list too: bills are per tenant. */
+  list: providerReader
     .output(z.array(tenantSchema))
     .query(({ ctx }) => ctx.services.tenancy.listTenants(scopeOf(ctx.caller))),
   get: providerAdmin

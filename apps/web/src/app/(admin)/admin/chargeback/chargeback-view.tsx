@@ -7,7 +7,6 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Building2, CheckCircle2, Plus, Tags } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { BillCard, resourceLabel, todayUtc, usePeriodPicker } from '@/components/chargeback/bill-view';
-import { useSession } from '@/components/shell/session';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
@@ -28,7 +27,6 @@ type RateCard = RouterOutputs['chargeback']['rateCards'][number];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function ChargebackView() {
-  const me = useSession();
   const [tenantId, setTenantId] = useState('');
   const { period, picker } = usePeriodPicker();
   const validTenant = UUID.test(tenantId);
@@ -47,11 +45,7 @@ export function ChargebackView() {
           </h2>
           <Card>
             <CardBody className="flex flex-wrap items-end gap-6">
-              {me.role === 'provider-admin' ? (
-                <TenantSelect value={tenantId} onChange={setTenantId} />
-              ) : (
-                <TenantIdInput value={tenantId} onChange={setTenantId} />
-              )}
+              <TenantSelect value={tenantId} onChange={setTenantId} />
               {picker}
             </CardBody>
           </Card>
@@ -91,35 +85,6 @@ function TenantSelect({ value, onChange }: { value: string; onChange: (id: strin
           </option>
         ))}
       </Select>
-    </Field>
-  );
-}
-
-/** Finance may not list tenants (tenants.list is provider-admin only), so it names one by id. */
-function TenantIdInput({ value, onChange }: { value: string; onChange: (id: string) => void }) {
-  const [draft, setDraft] = useState(value);
-  const error = draft && !UUID.test(draft.trim()) ? 'A tenant id is a UUID' : undefined;
-  return (
-    <Field
-      label="Tenant id"
-      htmlFor="bill-tenant-id"
-      className="w-80"
-      error={error}
-      hint="Ask a provider admin for the tenant's id."
-    >
-      <Input
-        {...describedBy('bill-tenant-id', error, true)}
-        value={draft}
-        placeholder="e.g. 3f2b…"
-        autoComplete="off"
-        spellCheck={false}
-        className="w-80 font-mono"
-        onChange={(e) => {
-          setDraft(e.target.value);
-          const id = e.target.value.trim();
-          onChange(UUID.test(id) ? id : '');
-        }}
-      />
     </Field>
   );
 }
