@@ -342,27 +342,11 @@ export class PrismaComputeRepository implements ComputeRepository {
     return created.id;
   }
 
-  async findDecision(scope: TenantScope, id: string) {
-    const d = await this.db.placementDecision.findFirst({
+  findDecision(scope: TenantScope, id: string) {
+    // The row is the stored decision as it was written (decisionRow), plus id and time.
+    return this.db.placementDecision.findFirst({
       where: { id, ...(scope.kind === 'tenant' ? { tenantId: scope.tenantId } : {}) },
     });
-    return d
-      ? {
-          id: d.id,
-          tenantId: d.tenantId,
-          vmId: d.vmId,
-          vmName: d.vmName,
-          clusterId: d.clusterId,
-          hostId: d.hostId,
-          hostName: d.hostName,
-          policy: d.policy,
-          seed: d.seed,
-          summary: d.summary,
-          request: d.request,
-          trace: d.trace,
-          createdAt: d.createdAt,
-        }
-      : null;
   }
 
   async createTask(task: { kind: TaskKind; vmId: string; hostId: string; tenantId: string; requestedBy: string }) {
