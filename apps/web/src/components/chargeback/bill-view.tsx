@@ -1,9 +1,9 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { Download, Receipt } from 'lucide-react';
+import { Receipt } from 'lucide-react';
 import { Fragment, useMemo, useState } from 'react';
-import { buttonClass } from '@/components/ui/button';
+import { BillDownloads } from '@/components/chargeback/bill-downloads';
 import { Card, CardHeader } from '@/components/ui/card';
 import { type ChipOption, Chips } from '@/components/ui/chips';
 import { EmptyState } from '@/components/ui/empty-state';
@@ -150,14 +150,6 @@ function groupByVm(lines: Line[]): { vmId: string; vmName: string; lines: Line[]
   return [...groups.values()];
 }
 
-export function billCsvHref(period: Period, tenantId?: string): string {
-  const params = new URLSearchParams();
-  if (tenantId) params.set('tenantId', tenantId);
-  params.set('from', period.from);
-  params.set('to', period.to);
-  return `/api/exports/bill.csv?${params.toString()}`;
-}
-
 /**
  * One tenant's bill for a period, lines grouped per VM. `tenantId` is omitted
  * for a tenant admin (the API bills its own tenant).
@@ -177,17 +169,7 @@ export function BillCard({ period, tenantId, title = 'Bill' }: { period: Period;
             {bill.data ? ` · ${bill.data.currency}` : ''}
           </>
         }
-        actions={
-          <a
-            href={billCsvHref(period, tenantId)}
-            download
-            className={buttonClass('secondary', 'sm')}
-            aria-label="Download CSV of this bill"
-          >
-            <Download aria-hidden="true" />
-            Download CSV
-          </a>
-        }
+        actions={<BillDownloads from={period.from} to={period.to} tenantId={tenantId} />}
       />
       {bill.isPending ? (
         <TableSkeleton rows={6} columns={5} />

@@ -6,6 +6,7 @@ import { tenantPlanSchema } from '@fabric/core/chargeback/tenant-plan.schema';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Building2, CheckCircle2, Plus, Tags } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
+import { BillDownloads } from '@/components/chargeback/bill-downloads';
 import { BillCard, resourceLabel, todayUtc, usePeriodPicker } from '@/components/chargeback/bill-view';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
@@ -48,6 +49,12 @@ export function ChargebackView() {
               <TenantSelect value={tenantId} onChange={setTenantId} />
               {picker}
             </CardBody>
+            {period ? (
+              <CardBody className="flex flex-wrap items-center justify-between gap-3 border-t border-border">
+                <span className="text-[13px] text-muted">Every tenant's bill for the period, one file</span>
+                <BillDownloads all from={period.from} to={period.to} />
+              </CardBody>
+            ) : null}
           </Card>
           {!validTenant ? (
             <Card>
