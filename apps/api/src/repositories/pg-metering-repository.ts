@@ -1,4 +1,6 @@
 import type { MeasuredTotals, MeteringRepository, SampleRow } from '@fabric/core/metering/metering-repository';
+import type { BucketTotals } from '@fabric/core/metering/usage-series';
+import type { UsageBucket } from '@fabric/core/metering/usage-series.schema';
 import type pg from 'pg';
 
 /**
@@ -107,6 +109,13 @@ export class PgMeteringRepository implements MeteringRepository {
              vm_name = CASE WHEN EXCLUDED.vm_name <> '' THEN EXCLUDED.vm_name ELSE vm_usage_hourly.vm_name END`,
           [hours],
         );
+        // The UTC days of these hours, recomputed whole from the hourly rows in
+        // the same transaction: a crash leaves the hours pending and nothing half-written.
+        await client.query(
+          `SELECT rollup_vm_usage_days(array(SELECT DISTINCT (h AT TIME ZONE 'UTC')::date
+             FROM unnest($1::timestamptz[]) AS t(h)))`,
+          [hours],
+        );
         await client.query('DELETE FROM rollup_pending WHERE hour = ANY($1::timestamptz[])', [hours]);
       }
       await client.query('COMMIT');
@@ -176,4 +185,72 @@ export class PgMeteringRepository implements MeteringRepository {
       netOutDatacenter: n('out_d'),
     };
   }
+
+  // ---- usage series (charts): sums per UTC hour or day, computed by Postgres.
+
+  async rollupSeries(filter: { tenantId: string } | { vmId: string }, from: Date, to: Date, bucket: UsageBucket) {
+    // Two statements rather than an OR, so each uses its index ((tenant_id, hour) or the (vm_id, hour) key).
+    const [column, id] = 'tenantId' in filter ? ['tenant_id', filter.tenantId] : ['vm_id', filter.vmId];
+    // date_trunc's third argument: UTC days whatever the session's time zone.
+    const r = await this.pool.query<SeriesRow>(
+      `SELECT date_trunc($4::text, hour, 'UTC') AS start, sum(seconds)::text AS metered,
+         sum(cpu_mhz_seconds)::text AS cpu, sum(mem_mib_seconds)::text AS mem, sum(disk_gib_seconds)::text AS disk,
+         sum(net_in_internet_bytes + net_in_datacenter_bytes)::text AS net_in,
+         sum(net_out_internet_bytes + net_out_datacenter_bytes)::text AS net_out, sum(running_seconds)::text AS running
+       FROM vm_usage_hourly WHERE ${column} = $1 AND hour >= $2 AND hour < $3
+       GROUP BY 1 ORDER BY 1`,
+      [id, from, to, bucket],
+    );
+    return r.rows.map(toBucketTotals);
+  }
+
+  async hostSampleSeries(hostId: string, from: Date, to: Date, bucket: UsageBucket) {
+    // As in the rollups: a sample ending exactly on the hour belongs to the hour before it,
+    // and a VM ran during a sample when it held memory or used CPU.
+    const r = await this.pool.query<SeriesRow>(
+      `SELECT date_trunc($4::text, at - interval '1 millisecond', 'UTC') AS start, sum(interval_s)::text AS metered,
+         sum(cpu_avg_mhz * interval_s)::text AS cpu, sum(mem_avg_mib * interval_s)::text AS mem,
+         sum(disk_allocated_gib * interval_s)::text AS disk,
+         sum(net_in_internet_bytes + net_in_datacenter_bytes)::text AS net_in,
+         sum(net_out_internet_bytes + net_out_datacenter_bytes)::text AS net_out,
+         coalesce(sum(interval_s) FILTER (WHERE mem_avg_mib > 0 OR cpu_avg_mhz > 0), 0)::text AS running
+       FROM vm_samples WHERE host_id = $1 AND at > $2 AND at <= $3
+       GROUP BY 1 ORDER BY 1`,
+      [hostId, from, to, bucket],
+    );
+    return r.rows.map(toBucketTotals);
+  }
+
+  async tenantExists(tenantId: string) {
+    return (await this.pool.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId])).rowCount === 1;
+  }
+
+  async hostExists(hostId: string) {
+    return (await this.pool.query('SELECT 1 FROM hosts WHERE id = $1', [hostId])).rowCount === 1;
+  }
+}
+
+interface SeriesRow {
+  start: Date;
+  metered: string;
+  cpu: string;
+  mem: string;
+  disk: string;
+  net_in: string;
+  net_out: string;
+  running: string;
+}
+
+/** Sums leave Postgres as exact text; per bucket they stay far below 2^53, and charts need no more. */
+function toBucketTotals(row: SeriesRow): BucketTotals {
+  return {
+    start: row.start,
+    meteredSeconds: Number(row.metered),
+    cpuMhzSeconds: Number(row.cpu),
+    memMibSeconds: Number(row.mem),
+    diskGibSeconds: Number(row.disk),
+    networkInBytes: Number(row.net_in),
+    networkOutBytes: Number(row.net_out),
+    runningSeconds: Number(row.running),
+  };
 }

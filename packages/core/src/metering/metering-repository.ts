@@ -1,4 +1,6 @@
 import type { VmSample } from './sample-protocol.schema';
+import type { BucketTotals } from './usage-series';
+import type { UsageBucket } from './usage-series.schema';
 
 export interface SampleRow extends VmSample {
   tenantId: string;
@@ -28,9 +30,23 @@ export interface MeteringRepository {
   vmsOnHost(hostId: string, vmIds: string[]): Promise<Map<string, string>>;
   /** Stores samples once per (vm, at); returns how many were new. Marks their hours for rollup. */
   ingest(rows: SampleRow[]): Promise<number>;
-  /** Recomputes up to `limit` pending hours from raw samples; returns the hours done. */
+  /**
+   * Recomputes up to `limit` pending hours from raw samples, and the UTC days
+   * they belong to whole from the hourly rows; returns the hours done.
+   */
   rollupPending(limit: number): Promise<number>;
   ensurePartitions(fromDay: Date, days: number): Promise<number>;
   dropPartitionsBefore(day: Date): Promise<number>;
   totals(vmId: string, from: Date, to: Date): Promise<MeasuredTotals>;
+  /** The hourly rollups of a tenant or a VM in [from, to), summed per UTC hour or day; empty buckets absent. */
+  rollupSeries(
+    filter: { tenantId: string } | { vmId: string },
+    from: Date,
+    to: Date,
+    bucket: UsageBucket,
+  ): Promise<BucketTotals[]>;
+  /** The same sums from raw samples reported by `hostId` (only as far back as sample retention). */
+  hostSampleSeries(hostId: string, from: Date, to: Date, bucket: UsageBucket): Promise<BucketTotals[]>;
+  tenantExists(tenantId: string): Promise<boolean>;
+  hostExists(hostId: string): Promise<boolean>;
 }
