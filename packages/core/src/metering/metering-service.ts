@@ -7,6 +7,8 @@ import type { UnitOfWork } from '../shared/unit-of-work';
 import type { MeasureVmInput, VmMeasurement } from './metering.schema';
 import type { MeteringRepository, SampleRow } from './metering-repository';
 import type { SamplesRequest, SamplesResponse } from './sample-protocol.schema';
+import type { UsageSeries, UsageSeriesInput } from './usage-series.schema';
+import { usageSeries } from './usage-series-service';
 
 const DAY_MS = 86_400_000;
 
@@ -101,5 +103,11 @@ export class MeteringService {
       if (done < 200) break;
     }
     return { partitions, dropped, rolledUp };
+  }
+
+  /** Usage over time for charts (see usage-series-service.ts). */
+  usageSeries(scope: TenantScope, input: UsageSeriesInput): Promise<UsageSeries> {
+    const { metering, uow, clock, retentionDays } = this.deps;
+    return usageSeries({ metering, compute: uow.repos.compute, clock, retentionDays }, scope, input);
   }
 }
