@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { billInput } from '@fabric/core/chargeback/chargeback.schema';
-import { invoiceCsv } from '@fabric/core/chargeback/invoice-csv';
+import { type BillDocument, billTitle } from '@fabric/core/chargeback/bill-document';
+import { BILL_CONTENT_TYPES, type BillWriter, createBillWriter } from '@fabric/core/chargeback/bill-export';
+import { billExportInput } from '@fabric/core/chargeback/bill-export.schema';
 import { CoreError } from '@fabric/core/shared/errors';
 import type { Role } from '@fabric/core/shared/roles';
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
@@ -11,69 +13,142 @@ import { CORE_ERROR_CODES, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-ma
 
 /** Who may download a bill: the same roles as `chargeback.bill`. */
 const BILL_EXPORT_ROLES: readonly Role[] = ['provider-admin', 'finance', 'tenant-admin'];
+/** Who may download every tenant's bills in one file. */
+const ALL_TENANTS_ROLES: readonly Role[] = ['provider-admin', 'finance'];
+
+const BILL_PATH = /^\/api\/exports\/bill\.([a-z]+)$/;
+
+const day = (iso: string) => iso.slice(0, 10);
 
 /**
- * File downloads that do not fit tRPC: GET /api/exports/bill.csv?tenantId&from&to,
- * with the session cookie. The CSV's amounts are the bill's, unchanged.
+ * File downloads that do not fit tRPC, with the session cookie:
+ * GET /api/exports/bill.{csv,json,pdf}?tenantId=…&from&to (one tenant; a
+ * tenant admin always gets its own) and ?all=1&from&to (every tenant; finance
+ * and provider admins). The amounts are the bill's, unchanged, in every
+ * format. An all-tenant file streams: each tenant's part is written as soon as
+ * its bill is computed, so memory holds one tenant's bill at a time.
  */
 export function createExportRoutes(services: Services) {
+  const audit = services.uow.repos.audit;
+
   return async function handleExport(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/api/exports/bill.csv' || req.method !== 'GET') {
+    const format = BILL_PATH.exec(url.pathname)?.[1];
+    if (!format || req.method !== 'GET') {
       return sendJson(res, 404, { message: `No export ${url.pathname}` });
     }
     const { caller } = await createContext(services, req);
     if (!caller) return sendJson(res, 401, { message: 'Sign in to continue' });
-    if (!BILL_EXPORT_ROLES.includes(caller.role)) {
-      await services.uow.repos.audit.append({
+    const deny = async (message: string) => {
+      await audit.append({
         actor: actorOf(caller),
         action: 'chargeback.export',
         targetType: 'export',
-        targetLabel: 'bill.csv',
+        targetLabel: `bill.${format}`,
         tenantId: caller.tenantId,
         result: 'denied',
-        message: `Role ${caller.role} may not export bills`,
+        message,
       });
       return sendJson(res, 403, { message: 'You do not have permission to do this' });
-    }
-    const parsed = billInput.safeParse({
+    };
+    if (!BILL_EXPORT_ROLES.includes(caller.role)) return deny(`Role ${caller.role} may not export bills`);
+
+    const parsed = billExportInput.safeParse({
+      format,
       tenantId: url.searchParams.get('tenantId') || undefined,
+      all: url.searchParams.get('all') || undefined,
       period: { from: url.searchParams.get('from') ?? '', to: url.searchParams.get('to') ?? '' },
     });
     if (!parsed.success) {
       return sendJson(res, 400, {
-        message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        message: parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
       });
     }
+    const input = parsed.data;
+    if (input.all && !ALL_TENANTS_ROLES.includes(caller.role)) {
+      return deny(`Role ${caller.role} may not export every tenant's bill`);
+    }
     const scope = scopeOf(caller);
+    if (scope.kind === 'provider' && !input.all && !input.tenantId) {
+      return sendJson(res, 400, { message: 'tenantId: name a tenant, or all=1 for every tenant' });
+    }
+
+    // Which tenants, in name order. A tenant admin's own tenant, whatever it named.
+    const tenants =
+      scope.kind === 'tenant'
+        ? await services.uow.repos.tenancy.listTenants(scope)
+        : input.all
+          ? await services.uow.repos.tenancy.listTenants(scope)
+          : [await services.uow.repos.tenancy.findTenant(scope, input.tenantId ?? '')].flatMap((t) => (t ? [t] : []));
+    if (!input.all && tenants.length === 0) return sendJson(res, 404, { message: 'Tenant not found' });
+
+    const { from, to } = input.period;
+    const single = input.all ? null : (tenants[0] ?? null);
+    const name = single ? `bill-${single.slug}-${day(from)}-${day(to)}` : `bills-all-tenants-${day(from)}-${day(to)}`;
+    let writer: BillWriter | null = null;
+    // Headers go out with the first bill, so an error before it (tenant gone,
+    // no rate card) is still a status code and a message.
+    const start = (first?: BillDocument): BillWriter => {
+      if (writer) return writer;
+      res.writeHead(200, {
+        'content-type': BILL_CONTENT_TYPES[input.format],
+        'content-disposition': `attachment; filename="${name}.${input.format}"`,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      });
+      const title =
+        first && single
+          ? `${billTitle(first)} ${single.name} ${day(from)} to ${day(to)}`
+          : `Bills, all tenants, ${day(from)} to ${day(to)}`;
+      writer = createBillWriter(input.format, (chunk) => res.write(chunk), { period: input.period, title });
+      return writer;
+    };
+
     try {
-      const invoice = await services.chargeback.bill(scope, parsed.data.tenantId, parsed.data.period);
-      const tenantId = scope.kind === 'tenant' ? scope.tenantId : (parsed.data.tenantId ?? '');
-      const tenant = await services.uow.repos.tenancy.findTenant({ kind: 'provider' }, tenantId);
-      const name = tenant?.slug ?? 'tenant';
-      const day = (iso: string) => iso.slice(0, 10);
-      const csv = invoiceCsv(invoice, tenant?.name ?? '');
-      await services.uow.repos.audit.append({
+      for (const tenant of tenants) {
+        const invoice = await services.chargeback.bill(scope, tenant.id, input.period);
+        const doc: BillDocument = {
+          tenant: { id: tenant.id, name: tenant.name, slug: tenant.slug },
+          invoice,
+          status: 'estimate',
+        };
+        start(doc).add(doc);
+        // Let a slow client drain what is written before computing the next tenant.
+        if (res.writableNeedDrain) await once(res, 'drain');
+      }
+      const done = start();
+      const summary = done.totals.summary();
+      // Audited before the last bytes: a complete file is always an audited one.
+      await audit.append({
         actor: actorOf(caller),
         action: 'chargeback.export',
-        targetType: 'tenant',
-        targetId: tenantId,
-        targetLabel: tenant?.name ?? null,
-        tenantId,
+        targetType: single ? 'tenant' : 'export',
+        targetId: single?.id ?? null,
+        targetLabel: single?.name ?? 'all tenants',
+        tenantId: single?.id ?? null,
         result: 'success',
-        details: { format: 'csv', from: invoice.period.from, to: invoice.period.to, total: invoice.total },
+        details: {
+          format: input.format,
+          scope: single ? 'tenant' : 'all',
+          from,
+          to,
+          tenants: summary.tenants,
+          total: summary.total,
+          currency: summary.currency,
+        },
       });
-      res.writeHead(200, {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="bill-${name}-${day(invoice.period.from)}-${day(invoice.period.to)}.csv"`,
-        'cache-control': 'no-store',
-      });
-      res.end(csv);
+      done.end();
+      res.end();
     } catch (error) {
-      if (error instanceof CoreError && isCoreErrorCode(error.code)) {
-        return sendJson(res, HTTP_STATUS[CORE_ERROR_CODES[error.code]] ?? 400, { message: error.message });
+      if (!res.headersSent) {
+        if (error instanceof CoreError && isCoreErrorCode(error.code)) {
+          return sendJson(res, HTTP_STATUS[CORE_ERROR_CODES[error.code]] ?? 400, { message: error.message });
+        }
+        throw error;
       }
-      throw error;
+      // Mid-stream the status is already 200: cut the connection so the client sees an incomplete file.
+      console.error('[exports] bill export failed mid-stream:', error);
+      res.destroy(error instanceof Error ? error : new Error(String(error)));
     }
   };
 }

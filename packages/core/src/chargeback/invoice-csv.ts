@@ -1,4 +1,4 @@
-import type { Invoice } from './rate';
+import type { BillDocument } from './bill-document';
 
 /**
  * A spreadsheet runs a cell that starts with =, +, -, @, tab or CR as a
@@ -10,6 +10,12 @@ export function csvCell(value: string): string {
   return /[",\n\r]/.test(neutral) ? `"${neutral.replaceAll('"', '""')}"` : neutral;
 }
 
+/**
+ * One row per line, then subtotal, discount and total rows (resource column)
+ * per tenant. The first twelve columns are the original single-tenant file's;
+ * the tenant's id and slug and the document's status come after them, so a
+ * multi-tenant file is the single-tenant files concatenated under one header.
+ */
 export const INVOICE_CSV_HEADER = [
   'tenant',
   'period_from',
@@ -23,19 +29,45 @@ export const INVOICE_CSV_HEADER = [
   'amount',
   'currency',
   'rate_card_from',
+  'tenant_id',
+  'tenant_slug',
+  'status',
+  'invoice_number',
+  'version',
+  'unpriced_before',
 ] as const;
 
+const CRLF = '\r\n';
+
+function csvRow(cells: readonly string[]): string {
+  return `${cells.map(csvCell).join(',')}${CRLF}`;
+}
+
+/** The header row, written once at the top of a file. */
+export function billCsvHeader(): string {
+  return csvRow(INVOICE_CSV_HEADER);
+}
+
 /**
- * The bill as CSV: one row per line, then subtotal, discount and total rows.
- * Amounts are the invoice's strings, unchanged, so the file's totals are the
- * bill's totals to the cent.
+ * One tenant's rows (no header), so an all-tenant export can write each
+ * tenant's part as soon as it is computed. Amounts are the invoice's strings,
+ * unchanged: the file's totals are the bill's totals to the cent.
  */
-export function invoiceCsv(invoice: Invoice, tenantName: string): string {
-  const rows: string[][] = [[...INVOICE_CSV_HEADER]];
+export function billCsvRows(doc: BillDocument): string {
+  const { tenant, invoice } = doc;
   const { from, to } = invoice.period;
+  const trailer = [
+    tenant.id,
+    tenant.slug,
+    doc.status,
+    doc.invoiceNumber ?? '',
+    doc.version === undefined ? '' : String(doc.version),
+    invoice.unpricedBefore ?? '',
+  ];
+  let out = '';
   for (const line of invoice.lines) {
-    rows.push([
-      tenantName,
+    out += csvRow([
+      tenant.name,
       from,
       to,
       line.vmId,
@@ -47,6 +79,7 @@ export function invoiceCsv(invoice: Invoice, tenantName: string): string {
       line.amount,
       invoice.currency,
       line.cardEffectiveFrom,
+      ...trailer,
     ]);
   }
   for (const [label, amount] of [
@@ -54,7 +87,14 @@ export function invoiceCsv(invoice: Invoice, tenantName: string): string {
     ['discount', invoice.discount],
     ['total', invoice.total],
   ] as const) {
-    rows.push([tenantName, from, to, '', '', label, '', '', '', amount, invoice.currency, '']);
+    out += csvRow([tenant.name, from, to, '', '', label, '', '', '', amount, invoice.currency, '', ...trailer]);
   }
-  return `${rows.map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
+  return out;
+}
+
+/** Whole file for any number of tenants: header, then each tenant's rows. */
+export function billCsv(docs: Iterable<BillDocument>): string {
+  let out = billCsvHeader();
+  for (const doc of docs) out += billCsvRows(doc);
+  return out;
 }
