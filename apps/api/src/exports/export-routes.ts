@@ -16,7 +16,7 @@ const BILL_EXPORT_ROLES: readonly Role[] = ['provider-admin', 'finance', 'tenant
 /** Who may download every tenant's bills in one file. */
 const ALL_TENANTS_ROLES: readonly Role[] = ['provider-admin', 'finance'];
 
-const BILL_PATH = /^\/api\/exports\/bill\.([a-z]+)$/;
+const BILL_PATH = /^\/api\/exports\/bill\.(csv|json|pdf)$/;
 
 const day = (iso: string) => iso.slice(0, 10);
 
