@@ -57,10 +57,12 @@ const ACCESS = {
   'placement.whatIf': ['provider-admin'],
   'metering.measureVm': ['provider-admin', 'finance', 'tenant-admin', 'tenant-user'],
   'metering.resetVm': ['provider-admin', 'tenant-admin'],
+  'metering.usageSeries': ['provider-admin', 'finance', 'tenant-admin', 'tenant-user'],
   'chargeback.rateCards': ['provider-admin', 'finance'],
   'chargeback.addRateCard': ['provider-admin', 'finance'],
   'chargeback.setPlan': ['provider-admin', 'finance'],
   'chargeback.bill': ['provider-admin', 'finance', 'tenant-admin'],
+  'chargeback.costSeries': ['provider-admin', 'finance', 'tenant-admin'],
 } as const satisfies Record<string, Meta['roles']>;
 
 type ProcedurePath = keyof typeof ACCESS;
@@ -119,12 +121,29 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange'>, 
   'placement.whatIf': emptyCreate,
   'metering.measureVm': byRandomId(),
   'metering.resetVm': byRandomId(),
+  'metering.usageSeries': {
+    input: {
+      scope: { kind: 'vm', vmId: randomUUID() },
+      from: new Date('2026-01-01T00:00:00Z'),
+      to: new Date('2026-01-02T00:00:00Z'),
+      bucket: 'hour',
+    },
+    allowed: 'NOT_FOUND',
+  },
   'chargeback.rateCards': { allowed: 'ok' },
   'chargeback.addRateCard': emptyCreate,
   'chargeback.setPlan': { input: { tenantId: randomUUID(), plan: { kind: 'list' } }, allowed: 'NOT_FOUND' },
   // A period that ends before it starts: refused for every allowed role alike.
   'chargeback.bill': {
     input: { tenantId: randomUUID(), period: { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' } },
+    allowed: 'BAD_REQUEST',
+  },
+  'chargeback.costSeries': {
+    input: {
+      tenantId: randomUUID(),
+      period: { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' },
+      bucket: 'day',
+    },
     allowed: 'BAD_REQUEST',
   },
 };

@@ -164,6 +164,37 @@ describe('another tenant’s objects are NOT_FOUND, exactly like missing ones', 
   });
 });
 
+/**
+ * Procedures that name another tenant's object inside a nested input (not a
+ * top-level `id`, so the table above does not find them): same rule.
+ */
+const NESTED_YELLOW_OBJECTS: Record<string, { input: (id: string) => Record<string, unknown> }> = {
+  'metering.usageSeries': {
+    input: (vmId) => ({
+      scope: { kind: 'vm', vmId },
+      from: new Date('2026-11-01T00:00:00Z'),
+      to: new Date('2026-11-02T00:00:00Z'),
+      bucket: 'hour',
+    }),
+  },
+};
+
+describe('another tenant’s objects named inside an input are NOT_FOUND too', () => {
+  it.each(Object.keys(NESTED_YELLOW_OBJECTS))('%s as Blue’s admin with Yellow’s VM', async (path) => {
+    const probe = NESTED_YELLOW_OBJECTS[path];
+    if (!probe) throw new Error(path);
+    const auditBefore = await countRows(api.databaseUrl, 'audit_events');
+    const strip = (r: ProcedureResult) => (r.ok ? r : { ok: r.ok, status: r.status, code: r.code, message: r.message });
+    const missing = strip(await c.blueAdmin.call(path, 'query', probe.input(randomUUID())));
+    expect(missing).toMatchObject({ ok: false, status: 404, code: 'NOT_FOUND' });
+    for (const id of yellowVmIds)
+      expect(strip(await c.blueAdmin.call(path, 'query', probe.input(id)))).toEqual(missing);
+    expect(await countRows(api.databaseUrl, 'audit_events')).toBe(auditBefore);
+    // The control: Yellow's own admin finds it.
+    for (const id of yellowVmIds) expect((await c.yellowAdmin.call(path, 'query', probe.input(id))).ok).toBe(true);
+  });
+});
+
 describe('what Blue Corp sees', () => {
   it('the portal overview shows Blue’s tenant and people, and nothing of Yellow', async () => {
     const overview = await c.blueAdmin.query<{

@@ -2,6 +2,8 @@ import type { AuditRepository } from '../audit/audit-repository';
 import type { Clock } from '../shared/clock';
 import type { Actor, TenantScope } from '../shared/tenant-scope';
 import { ChargebackError } from './chargeback.errors';
+import type { CostSeries, CostSeriesInput } from './cost-series.schema';
+import { loadCostSeries } from './cost-series-service';
 import type { ChargebackRepository } from './chargeback-repository';
 import { type Invoice, rateUsage } from './rate';
 import type { RateCard } from './rate-card';
@@ -76,5 +78,10 @@ export class ChargebackService {
       this.deps.chargeback.hourlyUsage(target, new Date(period.from), new Date(period.to)),
     ]);
     return rateUsage(usage, cards, plan ?? LIST_PLAN, period);
+  }
+
+  /** Cost over time, each bucket rated as its own period (see cost-series.ts). */
+  costSeries(scope: TenantScope, input: CostSeriesInput): Promise<CostSeries> {
+    return loadCostSeries(this.deps.chargeback, scope, input);
   }
 }

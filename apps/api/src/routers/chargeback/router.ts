@@ -1,4 +1,5 @@
 import { addRateCardInput, billInput, invoiceSchema, setPlanInput } from '@fabric/core/chargeback/chargeback.schema';
+import { costSeriesInput, costSeriesSchema } from '@fabric/core/chargeback/cost-series.schema';
 import { rateCardSchema } from '@fabric/core/chargeback/rate-card.schema';
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
@@ -26,4 +27,9 @@ export const chargebackRouter = t.router({
     .input(billInput)
     .output(invoiceSchema)
     .query(({ ctx, input }) => ctx.services.chargeback.bill(scopeOf(ctx.caller), input.tenantId, input.period)),
+  /** Cost over time (charts): each day or month rated as its own bill; same roles and tenant rule as the bill. */
+  costSeries: procedureFor('provider-admin', 'finance', 'tenant-admin')
+    .input(costSeriesInput)
+    .output(costSeriesSchema)
+    .query(({ ctx, input }) => ctx.services.chargeback.costSeries(scopeOf(ctx.caller), input)),
 });

@@ -3,6 +3,7 @@ import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
 import { t } from '../../trpc/init';
 import { procedureFor } from '../../trpc/procedures';
+import { usageSeries } from './usage-series';
 
 /** Tenants measure their own VMs; provider admins and finance anyone's. */
 const measurer = procedureFor('provider-admin', 'finance', 'tenant-admin', 'tenant-user');
@@ -20,4 +21,5 @@ export const meteringRouter = t.router({
     .mutation(async ({ ctx, input }) => ({
       since: await ctx.services.metering.resetMetering(actorOf(ctx.caller), scopeOf(ctx.caller), input.id),
     })),
+  usageSeries,
 });
