@@ -45,6 +45,8 @@ export const CORE_ERROR_CODES = {
   CURRENCY_MISMATCH: 'BAD_REQUEST',
   // Two rollup rows for one VM-hour is a bug of ours, not the caller's.
   DUPLICATE_USAGE: 'INTERNAL_SERVER_ERROR',
+  // A usage row across a period's edge or a card change is a repository bug, likewise.
+  USAGE_SPAN: 'INTERNAL_SERVER_ERROR',
   INVALID_PERIOD: 'BAD_REQUEST',
   RATE_CARD_IN_PAST: 'BAD_REQUEST',
   BILL_TENANT_NOT_FOUND: 'NOT_FOUND',

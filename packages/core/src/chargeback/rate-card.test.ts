@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChargebackError } from './chargeback.errors';
-import { cardsInEffect, type RateCard } from './rate-card';
+import { cardsInEffect, pricedPeriod, type RateCard } from './rate-card';
 import { priceSchema, rateCardSchema, rateCardsSchema } from './rate-card.schema';
 import { tenantPlanSchema } from './tenant-plan.schema';
 
@@ -37,8 +37,21 @@ describe('cardsInEffect', () => {
     expect(segments.map((s) => s.card.effectiveFrom)).toEqual(['2026-12-01']);
   });
 
+  it('leaves the hours before the first card out of every segment, and says from when the period is priced', () => {
+    const period = pricedPeriod([card('2026-11-20')], ms('2026-11-01T00:00:00Z'), ms('2026-12-01T00:00:00Z'));
+    expect(period.unpricedBefore).toBe('2026-11-20');
+    expect(period.currency).toBe('EUR');
+    expect(period.segments.map((s) => [new Date(s.fromMs).toISOString(), new Date(s.toMs).toISOString()])).toEqual([
+      ['2026-11-20T00:00:00.000Z', '2026-12-01T00:00:00.000Z'],
+    ]);
+    const before = pricedPeriod([card('2027-01-01')], ms('2026-11-01T00:00:00Z'), ms('2026-12-01T00:00:00Z'));
+    expect(before).toMatchObject({ segments: [], unpricedBefore: '2027-01-01' });
+    expect(
+      pricedPeriod([card('2026-11-01')], ms('2026-11-01T00:00:00Z'), ms('2026-12-01T00:00:00Z')).unpricedBefore,
+    ).toBeNull();
+  });
+
   it.each([
-    ['no card yet at the start', [card('2026-11-02')], 'NO_RATE_CARD'],
     ['no card at all', [], 'NO_RATE_CARD'],
     ['two cards on one day', [card('2026-10-01'), card('2026-10-01')], 'DUPLICATE_EFFECTIVE_DATE'],
     ['two currencies', [card('2026-10-01'), card('2026-10-15', 'USD')], 'CURRENCY_MISMATCH'],

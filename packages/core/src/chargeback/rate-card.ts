@@ -70,8 +70,23 @@ export function effectiveFromMs(card: RateCard): number {
  * priced by the latest card that took effect at or before its start. Cards
  * are sorted here, so their order in the input does not matter. A change of
  * card never reaches back: a closed period is simply never passed in.
+ *
+ * Hours before the first card are in no segment: nothing prices them, so
+ * they are not charged (`unpricedBefore` says from when the period is
+ * priced). Only a provider without any card is refused (NO_RATE_CARD).
  */
 export function cardsInEffect(cards: readonly RateCard[], fromMs: number, toMs: number): CardSegment[] {
+  return pricedPeriod(cards, fromMs, toMs).segments;
+}
+
+export interface PricedPeriod {
+  currency: string;
+  segments: CardSegment[];
+  /** The first card's date when the period starts before it (those hours are not charged), else null. */
+  unpricedBefore: string | null;
+}
+
+export function pricedPeriod(cards: readonly RateCard[], fromMs: number, toMs: number): PricedPeriod {
   if (!(fromMs < toMs)) throw new ChargebackError('INVALID_PERIOD', 'A period must end after it starts');
   const sorted = [...cards].sort((a, b) => effectiveFromMs(a) - effectiveFromMs(b));
   for (let i = 1; i < sorted.length; i += 1) {
@@ -86,9 +101,7 @@ export function cardsInEffect(cards: readonly RateCard[], fromMs: number, toMs: 
     }
   }
   const first = sorted[0];
-  if (first === undefined || effectiveFromMs(first) > fromMs) {
-    throw new ChargebackError('NO_RATE_CARD', 'No rate card is in effect at the start of the period');
-  }
+  if (first === undefined) throw new ChargebackError('NO_RATE_CARD', 'No rate card has been defined yet');
   const segments: CardSegment[] = [];
   for (const [i, card] of sorted.entries()) {
     const next = sorted[i + 1];
@@ -96,5 +109,9 @@ export function cardsInEffect(cards: readonly RateCard[], fromMs: number, toMs: 
     const end = Math.min(next === undefined ? Number.POSITIVE_INFINITY : effectiveFromMs(next), toMs);
     if (start < end) segments.push({ card, fromMs: start, toMs: end });
   }
-  return segments;
+  return {
+    currency: first.currency,
+    segments,
+    unpricedBefore: effectiveFromMs(first) > fromMs ? first.effectiveFrom : null,
+  };
 }

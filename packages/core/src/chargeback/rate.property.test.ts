@@ -1,16 +1,17 @@
 /**
  * Invariants of a bill over random usage, cards and plans (STYLE.md rule 7):
  * the money sums match exactly, each amount is its quantity × rate rounded
- * once, row order never matters, and a period rated in two pieces agrees
- * with the whole to within one minor unit per line.
+ * once, row order never matters, a period rated in two pieces agrees
+ * with the whole to within one minor unit per line, and rating days (or
+ * per-card sums) instead of hours gives the very same invoice.
  */
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Invoice, rateUsage } from './rate';
-import type { RateCard, RatePrices } from './rate-card';
+import { cardsInEffect, type RateCard, type RatePrices } from './rate-card';
 import type { TenantPlan } from './tenant-plan';
-import type { HourlyUsage } from './usage.schema';
+import { type Counter, type HourlyUsage, type UsageRow, usageFromHourly } from './usage.schema';
 
 const HOUR_MS = 3_600_000;
 const PERIOD_FROM_MS = Date.parse('2026-11-28T00:00:00Z');
@@ -160,4 +161,110 @@ describe('rateUsage properties', () => {
       { numRuns: 300 },
     );
   });
+
+  it('rating whole days from daily rows and the edges from hourly rows gives exactly the hourly invoice', () => {
+    fc.assert(
+      fc.property(storedUsageArb, cardsArb, planArb, periodArb, (usage, cards, plan, period) => {
+        const hourly = rateUsage(usage, cards, plan, period);
+        expect(rateUsage(daysAndEdges(usage, period), cards, plan, period)).toEqual(hourly);
+        // What the all-tenant report sends: one row per VM and card segment.
+        expect(rateUsage(perSegment(usage, cards, period), cards, plan, period)).toEqual(hourly);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
+
+// Counters as Postgres stores them (numeric with at most 3 or 4 decimals), so
+// the day sums are exact, as they are in SQL.
+const decimalArb = (max: number, places: number) =>
+  fc.integer({ min: 0, max: max * 10 ** places }).map((n) => new Decimal(n).dividedBy(10 ** places).toNumber());
+const storedRowArb: fc.Arbitrary<HourlyUsage> = fc.record({
+  vmId: fc.constantFrom('vm-a', 'vm-b', 'vm-c'),
+  vmName: fc.constantFrom('web', 'db', 'cache'),
+  hour: fc.integer({ min: -3, max: PERIOD_HOURS + 2 }).map((h) => iso(PERIOD_FROM_MS + h * HOUR_MS)),
+  vcpus: fc.integer({ min: 0, max: 64 }),
+  runningSeconds: fc.integer({ min: 0, max: 3600 }),
+  memMibSeconds: decimalArb(256 * 1024 * 3600, 3),
+  diskGibSeconds: decimalArb(4096 * 3600, 4),
+  replicaGibSeconds: decimalArb(4096 * 3600, 4),
+  networkInBytes: fc.record({ internet: bytesArb, datacenter: bytesArb }),
+  networkOutBytes: fc.record({ internet: bytesArb, datacenter: bytesArb }),
+});
+const storedUsageArb = fc.uniqueArray(storedRowArb, { maxLength: 120, selector: (r) => `${r.vmId} ${r.hour}` });
+// Periods on any hours in and around the six days, so most have partial days at both ends.
+const periodArb = fc
+  .tuple(fc.integer({ min: -2, max: PERIOD_HOURS }), fc.integer({ min: 1, max: PERIOD_HOURS }))
+  .map(([start, length]) => ({
+    from: iso(PERIOD_FROM_MS + start * HOUR_MS),
+    to: iso(PERIOD_FROM_MS + (start + length) * HOUR_MS),
+  }));
+
+const DAY_MS = 24 * HOUR_MS;
+const sum = (values: Counter[]) => values.reduce<Decimal>((acc, v) => acc.plus(v), new Decimal(0)).toFixed();
+
+/** Sums hourly rows into one row spanning [from, to), as the daily rollup and the report's SQL do. */
+function spanOf(rows: HourlyUsage[], from: number, to: number): UsageRow {
+  const hours = rows.map(usageFromHourly);
+  const latest = [...rows].sort((a, b) => Date.parse(b.hour) - Date.parse(a.hour))[0];
+  return {
+    vmId: latest?.vmId ?? '',
+    vmName: latest?.vmName ?? '',
+    from: iso(from),
+    to: iso(to),
+    vcpuSeconds: sum(hours.map((h) => h.vcpuSeconds)),
+    memMibSeconds: sum(hours.map((h) => h.memMibSeconds)),
+    diskGibSeconds: sum(hours.map((h) => h.diskGibSeconds)),
+    replicaGibSeconds: sum(hours.map((h) => h.replicaGibSeconds)),
+    networkInBytes: {
+      internet: sum(hours.map((h) => h.networkInBytes.internet)),
+      datacenter: sum(hours.map((h) => h.networkInBytes.datacenter)),
+    },
+    networkOutBytes: {
+      internet: sum(hours.map((h) => h.networkOutBytes.internet)),
+      datacenter: sum(hours.map((h) => h.networkOutBytes.datacenter)),
+    },
+  };
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string | undefined): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (k !== undefined) groups.set(k, [...(groups.get(k) ?? []), item]);
+  }
+  return groups;
+}
+
+/** Daily rows for the whole UTC days inside the period, hourly rows for its partial-day edges. */
+function daysAndEdges(usage: HourlyUsage[], period: { from: string; to: string }): UsageRow[] {
+  const fromMs = Date.parse(period.from);
+  const toMs = Date.parse(period.to);
+  const firstDay = Math.ceil(fromMs / DAY_MS) * DAY_MS;
+  const lastDay = Math.floor(toMs / DAY_MS) * DAY_MS;
+  const inWholeDay = (ms: number) => firstDay < lastDay && ms >= firstDay && ms < lastDay;
+  const edges = usage.filter((r) => !inWholeDay(Date.parse(r.hour))).map(usageFromHourly);
+  const days = groupBy(usage, (r) => {
+    const ms = Date.parse(r.hour);
+    return inWholeDay(ms) ? `${r.vmId} ${Math.floor(ms / DAY_MS) * DAY_MS}` : undefined;
+  });
+  const dayRows = [...days].map(([key, rows]) => {
+    const dayMs = Number(key.split(' ')[1]);
+    return spanOf(rows, dayMs, dayMs + DAY_MS);
+  });
+  return [...dayRows, ...edges];
+}
+
+/** One row per VM and card segment of the period (the rows before the first card and outside are dropped). */
+function perSegment(usage: HourlyUsage[], cards: RateCard[], period: { from: string; to: string }): UsageRow[] {
+  const segments = cardsInEffect(cards, Date.parse(period.from), Date.parse(period.to));
+  const groups = groupBy(usage, (r) => {
+    const ms = Date.parse(r.hour);
+    const index = segments.findIndex((s) => s.fromMs <= ms && ms < s.toMs);
+    return index < 0 ? undefined : `${r.vmId} ${index}`;
+  });
+  return [...groups].map(([key, rows]) => {
+    const segment = segments[Number(key.split(' ')[1])];
+    return spanOf(rows, segment?.fromMs ?? 0, segment?.toMs ?? 0);
+  });
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rateUsage } from './rate';
 import type { RateCard, RatePrices } from './rate-card';
 import type { TenantPlan } from './tenant-plan';
-import type { HourlyUsage } from './usage.schema';
+import type { HourlyUsage, UsageRow } from './usage.schema';
 
 const GIB_BYTES = 2 ** 30;
 
@@ -252,9 +252,90 @@ describe('rateUsage', () => {
     );
   });
 
-  it('refuses a period that starts before the first card', () => {
-    expect(() => rateUsage([], [card('2026-11-02')], LIST, NOV)).toThrow(
-      expect.objectContaining({ code: 'NO_RATE_CARD' }),
+  it('does not charge the hours before the first card, and says so', () => {
+    const usage = ['2026-11-19T23:00:00Z', '2026-11-20T00:00:00Z'].map((h) =>
+      row(h, { vcpus: 1, runningSeconds: 3600 }),
     );
+    const invoice = rateUsage(usage, [card('2026-11-20', { vcpuHour: '1' })], LIST, NOV);
+    expect(invoice.unpricedBefore).toBe('2026-11-20T00:00:00Z');
+    expect(invoice.lines.map((l) => [l.resource, l.quantity, l.amount])).toEqual([['vcpu', '1', '1.00']]);
+    expect(invoice.total).toBe('1.00');
+    // A period wholly before the first card: a zero bill in the cards' currency, still saying why.
+    const before = rateUsage(usage, [card('2026-12-05', {}, 'USD')], LIST, NOV);
+    expect(before).toMatchObject({ currency: 'USD', lines: [], total: '0.00', unpricedBefore: '2026-12-05T00:00:00Z' });
+    // A period that the cards cover says nothing.
+    expect(rateUsage(usage, [card('2026-10-01')], LIST, NOV).unpricedBefore).toBeUndefined();
+  });
+
+  it('refuses to bill without any rate card', () => {
+    expect(() => rateUsage([], [], LIST, NOV)).toThrow(expect.objectContaining({ code: 'NO_RATE_CARD' }));
+  });
+});
+
+describe('rateUsage over days and other spans', () => {
+  const day = (date: string, usage: Partial<UsageRow> = {}): UsageRow => ({
+    vmId: 'vm-a',
+    vmName: 'web-1',
+    from: `${date}T00:00:00Z`,
+    to: new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString(),
+    vcpuSeconds: 0,
+    memMibSeconds: 0,
+    diskGibSeconds: 0,
+    replicaGibSeconds: 0,
+    networkInBytes: { internet: 0, datacenter: 0 },
+    networkOutBytes: { internet: 0, datacenter: 0 },
+    ...usage,
+  });
+
+  it('rates a day row like its 24 hours, exact decimal strings beyond 2^53 included', () => {
+    const bytes = '18014398509481985'; // 2^54 + 1: not a float
+    const hours = Array.from({ length: 24 }, (_, h) =>
+      row(new Date(Date.parse('2026-11-03T00:00:00Z') + h * 3_600_000).toISOString(), {
+        vcpus: 2,
+        runningSeconds: 3600,
+      }),
+    );
+    const byDay = rateUsage(
+      [day('2026-11-03', { vcpuSeconds: '172800', networkOutBytes: { internet: bytes, datacenter: 0 } })],
+      [card('2026-10-01')],
+      LIST,
+      NOV,
+    );
+    expect(byDay.lines.map((l) => [l.resource, l.quantity, l.amount])).toEqual([
+      ['vcpu', '48', '0.48'],
+      ['network-out-internet', '16777216.000000000931322574615478515625', '1509949.44'],
+    ]);
+    const byHour = rateUsage(hours, [card('2026-10-01')], LIST, NOV);
+    expect(byHour.lines[0]).toEqual(byDay.lines[0]);
+  });
+
+  it('names the VM after its latest span, whether an hour or a day', () => {
+    const invoice = rateUsage(
+      [
+        row('2026-11-04T05:00:00Z', { vmName: 'web-latest', vcpus: 1, runningSeconds: 3600 }),
+        day('2026-11-03', { vmName: 'web-older', vcpuSeconds: 3600 }),
+      ],
+      [card('2026-10-01')],
+      LIST,
+      NOV,
+    );
+    expect(invoice.lines.map((l) => [l.vmName, l.quantity])).toEqual([['web-latest', '2']]);
+  });
+
+  it.each([
+    ['a day and one of its hours', [day('2026-11-03'), row('2026-11-03T10:00:00Z')], 'DUPLICATE_USAGE'],
+    [
+      'two overlapping spans',
+      [day('2026-11-03'), { ...day('2026-11-03'), to: '2026-11-05T00:00:00Z' }],
+      'DUPLICATE_USAGE',
+    ],
+    ['a day across the start of the period', [{ ...day('2026-11-01'), from: '2026-10-31T12:00:00Z' }], 'USAGE_SPAN'],
+    ['a span across a card change', [{ ...day('2026-11-14'), to: '2026-11-16T00:00:00Z' }], 'USAGE_SPAN'],
+    ['a span across the first card', [{ ...day('2026-09-30'), to: '2026-10-02T00:00:00Z' }], 'USAGE_SPAN'],
+  ])('refuses %s rather than bill it wrong', (_name, usage, code) => {
+    const period = { from: '2026-09-01T00:00:00Z', to: '2026-12-01T00:00:00Z' };
+    const attempt = () =>
+      rateUsage(usage, [card('2026-10-01'), card('2026-11-15')], LIST, _name.includes('start') ? NOV : period);
+    expect(attempt).toThrow(expect.objectContaining({ code }));
   });
 });

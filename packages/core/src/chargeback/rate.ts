@@ -1,8 +1,8 @@
 import { ChargebackError } from './chargeback.errors';
 import { Dec, formatDecimal, formatMoney, roundMoney } from './money';
-import { type CardSegment, cardsInEffect, type RateCard, RESOURCE_UNITS, RESOURCES, type Resource } from './rate-card';
+import { type CardSegment, pricedPeriod, type RateCard, RESOURCE_UNITS, RESOURCES, type Resource } from './rate-card';
 import { planPrice, type TenantPlan } from './tenant-plan';
-import type { HourlyUsage, RatingPeriod } from './usage.schema';
+import { type Counter, type HourlyUsage, type RatingPeriod, type UsageRow, usageFromHourly } from './usage.schema';
 
 export interface InvoiceLine {
   vmId: string;
@@ -30,6 +30,14 @@ export interface Invoice {
   discount: string;
   /** subtotal − discount, exact. */
   total: string;
+  /**
+   * Present when the period starts before the first rate card: the instant
+   * that card took effect (00:00 UTC, e.g. "2026-11-20T00:00:00Z"). The
+   * hours before it are not charged, as no price was in effect. Absent (the
+   * API says null) when the whole period is priced; optional so invoices
+   * built before it existed still type-check.
+   */
+  unpricedBefore?: string;
 }
 
 const SECONDS_PER_HOUR = 3600;
@@ -52,30 +60,30 @@ const DIVISORS: Record<Resource, Dec> = {
   'network-in-datacenter': new Dec(2).pow(30),
 };
 
-function rawCounter(row: HourlyUsage, resource: Resource): Dec {
+function rawCounter(row: UsageRow, resource: Resource): Counter {
   switch (resource) {
     case 'vcpu':
-      return new Dec(row.vcpus).times(row.runningSeconds);
+      return row.vcpuSeconds;
     case 'memory':
-      return new Dec(row.memMibSeconds);
+      return row.memMibSeconds;
     case 'disk':
-      return new Dec(row.diskGibSeconds);
+      return row.diskGibSeconds;
     case 'replica-storage':
-      return new Dec(row.replicaGibSeconds);
+      return row.replicaGibSeconds;
     case 'network-out-internet':
-      return new Dec(row.networkOutBytes.internet);
+      return row.networkOutBytes.internet;
     case 'network-out-datacenter':
-      return new Dec(row.networkOutBytes.datacenter);
+      return row.networkOutBytes.datacenter;
     case 'network-in-internet':
-      return new Dec(row.networkInBytes.internet);
+      return row.networkInBytes.internet;
     case 'network-in-datacenter':
-      return new Dec(row.networkInBytes.datacenter);
+      return row.networkInBytes.datacenter;
   }
 }
 
 interface VmAccumulator {
   vmName: string;
-  latestHourMs: number;
+  latestEndMs: number;
   /** Per card segment (index into the segments array), per resource: the summed raw counter. */
   counters: Map<number, Map<Resource, Dec>>;
 }
@@ -90,49 +98,65 @@ function segmentIndexAt(segments: readonly CardSegment[], ms: number): number {
 }
 
 /**
- * Rates hourly usage for one tenant over `period` (half-open, whole hours).
- * Rows whose hour falls outside the period are ignored, so the caller may
- * pass a wider rollup. Pure: the same inputs, in any order, give the same
- * invoice.
+ * Rates one tenant's usage over `period` (half-open, whole hours). A usage
+ * row covers an hour, a day or any span one card prices whole (an hourly
+ * rollup row is read as a one-hour span); rows wholly
+ * outside the period are ignored, so the caller may pass a wider rollup, and
+ * so are rows before the first rate card (`unpricedBefore`). Pure: the same
+ * inputs, in any order and whether as hours, days or per-card sums, give the
+ * same invoice, because each line's counter is an exact sum divided once.
  */
 export function rateUsage(
-  usage: readonly HourlyUsage[],
+  usage: readonly (UsageRow | HourlyUsage)[],
   cards: readonly RateCard[],
   plan: TenantPlan,
   period: RatingPeriod,
 ): Invoice {
   const fromMs = Date.parse(period.from);
   const toMs = Date.parse(period.to);
-  const segments = cardsInEffect(cards, fromMs, toMs);
-  const currency = segments[0]?.card.currency;
-  if (currency === undefined) throw new ChargebackError('NO_RATE_CARD', 'No rate card is in effect in the period');
+  const { currency, segments, unpricedBefore } = pricedPeriod(cards, fromMs, toMs);
+  /** Hours before this instant are in the period but before the first card. */
+  const pricedFromMs = segments[0]?.fromMs ?? toMs;
 
-  // Accumulate in one canonical order (VM, then hour): the sums are then the
+  // Accumulate in one canonical order (VM, then start): the sums are then the
   // same digits whatever order the rows came in, even for counters whose
   // exact sum would need more than 40 significant digits.
   const rows = usage
-    .map((row) => ({ row, hourMs: Date.parse(row.hour) }))
-    .sort((a, b) => compareCodeUnits(a.row.vmId, b.row.vmId) || a.hourMs - b.hourMs);
-  const seen = new Set<string>();
+    .map((given) => {
+      const row = 'hour' in given ? usageFromHourly(given) : given;
+      return { row, startMs: Date.parse(row.from), endMs: Date.parse(row.to) };
+    })
+    .sort((a, b) => compareCodeUnits(a.row.vmId, b.row.vmId) || a.startMs - b.startMs || a.endMs - b.endMs);
   const vms = new Map<string, VmAccumulator>();
-  for (const { row, hourMs } of rows) {
-    const key = `${row.vmId}\u0000${hourMs}`;
-    if (seen.has(key)) {
-      throw new ChargebackError('DUPLICATE_USAGE', `Usage for VM ${row.vmId} at ${row.hour} appears twice`);
+  let previous: (typeof rows)[number] | undefined;
+  for (const current of rows) {
+    const { row, startMs, endMs } = current;
+    if (previous !== undefined && previous.row.vmId === row.vmId && startMs < previous.endMs) {
+      throw new ChargebackError(
+        'DUPLICATE_USAGE',
+        `Usage for VM ${row.vmId} from ${row.from} overlaps usage already counted (from ${previous.row.from})`,
+      );
     }
-    seen.add(key);
-    const segmentIndex = segmentIndexAt(segments, hourMs);
-    if (segmentIndex < 0) continue;
+    previous = current;
+    if (endMs <= fromMs || startMs >= toMs || endMs <= pricedFromMs) continue;
+    const segmentIndex = segmentIndexAt(segments, startMs);
+    const segment = segments[segmentIndex];
+    if (startMs < fromMs || endMs > toMs || segment === undefined || endMs > segment.toMs) {
+      throw new ChargebackError(
+        'USAGE_SPAN',
+        `Usage for VM ${row.vmId} from ${row.from} to ${row.to} is not inside one priced part of the period`,
+      );
+    }
 
     let vm = vms.get(row.vmId);
     if (vm === undefined) {
-      vm = { vmName: row.vmName, latestHourMs: hourMs, counters: new Map() };
+      vm = { vmName: row.vmName, latestEndMs: endMs, counters: new Map() };
       vms.set(row.vmId, vm);
     }
     // A renamed VM is billed under its latest name in the period, whatever the row order.
-    if (hourMs > vm.latestHourMs) {
+    if (endMs > vm.latestEndMs) {
       vm.vmName = row.vmName;
-      vm.latestHourMs = hourMs;
+      vm.latestEndMs = endMs;
     }
     let counters = vm.counters.get(segmentIndex);
     if (counters === undefined) {
@@ -140,7 +164,10 @@ export function rateUsage(
       vm.counters.set(segmentIndex, counters);
     }
     for (const resource of RESOURCES) {
-      counters.set(resource, (counters.get(resource) ?? new Dec(0)).plus(rawCounter(row, resource)));
+      const value = rawCounter(row, resource);
+      if (value === 0 || value === '0') continue;
+      const sum = counters.get(resource);
+      counters.set(resource, sum === undefined ? new Dec(value) : sum.plus(value));
     }
   }
 
@@ -181,5 +208,6 @@ export function rateUsage(
     subtotal: formatMoney(subtotal, currency),
     discount: formatMoney(discount, currency),
     total: formatMoney(subtotal.minus(discount), currency),
+    ...(unpricedBefore === null ? {} : { unpricedBefore: `${unpricedBefore}T00:00:00Z` }),
   };
 }
