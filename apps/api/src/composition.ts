@@ -1,5 +1,6 @@
 import { AuditService } from '@fabric/core/audit/audit-service';
 import { ChargebackService } from '@fabric/core/chargeback/chargeback-service';
+import { InvoiceService } from '@fabric/core/chargeback/invoice-service';
 import { ComputeService } from '@fabric/core/compute/compute-service';
 import { FabricService } from '@fabric/core/fabric/fabric-service';
 import { MeteringService } from '@fabric/core/metering/metering-service';
@@ -26,6 +27,7 @@ export interface Services {
   compute: ComputeService;
   metering: MeteringService;
   chargeback: ChargebackService;
+  invoices: InvoiceService;
   /** Plain `pg` for the hot paths (sample ingest, rollups). */
   pool: pg.Pool;
   hostEvents: HostEventBus;
@@ -39,6 +41,13 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     connectionString: config.databaseUrl,
     max: Math.max(2, Math.ceil(config.dbPoolSize / 2)),
   });
+  const chargeback = new ChargebackService({ chargeback: uow.repos.chargeback, audit: uow.repos.audit, clock });
+  const metering = new MeteringService({
+    metering: new PgMeteringRepository(pool),
+    uow,
+    clock,
+    retentionDays: config.sampleRetentionDays,
+  });
   return {
     pool,
     config,
@@ -50,13 +59,15 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     tenancy: new TenancyService({ uow, passwords: betterAuthPasswords }),
     audit: new AuditService({ audit: uow.repos.audit }),
     compute: new ComputeService({ uow, clock, taskLeaseMs: config.taskLeaseMs }),
-    chargeback: new ChargebackService({ chargeback: uow.repos.chargeback, audit: uow.repos.audit, clock }),
-    metering: new MeteringService({
-      metering: new PgMeteringRepository(pool),
+    chargeback,
+    invoices: new InvoiceService({
       uow,
+      billing: chargeback,
+      catchUpRollups: () => metering.housekeeping(),
       clock,
-      retentionDays: config.sampleRetentionDays,
     }),
+    metering,
     hostEvents: new HostEventBus(config.databaseUrl),
   };
 }
+

@@ -35,12 +35,15 @@ let blueId: string;
 let yellowId: string;
 let yellowVmIds: string[] = [];
 let yellowUserIds: string[];
+let yellowInvoiceIds: string[] = [];
+let offsetMs = 0;
+const clock = { now: () => new Date(Date.now() + offsetMs) };
 
 /** A suffix that keeps names and emails of this run unique. */
 const unique = () => randomBytes(4).toString('hex');
 
 beforeAll(async () => {
-  api = await startTestApi({ monitor: false });
+  api = await startTestApi({ monitor: false, clock });
   c = await seedAndSignIn(api);
   const tenants = await c.admin.query<TenantRow[]>('tenants.list');
   blueId = tenants.find((t) => t.name === 'Blue Corp')?.id ?? '';
@@ -61,6 +64,26 @@ beforeAll(async () => {
     startAfterCreate: false,
   });
   yellowVmIds = [created.vm.id];
+  // A closed month, so each tenant has an invoice: last month, under a card
+  // added (as cards must be) before that month began.
+  const now = new Date();
+  const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  offsetMs = lastMonth.getTime() - 3_600_000 - Date.now();
+  await c.finance.mutate('chargeback.addRateCard', {
+    currency: 'USD',
+    effectiveFrom: lastMonth.toISOString().slice(0, 10),
+    prices: {
+      vcpuHour: '0.01',
+      memoryGiBHour: '0.005',
+      diskGiBMonth: '0.1',
+      networkOutGiB: { internet: '0.09', datacenter: '0' },
+      networkInGiB: { internet: '0', datacenter: '0' },
+      replicaStorageGiBMonth: '0.05',
+    },
+  });
+  offsetMs = 0;
+  await c.finance.mutate('chargeback.closePeriod', { month: lastMonth.toISOString().slice(0, 7) });
+  yellowInvoiceIds = (await c.yellowAdmin.query<{ id: string }[]>('chargeback.invoices', {})).map((i) => i.id);
 });
 afterAll(() => api?.close());
 
@@ -122,6 +145,7 @@ const YELLOW_OBJECTS: Record<string, { ids: () => string[]; input?: Record<strin
   'vms.act': { ids: () => yellowVmIds, input: { action: 'delete' } },
   'metering.measureVm': { ids: () => yellowVmIds },
   'metering.resetVm': { ids: () => yellowVmIds },
+  'chargeback.invoice': { ids: () => yellowInvoiceIds },
 };
 
 describe('another tenant’s objects are NOT_FOUND, exactly like missing ones', () => {

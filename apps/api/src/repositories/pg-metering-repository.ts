@@ -129,11 +129,25 @@ export class PgMeteringRepository implements MeteringRepository {
   }
 
   async ensurePartitions(fromDay: Date, days: number) {
-    const r = await this.pool.query<{ n: number }>('SELECT ensure_vm_sample_partitions($1::date, $2) AS n', [
-      fromDay.toISOString().slice(0, 10),
-      days,
-    ]);
-    return r.rows[0]?.n ?? 0;
+    // Several API processes (or a close racing the housekeeping worker) may
+    // create the same day's partition: one at a time, under a lock that ends
+    // with the transaction.
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('fabric.vm_sample_partitions'))");
+      const r = await client.query<{ n: number }>('SELECT ensure_vm_sample_partitions($1::date, $2) AS n', [
+        fromDay.toISOString().slice(0, 10),
+        days,
+      ]);
+      await client.query('COMMIT');
+      return r.rows[0]?.n ?? 0;
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async dropPartitionsBefore(day: Date) {
@@ -145,7 +159,7 @@ export class PgMeteringRepository implements MeteringRepository {
     let dropped = 0;
     for (const { name } of r.rows) {
       if (name.slice('vm_samples_'.length) < cutoff) {
-        await this.pool.query(`DROP TABLE "${name}"`);
+        await this.pool.query(`DROP TABLE IF EXISTS "${name}"`);
         dropped += 1;
       }
     }

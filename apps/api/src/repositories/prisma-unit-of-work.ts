@@ -4,6 +4,7 @@ import { PrismaAuditRepository } from './prisma-audit-repository';
 import { PrismaChargebackRepository } from './prisma-chargeback-repository';
 import { PrismaComputeRepository } from './prisma-compute-repository';
 import { PrismaFabricRepository } from './prisma-fabric-repository';
+import { PrismaInvoiceRepository } from './prisma-invoice-repository';
 import { PrismaPlacementStore } from './prisma-placement-store';
 import { PrismaTenancyRepository } from './prisma-tenancy-repository';
 
@@ -14,6 +15,7 @@ export interface Repositories {
   compute: PrismaComputeRepository;
   placement: PrismaPlacementStore;
   chargeback: PrismaChargebackRepository;
+  invoices: PrismaInvoiceRepository;
 }
 
 function repositoriesOn(db: Db): Repositories {
@@ -24,6 +26,7 @@ function repositoriesOn(db: Db): Repositories {
     compute: new PrismaComputeRepository(db),
     placement: new PrismaPlacementStore(db),
     chargeback: new PrismaChargebackRepository(db),
+    invoices: new PrismaInvoiceRepository(db),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ChargebackErrorCode } from '@fabric/core/chargeback/chargeback.errors';
+import type { InvoiceErrorCode } from '@fabric/core/chargeback/invoice.errors';
 import type { ComputeErrorCode } from '@fabric/core/compute/compute.errors';
 import type { FabricErrorCode } from '@fabric/core/fabric/fabric.errors';
 import type { PlacementErrorCode } from '@fabric/core/placement/placement.errors';
@@ -50,8 +51,13 @@ export const CORE_ERROR_CODES = {
   INVALID_PERIOD: 'BAD_REQUEST',
   RATE_CARD_IN_PAST: 'BAD_REQUEST',
   BILL_TENANT_NOT_FOUND: 'NOT_FOUND',
+  PERIOD_NOT_OVER: 'PRECONDITION_FAILED',
+  PERIOD_CLOSED: 'CONFLICT',
+  PERIOD_OPEN: 'PRECONDITION_FAILED',
+  INVOICE_NOT_FOUND: 'NOT_FOUND',
+  INVOICE_VERSION_CONFLICT: 'CONFLICT',
 } as const satisfies Record<
-  FabricErrorCode | TenancyErrorCode | ComputeErrorCode | PlacementErrorCode | ChargebackErrorCode,
+  FabricErrorCode | TenancyErrorCode | ComputeErrorCode | PlacementErrorCode | ChargebackErrorCode | InvoiceErrorCode,
   TRPC_ERROR_CODE_KEY
 >;
 
