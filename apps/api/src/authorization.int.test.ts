@@ -62,6 +62,7 @@ const ACCESS = {
   'chargeback.addRateCard': ['provider-admin', 'finance'],
   'chargeback.setPlan': ['provider-admin', 'finance'],
   'chargeback.bill': ['provider-admin', 'finance', 'tenant-admin'],
+  'chargeback.report': ['provider-admin', 'finance'],
   'chargeback.costSeries': ['provider-admin', 'finance', 'tenant-admin'],
 } as const satisfies Record<string, Meta['roles']>;
 
@@ -136,6 +137,10 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange'>, 
   // A period that ends before it starts: refused for every allowed role alike.
   'chargeback.bill': {
     input: { tenantId: randomUUID(), period: { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' } },
+    allowed: 'BAD_REQUEST',
+  },
+  'chargeback.report': {
+    input: { period: { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' } },
     allowed: 'BAD_REQUEST',
   },
   'chargeback.costSeries': {

@@ -1,7 +1,11 @@
+import type { ReportRow } from '@fabric/core/chargeback/chargeback.schema';
+import { type Invoice, rateUsage } from '@fabric/core/chargeback/rate';
+import type { RateCard } from '@fabric/core/chargeback/rate-card';
+import type { UsageRow } from '@fabric/core/chargeback/usage.schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
-import { startTestApi, type TestApi } from '../testing/harness';
+import { startTestApi, type TestApi, withSql } from '../testing/harness';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // From agent samples to a bill: rollups feed the rating core; every line is
@@ -15,6 +19,7 @@ let blueId: string;
 let yellowId: string;
 let vmId: string;
 let seq = 1;
+let billHost: { hostId: string; credential: string };
 
 const prices = {
   vcpuHour: '0.0125',
@@ -36,6 +41,7 @@ beforeAll(async () => {
     clusterId: clusters.find((cl) => cl.name === 'Production')?.id,
   });
   const host = (await register(api.url, token, 'bill-01')).body as { hostId: string; credential: string };
+  billHost = host;
   const created = await c.blueAdmin.mutate<{ vm: { id: string } }>('vms.create', {
     name: 'billed-01',
     vcpus: 4,
@@ -163,5 +169,136 @@ describe('the bill as CSV', () => {
       (await fetch(`${api.url}/api/exports/bill.csv?from=x&to=y`, { headers: { cookie: c.finance.cookie ?? '' } }))
         .status,
     ).toBe(400);
+  });
+});
+
+describe('bills from daily rollups, and the all-tenant report', () => {
+  // Yellow's VM runs 2026-11-02 22:00 → 2026-11-04 03:00 (29 hours, 5-minute samples), renamed on the way;
+  // periods below cut days at both ends, so bills read whole days from the daily rollups and edge hours from the hourly.
+  const period = { from: '2026-11-02T05:00:00Z', to: '2026-11-04T02:00:00Z' };
+  let yellowVmId: string;
+
+  beforeAll(async () => {
+    const created = await c.yellowAdmin.mutate<{ vm: { id: string } }>('vms.create', {
+      name: 'yellow-billed',
+      vcpus: 3,
+      memory: { mode: 'static', sizeMiB: 6144 },
+      disks: [{ sizeGiB: 250 }],
+      startAfterCreate: false,
+    });
+    yellowVmId = created.vm.id;
+    // The only host is bill-01, so the VM is placed there and its samples are that host's to send.
+    const start = Date.UTC(2026, 10, 2, 22);
+    const samples = Array.from({ length: 29 * 12 }, (_, i) => ({
+      vmId: yellowVmId,
+      at: new Date(start + (i + 1) * 300_000).toISOString(),
+      intervalSeconds: 300,
+      cpuAvgMhz: 1500 + (i % 7) * 0.125,
+      memoryAvgMiB: 6144 - (i % 5) * 0.5,
+      memoryMinMiB: 4096,
+      memoryMaxMiB: 6144,
+      diskAllocatedGiB: 250.0625,
+      diskReadBytes: 0,
+      diskWriteBytes: 0,
+      networkInInternetBytes: 1_000 * i,
+      networkOutInternetBytes: 7_777_777 * (i % 13),
+      networkInDatacenterBytes: 0,
+      networkOutDatacenterBytes: 123_456 * i,
+    }));
+    const r = await agentPost(
+      api.url,
+      `/agent/v1/hosts/${billHost.hostId}/samples`,
+      { seq: seq++, batch: 2, samples },
+      { credential: billHost.credential },
+    );
+    expect(r.body).toMatchObject({ stored: samples.length });
+    await api.services.metering.housekeeping();
+    // Renamed mid-way: the bill shows the latest name.
+    await withSql(api.databaseUrl, (sql) =>
+      sql.query(
+        `UPDATE vm_usage_hourly SET vm_name = 'yellow-renamed' WHERE vm_id = $1 AND hour >= '2026-11-03T12:00:00Z'`,
+        [yellowVmId],
+      ),
+    );
+    await withSql(api.databaseUrl, (sql) => sql.query(`SELECT rollup_vm_usage_days(ARRAY['2026-11-03'::date])`));
+  });
+
+  it('a bill over whole days and partial edges equals rating the hourly rollups, to the digit', async () => {
+    const bill = await c.finance.query<Invoice>('chargeback.bill', { tenantId: yellowId, period });
+    const hourly = await withSql(api.databaseUrl, async (sql) => {
+      const r = await sql.query<Record<string, string>>(
+        `SELECT vm_id, vm_name, hour, vcpus::text, running_seconds::text, mem_mib_seconds::text AS mem,
+           disk_gib_seconds::text AS disk, net_in_internet_bytes::text AS in_i, net_out_internet_bytes::text AS out_i,
+           net_in_datacenter_bytes::text AS in_d, net_out_datacenter_bytes::text AS out_d
+         FROM vm_usage_hourly WHERE tenant_id = $1`,
+        [yellowId],
+      );
+      return r.rows;
+    });
+    const rows: UsageRow[] = hourly.map((h) => {
+      const from = new Date(h.hour ?? '').getTime();
+      return {
+        vmId: h.vm_id ?? '',
+        vmName: h.vm_name ?? '',
+        from: new Date(from).toISOString(),
+        to: new Date(from + 3_600_000).toISOString(),
+        vcpuSeconds: String(Number(h.vcpus) * Math.min(3600, Number(h.running_seconds))),
+        memMibSeconds: h.mem ?? '0',
+        diskGibSeconds: h.disk ?? '0',
+        replicaGibSeconds: 0,
+        networkInBytes: { internet: h.in_i ?? '0', datacenter: h.in_d ?? '0' },
+        networkOutBytes: { internet: h.out_i ?? '0', datacenter: h.out_d ?? '0' },
+      };
+    });
+    const cards = await c.finance.query<RateCard[]>('chargeback.rateCards');
+    const expected = rateUsage(rows, cards, { kind: 'list' }, period);
+    expect(bill.lines.length).toBeGreaterThan(3);
+    expect(bill).toEqual({ ...expected, unpricedBefore: undefined });
+    expect(new Set(bill.lines.map((l) => l.vmName))).toEqual(new Set(['yellow-renamed']));
+    // 3 vCPUs × 28 running hours inside the period (22:00 on the 2nd to 02:00 on the 4th).
+    expect(bill.lines.find((l) => l.resource === 'vcpu')?.quantity).toBe('84');
+  });
+
+  it('the report has every tenant, each total equal to its own bill to the cent', async () => {
+    for (const p of [period, { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' }]) {
+      const report = await c.finance.query<ReportRow[]>('chargeback.report', { period: p });
+      const tenants = await c.admin.query<{ id: string; name: string }[]>('tenants.list');
+      expect(report.map((r) => r.tenantName).sort()).toEqual(tenants.map((t) => t.name).sort());
+      for (const row of report) {
+        const bill = await c.finance.query<Invoice>('chargeback.bill', { tenantId: row.tenantId, period: p });
+        expect(row).toMatchObject({
+          currency: bill.currency,
+          subtotal: bill.subtotal,
+          discount: bill.discount,
+          total: bill.total,
+          lineCount: bill.lines.length,
+          vmCount: new Set(bill.lines.map((l) => l.vmId)).size,
+        });
+      }
+      expect(report.find((r) => r.tenantId === yellowId)?.vmCount).toBe(1);
+      expect(report.find((r) => r.tenantId === blueId)?.discount).not.toBe('0.00');
+    }
+    // A tenant without usage in the period gets a zero row.
+    const quiet = await c.finance.query<ReportRow[]>('chargeback.report', {
+      period: { from: '2026-11-02T00:00:00Z', to: '2026-11-02T12:00:00Z' },
+    });
+    expect(quiet.find((r) => r.tenantId === yellowId)).toMatchObject({ total: '0.00', vmCount: 0, lineCount: 0 });
+    expect(await c.blueAdmin.call('chargeback.report', 'query', { period })).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('a period starting before the first rate card bills from the card on and says so', async () => {
+    const early = { from: '2026-10-20T00:00:00Z', to: '2026-11-05T00:00:00Z' };
+    const fromCard = { from: '2026-11-01T00:00:00Z', to: '2026-11-05T00:00:00Z' };
+    const bill = await c.finance.query<Invoice>('chargeback.bill', { tenantId: yellowId, period: early });
+    const priced = await c.finance.query<Invoice>('chargeback.bill', { tenantId: yellowId, period: fromCard });
+    expect(bill.unpricedBefore).toBe('2026-11-01T00:00:00Z');
+    expect(priced.unpricedBefore ?? null).toBeNull();
+    expect(bill.total).toBe(priced.total);
+    expect(bill.lines).toEqual(priced.lines);
+    const report = await c.finance.query<ReportRow[]>('chargeback.report', { period: early });
+    expect(report.find((r) => r.tenantId === yellowId)).toMatchObject({
+      total: priced.total,
+      unpricedBefore: '2026-11-01T00:00:00Z',
+    });
   });
 });

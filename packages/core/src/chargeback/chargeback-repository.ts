@@ -1,6 +1,11 @@
-import type { RateCard } from './rate-card';
+import type { PeriodMs, RateCard } from './rate-card';
 import type { TenantPlan } from './tenant-plan';
-import type { HourlyUsage } from './usage.schema';
+import type { HourlyUsage, UsageRow } from './usage.schema';
+
+/** A usage row and the tenant it belongs to. */
+export interface TenantUsageRow extends UsageRow {
+  tenantId: string;
+}
 
 export interface ChargebackRepository {
   listRateCards(): Promise<RateCard[]>;
@@ -11,4 +16,15 @@ export interface ChargebackRepository {
   tenantExists(tenantId: string): Promise<boolean>;
   /** The tenant's hourly rollups in [from, to), one row per VM and hour. */
   hourlyUsage(tenantId: string, from: Date, to: Date): Promise<HourlyUsage[]>;
+  /**
+   * Usage summed per tenant, VM and span, one row each (from/to = the span):
+   * whole UTC days from the daily rollups, partial days at a span's ends from
+   * the hourly ones, exact numeric sums. Spans are a period's card segments
+   * (a day never straddles two). Every tenant's when `tenantId` is omitted.
+   */
+  usageBySpan(spans: readonly PeriodMs[], tenantId?: string): Promise<TenantUsageRow[]>;
+  /** Every tenant, by name. */
+  listTenants(): Promise<{ id: string; name: string }[]>;
+  /** Every tenant's plan that is not the list price, by tenant id. */
+  listPlans(): Promise<Map<string, TenantPlan>>;
 }

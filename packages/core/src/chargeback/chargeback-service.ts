@@ -2,11 +2,12 @@ import type { AuditRepository } from '../audit/audit-repository';
 import type { Clock } from '../shared/clock';
 import type { Actor, TenantScope } from '../shared/tenant-scope';
 import { ChargebackError } from './chargeback.errors';
+import type { ReportRow } from './chargeback.schema';
+import type { ChargebackRepository, TenantUsageRow } from './chargeback-repository';
 import type { CostSeries, CostSeriesInput } from './cost-series.schema';
 import { loadCostSeries } from './cost-series-service';
-import type { ChargebackRepository } from './chargeback-repository';
 import { type Invoice, rateUsage } from './rate';
-import type { RateCard } from './rate-card';
+import { pricedPeriod, type RateCard } from './rate-card';
 import { LIST_PLAN, type TenantPlan } from './tenant-plan';
 import type { RatingPeriod } from './usage.schema';
 
@@ -72,16 +73,60 @@ export class ChargebackService {
     if (!target || !(await this.deps.chargeback.tenantExists(target))) {
       throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
     }
-    const [cards, plan, usage] = await Promise.all([
+    const [cards, plan] = await Promise.all([
       this.deps.chargeback.listRateCards(),
       this.deps.chargeback.findPlan(target),
-      this.deps.chargeback.hourlyUsage(target, new Date(period.from), new Date(period.to)),
     ]);
+    // Summed per VM and card in Postgres (days, plus hours at the edges): the same invoice as rating the hours.
+    const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
+    const usage = segments.length ? await this.deps.chargeback.usageBySpan(segments, target) : [];
     return rateUsage(usage, cards, plan ?? LIST_PLAN, period);
   }
 
   /** Cost over time, each bucket rated as its own period (see cost-series.ts). */
   costSeries(scope: TenantScope, input: CostSeriesInput): Promise<CostSeries> {
     return loadCostSeries(this.deps.chargeback, scope, input);
+  }
+
+  /**
+   * Every tenant's bill for a period (tenants without usage get a zero
+   * invoice), the same to the cent as `bill` for each: usage is summed per
+   * tenant, VM and card segment in one query (exact numeric sums), then rated
+   * here tenant by tenant. No per-tenant round trips.
+   */
+  async billAll(period: RatingPeriod): Promise<Array<{ tenantId: string; tenantName: string; invoice: Invoice }>> {
+    const [tenants, cards, plans] = await Promise.all([
+      this.deps.chargeback.listTenants(),
+      this.deps.chargeback.listRateCards(),
+      this.deps.chargeback.listPlans(),
+    ]);
+    const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
+    const usage = segments.length ? await this.deps.chargeback.usageBySpan(segments) : [];
+    const byTenant = new Map<string, TenantUsageRow[]>();
+    for (const row of usage) {
+      const rows = byTenant.get(row.tenantId);
+      if (rows === undefined) byTenant.set(row.tenantId, [row]);
+      else rows.push(row);
+    }
+    return tenants.map((tenant) => ({
+      tenantId: tenant.id,
+      tenantName: tenant.name,
+      invoice: rateUsage(byTenant.get(tenant.id) ?? [], cards, plans.get(tenant.id) ?? LIST_PLAN, period),
+    }));
+  }
+
+  /** Finance's report: every tenant's totals for a period (see `billAll`). */
+  async report(period: RatingPeriod): Promise<ReportRow[]> {
+    return (await this.billAll(period)).map(({ tenantId, tenantName, invoice }) => ({
+      tenantId,
+      tenantName,
+      currency: invoice.currency,
+      subtotal: invoice.subtotal,
+      discount: invoice.discount,
+      total: invoice.total,
+      vmCount: new Set(invoice.lines.map((line) => line.vmId)).size,
+      lineCount: invoice.lines.length,
+      unpricedBefore: invoice.unpricedBefore ?? null,
+    }));
   }
 }

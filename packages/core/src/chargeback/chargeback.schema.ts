@@ -27,4 +27,26 @@ export const invoiceSchema = z.object({
   subtotal: z.string(),
   discount: z.string(),
   total: z.string(),
+  /**
+   * When the period starts before the first rate card: the instant it is
+   * priced from (earlier hours are not charged). Absent when all is priced.
+   */
+  unpricedBefore: z.string().nullish(),
 });
+
+/** Finance's report: every tenant's bill for a period, in totals. */
+export const reportInput = z.object({ period: ratingPeriodSchema });
+
+export const reportRowSchema = z.object({
+  tenantId: z.string(),
+  tenantName: z.string(),
+  currency: z.string(),
+  subtotal: z.string(),
+  discount: z.string(),
+  total: z.string(),
+  /** VMs with at least one line. */
+  vmCount: z.number().int(),
+  lineCount: z.number().int(),
+  unpricedBefore: z.string().nullable(),
+});
+export type ReportRow = z.infer<typeof reportRowSchema>;

@@ -1,4 +1,11 @@
-import { addRateCardInput, billInput, invoiceSchema, setPlanInput } from '@fabric/core/chargeback/chargeback.schema';
+import {
+  addRateCardInput,
+  billInput,
+  invoiceSchema,
+  reportInput,
+  reportRowSchema,
+  setPlanInput,
+} from '@fabric/core/chargeback/chargeback.schema';
 import { costSeriesInput, costSeriesSchema } from '@fabric/core/chargeback/cost-series.schema';
 import { rateCardSchema } from '@fabric/core/chargeback/rate-card.schema';
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
@@ -27,6 +34,11 @@ export const chargebackRouter = t.router({
     .input(billInput)
     .output(invoiceSchema)
     .query(({ ctx, input }) => ctx.services.chargeback.bill(scopeOf(ctx.caller), input.tenantId, input.period)),
+  /** Finance's report: every tenant's totals for a period, each equal to its bill to the cent. */
+  report: pricing
+    .input(reportInput)
+    .output(z.array(reportRowSchema))
+    .query(({ ctx, input }) => ctx.services.chargeback.report(input.period)),
   /** Cost over time (charts): each day or month rated as its own bill; same roles and tenant rule as the bill. */
   costSeries: procedureFor('provider-admin', 'finance', 'tenant-admin')
     .input(costSeriesInput)
