@@ -171,6 +171,11 @@ export function BillCard({ period, tenantId, title = 'Bill' }: { period: Period;
         }
         actions={<BillDownloads from={period.from} to={period.to} tenantId={tenantId} />}
       />
+      {bill.data?.unpricedBefore ? (
+        <p role="note" className="border-b border-border bg-accent-soft/50 px-4 py-2 text-[12.5px] text-muted">
+          Usage before {formatDateTime(bill.data.unpricedBefore)} UTC is not charged: no rate card was in effect yet.
+        </p>
+      ) : null}
       {bill.isPending ? (
         <TableSkeleton rows={6} columns={5} />
       ) : bill.isError ? (
