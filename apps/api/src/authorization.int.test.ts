@@ -63,6 +63,13 @@ const ACCESS = {
   'chargeback.setPlan': ['provider-admin', 'finance'],
   'chargeback.bill': ['provider-admin', 'finance', 'tenant-admin'],
   'chargeback.report': ['provider-admin', 'finance'],
+  'chargeback.getPlan': ['provider-admin', 'finance', 'tenant-admin'],
+  'chargeback.periods': ['provider-admin', 'finance'],
+  'chargeback.closePeriod': ['provider-admin', 'finance'],
+  'chargeback.reviewPeriod': ['provider-admin', 'finance'],
+  'chargeback.rerate': ['provider-admin', 'finance'],
+  'chargeback.invoices': ['provider-admin', 'finance', 'tenant-admin'],
+  'chargeback.invoice': ['provider-admin', 'finance', 'tenant-admin'],
   'chargeback.costSeries': ['provider-admin', 'finance', 'tenant-admin'],
 } as const satisfies Record<string, Meta['roles']>;
 
@@ -74,7 +81,7 @@ type ProcedurePath = keyof typeof ACCESS;
  */
 interface Probe {
   input?: unknown;
-  allowed: 'ok' | 'BAD_REQUEST' | 'NOT_FOUND';
+  allowed: 'ok' | 'BAD_REQUEST' | 'NOT_FOUND' | 'PRECONDITION_FAILED';
 }
 
 const byRandomId = (): Probe => ({ input: { id: randomUUID() }, allowed: 'NOT_FOUND' });
@@ -143,6 +150,14 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange'>, 
     input: { period: { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' } },
     allowed: 'BAD_REQUEST',
   },
+  'chargeback.getPlan': { input: { tenantId: 'not-a-uuid' }, allowed: 'BAD_REQUEST' },
+  'chargeback.periods': { allowed: 'ok' },
+  // Months that are not over cannot close (and the probe must not close one).
+  'chargeback.closePeriod': { input: { month: '2999-12' }, allowed: 'PRECONDITION_FAILED' },
+  'chargeback.reviewPeriod': { input: { month: '2999-12' }, allowed: 'PRECONDITION_FAILED' },
+  'chargeback.rerate': { input: { month: '2999-12', reason: 'probe' }, allowed: 'PRECONDITION_FAILED' },
+  'chargeback.invoices': { input: {}, allowed: 'ok' },
+  'chargeback.invoice': byRandomId(),
   'chargeback.costSeries': {
     input: {
       tenantId: randomUUID(),
@@ -186,6 +201,8 @@ const DATA_TABLES = [
   'tenant_quotas',
   'rate_cards',
   'tenant_plans',
+  'billing_periods',
+  'invoices',
 ];
 
 let api: TestApi;

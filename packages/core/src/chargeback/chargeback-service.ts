@@ -63,6 +63,15 @@ export class ChargebackService {
     });
   }
 
+  /** A tenant's plan (list prices when none was set); a tenant admin reads its own, whatever it names. */
+  async getPlan(scope: TenantScope, tenantId: string | undefined): Promise<TenantPlan> {
+    const target = scope.kind === 'tenant' ? scope.tenantId : tenantId;
+    if (!target || !(await this.deps.chargeback.tenantExists(target))) {
+      throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
+    }
+    return (await this.deps.chargeback.findPlan(target)) ?? LIST_PLAN;
+  }
+
   /**
    * The tenant's bill for a period, from the hourly rollups: lines per VM and
    * resource, each rounded once; totals that are exact sums of the lines.

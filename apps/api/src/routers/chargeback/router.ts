@@ -8,14 +8,17 @@ import {
 } from '@fabric/core/chargeback/chargeback.schema';
 import { costSeriesInput, costSeriesSchema } from '@fabric/core/chargeback/cost-series.schema';
 import { rateCardSchema } from '@fabric/core/chargeback/rate-card.schema';
+import { tenantPlanSchema } from '@fabric/core/chargeback/tenant-plan.schema';
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
 import { t } from '../../trpc/init';
 import { procedureFor } from '../../trpc/procedures';
+import { invoiceProcedures } from './invoices';
 
 const pricing = procedureFor('provider-admin', 'finance');
 
 export const chargebackRouter = t.router({
+  ...invoiceProcedures,
   rateCards: pricing.output(z.array(rateCardSchema)).query(({ ctx }) => ctx.services.chargeback.rateCards()),
   /** A new price list from today or later: past bills never change. */
   addRateCard: pricing
@@ -29,6 +32,11 @@ export const chargebackRouter = t.router({
       await ctx.services.chargeback.setPlan(actorOf(ctx.caller), input.tenantId, input.plan);
       return { ok: true as const };
     }),
+  /** A tenant's plan (list prices when none was set); a tenant admin reads its own. */
+  getPlan: procedureFor('provider-admin', 'finance', 'tenant-admin')
+    .input(z.object({ tenantId: z.string().uuid().optional() }))
+    .output(tenantPlanSchema)
+    .query(({ ctx, input }) => ctx.services.chargeback.getPlan(scopeOf(ctx.caller), input.tenantId)),
   /** Showback: a tenant admin's own bill; finance and provider admins any tenant's. */
   bill: procedureFor('provider-admin', 'finance', 'tenant-admin')
     .input(billInput)
