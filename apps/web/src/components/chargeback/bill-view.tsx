@@ -2,21 +2,17 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { Receipt } from 'lucide-react';
-import { Fragment, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { BillDownloads } from '@/components/chargeback/bill-downloads';
+import { InvoiceLines } from '@/components/chargeback/invoice-lines';
 import { Card, CardHeader } from '@/components/ui/card';
 import { type ChipOption, Chips } from '@/components/ui/chips';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState } from '@/components/ui/error-state';
 import { Field, Input } from '@/components/ui/input';
 import { TableSkeleton } from '@/components/ui/skeleton';
-import { Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { formatDateTime } from '@/lib/format';
 import { useTRPC } from '@/trpc/client';
-import type { RouterOutputs } from '@/trpc/types';
-
-type Invoice = RouterOutputs['chargeback']['bill'];
-type Line = Invoice['lines'][number];
 
 export type PeriodKind = 'this-month' | 'last-month' | 'custom';
 
@@ -117,39 +113,6 @@ export function usePeriodPicker() {
   return { period, picker };
 }
 
-const RESOURCE_LABELS: Record<string, string> = {
-  vcpu: 'vCPU',
-  memory: 'Memory',
-  disk: 'Disk',
-  'replica-storage': 'Replica storage',
-  'network-out-internet': 'Network out · internet',
-  'network-out-datacenter': 'Network out · datacenter',
-  'network-in-internet': 'Network in · internet',
-  'network-in-datacenter': 'Network in · datacenter',
-};
-
-export function resourceLabel(resource: string): string {
-  return RESOURCE_LABELS[resource] ?? resource;
-}
-
-const quantityFormat = new Intl.NumberFormat('en-US', { minimumFractionDigits: 4, maximumFractionDigits: 4 });
-
-/** Quantities are shown to 4 decimals; money is never re-rounded (shown as the API gives it). */
-function formatQuantity(quantity: string): string {
-  const value = Number(quantity);
-  return Number.isFinite(value) ? quantityFormat.format(value) : quantity;
-}
-
-function groupByVm(lines: Line[]): { vmId: string; vmName: string; lines: Line[] }[] {
-  const groups = new Map<string, { vmId: string; vmName: string; lines: Line[] }>();
-  for (const line of lines) {
-    const group = groups.get(line.vmId) ?? { vmId: line.vmId, vmName: line.vmName, lines: [] };
-    group.lines.push(line);
-    groups.set(line.vmId, group);
-  }
-  return [...groups.values()];
-}
-
 /**
  * One tenant's bill for a period, lines grouped per VM. `tenantId` is omitted
  * for a tenant admin (the API bills its own tenant).
@@ -157,7 +120,6 @@ function groupByVm(lines: Line[]): { vmId: string; vmName: string; lines: Line[]
 export function BillCard({ period, tenantId, title = 'Bill' }: { period: Period; tenantId?: string; title?: string }) {
   const trpc = useTRPC();
   const bill = useQuery(trpc.chargeback.bill.queryOptions(tenantId ? { tenantId, period } : { period }));
-  const groups = useMemo(() => groupByVm(bill.data?.lines ?? []), [bill.data]);
 
   return (
     <Card className="overflow-hidden">
@@ -192,56 +154,7 @@ export function BillCard({ period, tenantId, title = 'Bill' }: { period: Period;
           description="No VM ran or held storage in this period, so there is nothing to bill. Try another period."
         />
       ) : (
-        <>
-          <Table aria-label="Bill lines">
-            <THead>
-              <TH>Resource</TH>
-              <TH className="text-right">Quantity</TH>
-              <TH className="text-right">Rate ({bill.data.currency})</TH>
-              <TH className="text-right">Amount ({bill.data.currency})</TH>
-              <TH>Rate card</TH>
-            </THead>
-            <tbody>
-              {groups.map((group) => (
-                <Fragment key={group.vmId}>
-                  <tr className="border-b border-border bg-surface-2/60">
-                    <th scope="colgroup" colSpan={5} className="h-8 px-4 text-left text-[12.5px] font-semibold text-fg">
-                      {group.vmName || group.vmId}
-                      <span className="ml-2 font-mono text-[11.5px] font-normal text-subtle">{group.vmId}</span>
-                    </th>
-                  </tr>
-                  {group.lines.map((line) => (
-                    <TR key={`${line.resource}-${line.cardEffectiveFrom}`}>
-                      <TD className="pl-8 first:pl-8">{resourceLabel(line.resource)}</TD>
-                      <TD className="tabular text-right">
-                        {formatQuantity(line.quantity)} <span className="text-muted">{line.unit}</span>
-                      </TD>
-                      <TD className="tabular text-right">
-                        {line.rate} <span className="text-muted">/ {line.unit}</span>
-                      </TD>
-                      <TD className="tabular text-right font-medium">{line.amount}</TD>
-                      <TD className="text-muted">from {line.cardEffectiveFrom}</TD>
-                    </TR>
-                  ))}
-                </Fragment>
-              ))}
-            </tbody>
-          </Table>
-          <dl className="ml-auto grid w-full max-w-xs grid-cols-[1fr_auto] gap-x-6 gap-y-1.5 border-t border-border px-4 py-3 text-[13px]">
-            <dt className="text-muted">Subtotal</dt>
-            <dd className="tabular text-right">
-              {bill.data.subtotal} {bill.data.currency}
-            </dd>
-            <dt className="text-muted">Discount</dt>
-            <dd className="tabular text-right">
-              {bill.data.discount} {bill.data.currency}
-            </dd>
-            <dt className="font-semibold text-fg">Total</dt>
-            <dd className="tabular text-right font-semibold text-fg">
-              {bill.data.total} {bill.data.currency}
-            </dd>
-          </dl>
-        </>
+        <InvoiceLines invoice={bill.data} />
       )}
     </Card>
   );

@@ -5,6 +5,8 @@ import { useQueryClient } from '@tanstack/react-query';
 import {
   Boxes,
   Building2,
+  ChartLine,
+  FileText,
   LayoutDashboard,
   LogOut,
   type LucideIcon,
@@ -41,14 +43,18 @@ const ADMIN_NAV: NavItem[] = [
   { href: '/admin/clusters', label: 'Clusters', icon: Boxes, roles: ['provider-admin'] },
   { href: '/admin/tenants', label: 'Tenants', icon: Building2, roles: ['provider-admin'] },
   { href: '/admin/users', label: 'Users', icon: Users, roles: ['provider-admin'] },
+  { href: '/admin/usage', label: 'Usage', icon: ChartLine, roles: ['provider-admin', 'finance'] },
   { href: '/admin/chargeback', label: 'Chargeback', icon: Receipt, roles: ['provider-admin', 'finance'] },
+  { href: '/admin/invoices', label: 'Invoices', icon: FileText, roles: ['provider-admin', 'finance'] },
   { href: '/admin/audit', label: 'Audit log', icon: ScrollText, roles: ['provider-admin', 'finance'] },
 ];
 
 const PORTAL_NAV: NavItem[] = [
   { href: '/portal', label: 'Overview', icon: LayoutDashboard, roles: ['tenant-admin', 'tenant-user'], exact: true },
   { href: '/portal/vms', label: 'Virtual machines', icon: MonitorCog, roles: ['tenant-admin', 'tenant-user'] },
+  { href: '/portal/usage', label: 'Usage', icon: ChartLine, roles: ['tenant-admin', 'tenant-user'] },
   { href: '/portal/bill', label: 'Bill', icon: Receipt, roles: ['tenant-admin'] },
+  { href: '/portal/invoices', label: 'Invoices', icon: FileText, roles: ['tenant-admin'] },
   { href: '/portal/activity', label: 'Activity', icon: ScrollText, roles: ['tenant-admin'] },
 ];
 
