@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { expect, type Page, test } from '@playwright/test';
+import { apiAs, signIn } from '../fixtures/session';
+
+const today = () => new Date().toISOString().slice(0, 10);
+const prices = {
+  vcpuHour: '0.0125',
+  memoryGiBHour: '0.005',
+  diskGiBMonth: '0.10',
+  networkOutGiB: { internet: '0.09', datacenter: '0.01' },
+  networkInGiB: { internet: '0', datacenter: '0' },
+  replicaStorageGiBMonth: '0.05',
+};
+
+/** Bills start with today's rate card (a card never reaches into the past). */
+async function ensureRateCardToday() {
+  const finance = await apiAs('finance@fabric.local');
+  const cards = await finance.query<{ effectiveFrom: string }[]>('chargeback.rateCards');
+  if (!cards.some((c) => c.effectiveFrom === today())) {
+    await finance.mutate('chargeback.addRateCard', { currency: 'USD', effectiveFrom: today(), prices });
+  }
+}
+
+/** Clicks a download link as a person would and returns the saved file's bytes. */
+async function download(page: Page, name: RegExp): Promise<{ bytes: Buffer; filename: string }> {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name }).click()]);
+  const path = await file.path();
+  return { bytes: readFileSync(path), filename: file.suggestedFilename() };
+}
+
+/** The CSV's total rows as [tenant, amount]. */
+function csvTotals(csv: string): string[][] {
+  return csv
+    .trim()
+    .split('\r\n')
+    .map((row) => row.split(','))
+    .filter((cells) => cells[5] === 'total')
+    .map((cells) => [cells[0] ?? '', cells[9] ?? '']);
+}
+
+/** "12.34 USD" under "Total" in the bill card. */
+async function pageTotal(page: Page): Promise<string> {
+  const text = await page
+    .locator('dt', { hasText: /^Total$/ })
+    .locator('xpath=following-sibling::dd[1]')
+    .textContent();
+  return (text ?? '').trim().split(/\s+/)[0] ?? '';
+}
+
+/** The chargeback page with a tenant's bill for this month so far. */
+async function openBill(page: Page, tenant: string) {
+  await page.goto('/admin/chargeback');
+  await page.getByLabel('Tenant', { exact: true }).selectOption({ label: tenant });
+  await expect(page.getByRole('link', { name: 'Download CSV of this bill' })).toBeVisible();
+}
+
+const METERED_VM = 'export-e2e-01';
+
+// A running Yellow Corp VM, so Yellow has metered usage to bill and Blue
+// Corp's files have something of another tenant to leave out.
+test.beforeAll(async () => {
+  await ensureRateCardToday();
+  const yara = await apiAs('yara@yellow.example');
+  const vms = await yara.query<{ rows: { name: string }[] }>('vms.list', { search: METERED_VM });
+  if (!vms.rows.some((vm) => vm.name === METERED_VM)) {
+    await yara.mutate('vms.create', {
+      name: METERED_VM,
+      vcpus: 1,
+      memory: { mode: 'static', sizeMiB: 1024 },
+      disks: [{ name: 'disk0', sizeGiB: 8 }],
+      startAfterCreate: true,
+    });
+  }
+});
+
+test('finance downloads a tenant’s bill as CSV and PDF; the CSV totals to the page', async ({ page }) => {
+  // The demo agents report every 60 s and rollups run every 30 s: the new VM's
+  // first metered minute reaches the bill within about a minute and a half.
+  test.setTimeout(240_000);
+  await signIn(page, 'finance@fabric.local');
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(async () => {
+    await openBill(page, 'Yellow Corp');
+    await expect(page.getByText(METERED_VM)).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 180_000, intervals: [5_000] });
+
+  // Agents keep metering the current hour, so the bill can move between the
+  // page's read and the download: compare again on a fresh page until both
+  // come from the same rollups. A real difference never settles.
+  await expect
+    .poll(
+      async () => {
+        await openBill(page, 'Yellow Corp');
+        await expect(page.locator('dt', { hasText: /^Total$/ })).toBeVisible();
+        const shown = await pageTotal(page);
+        const { bytes, filename } = await download(page, /^Download CSV of this bill$/);
+        expect(filename).toMatch(/^bill-yellow[^.]*\.csv$/);
+        const csv = bytes.toString('utf8');
+        expect(csv).toContain(METERED_VM);
+        const totals = csvTotals(csv);
+        expect(totals.map(([tenant]) => tenant)).toEqual(['Yellow Corp']);
+        return totals[0]?.[1] === shown ? `equal ${shown}` : `page ${shown}, CSV ${totals[0]?.[1]}`;
+      },
+      { timeout: 45_000, intervals: [1_000, 2_000, 4_000] },
+    )
+    .toMatch(/^equal \d+\.\d{2}$/);
+
+  const pdf = await download(page, /^Download PDF of this bill$/);
+  expect(pdf.filename).toMatch(/^bill-yellow[^.]*\.pdf$/);
+  expect(pdf.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  const pdfText = pdf.bytes.toString('latin1');
+  expect(pdfText).toContain('(Yellow Corp)');
+  expect(pdfText).toContain(`(${METERED_VM})`);
+  expect(pdfText.trimEnd().endsWith('%%EOF')).toBe(true);
+  expect(pdfText).not.toContain('Blue Corp');
+});
+
+test('finance downloads every tenant’s bill in one file', async ({ page }) => {
+  await signIn(page, 'finance@fabric.local');
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.goto('/admin/chargeback');
+  const { bytes, filename } = await download(page, /^Download all tenants as CSV$/);
+  expect(filename).toMatch(/^bills-all-tenants-.*\.csv$/);
+  const tenants = csvTotals(bytes.toString('utf8')).map(([tenant]) => tenant);
+  expect(tenants).toEqual(expect.arrayContaining(['Blue Corp', 'Yellow Corp']));
+});
+
+test('a tenant admin’s download from the portal holds its own tenant only', async ({ page }) => {
+  await signIn(page, 'alice@blue.example');
+  await expect(page).toHaveURL(/\/portal/);
+  await page.goto('/portal/bill');
+  await expect(page.getByRole('heading', { level: 1, name: 'Bill' })).toBeVisible();
+  await expect(page.getByRole('link', { name: /^Download all tenants/ })).toHaveCount(0);
+
+  const csv = (await download(page, /^Download CSV of this bill$/)).bytes.toString('utf8');
+  const rows = csv.trim().split('\r\n').slice(1);
+  expect(rows.length).toBeGreaterThanOrEqual(3);
+  expect(rows.every((row) => row.startsWith('Blue Corp,'))).toBe(true);
+  expect(csv).not.toMatch(/yellow/i);
+  expect(csv).not.toContain(METERED_VM);
+
+  const json = JSON.parse((await download(page, /^Download JSON of this bill$/)).bytes.toString('utf8'));
+  expect(json.bills.map((b: { tenant: { name: string } }) => b.tenant.name)).toEqual(['Blue Corp']);
+  expect(JSON.stringify(json)).not.toMatch(/yellow/i);
+});
