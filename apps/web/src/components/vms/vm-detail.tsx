@@ -6,6 +6,7 @@ import { ChevronRight, HardDrive, History, MonitorCog, Network, Route, Trash2 } 
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type ReactNode, useState } from 'react';
+import { UsageCard } from '@/components/charts/usage-card';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { Button, buttonClass } from '@/components/ui/button';
 import { Card, CardHeader } from '@/components/ui/card';
@@ -169,6 +170,7 @@ function VmDetailBody({
         <div className="flex flex-col gap-5 xl:col-span-2">
           <HardwareCard vm={vm} />
           <VmMeteringCard vmId={vm.id} vmName={vm.name} area={area} />
+          <UsageCard scope={{ kind: 'vm', vmId: vm.id }} description="This VM's metered usage per hour or day" />
           <DisksCard vm={vm} />
           <NicsCard vm={vm} />
         </div>

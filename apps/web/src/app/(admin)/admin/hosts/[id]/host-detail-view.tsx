@@ -17,6 +17,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { EventList } from '@/components/audit/event-list';
+import { UsageCard } from '@/components/charts/usage-card';
 import { HostStateBadge } from '@/components/hosts/host-state';
 import { EvacuationPlan } from '@/components/placement/evacuation-plan';
 import { Badge } from '@/components/ui/badge';
@@ -150,6 +151,7 @@ function HostDetailBody({ host, breadcrumb }: { host: Host; breadcrumb: ReactNod
         <div className="flex flex-col gap-5 xl:col-span-2">
           <CapacityCard host={host} />
           <HostVmsCard hostId={host.id} />
+          <UsageCard scope={{ kind: 'host', hostId: host.id }} description="All VMs on this host, from raw samples" />
           <EvacuationCard host={host} />
           <NicsCard host={host} />
           <StorageCard host={host} />
