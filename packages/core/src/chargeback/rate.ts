@@ -1,5 +1,6 @@
 import { ChargebackError } from './chargeback.errors';
-import { Dec, formatDecimal, formatMoney, roundMoney } from './money';
+import { CounterSum, formatMinor } from './exact-line';
+import { Dec, formatMoney, roundMoney } from './money';
 import { type CardSegment, pricedPeriod, type RateCard, RESOURCE_UNITS, RESOURCES, type Resource } from './rate-card';
 import { planPrice, type TenantPlan } from './tenant-plan';
 import { type Counter, type HourlyUsage, type RatingPeriod, type UsageRow, usageFromHourly } from './usage.schema';
@@ -47,17 +48,17 @@ const HOURS_PER_MONTH = 730;
  * Each resource's quantity is (sum of a raw counter) / divisor. Summing the
  * raw counters first and dividing once keeps the result independent of the
  * order the rows arrive in: sums of finite decimals are exact, a division is
- * rounded to 40 digits only once.
+ * rounded to 40 digits only once (see `CounterSum`).
  */
-const DIVISORS: Record<Resource, Dec> = {
-  vcpu: new Dec(SECONDS_PER_HOUR),
-  memory: new Dec(1024 * SECONDS_PER_HOUR),
-  disk: new Dec(SECONDS_PER_HOUR * HOURS_PER_MONTH),
-  'replica-storage': new Dec(SECONDS_PER_HOUR * HOURS_PER_MONTH),
-  'network-out-internet': new Dec(2).pow(30),
-  'network-out-datacenter': new Dec(2).pow(30),
-  'network-in-internet': new Dec(2).pow(30),
-  'network-in-datacenter': new Dec(2).pow(30),
+const DIVISORS: Record<Resource, number> = {
+  vcpu: SECONDS_PER_HOUR,
+  memory: 1024 * SECONDS_PER_HOUR,
+  disk: SECONDS_PER_HOUR * HOURS_PER_MONTH,
+  'replica-storage': SECONDS_PER_HOUR * HOURS_PER_MONTH,
+  'network-out-internet': 2 ** 30,
+  'network-out-datacenter': 2 ** 30,
+  'network-in-internet': 2 ** 30,
+  'network-in-datacenter': 2 ** 30,
 };
 
 function rawCounter(row: UsageRow, resource: Resource): Counter {
@@ -85,7 +86,7 @@ interface VmAccumulator {
   vmName: string;
   latestEndMs: number;
   /** Per card segment (index into the segments array), per resource: the summed raw counter. */
-  counters: Map<number, Map<Resource, Dec>>;
+  counters: Map<number, Map<Resource, CounterSum>>;
 }
 
 /** Code-unit order, not localeCompare: an invoice must not depend on the host's locale. */
@@ -166,13 +167,17 @@ export function rateUsage(
     for (const resource of RESOURCES) {
       const value = rawCounter(row, resource);
       if (value === 0 || value === '0') continue;
-      const sum = counters.get(resource);
-      counters.set(resource, sum === undefined ? new Dec(value) : sum.plus(value));
+      let sum = counters.get(resource);
+      if (sum === undefined) {
+        sum = new CounterSum();
+        counters.set(resource, sum);
+      }
+      sum.add(value);
     }
   }
 
   const lines: InvoiceLine[] = [];
-  let subtotal = new Dec(0);
+  let subtotalMinor = 0n;
   const vmIds = [...vms.keys()].sort(compareCodeUnits);
   for (const vmId of vmIds) {
     const vm = vms.get(vmId);
@@ -181,24 +186,25 @@ export function rateUsage(
       for (const [segmentIndex, segment] of segments.entries()) {
         const counter = vm.counters.get(segmentIndex)?.get(resource);
         if (counter === undefined || counter.isZero()) continue;
-        const quantity = counter.dividedBy(DIVISORS[resource]);
         const rate = planPrice(plan, segment.card.prices, resource);
-        const amount = roundMoney(quantity.times(rate), currency);
-        subtotal = subtotal.plus(amount);
+        // quantity = counter / divisor, amount = quantity × rate rounded once (see `roundMoney`).
+        const { quantity, amountMinor } = counter.line(DIVISORS[resource], rate, currency);
+        subtotalMinor += amountMinor;
         lines.push({
           vmId,
           vmName: vm.vmName,
           resource,
-          quantity: formatDecimal(quantity),
+          quantity,
           unit: RESOURCE_UNITS[resource],
           rate,
-          amount: formatMoney(amount, currency),
+          amount: formatMinor(amountMinor, currency),
           cardEffectiveFrom: segment.card.effectiveFrom,
         });
       }
     }
   }
 
+  const subtotal = new Dec(formatMinor(subtotalMinor, currency));
   const discount =
     plan.kind === 'discount' ? roundMoney(subtotal.times(plan.percent).dividedBy(100), currency) : new Dec(0);
   return {
