@@ -1,6 +1,10 @@
 // The demo: a provider admin and a finance user; the whitepaper's Blue Corp and
 // Yellow Corp, each with an admin and a user; two clusters. Hosts are not
 // seeded: the demo's agents register them, as real hosts would.
+// Billing history: the demo provider has priced since the first day of last
+// month, and five VMs (since retired) ran from then until the demo was first
+// started, so the usage charts, bills and invoices have something to show and
+// finance can close last month at once.
 // Idempotent: a database that already has the admin is left as it is.
 import { SYSTEM_ACTOR } from '@fabric/core/shared/tenant-scope';
 import type { Services } from '../apps/api/src/composition';
@@ -49,7 +53,7 @@ export const DEMO_HOSTS = [
   { hostname: 'hv-dev-03', cluster: 'Development', profile: 'standard-2x16-512g' },
 ] as const;
 
-export async function seedDemo(services: Services): Promise<boolean> {
+export async function seedDemo(services: Services, options: { billingHistory?: boolean } = {}): Promise<boolean> {
   const { tenancy, fabric, uow } = services;
   if (await uow.repos.tenancy.findUserByEmail(DEMO_USERS[0].email)) return false;
   const provider = { kind: 'provider' } as const;
@@ -72,5 +76,123 @@ export async function seedDemo(services: Services): Promise<boolean> {
     if (await uow.repos.fabric.findClusterByName(cluster.name)) continue;
     await fabric.createCluster(SYSTEM_ACTOR, { ...cluster, maxHosts: 64, maxVms: 4000 });
   }
+  if (options.billingHistory ?? true) await seedBillingHistory(services, tenantIds, new Date());
   return true;
+}
+
+/** The demo's price list (USD). */
+export const DEMO_PRICES = {
+  vcpuHour: '0.0125',
+  memoryGiBHour: '0.0045',
+  diskGiBMonth: '0.08',
+  networkOutGiB: { internet: '0.09', datacenter: '0.01' },
+  networkInGiB: { internet: '0', datacenter: '0' },
+  replicaStorageGiBMonth: '0.04',
+} as const;
+
+/** VMs that ran before the demo started; `hours` is when in the UTC day they run (batch jobs run at night). */
+const HISTORY_VMS = [
+  {
+    id: '00000000-0000-4000-8000-00000000b001',
+    tenant: 'Blue Corp',
+    name: 'web-01',
+    vcpus: 2,
+    memMiB: 4096,
+    diskGiB: 40,
+    load: 0.35,
+    hours: [0, 24],
+  },
+  {
+    id: '00000000-0000-4000-8000-00000000b002',
+    tenant: 'Blue Corp',
+    name: 'web-02',
+    vcpus: 2,
+    memMiB: 4096,
+    diskGiB: 40,
+    load: 0.3,
+    hours: [0, 24],
+  },
+  {
+    id: '00000000-0000-4000-8000-00000000b003',
+    tenant: 'Blue Corp',
+    name: 'sql-01',
+    vcpus: 8,
+    memMiB: 32768,
+    diskGiB: 500,
+    load: 0.5,
+    hours: [0, 24],
+  },
+  {
+    id: '00000000-0000-4000-8000-00000000c001',
+    tenant: 'Yellow Corp',
+    name: 'app-01',
+    vcpus: 4,
+    memMiB: 8192,
+    diskGiB: 100,
+    load: 0.4,
+    hours: [0, 24],
+  },
+  {
+    id: '00000000-0000-4000-8000-00000000c002',
+    tenant: 'Yellow Corp',
+    name: 'batch-01',
+    vcpus: 16,
+    memMiB: 65536,
+    diskGiB: 200,
+    load: 0.8,
+    hours: [1, 7],
+  },
+] as const;
+
+/**
+ * Hourly rollups from the first day of last month to the current hour, with
+ * a daily cycle and a deterministic jitter (no randomness: every demo is the
+ * same), then the daily rollups from them by the same SQL the API uses. The
+ * rate card is written directly: the service takes cards from today on only,
+ * and the demo's provider has priced since last month.
+ */
+async function seedBillingHistory(services: Services, tenantIds: Map<string, string>, now: Date) {
+  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  const to = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
+  if ((await services.uow.repos.chargeback.listRateCards()).length === 0) {
+    await services.uow.repos.chargeback.addRateCard(
+      { currency: 'USD', effectiveFrom: from.toISOString().slice(0, 10), prices: DEMO_PRICES },
+      'demo seed',
+    );
+  }
+  for (const vm of HISTORY_VMS) {
+    const tenantId = tenantIds.get(vm.tenant);
+    if (!tenantId) continue;
+    // load: the VM's mean CPU share, swinging ±40 % over the day, plus jitter from the hour number.
+    await services.pool.query(
+      `WITH hours AS (
+         SELECT h, extract(hour FROM h AT TIME ZONE 'UTC')::int AS hod,
+                ((extract(epoch FROM h)::bigint / 3600) * 2654435761 % 1000) / 1000.0 AS jitter
+         FROM generate_series($1::timestamptz, $2::timestamptz - interval '1 hour', interval '1 hour') AS h
+       ), shaped AS (
+         SELECT h, jitter, (hod >= $9 AND hod < $10) AS running,
+                round(least(1.0, $6::numeric * (1 + 0.4 * sin(2 * pi() * (hod - 8) / 24))::numeric * (0.85 + 0.3 * jitter)), 6) AS load
+         FROM hours
+       )
+       INSERT INTO vm_usage_hourly (vm_id, tenant_id, hour, samples, seconds, cpu_mhz_seconds, mem_mib_seconds,
+         mem_min_mib, mem_max_mib, disk_gib_seconds, disk_read_bytes, disk_write_bytes, net_in_internet_bytes,
+         net_out_internet_bytes, net_in_datacenter_bytes, net_out_datacenter_bytes, running_seconds, vcpus, vm_name)
+       SELECT $3::uuid, $4::uuid, h, 60, 3600,
+         CASE WHEN running THEN round(load * $5 * 2400 * 3600, 3) ELSE 0 END,
+         CASE WHEN running THEN $7::numeric * 3600 ELSE 0 END,
+         CASE WHEN running THEN $7::numeric ELSE 0 END, CASE WHEN running THEN $7::numeric ELSE 0 END,
+         $8::numeric * 3600,
+         CASE WHEN running THEN round(load * 2e9) ELSE 0 END, CASE WHEN running THEN round(load * 8e8) ELSE 0 END,
+         CASE WHEN running THEN round(load * 3e8) ELSE 0 END, CASE WHEN running THEN round(load * 9e8) ELSE 0 END,
+         CASE WHEN running THEN round(load * 5e8) ELSE 0 END, CASE WHEN running THEN round(load * 2e8) ELSE 0 END,
+         CASE WHEN running THEN 3600 ELSE 0 END, $5, $11
+       FROM shaped
+       ON CONFLICT (vm_id, hour) DO NOTHING`,
+      [from, to, vm.id, tenantId, vm.vcpus, vm.load, vm.memMiB, vm.diskGiB, vm.hours[0], vm.hours[1], vm.name],
+    );
+  }
+  await services.pool.query(
+    `SELECT rollup_vm_usage_days(array(SELECT d::date FROM generate_series($1::date, $2::date, interval '1 day') d))`,
+    [from.toISOString().slice(0, 10), to.toISOString().slice(0, 10)],
+  );
 }

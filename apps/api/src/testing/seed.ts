@@ -22,8 +22,12 @@ export function demoUser(login: DemoLogin) {
 }
 
 /** Seeds the demo (tenants, users, clusters) and signs every demo user in. */
-export async function seedAndSignIn(api: RunningApi): Promise<Record<DemoLogin, ApiClient>> {
-  await seedDemo(api.services);
+export async function seedAndSignIn(
+  api: RunningApi,
+  options: { billingHistory?: boolean } = {},
+): Promise<Record<DemoLogin, ApiClient>> {
+  // Tests make their own usage and rate cards unless they ask for the demo's history.
+  await seedDemo(api.services, { billingHistory: options.billingHistory ?? false });
   const entries = await Promise.all(
     (Object.keys(LOGINS) as DemoLogin[]).map(async (login) => {
       const user = demoUser(login);

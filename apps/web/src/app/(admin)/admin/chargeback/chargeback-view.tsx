@@ -381,17 +381,51 @@ const PLAN_OPTIONS: ChipOption<PlanKind>[] = [
   { value: 'override', label: 'Price overrides' },
 ];
 
+type Plan = RouterOutputs['chargeback']['getPlan'];
+
+/** The tenant's saved plan, loaded first so the form starts from it. */
 function PlanEditor({ tenantId }: { tenantId: string }) {
   const trpc = useTRPC();
+  const plan = useQuery(trpc.chargeback.getPlan.queryOptions({ tenantId }));
+  if (plan.isPending) {
+    return (
+      <Card>
+        <CardHeader title="Plan" description="Loading the tenant's plan…" />
+        <TableSkeleton rows={2} columns={2} />
+      </Card>
+    );
+  }
+  if (plan.isError) {
+    return (
+      <Card>
+        <ErrorState
+          error={plan.error}
+          title="Could not load the plan"
+          onRetry={() => void plan.refetch()}
+          retrying={plan.isFetching}
+        />
+      </Card>
+    );
+  }
+  return <PlanForm tenantId={tenantId} initial={plan.data} />;
+}
+
+function PlanForm({ tenantId, initial }: { tenantId: string; initial: Plan }) {
+  const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [kind, setKind] = useState<PlanKind>('list');
-  const [percent, setPercent] = useState('');
-  const [overrides, setOverrides] = useState<Partial<Record<Resource, string>>>({});
+  const [kind, setKind] = useState<PlanKind>(initial.kind);
+  const [percent, setPercent] = useState(initial.kind === 'discount' ? initial.percent : '');
+  const [overrides, setOverrides] = useState<Partial<Record<Resource, string>>>(
+    initial.kind === 'override' ? initial.prices : {},
+  );
   const [errors, setErrors] = useState<Record<string, string>>({});
   const save = useMutation(
     trpc.chargeback.setPlan.mutationOptions({
       // The plan changes this tenant's bill: refetch the ones on screen.
-      onSuccess: () => queryClient.invalidateQueries(trpc.chargeback.bill.queryFilter()),
+      onSuccess: async () => {
+        await queryClient.invalidateQueries(trpc.chargeback.bill.queryFilter());
+        await queryClient.invalidateQueries(trpc.chargeback.getPlan.queryFilter({ tenantId }));
+      },
     }),
   );
 
@@ -422,7 +456,7 @@ function PlanEditor({ tenantId }: { tenantId: string }) {
     <Card>
       <CardHeader
         title="Plan"
-        description="How this tenant's bill is priced. Saving replaces the tenant's plan (the current plan cannot be read back yet)."
+        description="How this tenant's bill is priced (the saved plan is shown). Saving replaces it; closed invoices keep the prices they were issued with."
       />
       <CardBody>
         <form onSubmit={submit} noValidate className="flex flex-col gap-4">
