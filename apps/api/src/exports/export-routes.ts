@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BillDocument, billTitle } from '@fabric/core/chargeback/bill-document';
 import { BILL_CONTENT_TYPES, type BillWriter, createBillWriter } from '@fabric/core/chargeback/bill-export';
 import { billExportInput } from '@fabric/core/chargeback/bill-export.schema';
+import type { Invoice } from '@fabric/core/chargeback/rate';
 import { CoreError } from '@fabric/core/shared/errors';
 import type { Role } from '@fabric/core/shared/roles';
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
@@ -15,6 +16,9 @@ import { CORE_ERROR_CODES, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-ma
 const BILL_EXPORT_ROLES: readonly Role[] = ['provider-admin', 'finance', 'tenant-admin'];
 /** Who may download every tenant's bills in one file. */
 const ALL_TENANTS_ROLES: readonly Role[] = ['provider-admin', 'finance'];
+
+/** Bills computed ahead of the one being written (an all-tenant file holds at most this many). */
+const BILLS_AHEAD = 4;
 
 const BILL_PATH = /^\/api\/exports\/bill\.(csv|json|pdf)$/;
 
@@ -104,9 +108,23 @@ export function createExportRoutes(services: Services) {
       return writer;
     };
 
+    // Bills are computed a few tenants ahead and written in order: the
+    // database works on the next ones while this one is rendered and sent.
+    const ahead: Promise<Invoice>[] = [];
+    let next = 0;
+    const prefetch = () => {
+      while (ahead.length < BILLS_AHEAD && next < tenants.length) {
+        const bill = services.chargeback.bill(scope, tenants[next++]?.id, input.period);
+        // Awaited in order below; this only keeps an abandoned one from being an unhandled rejection.
+        bill.catch(() => undefined);
+        ahead.push(bill);
+      }
+    };
+
     try {
       for (const tenant of tenants) {
-        const invoice = await services.chargeback.bill(scope, tenant.id, input.period);
+        prefetch();
+        const invoice = await (ahead.shift() ?? Promise.reject(new Error('prefetch out of step')));
         const doc: BillDocument = {
           tenant: { id: tenant.id, name: tenant.name, slug: tenant.slug },
           invoice,
