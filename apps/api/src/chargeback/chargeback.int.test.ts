@@ -216,11 +216,11 @@ describe('bills from daily rollups, and the all-tenant report', () => {
     // Renamed mid-way: the bill shows the latest name.
     await withSql(api.databaseUrl, (sql) =>
       sql.query(
-        `UPDATE vm_usage_hourly SET vm_name = 'yellow-renamed' WHERE vm_id = $1 AND hour >= '2026-11-03T12:00:00Z'`,
+        `UPDATE vm_usage_hourly SET vm_name = 'renamed-yellow' WHERE vm_id = $1 AND hour >= '2026-11-03T12:00:00Z'`,
         [yellowVmId],
       ),
     );
-    await withSql(api.databaseUrl, (sql) => sql.query(`SELECT rollup_vm_usage_days(ARRAY['2026-11-03'::date])`));
+    await withSql(api.databaseUrl, (sql) => sql.query(`SELECT rollup_vm_usage_days(ARRAY['2026-11-03'::date, '2026-11-04'::date])`));
   });
 
   it('a bill over whole days and partial edges equals rating the hourly rollups, to the digit', async () => {
@@ -254,7 +254,13 @@ describe('bills from daily rollups, and the all-tenant report', () => {
     const expected = rateUsage(rows, cards, { kind: 'list' }, period);
     expect(bill.lines.length).toBeGreaterThan(3);
     expect(bill).toEqual({ ...expected, unpricedBefore: undefined });
-    expect(new Set(bill.lines.map((l) => l.vmName))).toEqual(new Set(['yellow-renamed']));
+    expect(new Set(bill.lines.map((l) => l.vmName))).toEqual(new Set(['renamed-yellow']));
+    // Renamed inside the whole days of a month too (the latest name wins, not the greatest).
+    const month = await c.finance.query<Invoice>('chargeback.bill', {
+      tenantId: yellowId,
+      period: { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' },
+    });
+    expect(new Set(month.lines.map((l) => l.vmName))).toEqual(new Set(['renamed-yellow']));
     // 3 vCPUs × 28 running hours inside the period (22:00 on the 2nd to 02:00 on the 4th).
     expect(bill.lines.find((l) => l.resource === 'vcpu')?.quantity).toBe('84');
   });

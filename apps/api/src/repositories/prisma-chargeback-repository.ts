@@ -89,83 +89,76 @@ export class PrismaChargebackRepository implements ChargebackRepository {
 
   async usageBySpan(spans: readonly PeriodMs[], tenantId?: string): Promise<TenantUsageRow[]> {
     // Each span in whole UTC days (from vm_usage_daily) and the hours of its
-    // partial first and last days (from vm_usage_hourly).
-    const days = { span: [] as number[], from: [] as string[], to: [] as string[] };
-    const hours = { span: [] as number[], from: [] as Date[], to: [] as Date[] };
-    const addHours = (span: number, fromMs: number, toMs: number) => {
-      if (fromMs >= toMs) return;
-      hours.span.push(span);
-      hours.from.push(new Date(fromMs));
-      hours.to.push(new Date(toMs));
-    };
-    for (const [span, { fromMs, toMs }] of spans.entries()) {
+    // partial first and last days (from vm_usage_hourly). Spans meet at
+    // midnights (card dates), so the whole-day parts are contiguous: one
+    // query sums them all, bucketed by part; each partial day is one more.
+    const dayParts: PeriodMs[] = [];
+    const hourParts: PeriodMs[] = [];
+    for (const { fromMs, toMs } of spans) {
       const firstDayMs = Math.ceil(fromMs / DAY_MS) * DAY_MS;
       const endDayMs = Math.floor(toMs / DAY_MS) * DAY_MS;
       if (firstDayMs < endDayMs) {
-        days.span.push(span);
-        days.from.push(isoDay(firstDayMs));
-        days.to.push(isoDay(endDayMs));
-        addHours(span, fromMs, firstDayMs);
-        addHours(span, endDayMs, toMs);
+        dayParts.push({ fromMs: firstDayMs, toMs: endDayMs });
+        if (fromMs < firstDayMs) hourParts.push({ fromMs, toMs: firstDayMs });
+        if (endDayMs < toMs) hourParts.push({ fromMs: endDayMs, toMs });
       } else {
-        addHours(span, fromMs, toMs);
+        hourParts.push({ fromMs, toMs });
       }
     }
-    const byTenant = (table: string) => (tenantId === undefined ? '' : `AND ${table}.tenant_id = $7::uuid`);
-    // The VM's name at the latest row of the span: max() over "start key ‖ name"
-    // (sortable in the C collation) keeps the aggregate parallel, unlike an
-    // ordered array_agg. Day rows key as their 00:00, hour rows as their hour.
-    const rows = await this.db.$queryRawUnsafe<
-      {
-        tenant_id: string;
-        vm_id: string;
-        span: number;
-        vm_name: string;
-        vcpu: string;
-        mem: string;
-        disk: string;
-        in_i: string;
-        out_i: string;
-        in_d: string;
-        out_d: string;
-      }[]
-    >(
-      `WITH usage AS (
-         SELECT r.span, d.tenant_id, d.vm_id, to_char(d.day, 'YYYY-MM-DD"T00"') || d.vm_name AS keyed_name,
-           d.vcpu_seconds::numeric AS vcpu, d.mem_mib_seconds AS mem, d.disk_gib_seconds AS disk,
-           d.net_in_internet_bytes AS in_i, d.net_out_internet_bytes AS out_i,
-           d.net_in_datacenter_bytes AS in_d, d.net_out_datacenter_bytes AS out_d
-         FROM unnest($1::int[], $2::date[], $3::date[]) AS r(span, first_day, end_day)
-         JOIN vm_usage_daily d ON d.day >= r.first_day AND d.day < r.end_day ${byTenant('d')}
-         UNION ALL
-         SELECT r.span, h.tenant_id, h.vm_id,
-           to_char(h.hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24') || h.vm_name,
-           h.vcpus::numeric * least(h.running_seconds, 3600), h.mem_mib_seconds, h.disk_gib_seconds,
-           h.net_in_internet_bytes, h.net_out_internet_bytes, h.net_in_datacenter_bytes, h.net_out_datacenter_bytes
-         FROM unnest($4::int[], $5::timestamptz[], $6::timestamptz[]) AS r(span, from_at, to_at)
-         JOIN vm_usage_hourly h ON h.hour >= r.from_at AND h.hour < r.to_at ${byTenant('h')}
-       )
-       SELECT tenant_id::text, vm_id::text, span, substr(max(keyed_name COLLATE "C"), 14) AS vm_name,
-         sum(vcpu)::text AS vcpu, sum(mem)::text AS mem, sum(disk)::text AS disk, sum(in_i)::text AS in_i,
-         sum(out_i)::text AS out_i, sum(in_d)::text AS in_d, sum(out_d)::text AS out_d
-       FROM usage GROUP BY tenant_id, vm_id, span`,
-      days.span,
-      days.from,
-      days.to,
-      hours.span,
-      hours.from,
-      hours.to,
+    const sums = await Promise.all([
+      dayParts.length ? this.sumParts(DAILY, dayParts, tenantId) : [],
+      ...hourParts.map((part) => this.sumParts(HOURLY, [part], tenantId)),
+    ]);
+    return sums.flat();
+  }
+
+  /** Usage per tenant, VM and part of contiguous `parts`, summed in Postgres (exact numeric sums, as text). */
+  private async sumParts(source: UsageSource, parts: PeriodMs[], tenantId?: string): Promise<TenantUsageRow[]> {
+    for (let i = 1; i < parts.length; i++) {
+      if (parts[i]?.fromMs !== parts[i - 1]?.toMs) throw new Error('usage parts must be contiguous');
+    }
+    const first = parts[0];
+    const last = parts.at(-1);
+    if (first === undefined || last === undefined) return [];
+    const { table, at, type, vcpuSeconds } = source;
+    const value = (ms: number) => (type === 'date' ? isoDay(ms) : new Date(ms).toISOString());
+    // The VM's name at the latest row of a part: min = max when it was not
+    // renamed in the part (plain aggregates keep the scan parallel); the few
+    // renamed ones are looked up at their latest row below.
+    const rows = await this.db.$queryRawUnsafe<SummedUsage[]>(
+      `SELECT tenant_id::text, vm_id::text, width_bucket(${at}, $3::${type}[]) - 1 AS part, max(${at})::text AS last_at,
+         min(vm_name COLLATE "C") AS name_min, max(vm_name COLLATE "C") AS name_max,
+         sum(${vcpuSeconds})::text AS vcpu, sum(mem_mib_seconds)::text AS mem, sum(disk_gib_seconds)::text AS disk,
+         sum(net_in_internet_bytes)::text AS in_i, sum(net_out_internet_bytes)::text AS out_i,
+         sum(net_in_datacenter_bytes)::text AS in_d, sum(net_out_datacenter_bytes)::text AS out_d
+       FROM ${table}
+       WHERE ${at} >= $1::${type} AND ${at} < $2::${type} ${tenantId === undefined ? '' : 'AND tenant_id = $4::uuid'}
+       GROUP BY tenant_id, vm_id, part`,
+      value(first.fromMs),
+      value(last.toMs),
+      parts.map((part) => value(part.fromMs)),
       ...(tenantId === undefined ? [] : [tenantId]),
     );
+    const renamed = rows.filter((r) => r.name_min !== r.name_max);
+    const latestNames = new Map<string, string>();
+    if (renamed.length) {
+      const found = await this.db.$queryRawUnsafe<{ vm_id: string; last_at: string; vm_name: string }[]>(
+        `SELECT vm_id::text, ${at}::text AS last_at, vm_name FROM ${table}
+         WHERE (vm_id, ${at}) IN (SELECT * FROM unnest($1::uuid[], $2::${type}[]))`,
+        renamed.map((r) => r.vm_id),
+        renamed.map((r) => r.last_at),
+      );
+      for (const f of found) latestNames.set(`${f.vm_id} ${f.last_at}`, f.vm_name);
+    }
     return rows.map((r) => {
-      const span = spans[r.span];
-      if (span === undefined) throw new Error(`usage for unknown span ${r.span}`);
+      const part = parts[Number(r.part)];
+      if (part === undefined) throw new Error(`usage for unknown part ${r.part}`);
       return {
         tenantId: r.tenant_id,
         vmId: r.vm_id,
-        vmName: r.vm_name,
-        from: new Date(span.fromMs).toISOString(),
-        to: new Date(span.toMs).toISOString(),
+        vmName: latestNames.get(`${r.vm_id} ${r.last_at}`) ?? r.name_max,
+        from: new Date(part.fromMs).toISOString(),
+        to: new Date(part.toMs).toISOString(),
         vcpuSeconds: r.vcpu,
         memMibSeconds: r.mem,
         diskGibSeconds: r.disk,
@@ -188,3 +181,35 @@ export class PrismaChargebackRepository implements ChargebackRepository {
 
 const DAY_MS = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Where usage is summed from: the daily rollups (vCPU-seconds stored) or the hourly ones (multiplied here, per hour). */
+interface UsageSource {
+  table: string;
+  at: string;
+  type: 'date' | 'timestamptz';
+  vcpuSeconds: string;
+}
+const DAILY: UsageSource = { table: 'vm_usage_daily', at: 'day', type: 'date', vcpuSeconds: 'vcpu_seconds' };
+const HOURLY: UsageSource = {
+  table: 'vm_usage_hourly',
+  at: 'hour',
+  type: 'timestamptz',
+  // Capped as the daily rollup caps it: a VM runs at most the hour.
+  vcpuSeconds: 'vcpus::bigint * least(running_seconds, 3600)',
+};
+
+interface SummedUsage {
+  tenant_id: string;
+  vm_id: string;
+  part: number;
+  last_at: string;
+  name_min: string;
+  name_max: string;
+  vcpu: string;
+  mem: string;
+  disk: string;
+  in_i: string;
+  out_i: string;
+  in_d: string;
+  out_d: string;
+}
