@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readPdf } from '@fabric/core/chargeback/invoice-pdf.testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost, register } from '../testing/agent-fixtures';
 import { type AgentProcess, eventually, spawnAgent } from '../testing/agent-process';
@@ -185,6 +186,55 @@ describe('closing a month', () => {
   it('the database refuses to rewrite a frozen invoice', async () => {
     await expect(api.services.prisma.$executeRawUnsafe('UPDATE invoices SET total = 0')).rejects.toThrow(/append-only/);
     await expect(api.services.prisma.$executeRawUnsafe('DELETE FROM billing_periods')).rejects.toThrow(/append-only/);
+  });
+});
+
+describe('a frozen invoice as a file', () => {
+  const download = (client: ApiClient | null, path: string) =>
+    fetch(`${api.url}/api/exports/${path}`, { headers: client?.cookie ? { cookie: client.cookie } : {} });
+
+  it('CSV, JSON and PDF of one version carry its number, version and exact total', async () => {
+    const [blue] = await c.finance.query<Summary[]>('chargeback.invoices', { month: '2026-10', tenantId: blueId });
+    const csv = await download(c.finance, `invoice.csv?id=${blue?.id}`);
+    expect(csv.status).toBe(200);
+    const rows = (await csv.text()).trim().split('\r\n');
+    expect(rows.slice(1).every((r) => r.startsWith('Blue Corp,'))).toBe(true);
+    expect(rows.join('\n')).toContain(blue?.number ?? 'missing');
+    expect(rows.some((r) => r.includes(`,total,`) && r.includes(`,${blue?.total},USD,`))).toBe(true);
+
+    const json = (await (await download(c.finance, `invoice.json?id=${blue?.id}`)).json()) as {
+      bills: { invoiceNumber: string; version: number; status: string; total: string }[];
+    };
+    expect(json.bills).toMatchObject([
+      { invoiceNumber: blue?.number, version: 1, status: 'closed', total: blue?.total },
+    ]);
+
+    const pdf = readPdf(
+      Buffer.from(await (await download(c.finance, `invoice.pdf?id=${blue?.id}`)).arrayBuffer()).toString('latin1'),
+    );
+    expect(pdf.texts.join(' ')).toContain('Blue Corp');
+    expect(pdf.texts).toContain(`${blue?.total} USD`);
+  });
+
+  it('a tenant admin downloads its own invoice; another tenant’s is 404; a month for finance only', async () => {
+    const [blue] = await c.blueAdmin.query<Summary[]>('chargeback.invoices', {});
+    const [yellow] = await c.yellowAdmin.query<Summary[]>('chargeback.invoices', {});
+    expect((await download(c.blueAdmin, `invoice.pdf?id=${blue?.id}`)).status).toBe(200);
+    const foreign = await download(c.blueAdmin, `invoice.csv?id=${yellow?.id}`);
+    expect(foreign.status).toBe(404);
+    expect(await foreign.text()).not.toContain('Yellow');
+    expect((await download(c.blueUser, `invoice.csv?id=${blue?.id}`)).status).toBe(403);
+    expect((await download(null, `invoice.csv?id=${blue?.id}`)).status).toBe(401);
+    expect((await download(c.finance, 'invoice.csv?id=nope')).status).toBe(400);
+    expect((await download(c.blueAdmin, 'invoices.csv?month=2026-10')).status).toBe(403);
+    expect((await download(c.finance, 'invoices.csv?month=2026-13')).status).toBe(400);
+    expect((await download(c.finance, 'invoices.csv?month=2026-11')).status).toBe(404);
+
+    const all = await download(c.finance, 'invoices.csv?month=2026-10');
+    expect(all.status).toBe(200);
+    const text = await all.text();
+    expect(text).toContain('Blue Corp');
+    expect(text).toContain('Yellow Corp');
   });
 });
 

@@ -11,6 +11,7 @@ import type { Services } from '../composition';
 import { sendJson } from '../http/request';
 import { createContext } from '../trpc/context';
 import { CORE_ERROR_CODES, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-map';
+import { handleInvoiceExport, INVOICE_PATH } from './invoice-export-routes';
 
 /** Who may download a bill: the same roles as `chargeback.bill`. */
 const BILL_EXPORT_ROLES: readonly Role[] = ['provider-admin', 'finance', 'tenant-admin'];
@@ -38,11 +39,13 @@ export function createExportRoutes(services: Services) {
   return async function handleExport(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const format = BILL_PATH.exec(url.pathname)?.[1];
-    if (!format || req.method !== 'GET') {
+    const invoice = INVOICE_PATH.exec(url.pathname);
+    if ((!format && !invoice) || req.method !== 'GET') {
       return sendJson(res, 404, { message: `No export ${url.pathname}` });
     }
     const { caller } = await createContext(services, req);
     if (!caller) return sendJson(res, 401, { message: 'Sign in to continue' });
+    if (invoice) return handleInvoiceExport(services, caller, req, res, invoice);
     const deny = async (message: string) => {
       await audit.append({
         actor: actorOf(caller),

@@ -20,6 +20,9 @@ import type { Invoice } from './rate';
 import type { RateCard } from './rate-card';
 import type { RatingPeriod } from './usage.schema';
 
+/** A stored version as the service hands it out: the rated invoice with its exact types. */
+export type FrozenInvoice = Omit<StoredInvoice, 'invoice'> & { invoice: Invoice };
+
 export interface TenantBill {
   tenantId: string;
   tenantName: string;
@@ -127,7 +130,7 @@ export class InvoiceService {
   }
 
   /** One version with its lines, its changes and the list of versions. Another tenant's is NOT_FOUND. */
-  async get(scope: TenantScope, id: string): Promise<StoredInvoice> {
+  async get(scope: TenantScope, id: string): Promise<FrozenInvoice> {
     const found = await this.deps.uow.repos.invoices.find(id);
     if (!found || (scope.kind === 'tenant' && found.summary.tenantId !== scope.tenantId)) {
       throw new InvoiceError('INVOICE_NOT_FOUND', 'Invoice not found');
