@@ -56,7 +56,7 @@ export class CounterSum {
       const scaled = scaledCounter(value);
       const next = scaled === null ? null : this.scaled + scaled;
       // Past 40 digits decimal.js would round the running sum: hand over to it from the exact sum so far.
-      if (next !== null && digitCount(next) <= PRECISION) {
+      if (next !== null && next < PRECISION_HIGH) {
         this.scaled = next;
         this.empty = false;
         return;
@@ -136,9 +136,10 @@ function roundToPlaces(p: bigint, e: number, places: number): bigint {
 function formatScaled(n: bigint, e: number): string {
   if (e <= 0) return (n * pow10(-e)).toString();
   const digits = n.toString().padStart(e + 1, '0');
-  const whole = digits.slice(0, digits.length - e);
-  const fraction = digits.slice(digits.length - e).replace(/0+$/, '');
-  return fraction ? `${whole}.${fraction}` : whole;
+  const point = digits.length - e;
+  let end = digits.length;
+  while (end > point && digits.charCodeAt(end - 1) === 48 /* '0' */) end--;
+  return end > point ? `${digits.slice(0, point)}.${digits.slice(point, end)}` : digits.slice(0, point);
 }
 
 /** An amount in minor units as the currency writes it ("12.30", "5", "0.012"). */

@@ -85,8 +85,8 @@ function rawCounter(row: UsageRow, resource: Resource): Counter {
 interface VmAccumulator {
   vmName: string;
   latestEndMs: number;
-  /** Per card segment (index into the segments array), per resource: the summed raw counter. */
-  counters: Map<number, Map<Resource, CounterSum>>;
+  /** Per card segment (index into the segments array): per resource (RESOURCES order), the summed raw counter. */
+  counters: Map<number, (CounterSum | undefined)[]>;
 }
 
 /** Code-unit order, not localeCompare: an invoice must not depend on the host's locale. */
@@ -161,16 +161,16 @@ export function rateUsage(
     }
     let counters = vm.counters.get(segmentIndex);
     if (counters === undefined) {
-      counters = new Map();
+      counters = [];
       vm.counters.set(segmentIndex, counters);
     }
-    for (const resource of RESOURCES) {
+    for (const [r, resource] of RESOURCES.entries()) {
       const value = rawCounter(row, resource);
       if (value === 0 || value === '0') continue;
-      let sum = counters.get(resource);
+      let sum = counters[r];
       if (sum === undefined) {
         sum = new CounterSum();
-        counters.set(resource, sum);
+        counters[r] = sum;
       }
       sum.add(value);
     }
@@ -182,9 +182,9 @@ export function rateUsage(
   for (const vmId of vmIds) {
     const vm = vms.get(vmId);
     if (vm === undefined) continue;
-    for (const resource of RESOURCES) {
+    for (const [r, resource] of RESOURCES.entries()) {
       for (const [segmentIndex, segment] of segments.entries()) {
-        const counter = vm.counters.get(segmentIndex)?.get(resource);
+        const counter = vm.counters.get(segmentIndex)?.[r];
         if (counter === undefined || counter.isZero()) continue;
         const rate = planPrice(plan, segment.card.prices, resource);
         // quantity = counter / divisor, amount = quantity × rate rounded once (see `roundMoney`).
