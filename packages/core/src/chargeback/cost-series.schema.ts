@@ -47,7 +47,7 @@ export const costSeriesSchema = z.object({
       /** Bucket start and end (ISO), cut to the period at either end. */
       from: z.string(),
       to: z.string(),
-      /** False when no rate card was in effect at the bucket's start: nothing is priced, amounts are zero. */
+      /** False when the whole bucket is before the first rate card: nothing is priced, amounts are zero. */
       priced: z.boolean(),
       /** Per resource, Σ of the bucket's rounded lines; Σ amounts = subtotal. */
       byResource: z.array(z.object({ resource: z.string(), amount: moneySchema })),
@@ -59,8 +59,10 @@ export const costSeriesSchema = z.object({
   ),
   /** Σ bucket totals, exact. */
   bucketsTotal: moneySchema,
-  /** The whole period's bill total (chargeback.bill); null when no rate card covers the period's start. */
+  /** The whole period's bill total (chargeback.bill); null only if the bill could not be rated. */
   periodTotal: moneySchema.nullable(),
+  /** Set when the period starts before the first rate card: hours before this instant are not charged. */
+  unpricedBefore: z.string().nullable(),
   /** Said wherever the series is shown: why bucketsTotal may differ from periodTotal. */
   roundingNote: z.string(),
 });

@@ -155,22 +155,29 @@ describe('cost series', () => {
     expect(s.buckets[0]?.total).toBe(s.periodTotal);
   });
 
-  it('leaves days before the first rate card unpriced (zero) and has no period total then', () => {
+  it('leaves days before the first rate card unpriced (zero), like the bill, and says from when it prices', () => {
     const usage = [row('2026-11-01T10:00:00Z'), row('2026-11-02T10:00:00Z')];
     const period = { from: '2026-11-01T00:00:00Z', to: '2026-11-03T00:00:00Z' };
-    const s = costSeries(TENANT, usage, [card('2026-11-02')], LIST, period, 'day');
+    const cards = [card('2026-11-02')];
+    const s = costSeries(TENANT, usage, cards, LIST, period, 'day');
     expect(s.buckets.map((b) => [b.priced, b.total, b.byResource.length])).toEqual([
       [false, '0.00', 0],
       // One hour: vcpu 0.025 → 0.02 (half to even), memory 0.02, disk 0.0137 → 0.01, network 0.09.
       [true, '0.14', 4],
     ]);
-    expect(s.periodTotal).toBeNull();
+    expect(s.periodTotal).toBe(rateUsage(usage, cards, LIST, period).total);
+    expect(s.unpricedBefore).toBe('2026-11-02T00:00:00Z');
   });
 
-  it('fails like a bill when no rate card covers any bucket', () => {
+  it('fails like a bill when the provider has no rate card at all', () => {
     const period = { from: '2026-11-01T00:00:00Z', to: '2026-11-03T00:00:00Z' };
-    expect(() => costSeries(TENANT, [], [card('2027-01-01')], LIST, period, 'day')).toThrowError(ChargebackError);
-    expect(() => costSeries(TENANT, [], [], LIST, period, 'day')).toThrowError(/No rate card/);
+    expect(() => costSeries(TENANT, [], [], LIST, period, 'day')).toThrowError(ChargebackError);
+    // A card from later on: every day unpriced, nothing charged.
+    const later = costSeries(TENANT, [row('2026-11-01T10:00:00Z')], [card('2027-01-01')], LIST, period, 'day');
+    expect(later.buckets.map((b) => [b.priced, b.total])).toEqual([
+      [false, '0.00'],
+      [false, '0.00'],
+    ]);
   });
 
   it('property: every bucket reconciles, and Σ buckets is within half a cent per line of the period’s bill', () => {

@@ -72,15 +72,17 @@ export function costSeries(
       throw error;
     }
   });
-  const currency = invoices.find((inv) => inv !== null)?.currency;
-  if (currency === undefined) throw new ChargebackError('NO_RATE_CARD', 'No rate card is in effect in the period');
-
   let whole: Invoice | null = null;
   try {
     whole = rateUsage(usage, cards, plan, period);
   } catch (error) {
     if (!isNoRateCard(error)) throw error;
   }
+  const currency = whole?.currency ?? invoices.find((inv) => inv !== null)?.currency;
+  if (currency === undefined) throw new ChargebackError('NO_RATE_CARD', 'No rate card is in effect in the period');
+  // Hours before the first rate card are not charged (rateUsage says from when a period is priced).
+  const pricedFromMs = (invoice: Invoice | null) =>
+    invoice === null ? Number.POSITIVE_INFINITY : invoice.unpricedBefore ? Date.parse(invoice.unpricedBefore) : 0;
 
   const used = new Set<string>();
   let bucketsTotal = new Dec(0);
@@ -96,7 +98,7 @@ export function costSeries(
     return {
       from: iso(range.fromMs),
       to: iso(range.toMs),
-      priced: invoice !== null,
+      priced: pricedFromMs(invoice) < range.toMs,
       byResource: [...byResource].map(([resource, amount]) => ({ resource, amount: formatMoney(amount, currency) })),
       subtotal: invoice?.subtotal ?? zero,
       discount: invoice?.discount ?? zero,
@@ -119,6 +121,7 @@ export function costSeries(
     buckets,
     bucketsTotal: formatMoney(bucketsTotal, currency),
     periodTotal: whole?.total ?? null,
+    unpricedBefore: whole?.unpricedBefore ?? null,
     roundingNote: COST_ROUNDING_NOTE,
   };
 }

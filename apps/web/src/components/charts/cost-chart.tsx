@@ -7,6 +7,7 @@ import { ErrorState } from '@/components/ui/error-state';
 import { Skeleton } from '@/components/ui/skeleton';
 import { cn } from '@/lib/cn';
 import { errorCode } from '@/lib/errors';
+import { formatDate } from '@/lib/format';
 import { useTRPC } from '@/trpc/client';
 import { StackedBarChart } from './stacked-bar-chart';
 import type { UsagePeriod } from './usage-period';
@@ -117,6 +118,9 @@ export function CostChart({ tenantId, period }: { tenantId?: string; period: Usa
               ) : null}
               {discounted ? ' · bars show list amounts before each day’s discount; totals include it' : null}
             </p>
+            {data.unpricedBefore ? (
+              <p>Usage before {formatDate(data.unpricedBefore)} is not charged: no rate card was in effect yet.</p>
+            ) : null}
             <p data-testid="cost-rounding-note">{data.roundingNote}</p>
           </div>
         }
