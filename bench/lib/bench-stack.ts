@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { parseEnv } from '../../apps/api/src/env';
 import { type RunningApi, startApi } from '../../apps/api/src/server';
 import { ApiClient } from '../../apps/api/src/testing/api-client';
@@ -16,18 +17,47 @@ export interface BenchStack {
   admin: ApiClient;
 }
 
+export interface BenchStackOptions {
+  /**
+   * A Postgres data directory kept between runs, so a data set generated
+   * once is reused; by default a temporary one, removed afterwards.
+   */
+  dataDir?: string;
+  /** Server settings (ALTER SYSTEM), applied with a restart before anything runs. */
+  settings?: Record<string, string>;
+  /** Runs on the migrated database before the API starts (e.g. generating a data set). */
+  prepare?: (databaseUrl: string) => Promise<void>;
+}
+
 /**
- * Runs `bench` against a throwaway embedded Postgres (migrated, demo seeded)
- * and the real API on a free port, with the background workers off so they
- * do not blur the figures; everything is removed afterwards.
+ * Runs `bench` against an embedded Postgres (migrated, demo seeded) and the
+ * real API on a free port, with the background workers off so they do not
+ * blur the figures; a temporary data directory is removed afterwards.
  */
-export async function withBenchStack(name: string, bench: (stack: BenchStack) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `fabric-bench-${name}-`));
-  const pg = await startEmbeddedPostgres({ dataDir: dir, port: 56_000 + Math.floor(Math.random() * 3000) });
+export async function withBenchStack(
+  name: string,
+  bench: (stack: BenchStack) => Promise<void>,
+  options: BenchStackOptions = {},
+): Promise<void> {
+  const dir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), `fabric-bench-${name}-`));
+  mkdirSync(dir, { recursive: true });
+  const port = 56_000 + Math.floor(Math.random() * 3000);
+  let server = await startEmbeddedPostgres({ dataDir: dir, port });
   try {
-    await ensureDatabase(pg.serverUrl, 'bench');
-    const databaseUrl = pg.databaseUrl('bench');
+    if (options.settings && Object.keys(options.settings).length) {
+      const client = new pg.Client({ connectionString: server.serverUrl });
+      await client.connect();
+      for (const [key, value] of Object.entries(options.settings)) {
+        await client.query(`ALTER SYSTEM SET ${key} = '${value.replaceAll("'", "''")}'`);
+      }
+      await client.end();
+      await server.stop();
+      server = await startEmbeddedPostgres({ dataDir: dir, port });
+    }
+    await ensureDatabase(server.serverUrl, 'bench');
+    const databaseUrl = server.databaseUrl('bench');
     await applyMigrations(databaseUrl);
+    await options.prepare?.(databaseUrl);
     const api = await startApi(
       parseEnv({
         DATABASE_URL: databaseUrl,
@@ -46,8 +76,8 @@ export async function withBenchStack(name: string, bench: (stack: BenchStack) =>
       await api.close();
     }
   } finally {
-    await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+    if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
   }
 }
 

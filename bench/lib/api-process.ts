@@ -1,0 +1,77 @@
+// The real API in a process of its own, for benchmarks that measure the API
+// process itself (its peak memory): in the benchmark's process the load
+// generator's memory would be counted too. Started by `startApiProcess`.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+export interface ApiProcess {
+  url: string;
+  pid: number;
+  /** Peak resident set size of the API process so far (VmHWM), in bytes. */
+  peakRssBytes(): number;
+  /** Resident set size now (VmRSS), in bytes. */
+  rssBytes(): number;
+  close(): Promise<void>;
+}
+
+function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
+  return Number(line?.match(/(\d+)\s*kB/)?.[1] ?? Number.NaN) * 1024;
+}
+
+/** Starts apps/api (background workers off, like the in-process bench stack) on a free port of `databaseUrl`. */
+export async function startApiProcess(databaseUrl: string): Promise<ApiProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--experimental-wasm-modules', '--no-warnings=ExperimentalWarning', '--import', 'tsx', import.meta.filename],
+    {
+      env: {
+        ...process.env,
+        FABRIC_BENCH_API_CHILD: '1',
+        DATABASE_URL: databaseUrl,
+        FABRIC_API_PORT: '0',
+        BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'),
+        FABRIC_LOG_LEVEL: 'error',
+        FABRIC_DB_POOL_SIZE: '20',
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (message) => resolve(String((message as { url: string }).url)));
+    child.once('exit', (code) => reject(new Error(`the API process exited with ${code} before listening`)));
+  });
+  const pid = child.pid ?? -1;
+  // A benchmark that fails half-way must not leave the API running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  return {
+    url,
+    pid,
+    peakRssBytes: () => statusKiB(pid, 'VmHWM'),
+    rssBytes: () => statusKiB(pid, 'VmRSS'),
+    close: () =>
+      new Promise<void>((resolve) => {
+        process.off('exit', killOnExit);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+if (process.env.FABRIC_BENCH_API_CHILD === '1' && process.send) {
+  const { parseEnv } = await import('../../apps/api/src/env');
+  const { startApi } = await import('../../apps/api/src/server');
+  const api = await startApi(parseEnv(process.env), { monitor: false });
+  process.send({ url: api.url });
+  process.once('SIGTERM', () => {
+    api.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}
