@@ -1,25 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
-import { apiAs, signIn } from '../fixtures/session';
-
-const today = () => new Date().toISOString().slice(0, 10);
-const prices = {
-  vcpuHour: '0.0125',
-  memoryGiBHour: '0.005',
-  diskGiBMonth: '0.10',
-  networkOutGiB: { internet: '0.09', datacenter: '0.01' },
-  networkInGiB: { internet: '0', datacenter: '0' },
-  replicaStorageGiBMonth: '0.05',
-};
-
-/** Bills start with today's rate card (a card never reaches into the past). */
-async function ensureRateCardToday() {
-  const finance = await apiAs('finance@fabric.local');
-  const cards = await finance.query<{ effectiveFrom: string }[]>('chargeback.rateCards');
-  if (!cards.some((c) => c.effectiveFrom === today())) {
-    await finance.mutate('chargeback.addRateCard', { currency: 'USD', effectiveFrom: today(), prices });
-  }
-}
+import { signIn } from '../fixtures/session';
 
 /** Clicks a download link as a person would and returns the saved file's bytes. */
 async function download(page: Page, name: RegExp): Promise<{ bytes: Buffer; filename: string }> {
@@ -57,8 +38,6 @@ async function openBill(page: Page, tenant: string) {
 // The demo's billing history: Yellow Corp's app-01 and batch-01 ran this month,
 // so Yellow has a bill and Blue Corp's files have another tenant's VMs to leave out.
 const METERED_VM = 'app-01';
-
-test.beforeAll(ensureRateCardToday);
 
 test('finance downloads a tenant’s bill as CSV and PDF; the CSV totals to the page', async ({ page }) => {
   await signIn(page, 'finance@fabric.local');

@@ -17,15 +17,6 @@ const SHOTS = process.env.FABRIC_SHOTS_DIR;
 let blueVmId = '';
 let blueHostId: string | null = null;
 
-const prices = {
-  vcpuHour: '0.0125',
-  memoryGiBHour: '0.005',
-  diskGiBMonth: '0.10',
-  networkOutGiB: { internet: '0.09', datacenter: '0.01' },
-  networkInGiB: { internet: '0', datacenter: '0' },
-  replicaStorageGiBMonth: '0.05',
-};
-
 async function createVm(client: ApiClient, name: string) {
   const created = await client.mutate<{ vm: { id: string } }>('vms.create', {
     name,
@@ -72,12 +63,7 @@ async function shot(page: Page, name: string) {
 }
 
 test.beforeAll(async () => {
-  const finance = await apiAs('finance@fabric.local');
-  const today = new Date().toISOString().slice(0, 10);
-  const cards = await finance.query<{ effectiveFrom: string }[]>('chargeback.rateCards');
-  if (!cards.some((c) => c.effectiveFrom === today)) {
-    await finance.mutate('chargeback.addRateCard', { currency: 'USD', effectiveFrom: today, prices });
-  }
+  // The demo's rate card (since last month) prices the cost chart.
   const blue = await apiAs('alice@blue.example');
   const yellow = await apiAs('yara@yellow.example');
   blueVmId = await createVm(blue, blueVmName);

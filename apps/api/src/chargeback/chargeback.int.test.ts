@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { startTestApi, type TestApi, withSql } from '../testing/harness';
+import { TEST_PRICES as prices } from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // From agent samples to a bill: rollups feed the rating core; every line is
@@ -20,15 +21,6 @@ let yellowId: string;
 let vmId: string;
 let seq = 1;
 let billHost: { hostId: string; credential: string };
-
-const prices = {
-  vcpuHour: '0.0125',
-  memoryGiBHour: '0.005',
-  diskGiBMonth: '0.10',
-  networkOutGiB: { internet: '0.09', datacenter: '0.01' },
-  networkInGiB: { internet: '0', datacenter: '0' },
-  replicaStorageGiBMonth: '0.05',
-};
 
 beforeAll(async () => {
   api = await startTestApi({ monitor: false, clock });
@@ -220,7 +212,9 @@ describe('bills from daily rollups, and the all-tenant report', () => {
         [yellowVmId],
       ),
     );
-    await withSql(api.databaseUrl, (sql) => sql.query(`SELECT rollup_vm_usage_days(ARRAY['2026-11-03'::date, '2026-11-04'::date])`));
+    await withSql(api.databaseUrl, (sql) =>
+      sql.query(`SELECT rollup_vm_usage_days(ARRAY['2026-11-03'::date, '2026-11-04'::date])`),
+    );
   });
 
   it('a bill over whole days and partial edges equals rating the hourly rollups, to the digit', async () => {

@@ -1,8 +1,17 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { startTestApi, type TestApi } from '../testing/harness';
+import {
+  addCardFrom,
+  createStoppedVm,
+  minuteSample,
+  movableClock,
+  postSamples,
+  registerProductionHost,
+  TEST_PRICES,
+  type TestHost,
+} from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // A bill depends on what was measured, not on how it arrived: the same
@@ -10,12 +19,10 @@ import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 // same lines to the digit (the property, through the real agent endpoint,
 // rollups and rating on Postgres).
 
-let offsetMs = 0;
-const clock = { now: () => new Date(Date.now() + offsetMs) };
+const time = movableClock();
 let api: TestApi;
 let c: Record<DemoLogin, ApiClient>;
-let host: { hostId: string; credential: string };
-let seq = 1;
+let host: TestHost;
 
 interface Line {
   vmId: string;
@@ -24,14 +31,8 @@ interface Line {
   amount: string;
 }
 
-const prices = {
-  vcpuHour: '0.0125',
-  memoryGiBHour: '0.0045',
-  diskGiBMonth: '0.08',
-  networkOutGiB: { internet: '0.09', datacenter: '0.01' },
-  networkInGiB: { internet: '0.001', datacenter: '0' },
-  replicaStorageGiBMonth: '0.04',
-};
+// Network in is priced too, so every counter reaches a line.
+const prices = { ...TEST_PRICES, networkInGiB: { internet: '0.001', datacenter: '0' } };
 
 const sampleArb = fc.record({
   cpuAvgMhz: fc.integer({ min: 0, max: 20_000 }),
@@ -42,27 +43,13 @@ const sampleArb = fc.record({
   networkOutDatacenterBytes: fc.integer({ min: 0, max: 5_000_000_000 }),
 });
 
-async function post(samples: object[]) {
-  const r = await agentPost(
-    api.url,
-    `/agent/v1/hosts/${host.hostId}/samples`,
-    { seq: seq++, batch: 1, samples },
-    { credential: host.credential },
-  );
-  expect(r.status).toBe(200);
-}
+const post = (samples: object[]) => postSamples(api, host, samples);
 
 beforeAll(async () => {
-  api = await startTestApi({ monitor: false, clock });
+  api = await startTestApi({ monitor: false, clock: time.clock });
   c = await seedAndSignIn(api);
-  const clusters = await c.admin.query<{ id: string; name: string }[]>('clusters.list');
-  const { token } = await c.admin.mutate<{ token: string }>('tokens.create', {
-    clusterId: clusters.find((cl) => cl.name === 'Production')?.id,
-  });
-  host = (await register(api.url, token, 'order-01')).body as typeof host;
-  offsetMs = Date.parse('2026-06-30T00:00:00Z') - Date.now();
-  await c.finance.mutate('chargeback.addRateCard', { currency: 'USD', effectiveFrom: '2026-07-01', prices });
-  offsetMs = 0;
+  host = await registerProductionHost(api, c.admin, 'order-01');
+  await addCardFrom(c.finance, time, '2026-07-01', prices);
   await c.admin.mutate('quotas.set', {
     tenantId: (await c.blueAdmin.query<{ tenant: { id: string } }>('portal.overview')).tenant.id,
     quota: {
@@ -92,33 +79,11 @@ describe('the same samples in any order give the same bill', () => {
           // Two VMs of the same size, each in its own hour, measured the same way.
           const vms: string[] = [];
           for (const which of ['a', 'b']) {
-            const created = await c.blueAdmin.mutate<{ vm: { id: string } }>('vms.create', {
-              name: `order-${run}-${which}`,
-              vcpus: 4,
-              memory: { mode: 'static', sizeMiB: 4096 },
-              disks: [{ sizeGiB: 10 }],
-              startAfterCreate: false,
-            });
-            vms.push(created.vm.id);
+            vms.push(await createStoppedVm(c.blueAdmin, `order-${run}-${which}`, { vcpus: 4, diskGiB: 10 }));
           }
           const hour = Date.parse('2026-07-01T00:00:00Z') + run * 2 * 3_600_000;
           const samplesFor = (vmId: string, start: number) =>
-            values.map((v, i) => ({
-              vmId,
-              at: new Date(start + (i + 1) * 60_000).toISOString(),
-              intervalSeconds: 60,
-              cpuAvgMhz: v.cpuAvgMhz,
-              memoryAvgMiB: v.memoryAvgMiB,
-              memoryMinMiB: v.memoryAvgMiB,
-              memoryMaxMiB: v.memoryAvgMiB,
-              diskAllocatedGiB: v.diskAllocatedGiB,
-              diskReadBytes: 0,
-              diskWriteBytes: 0,
-              networkInInternetBytes: v.networkInInternetBytes,
-              networkOutInternetBytes: v.networkOutInternetBytes,
-              networkInDatacenterBytes: 0,
-              networkOutDatacenterBytes: v.networkOutDatacenterBytes,
-            }));
+            values.map((v, i) => minuteSample(vmId, start + (i + 1) * 60_000, v));
           const [a, b] = vms as [string, string];
           // VM a: in order, one batch.
           await post(samplesFor(a, hour));

@@ -3,27 +3,32 @@ import os from 'node:os';
 import path from 'node:path';
 import { readPdf } from '@fabric/core/chargeback/invoice-pdf.testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentPost, register } from '../testing/agent-fixtures';
 import { type AgentProcess, eventually, spawnAgent } from '../testing/agent-process';
 import type { ApiClient } from '../testing/api-client';
 import { startTestApi, type TestApi } from '../testing/harness';
+import {
+  addCardFrom,
+  createStoppedVm,
+  demoTenantIds,
+  hourOfSamples,
+  movableClock,
+  postSamples,
+  registerProductionHost,
+  type TestHost,
+} from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // Closing a month freezes every tenant's invoice. Samples that arrive after
 // the close change the rollups, not the invoice: a review shows the
 // difference and re-rating writes version 2 beside version 1.
 
-let offsetMs = 0;
-const clock = { now: () => new Date(Date.now() + offsetMs) };
-const setNow = (iso: string) => {
-  offsetMs = Date.parse(iso) - Date.now();
-};
+const time = movableClock();
+const setNow = time.set;
 let api: TestApi;
 let c: Record<DemoLogin, ApiClient>;
 let blueId: string;
 let yellowId: string;
-let host: { hostId: string; credential: string };
-let seq = 1;
+let host: TestHost;
 
 interface Summary {
   id: string;
@@ -51,79 +56,26 @@ interface Stored extends Summary {
   versions: Summary[];
 }
 
-const prices = {
-  vcpuHour: '0.0125',
-  memoryGiBHour: '0.005',
-  diskGiBMonth: '0.10',
-  networkOutGiB: { internet: '0.09', datacenter: '0.01' },
-  networkInGiB: { internet: '0', datacenter: '0' },
-  replicaStorageGiBMonth: '0.05',
-};
-
-/** One hour of one-minute samples of a running VM, from `hourIso`. */
-async function postHour(vmId: string, hourIso: string, vcpuMhz = 2000) {
-  const start = Date.parse(hourIso);
-  const samples = Array.from({ length: 60 }, (_, i) => ({
-    vmId,
-    at: new Date(start + (i + 1) * 60_000).toISOString(),
-    intervalSeconds: 60,
-    cpuAvgMhz: vcpuMhz,
-    memoryAvgMiB: 4096,
-    memoryMinMiB: 4096,
-    memoryMaxMiB: 4096,
-    diskAllocatedGiB: 50,
-    diskReadBytes: 0,
-    diskWriteBytes: 0,
-    networkInInternetBytes: 0,
-    networkOutInternetBytes: 17_895_697,
-    networkInDatacenterBytes: 0,
-    networkOutDatacenterBytes: 0,
-  }));
-  const r = await agentPost(
-    api.url,
-    `/agent/v1/hosts/${host.hostId}/samples`,
-    { seq: seq++, batch: 1, samples },
-    { credential: host.credential },
-  );
-  expect(r.status).toBe(200);
-}
-
-async function createVm(client: ApiClient, name: string) {
-  const created = await client.mutate<{ vm: { id: string } }>('vms.create', {
-    name,
-    vcpus: 2,
-    memory: { mode: 'static', sizeMiB: 4096 },
-    disks: [{ sizeGiB: 50 }],
-    startAfterCreate: false,
-  });
-  return created.vm.id;
-}
+/** One hour of a running VM (about 1 GiB out to the internet), from `hourIso`. */
+const postHour = (vmId: string, hourIso: string, cpuAvgMhz = 2000) =>
+  postSamples(api, host, hourOfSamples(vmId, hourIso, { cpuAvgMhz, networkOutInternetBytes: 17_895_697 }));
 
 let blueVm: string;
 let yellowVm: string;
 
 beforeAll(async () => {
-  api = await startTestApi({ monitor: false, clock });
+  api = await startTestApi({ monitor: false, clock: time.clock });
   c = await seedAndSignIn(api);
-  const tenants = await c.admin.query<{ id: string; name: string }[]>('tenants.list');
-  blueId = tenants.find((t) => t.name === 'Blue Corp')?.id ?? '';
-  yellowId = tenants.find((t) => t.name === 'Yellow Corp')?.id ?? '';
-  const clusters = await c.admin.query<{ id: string; name: string }[]>('clusters.list');
-  const { token } = await c.admin.mutate<{ token: string }>('tokens.create', {
-    clusterId: clusters.find((cl) => cl.name === 'Production')?.id,
-  });
-  host = (await register(api.url, token, 'inv-01')).body as typeof host;
-  // A card from 2026-10-01, added while that day was still ahead.
-  setNow('2026-09-20T00:00:00Z');
-  await c.finance.mutate('chargeback.addRateCard', { currency: 'USD', effectiveFrom: '2026-10-01', prices });
-  offsetMs = 0;
-  blueVm = await createVm(c.blueAdmin, 'inv-blue-01');
-  yellowVm = await createVm(c.yellowAdmin, 'inv-yellow-01');
+  ({ blueId, yellowId } = await demoTenantIds(c));
+  host = await registerProductionHost(api, c.admin, 'inv-01');
+  await addCardFrom(c.finance, time, '2026-10-01');
+  blueVm = await createStoppedVm(c.blueAdmin, 'inv-blue-01');
+  yellowVm = await createStoppedVm(c.yellowAdmin, 'inv-yellow-01');
   await postHour(blueVm, '2026-10-03T10:00:00Z');
   await postHour(yellowVm, '2026-10-03T10:00:00Z', 1000);
 });
 afterAll(async () => {
-  offsetMs = 0;
+  time.reset();
   await api?.close();
 });
 
@@ -329,7 +281,7 @@ describe('with a real agent process', () => {
   });
 
   it('a running VM metered by its host: this month closes, and the samples still coming go to version 2', async () => {
-    offsetMs = 0;
+    time.reset();
     const clusters = await c.admin.query<{ id: string; name: string }[]>('clusters.list');
     const { token } = await c.admin.mutate<{ token: string }>('tokens.create', {
       clusterId: clusters.find((cl) => cl.name === 'Production')?.id,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { startTestApi, type TestApi } from '../testing/harness';
+import { TEST_PRICES as prices } from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // Bill exports over HTTP: each format carries exactly the asked tenant's
@@ -21,14 +22,6 @@ const vms: Record<'blue' | 'yellow', { id: string; name: string }> = {
 };
 
 const period = { from: '2026-11-02T00:00:00Z', to: '2026-11-03T00:00:00Z' };
-const prices = {
-  vcpuHour: '0.0125',
-  memoryGiBHour: '0.005',
-  diskGiBMonth: '0.10',
-  networkOutGiB: { internet: '0.09', datacenter: '0.01' },
-  networkInGiB: { internet: '0', datacenter: '0' },
-  replicaStorageGiBMonth: '0.05',
-};
 
 function sample(vmId: string, minute: number, vcpuMhz: number) {
   return {
