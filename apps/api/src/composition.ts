@@ -3,6 +3,7 @@ import { ChargebackService } from '@fabric/core/chargeback/chargeback-service';
 import { InvoiceService } from '@fabric/core/chargeback/invoice-service';
 import { ComputeService } from '@fabric/core/compute/compute-service';
 import { FabricService } from '@fabric/core/fabric/fabric-service';
+import { AddressClassService } from '@fabric/core/metering/address-class-service';
 import { MeteringService } from '@fabric/core/metering/metering-service';
 import { type Clock, systemClock } from '@fabric/core/shared/clock';
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
@@ -26,6 +27,8 @@ export interface Services {
   audit: AuditService;
   compute: ComputeService;
   metering: MeteringService;
+  /** Metered address classes (metered port ACLs). */
+  addressClasses: AddressClassService;
   chargeback: ChargebackService;
   invoices: InvoiceService;
   /** Plain `pg` for the hot paths (sample ingest, rollups). */
@@ -67,7 +70,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
       clock,
     }),
     metering,
+    addressClasses: new AddressClassService({ uow, clock }),
     hostEvents: new HostEventBus(config.databaseUrl),
   };
 }
-

@@ -52,6 +52,7 @@ export async function startApi(
     fabric: services.fabric,
     compute: services.compute,
     metering: services.metering,
+    addressClasses: services.addressClasses,
     events: services.hostEvents,
   });
 

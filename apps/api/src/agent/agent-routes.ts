@@ -9,6 +9,7 @@ import {
   registerRequestSchema,
 } from '@fabric/core/fabric/agent-protocol.schema';
 import type { FabricService } from '@fabric/core/fabric/fabric-service';
+import type { AddressClassService } from '@fabric/core/metering/address-class-service';
 import type { MeteringService } from '@fabric/core/metering/metering-service';
 import { SAMPLES_MAX_BODY_BYTES, samplesRequestSchema } from '@fabric/core/metering/sample-protocol.schema';
 import { CoreError } from '@fabric/core/shared/errors';
@@ -100,9 +101,10 @@ export function createAgentRoutes(deps: {
   fabric: FabricService;
   compute: ComputeService;
   metering: MeteringService;
+  addressClasses: Pick<AddressClassService, 'forAgents'>;
   events: EventEmitter;
 }) {
-  const { fabric, compute, metering, events } = deps;
+  const { fabric, compute, metering, addressClasses, events } = deps;
 
   return async function handleAgent(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -142,7 +144,8 @@ export function createAgentRoutes(deps: {
         const host = await fabric.authenticateAgent(hostId.toLowerCase(), bearerOf(req), source);
         if (action === 'heartbeat') {
           const body = await parseJson(req, heartbeatRequestSchema);
-          return sendJson(res, 200, await fabric.heartbeat(host, body));
+          const answer = await fabric.heartbeat(host, body);
+          return sendJson(res, 200, { ...answer, meteredAcls: await addressClasses.forAgents() });
         }
         if (action === 'samples') {
           const body = await parseJson(req, samplesRequestSchema, SAMPLES_MAX_BODY_BYTES);

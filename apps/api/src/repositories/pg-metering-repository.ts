@@ -1,7 +1,15 @@
+import { unknownAclError } from '@fabric/core/metering/metering.errors';
 import type { MeasuredTotals, MeteringRepository, SampleRow } from '@fabric/core/metering/metering-repository';
 import type { BucketTotals } from '@fabric/core/metering/usage-series';
 import type { UsageBucket } from '@fabric/core/metering/usage-series.schema';
 import type pg from 'pg';
+
+const INSERT_SAMPLES = `INSERT INTO vm_samples (vm_id, tenant_id, host_id, at, interval_s, cpu_avg_mhz, mem_avg_mib,
+    mem_min_mib, mem_max_mib, disk_allocated_gib, disk_read_bytes, disk_write_bytes, net_in_internet_bytes,
+    net_out_internet_bytes, net_in_datacenter_bytes, net_out_datacenter_bytes)
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::int[], $6::numeric[],
+    $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::bigint[], $12::bigint[], $13::bigint[],
+    $14::bigint[], $15::bigint[], $16::bigint[])`;
 
 /**
  * Metering on plain `pg` (STYLE.md rule 6: hot paths use SQL): a batch of
@@ -24,33 +32,65 @@ export class PgMeteringRepository implements MeteringRepository {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const inserted = await client.query(
-        `INSERT INTO vm_samples (vm_id, tenant_id, host_id, at, interval_s, cpu_avg_mhz, mem_avg_mib, mem_min_mib,
-           mem_max_mib, disk_allocated_gib, disk_read_bytes, disk_write_bytes, net_in_internet_bytes,
-           net_out_internet_bytes, net_in_datacenter_bytes, net_out_datacenter_bytes)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::int[], $6::numeric[],
-           $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::bigint[], $12::bigint[], $13::bigint[],
-           $14::bigint[], $15::bigint[], $16::bigint[])
-         ON CONFLICT (vm_id, at) DO NOTHING`,
-        [
-          col((s) => s.vmId),
-          col((s) => s.tenantId),
-          col((s) => s.hostId),
-          col((s) => s.at),
-          col((s) => s.intervalSeconds),
-          col((s) => s.cpuAvgMhz),
-          col((s) => s.memoryAvgMiB),
-          col((s) => s.memoryMinMiB),
-          col((s) => s.memoryMaxMiB),
-          col((s) => s.diskAllocatedGiB),
-          col((s) => s.diskReadBytes),
-          col((s) => s.diskWriteBytes),
-          col((s) => s.networkInInternetBytes),
-          col((s) => s.networkOutInternetBytes),
-          col((s) => s.networkInDatacenterBytes),
-          col((s) => s.networkOutDatacenterBytes),
-        ],
+      const aclRows = rows.flatMap((s) =>
+        (s.networkAcls ?? []).map((a) => ({ vmId: s.vmId, tenantId: s.tenantId, at: s.at, ...a })),
       );
+      const values = [
+        col((s) => s.vmId),
+        col((s) => s.tenantId),
+        col((s) => s.hostId),
+        col((s) => s.at),
+        col((s) => s.intervalSeconds),
+        col((s) => s.cpuAvgMhz),
+        col((s) => s.memoryAvgMiB),
+        col((s) => s.memoryMinMiB),
+        col((s) => s.memoryMaxMiB),
+        col((s) => s.diskAllocatedGiB),
+        col((s) => s.diskReadBytes),
+        col((s) => s.diskWriteBytes),
+        col((s) => s.networkInInternetBytes),
+        col((s) => s.networkOutInternetBytes),
+        col((s) => s.networkInDatacenterBytes),
+        col((s) => s.networkOutDatacenterBytes),
+      ];
+      let inserted: number;
+      if (aclRows.length === 0) {
+        // A batch without metered ACLs: exactly the statement it always was.
+        const r = await client.query(`${INSERT_SAMPLES} ON CONFLICT (vm_id, at) DO NOTHING`, values);
+        inserted = r.rowCount ?? 0;
+      } else {
+        // Share-locks the classes named (a removal waits, or this waits for it and then refuses).
+        const names = [...new Set(aclRows.map((a) => a.acl))];
+        const known = await client.query<{ name: string }>(
+          'SELECT name FROM metered_address_classes WHERE name = ANY($1::text[]) FOR KEY SHARE',
+          [names],
+        );
+        const defined = new Set(known.rows.map((r) => r.name));
+        const unknown = names.filter((n) => !defined.has(n));
+        if (unknown.length) throw unknownAclError(unknown);
+        // One statement: the ACL rows of the samples that are new now (a resent sample adds nothing).
+        const r = await client.query<{ n: string }>(
+          `WITH new_samples AS (${INSERT_SAMPLES} ON CONFLICT (vm_id, at) DO NOTHING RETURNING vm_id, at),
+           new_acls AS (
+             INSERT INTO vm_acl_samples (vm_id, tenant_id, at, acl, in_bytes, out_bytes)
+             SELECT a.vm_id, a.tenant_id, a.at, a.acl, a.in_bytes, a.out_bytes
+             FROM unnest($17::uuid[], $18::uuid[], $19::timestamptz(3)[], $20::text[], $21::bigint[], $22::bigint[])
+               AS a(vm_id, tenant_id, at, acl, in_bytes, out_bytes)
+             JOIN new_samples n ON n.vm_id = a.vm_id AND n.at = a.at
+             ON CONFLICT (vm_id, at, acl) DO NOTHING)
+           SELECT count(*)::text AS n FROM new_samples`,
+          [
+            ...values,
+            aclRows.map((a) => a.vmId),
+            aclRows.map((a) => a.tenantId),
+            aclRows.map((a) => a.at),
+            aclRows.map((a) => a.acl),
+            aclRows.map((a) => a.inBytes),
+            aclRows.map((a) => a.outBytes),
+          ],
+        );
+        inserted = Number(r.rows[0]?.n ?? 0);
+      }
       // A sample ending exactly on the hour belongs to the hour before it.
       await client.query(
         `INSERT INTO rollup_pending (hour)
@@ -59,7 +99,7 @@ export class PgMeteringRepository implements MeteringRepository {
         [col((s) => s.at)],
       );
       await client.query('COMMIT');
-      return inserted.rowCount ?? 0;
+      return inserted;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
@@ -111,8 +151,24 @@ export class PgMeteringRepository implements MeteringRepository {
         );
         // The UTC days of these hours, recomputed whole from the hourly rows in
         // the same transaction: a crash leaves the hours pending and nothing half-written.
+        // Per metered ACL, the same hours recomputed whole from vm_acl_samples (no rows when none was metered).
+        await client.query(
+          `INSERT INTO vm_acl_usage_hourly (vm_id, tenant_id, hour, acl, in_bytes, out_bytes)
+           SELECT a.vm_id, a.tenant_id, h.hour, a.acl, sum(a.in_bytes), sum(a.out_bytes)
+           FROM unnest($1::timestamptz[]) AS h(hour)
+           JOIN vm_acl_samples a ON a.at > h.hour AND a.at <= h.hour + interval '1 hour'
+           GROUP BY a.vm_id, a.tenant_id, h.hour, a.acl
+           ON CONFLICT (vm_id, hour, acl) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, in_bytes = EXCLUDED.in_bytes,
+             out_bytes = EXCLUDED.out_bytes`,
+          [hours],
+        );
         await client.query(
           `SELECT rollup_vm_usage_days(array(SELECT DISTINCT (h AT TIME ZONE 'UTC')::date
+             FROM unnest($1::timestamptz[]) AS t(h)))`,
+          [hours],
+        );
+        await client.query(
+          `SELECT rollup_vm_acl_usage_days(array(SELECT DISTINCT (h AT TIME ZONE 'UTC')::date
              FROM unnest($1::timestamptz[]) AS t(h)))`,
           [hours],
         );
@@ -152,15 +208,17 @@ export class PgMeteringRepository implements MeteringRepository {
 
   async dropPartitionsBefore(day: Date) {
     const cutoff = day.toISOString().slice(0, 10).replaceAll('-', '');
-    const r = await this.pool.query<{ name: string }>(
-      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'vm_samples' AND c.relname ~ '^vm_samples_[0-9]{8}$'`,
+    // vm_acl_samples is partitioned by the same days and dropped with vm_samples; the count is vm_samples' days.
+    const r = await this.pool.query<{ name: string; parent: string }>(
+      `SELECT c.relname AS name, p.relname AS parent FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       JOIN pg_class p ON p.oid = i.inhparent
+       WHERE p.relname IN ('vm_samples', 'vm_acl_samples') AND c.relname ~ '^vm_(acl_)?samples_[0-9]{8}$'`,
     );
     let dropped = 0;
-    for (const { name } of r.rows) {
-      if (name.slice('vm_samples_'.length) < cutoff) {
+    for (const { name, parent } of r.rows) {
+      if (name.slice(-8) < cutoff) {
         await this.pool.query(`DROP TABLE IF EXISTS "${name}"`);
-        dropped += 1;
+        if (parent === 'vm_samples') dropped += 1;
       }
     }
     return dropped;
@@ -177,6 +235,11 @@ export class PgMeteringRepository implements MeteringRepository {
          coalesce(sum(net_in_internet_bytes), 0) AS in_i, coalesce(sum(net_out_internet_bytes), 0) AS out_i,
          coalesce(sum(net_in_datacenter_bytes), 0) AS in_d, coalesce(sum(net_out_datacenter_bytes), 0) AS out_d
        FROM vm_samples WHERE vm_id = $1 AND at > $2 AND at <= $3`,
+      [vmId, from, to],
+    );
+    const acls = await this.pool.query<{ acl: string; in_b: string; out_b: string }>(
+      `SELECT acl, sum(in_bytes)::text AS in_b, sum(out_bytes)::text AS out_b
+       FROM vm_acl_samples WHERE vm_id = $1 AND at > $2 AND at <= $3 GROUP BY acl ORDER BY acl COLLATE "C"`,
       [vmId, from, to],
     );
     const row = r.rows[0] ?? {};
@@ -197,6 +260,7 @@ export class PgMeteringRepository implements MeteringRepository {
       netOutInternet: n('out_i'),
       netInDatacenter: n('in_d'),
       netOutDatacenter: n('out_d'),
+      acls: acls.rows.map((a) => ({ acl: a.acl, inBytes: Number(a.in_b), outBytes: Number(a.out_b) })),
     };
   }
 

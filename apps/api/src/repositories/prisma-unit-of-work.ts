@@ -1,5 +1,6 @@
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
 import type { Db, PrismaClient } from './prisma';
+import { PrismaAddressClassRepository } from './prisma-address-class-repository';
 import { PrismaAuditRepository } from './prisma-audit-repository';
 import { PrismaChargebackRepository } from './prisma-chargeback-repository';
 import { PrismaComputeRepository } from './prisma-compute-repository';
@@ -16,6 +17,7 @@ export interface Repositories {
   placement: PrismaPlacementStore;
   chargeback: PrismaChargebackRepository;
   invoices: PrismaInvoiceRepository;
+  addressClasses: PrismaAddressClassRepository;
 }
 
 function repositoriesOn(db: Db): Repositories {
@@ -27,6 +29,7 @@ function repositoriesOn(db: Db): Repositories {
     placement: new PrismaPlacementStore(db),
     chargeback: new PrismaChargebackRepository(db),
     invoices: new PrismaInvoiceRepository(db),
+    addressClasses: new PrismaAddressClassRepository(db),
   };
 }
 

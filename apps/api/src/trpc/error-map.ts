@@ -2,6 +2,7 @@ import type { ChargebackErrorCode } from '@fabric/core/chargeback/chargeback.err
 import type { InvoiceErrorCode } from '@fabric/core/chargeback/invoice.errors';
 import type { ComputeErrorCode } from '@fabric/core/compute/compute.errors';
 import type { FabricErrorCode } from '@fabric/core/fabric/fabric.errors';
+import type { MeteringErrorCode } from '@fabric/core/metering/metering.errors';
 import type { PlacementErrorCode } from '@fabric/core/placement/placement.errors';
 import type { TenancyErrorCode } from '@fabric/core/tenancy/tenancy.errors';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
@@ -56,8 +57,21 @@ export const CORE_ERROR_CODES = {
   PERIOD_OPEN: 'PRECONDITION_FAILED',
   INVOICE_NOT_FOUND: 'NOT_FOUND',
   INVOICE_VERSION_CONFLICT: 'CONFLICT',
+  ADDRESS_CLASS_LIMIT: 'UNPROCESSABLE_CONTENT',
+  DUPLICATE_ADDRESS_CLASS: 'CONFLICT',
+  ADDRESS_CLASS_OVERLAP: 'CONFLICT',
+  ADDRESS_CLASS_NOT_FOUND: 'NOT_FOUND',
+  ADDRESS_CLASS_IN_USE: 'CONFLICT',
+  // The agent endpoint answers 400: the batch names a class the API does not know.
+  UNKNOWN_METERED_ACL: 'BAD_REQUEST',
 } as const satisfies Record<
-  FabricErrorCode | TenancyErrorCode | ComputeErrorCode | PlacementErrorCode | ChargebackErrorCode | InvoiceErrorCode,
+  | FabricErrorCode
+  | TenancyErrorCode
+  | ComputeErrorCode
+  | PlacementErrorCode
+  | ChargebackErrorCode
+  | InvoiceErrorCode
+  | MeteringErrorCode,
   TRPC_ERROR_CODE_KEY
 >;
 

@@ -71,6 +71,14 @@ export const heartbeatResponseSchema = z.object({
   heartbeatIntervalMs: z.number().int().min(100).max(3_600_000),
   /** True when the API's inventory differs from the agent's: send PUT …/inventory. */
   inventoryRequested: z.boolean(),
+  /**
+   * The metered port ACLs to report in samples (`networkAcls`), by name, with
+   * the remote CIDR blocks each meters. Absent from APIs before metered ACLs.
+   */
+  meteredAcls: z
+    .array(z.object({ name: z.string().min(1).max(64), remoteAddresses: z.array(z.string()).max(64) }))
+    .max(64)
+    .optional(),
 });
 export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
 

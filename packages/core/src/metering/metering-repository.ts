@@ -22,13 +22,19 @@ export interface MeasuredTotals {
   netOutInternet: number;
   netInDatacenter: number;
   netOutDatacenter: number;
+  /** Bytes per metered port ACL over the period, by ACL name; absent or empty when none was metered. */
+  acls?: { acl: string; inBytes: number; outBytes: number }[];
 }
 
 /** Metering storage: bulk SQL, never row by row. */
 export interface MeteringRepository {
   /** The tenant of each of `vmIds` that runs on `hostId`; others are absent. */
   vmsOnHost(hostId: string, vmIds: string[]): Promise<Map<string, string>>;
-  /** Stores samples once per (vm, at); returns how many were new. Marks their hours for rollup. */
+  /**
+   * Stores samples once per (vm, at); returns how many were new. Marks their hours for rollup.
+   * A new sample's `networkAcls` are stored with it, in the same transaction; one that names an
+   * undefined address class fails the whole call with UNKNOWN_METERED_ACL (nothing stored).
+   */
   ingest(rows: SampleRow[]): Promise<number>;
   /**
    * Recomputes up to `limit` pending hours from raw samples, and the UTC days

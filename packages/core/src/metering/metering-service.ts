@@ -65,6 +65,7 @@ export class MeteringService {
         { remoteAddress: 'internet', inboundBytes: t.netInInternet, outboundBytes: t.netOutInternet },
         { remoteAddress: 'datacenter', inboundBytes: t.netInDatacenter, outboundBytes: t.netOutDatacenter },
       ],
+      networkAcls: (t.acls ?? []).map((a) => ({ acl: a.acl, inboundBytes: a.inBytes, outboundBytes: a.outBytes })),
     };
   }
 

@@ -36,5 +36,7 @@ export const vmMeasurementSchema = z.object({
       outboundBytes: z.number(),
     }),
   ),
+  /** Per metered port ACL (provider-defined address class), by name; empty when none was metered. */
+  networkAcls: z.array(z.object({ acl: z.string(), inboundBytes: z.number(), outboundBytes: z.number() })),
 });
 export type VmMeasurement = z.infer<typeof vmMeasurementSchema>;

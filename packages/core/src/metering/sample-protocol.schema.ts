@@ -13,6 +13,23 @@ export const SAMPLES_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
+/** Metered ACLs per sample: at most the number of classes a provider may define (address-class.schema.ts). */
+export const SAMPLE_MAX_ACLS = 16;
+
+/**
+ * Bytes of one metered port ACL over the interval (Measure-VM's
+ * NetworkMeteredTrafficReport per remote address): `acl` names a metered
+ * address class the API defined (the heartbeat answer lists them). A batch
+ * naming an undefined class is refused whole with 400 UNKNOWN_METERED_ACL
+ * and nothing of it is stored.
+ */
+export const networkAclSampleSchema = z.object({
+  acl: z.string().min(1).max(64),
+  inBytes: bytes,
+  outBytes: bytes,
+});
+export type NetworkAclSample = z.infer<typeof networkAclSampleSchema>;
+
 export const vmSampleSchema = z
   .object({
     vmId: z.string().uuid(),
@@ -45,6 +62,15 @@ export const vmSampleSchema = z
     networkOutInternetBytes: bytes,
     networkInDatacenterBytes: bytes,
     networkOutDatacenterBytes: bytes,
+    /** Optional: bytes per metered port ACL, each ACL at most once (beside, not inside, the two fixed classes). */
+    networkAcls: z
+      .array(networkAclSampleSchema)
+      .max(SAMPLE_MAX_ACLS, `At most ${SAMPLE_MAX_ACLS} metered ACLs per sample`)
+      .refine(
+        (acls) => new Set(acls.map((a) => a.acl)).size === acls.length,
+        'Each metered ACL at most once per sample',
+      )
+      .optional(),
   })
   .refine((s) => s.memoryMinMiB <= s.memoryAvgMiB && s.memoryAvgMiB <= s.memoryMaxMiB, {
     message: 'Memory must satisfy minimum ≤ average ≤ maximum',

@@ -1,3 +1,8 @@
+import {
+  addressClassSchema,
+  defineAddressClassInput,
+  removeAddressClassInput,
+} from '@fabric/core/metering/address-class.schema';
 import { measureVmInput, vmMeasurementSchema } from '@fabric/core/metering/metering.schema';
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
@@ -22,4 +27,20 @@ export const meteringRouter = t.router({
       since: await ctx.services.metering.resetMetering(actorOf(ctx.caller), scopeOf(ctx.caller), input.id),
     })),
   usageSeries,
+  /** Metered address classes (metered port ACLs) beyond internet and datacenter. */
+  addressClasses: procedureFor('provider-admin', 'finance')
+    .output(z.array(addressClassSchema))
+    .query(({ ctx }) => ctx.services.addressClasses.list()),
+  defineAddressClass: procedureFor('provider-admin')
+    .input(defineAddressClassInput)
+    .output(addressClassSchema)
+    .mutation(({ ctx, input }) => ctx.services.addressClasses.define(actorOf(ctx.caller), input)),
+  /** Only a class without usage: one with usage is refused (CONFLICT) and kept. */
+  removeAddressClass: procedureFor('provider-admin')
+    .input(removeAddressClassInput)
+    .output(z.object({ removed: z.string() }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.services.addressClasses.remove(actorOf(ctx.caller), input.name);
+      return { removed: input.name };
+    }),
 });
