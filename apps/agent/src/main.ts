@@ -6,6 +6,7 @@ import { createLibvirtDriver } from './drivers/libvirt/libvirt-driver';
 import { resolveProfilePath } from './drivers/simulated/profile';
 import { SimulatedDriver } from './drivers/simulated/simulated-driver';
 import { createLogger } from './log';
+import { MeteredAcls } from './metered-acls';
 import { Metering } from './metering';
 import { EXIT_CODES, Reporter } from './reporter';
 import { SampleBuffer } from './sample-buffer';
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const api = new AgentApiClient({ baseUrl: config.api });
+  const meteredAcls = new MeteredAcls();
   const reporter = new Reporter({
     api,
     driver,
@@ -84,7 +86,9 @@ async function main(): Promise<number> {
       buffer: new SampleBuffer({ stateDir, maxSamples: config.sampleBufferMax, log }),
       log,
       intervalSeconds: config.sampleSeconds,
+      acls: meteredAcls,
     }),
+    meteredAcls,
   });
   const exit = await reporter.run(controller.signal);
   return exit.code;

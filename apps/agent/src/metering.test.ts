@@ -9,6 +9,7 @@ import { resolveProfilePath } from './drivers/simulated/profile';
 import { SimulatedDriver } from './drivers/simulated/simulated-driver';
 import { simulateVmSample } from './drivers/simulated/vm-load';
 import { createMemoryLogger } from './log';
+import { MeteredAcls } from './metered-acls';
 import { Metering, type MeteringClock } from './metering';
 import { EXIT_CODES, Reporter } from './reporter';
 import { SampleBuffer } from './sample-buffer';
@@ -43,9 +44,9 @@ function meteredHost() {
   });
   const driver = {
     produced: 0,
-    async sampleVms(intervalEnd: Date, intervalSeconds: number): Promise<VmSample[]> {
+    async sampleVms(intervalEnd: Date, intervalSeconds: number, acls?: readonly string[]): Promise<VmSample[]> {
       driver.produced += vms.length;
-      return vms.map((vm) => simulateVmSample({ seed: 1, vm, hostMhz: 2400, intervalEnd, intervalSeconds }));
+      return vms.map((vm) => simulateVmSample({ seed: 1, vm, hostMhz: 2400, intervalEnd, intervalSeconds, acls }));
     },
   };
   return driver;
@@ -80,6 +81,7 @@ describe('Metering', () => {
     const driver = meteredHost();
     const buffer = new SampleBuffer({ stateDir, maxSamples: options.bufferMax ?? 100_000, log });
     const backoff = { initialMs: 5, maxMs: 20, factor: 2, jitterRatio: 0.2 };
+    const meteredAcls = new MeteredAcls();
     const reporter = new Reporter({
       api: client,
       driver: new SimulatedDriver({ profilePath, hostname: 'hv-meter-01' }),
@@ -89,7 +91,16 @@ describe('Metering', () => {
       token: options.token,
       heartbeatMsOverride: options.heartbeatMs ?? 20,
       backoff,
-      metering: new Metering({ api: client, driver, buffer, log, clock: options.clock ?? fastClock(), backoff }),
+      metering: new Metering({
+        api: client,
+        driver,
+        buffer,
+        log,
+        clock: options.clock ?? fastClock(),
+        backoff,
+        acls: meteredAcls,
+      }),
+      meteredAcls,
     });
     const done = reporter.run(controller.signal);
     return { controller, log, done, buffer, driver };
@@ -221,6 +232,31 @@ describe('Metering', () => {
     expect(agent.log.lines.filter((l) => l.includes('refused batch'))).toEqual([
       expect.stringMatching(/^error metering: API refused batch 2 \(3 samples; HTTP 400 INVALID_BODY/),
     ]);
+  });
+
+  it('reports the metered ACLs the heartbeat answer lists, and none before', async () => {
+    api.meteredAcls = [{ name: 'storage', remoteAddresses: ['10.0.0.0/8'] }];
+    api.knownAcls = new Set(['storage']);
+    const agent = start({ token: api.issueToken() });
+    await waitFor(() => [...api.samples.values()].some((s) => s.networkAcls !== undefined), 'samples with ACLs');
+    agent.controller.abort();
+    await agent.done;
+    const withAcls = [...api.samples.values()].filter((s) => s.networkAcls !== undefined);
+    for (const s of withAcls) expect(s.networkAcls?.map((a) => a.acl)).toEqual(['storage']);
+    expect(agent.log.lines.some((l) => l.includes('refused'))).toBe(false);
+  });
+
+  it('resends a batch without its ACL bytes when the API no longer knows an ACL, instead of dropping it', async () => {
+    api.meteredAcls = [{ name: 'storage', remoteAddresses: ['10.0.0.0/8'] }];
+    // The class was removed after the agent learned it: the API refuses batches that name it.
+    const agent = start({ token: api.issueToken() });
+    await waitFor(() => api.sampleBatches.length >= 3, 'batches taken');
+    agent.controller.abort();
+    await agent.done;
+    expect(received().slice(0, 3)).toEqual([1, 2, 3]);
+    expect([...api.samples.values()].every((s) => s.networkAcls === undefined)).toBe(true);
+    expect(agent.log.lines.some((l) => l.includes('resending it without ACLs'))).toBe(true);
+    expect(agent.log.lines.some((l) => l.includes('refused batch'))).toBe(false);
   });
 
   it('keeps its batches when the API does not take samples yet (404)', async () => {

@@ -4,6 +4,7 @@ import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './backoff';
 import { type Driver, DriverError } from './drivers/driver';
 import { AgentExit } from './exit';
 import type { Logger } from './log';
+import type { MeteredAcls } from './metered-acls';
 import type { SessionLoop } from './reporter';
 import type { SampleBuffer } from './sample-buffer';
 import type { AgentSession } from './session';
@@ -55,6 +56,8 @@ export interface MeteringOptions {
   random?: () => number;
   /** The sender's backoff waits. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The metered port ACLs the API asked for (learned from heartbeats); none: samples carry no ACLs. */
+  acls?: Pick<MeteredAcls, 'current'>;
 }
 
 /** Statuses after which a batch is never retried: the API says the batch itself is wrong. */
@@ -70,6 +73,12 @@ export class Metering implements SessionLoop {
   private fullEvents = 0;
   private droppedSinceFull = 0;
   private lastCollectProblem: string | null = null;
+  /**
+   * Batches the API refused for naming an ACL it does not know (a class
+   * removed after the agent learned it): sent again without their ACL bytes
+   * rather than dropped, so the rest of their figures still count.
+   */
+  private readonly withoutAcls = new Set<number>();
 
   constructor(private readonly options: MeteringOptions) {
     this.intervalSeconds = options.intervalSeconds ?? 60;
@@ -133,7 +142,10 @@ export class Metering implements SessionLoop {
     const { buffer, driver, log } = this.options;
     let samples: VmSample[];
     try {
-      samples = await driver.sampleVms(new Date(end), this.intervalSeconds);
+      const acls = this.options.acls?.current() ?? [];
+      samples = acls.length
+        ? await driver.sampleVms(new Date(end), this.intervalSeconds, acls)
+        : await driver.sampleVms(new Date(end), this.intervalSeconds);
     } catch (error) {
       if (!(error instanceof DriverError)) throw error;
       this.collectProblem(`cannot sample the VMs (${error.message}); interval skipped`);
@@ -192,7 +204,14 @@ export class Metering implements SessionLoop {
           api.sendSamples(
             session.hostId,
             session.credential.credential,
-            { seq, batch: batch.batch, dropped: batch.dropped, samples: batch.samples },
+            {
+              seq,
+              batch: batch.batch,
+              dropped: batch.dropped,
+              samples: this.withoutAcls.has(batch.batch)
+                ? batch.samples.map(({ networkAcls: _, ...sample }) => sample)
+                : batch.samples,
+            },
             signal,
           ),
         );
@@ -205,7 +224,17 @@ export class Metering implements SessionLoop {
       } catch (error) {
         if (signal.aborted) return;
         if (!(error instanceof AgentApiError)) throw error;
-        if (error.kind === 'http' && REFUSED_STATUSES.has(error.status)) {
+        if (
+          error.kind === 'http' &&
+          error.code === 'UNKNOWN_METERED_ACL' &&
+          !this.withoutAcls.has(batch.batch) &&
+          batch.samples.some((sample) => sample.networkAcls !== undefined)
+        ) {
+          this.withoutAcls.add(batch.batch);
+          log.warn(
+            `metering: API does not know an ACL of batch ${batch.batch} (${error.message}); resending it without ACLs`,
+          );
+        } else if (error.kind === 'http' && REFUSED_STATUSES.has(error.status)) {
           outcome = 'refused';
           log.error(
             `metering: API refused batch ${batch.batch} (${batch.samples.length} samples; HTTP ${error.status} ` +
@@ -228,6 +257,7 @@ export class Metering implements SessionLoop {
         }
       } finally {
         await buffer.release(batch.batch, outcome);
+        if (outcome !== 'kept') this.withoutAcls.delete(batch.batch);
       }
       if (delayMs > 0) await this.sleep(delayMs, signal);
     }

@@ -6,6 +6,7 @@ import { canonicalJson } from './canonical-json';
 import { type Driver, DriverError, type HostUsage } from './drivers/driver';
 import { AgentExit, type AgentExitInfo, EXIT_CODES } from './exit';
 import type { Logger } from './log';
+import type { MeteredAcls } from './metered-acls';
 import { SeqCounter } from './seq';
 import { AgentSession } from './session';
 import { sleep as realSleep } from './sleep';
@@ -45,6 +46,8 @@ export interface ReporterOptions {
   tasks?: SessionLoop;
   /** Runs beside the heartbeat loop after registration (resource metering). */
   metering?: SessionLoop;
+  /** Where the metered ACLs of each heartbeat answer go (read by the metering loop). */
+  meteredAcls?: MeteredAcls;
 }
 
 /** Used until the API says otherwise; the protocol's documented default. */
@@ -267,6 +270,7 @@ export class Reporter {
       ),
     );
     this.adoptInterval(response.heartbeatIntervalMs);
+    this.options.meteredAcls?.adopt(response.meteredAcls);
     if (response.state !== this.lastHostState) {
       this.log.info(`host state is ${response.state}`);
       this.lastHostState = response.state;

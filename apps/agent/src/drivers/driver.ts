@@ -71,8 +71,11 @@ export interface Driver {
    * its state, for the interval of `intervalSeconds` ending at `intervalEnd`.
    * An off or saved VM has 0 CPU and 0 memory but still its disk allocation.
    * Fails with a DriverError when the host cannot be read.
+   * `acls`: the metered port ACLs the API defined (heartbeat answer); a driver
+   * that meters them adds `networkAcls` with one entry per ACL, one that
+   * cannot leaves them out.
    */
-  sampleVms(intervalEnd: Date, intervalSeconds: number): Promise<VmSample[]>;
+  sampleVms(intervalEnd: Date, intervalSeconds: number, acls?: readonly string[]): Promise<VmSample[]>;
 }
 
 /** A driver cannot describe its host (bad profile, hypervisor unavailable). */

@@ -89,6 +89,10 @@ export class FakeAgentApi {
   readonly rejectSampleBatches = new Set<number>();
   /** Answer the samples route 404, like an API from before metering. */
   samplesUnsupported = false;
+  /** Metered ACLs listed in heartbeat answers (undefined: an API from before them, which lists nothing). */
+  meteredAcls: { name: string; remoteAddresses: string[] }[] | undefined = undefined;
+  /** ACL names the samples route takes; a batch naming another is refused 400 UNKNOWN_METERED_ACL. */
+  knownAcls = new Set<string>();
   /** The API's body limit (docs/agent-protocol.md, "Common rules"); larger samples bodies get 413. */
   maxBodyBytes = 262_144;
   /** Seqs in the order the fake accepted them, across all authenticated calls. */
@@ -352,6 +356,12 @@ export class FakeAgentApi {
       if (this.rejectSampleBatches.has(parsed.data.batch)) {
         return record(400, { error: { code: 'INVALID_BODY', message: `batch ${parsed.data.batch} refused` } });
       }
+      const unknown = parsed.data.samples.flatMap((x) =>
+        (x.networkAcls ?? []).filter((a) => !this.knownAcls.has(a.acl)),
+      );
+      if (unknown.length) {
+        return record(400, { error: { code: 'UNKNOWN_METERED_ACL', message: `unknown ACL "${unknown[0]?.acl}"` } });
+      }
       let stored = 0;
       for (const sample of parsed.data.samples) {
         const key = `${sample.vmId}@${sample.at}`;
@@ -382,6 +392,7 @@ export class FakeAgentApi {
         state: 'connected',
         heartbeatIntervalMs: this.heartbeatIntervalMs,
         inventoryRequested: requested,
+        ...(this.meteredAcls ? { meteredAcls: this.meteredAcls } : {}),
       });
     }
     return record(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'method not allowed' } });

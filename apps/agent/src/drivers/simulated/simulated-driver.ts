@@ -99,12 +99,19 @@ export class SimulatedDriver implements Driver {
    * Measure-VM for every VM, from the profile's seed and each VM's id alone
    * (see vm-load.ts): the same interval gives the same figures in every run.
    */
-  async sampleVms(intervalEnd: Date, intervalSeconds: number): Promise<VmSample[]> {
+  async sampleVms(intervalEnd: Date, intervalSeconds: number, acls: readonly string[] = []): Promise<VmSample[]> {
     const profile = await readProfile(this.options.profilePath);
     this.adopt(profile);
     const vms = await this.vms.list();
     return vms.map((vm) =>
-      simulateVmSample({ seed: profile.simulation.seed, vm, hostMhz: profile.cpu.mhz, intervalEnd, intervalSeconds }),
+      simulateVmSample({
+        seed: profile.simulation.seed,
+        vm,
+        hostMhz: profile.cpu.mhz,
+        intervalEnd,
+        intervalSeconds,
+        acls,
+      }),
     );
   }
 

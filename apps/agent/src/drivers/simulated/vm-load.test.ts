@@ -212,3 +212,54 @@ describe('SimulatedDriver.sampleVms', () => {
     expect(again).toEqual(samples);
   });
 });
+
+describe('simulated metered ACLs', () => {
+  const ACLS = ['backup', 'storage'];
+  const hour = (v: HostVm) =>
+    Array.from({ length: 60 }, (_, i) =>
+      simulateVmSample({
+        seed: SEED,
+        vm: v,
+        hostMhz: HOST_MHZ,
+        intervalEnd: new Date(MONDAY + 10 * 60 * MINUTE + (i + 1) * MINUTE),
+        intervalSeconds: 60,
+        acls: ACLS,
+      }),
+    );
+
+  it('adds one entry per ACL, valid, within the datacenter bytes, without changing the fixed counters', () => {
+    for (let n = 1; n <= 20; n += 1) {
+      for (const s of hour(vm(n))) {
+        expect(vmSampleSchema.safeParse(s).success).toBe(true);
+        expect(s.networkAcls?.map((a) => a.acl)).toEqual(ACLS);
+        for (const a of s.networkAcls ?? []) {
+          expect(a.inBytes).toBeLessThanOrEqual(s.networkInDatacenterBytes);
+          expect(a.outBytes).toBeLessThanOrEqual(s.networkOutDatacenterBytes);
+        }
+        const { networkAcls: _, ...fixed } = s;
+        expect(fixed).toEqual(sample(vm(n), Date.parse(s.at)));
+      }
+    }
+  });
+
+  it('is reproducible from the seed, and believable: some VMs use a class, some never do', () => {
+    expect(hour(vm(3))).toEqual(hour(vm(3)));
+    const totals = Array.from({ length: 20 }, (_, n) =>
+      hour(vm(n + 1)).reduce((sum, s) => sum + (s.networkAcls?.[1]?.outBytes ?? 0), 0),
+    );
+    expect(totals.some((t) => t === 0)).toBe(true);
+    expect(totals.some((t) => t > 0)).toBe(true);
+  });
+
+  it('leaves networkAcls out when the API lists none, exactly as before', () => {
+    const s = simulateVmSample({
+      seed: SEED,
+      vm: vm(1),
+      hostMhz: HOST_MHZ,
+      intervalEnd: new Date(MONDAY + MINUTE),
+      intervalSeconds: 60,
+      acls: [],
+    });
+    expect('networkAcls' in s).toBe(false);
+  });
+});
