@@ -13,7 +13,23 @@ export const effectiveFromSchema = z.iso.date();
 
 export const addressClassSchema = z.enum(['internet', 'datacenter']);
 
-const perAddressClassSchema = z.object({ internet: priceSchema, datacenter: priceSchema });
+/**
+ * The two fixed classes, and optionally a price per metered address class
+ * (metered port ACLs, keyed by the class's name: `networkOutGiB.storage`). A
+ * class the card does not price is not charged: its lines are listed with
+ * rate 0 and amount 0 (rate.ts). Names are checked against the defined
+ * classes when a card is added (ChargebackService.addRateCard).
+ */
+const perAddressClassSchema = z
+  .object({ internet: priceSchema, datacenter: priceSchema })
+  .catchall(priceSchema)
+  .superRefine((prices, ctx) => {
+    for (const name of Object.keys(prices)) {
+      if (name !== 'internet' && name !== 'datacenter' && !/^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/.test(name)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not an address class name` });
+      }
+    }
+  });
 
 export const ratePricesSchema = z.object({
   vcpuHour: priceSchema,

@@ -19,6 +19,31 @@ export const RESOURCES = [
 ] as const;
 export type Resource = (typeof RESOURCES)[number];
 
+/**
+ * A line for a metered address class (metered port ACL): `network-out:<class>`
+ * or `network-in:<class>`, per GiB. Listed per VM after the fixed resources,
+ * by class name (code-unit order), out before in.
+ */
+export type AclResource = `network-out:${string}` | `network-in:${string}`;
+
+export function aclResource(direction: 'out' | 'in', acl: string): AclResource {
+  return direction === 'out' ? `network-out:${acl}` : `network-in:${acl}`;
+}
+
+/** The card's price for a metered class, or null when the card does not price it (not charged). */
+export function aclPriceOf(prices: RatePrices, direction: 'out' | 'in', acl: string): string | null {
+  const perClass: Record<string, string | undefined> = direction === 'out' ? prices.networkOutGiB : prices.networkInGiB;
+  return acl === 'internet' || acl === 'datacenter' ? null : (perClass[acl] ?? null);
+}
+
+/** Metered classes a card prices (beyond internet and datacenter), by name. */
+export function pricedAclClasses(prices: RatePrices): string[] {
+  const names = new Set([...Object.keys(prices.networkOutGiB), ...Object.keys(prices.networkInGiB)]);
+  names.delete('internet');
+  names.delete('datacenter');
+  return [...names].sort();
+}
+
 export const RESOURCE_UNITS = {
   vcpu: 'vCPU-hour',
   memory: 'GiB-hour',

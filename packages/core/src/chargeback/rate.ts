@@ -1,14 +1,25 @@
 import { ChargebackError } from './chargeback.errors';
 import { CounterSum, formatMinor } from './exact-line';
 import { Dec, formatMoney, roundMoney } from './money';
-import { type CardSegment, pricedPeriod, type RateCard, RESOURCE_UNITS, RESOURCES, type Resource } from './rate-card';
+import {
+  type AclResource,
+  aclPriceOf,
+  aclResource,
+  type CardSegment,
+  pricedPeriod,
+  type RateCard,
+  RESOURCE_UNITS,
+  RESOURCES,
+  type Resource,
+} from './rate-card';
 import { planPrice, type TenantPlan } from './tenant-plan';
 import { type Counter, type HourlyUsage, type RatingPeriod, type UsageRow, usageFromHourly } from './usage.schema';
 
 export interface InvoiceLine {
   vmId: string;
   vmName: string;
-  resource: Resource;
+  /** A fixed resource, or `network-out:<class>` / `network-in:<class>` for a metered address class. */
+  resource: Resource | AclResource;
   /** Exact decimal (up to 40 significant digits); a display rounds it, the bill does not. */
   quantity: string;
   unit: (typeof RESOURCE_UNITS)[Resource];
@@ -23,7 +34,11 @@ export interface InvoiceLine {
 export interface Invoice {
   currency: string;
   period: RatingPeriod;
-  /** Ordered by vmId, then resource (RESOURCES order), then card date. */
+  /**
+   * Ordered by vmId, then resource (RESOURCES order), then card date; a VM's
+   * metered-class lines (`network-out:<class>`, `network-in:<class>`) follow
+   * its fixed ones, by class name, out before in, then card date.
+   */
   lines: InvoiceLine[];
   /** Σ line amounts, exact (no further rounding). */
   subtotal: string;
@@ -87,7 +102,13 @@ interface VmAccumulator {
   latestEndMs: number;
   /** Per card segment (index into the segments array): per resource (RESOURCES order), the summed raw counter. */
   counters: Map<number, (CounterSum | undefined)[]>;
+  /** Per card segment: per metered address class, bytes out and in (absent for usage without ACLs). */
+  acls?: Map<number, Map<string, { out: CounterSum; in: CounterSum }>>;
 }
+
+/** A metered class's bytes are priced per GiB, like the fixed classes. */
+const ACL_DIVISOR = 2 ** 30;
+const ACL_DIRECTIONS = ['out', 'in'] as const;
 
 /** Code-unit order, not localeCompare: an invoice must not depend on the host's locale. */
 function compareCodeUnits(a: string, b: string): number {
@@ -174,6 +195,23 @@ export function rateUsage(
       }
       sum.add(value);
     }
+    if (row.aclBytes !== undefined) {
+      vm.acls ??= new Map();
+      let perClass = vm.acls.get(segmentIndex);
+      if (perClass === undefined) {
+        perClass = new Map();
+        vm.acls.set(segmentIndex, perClass);
+      }
+      for (const [acl, bytes] of Object.entries(row.aclBytes)) {
+        let sums = perClass.get(acl);
+        if (sums === undefined) {
+          sums = { out: new CounterSum(), in: new CounterSum() };
+          perClass.set(acl, sums);
+        }
+        if (bytes.outBytes !== 0 && bytes.outBytes !== '0') sums.out.add(bytes.outBytes);
+        if (bytes.inBytes !== 0 && bytes.inBytes !== '0') sums.in.add(bytes.inBytes);
+      }
+    }
   }
 
   const lines: InvoiceLine[] = [];
@@ -200,6 +238,34 @@ export function rateUsage(
           amount: formatMinor(amountMinor, currency),
           cardEffectiveFrom: segment.card.effectiveFrom,
         });
+      }
+    }
+    // Metered address classes after the fixed resources: by class, out then in, then card. A class
+    // the card in effect does not price is listed at rate 0 (its traffic shown, not charged).
+    if (vm.acls !== undefined) {
+      const classes = [...new Set([...vm.acls.values()].flatMap((perClass) => [...perClass.keys()]))].sort(
+        compareCodeUnits,
+      );
+      for (const acl of classes) {
+        for (const direction of ACL_DIRECTIONS) {
+          for (const [segmentIndex, segment] of segments.entries()) {
+            const counter = vm.acls.get(segmentIndex)?.get(acl)?.[direction];
+            if (counter === undefined || counter.isZero()) continue;
+            const rate = aclPriceOf(segment.card.prices, direction, acl) ?? '0';
+            const { quantity, amountMinor } = counter.line(ACL_DIVISOR, rate, currency);
+            subtotalMinor += amountMinor;
+            lines.push({
+              vmId,
+              vmName: vm.vmName,
+              resource: aclResource(direction, acl),
+              quantity,
+              unit: 'GiB',
+              rate,
+              amount: formatMinor(amountMinor, currency),
+              cardEffectiveFrom: segment.card.effectiveFrom,
+            });
+          }
+        }
       }
     }
   }

@@ -18,6 +18,11 @@ const counterSchema = z.union([
 const bytesSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const bytesPerClassSchema = z.object({ internet: bytesSchema, datacenter: bytesSchema });
 const counterPerClassSchema = z.object({ internet: counterSchema, datacenter: counterSchema });
+/**
+ * Bytes per metered address class (metered port ACL), by class name; optional,
+ * and absent for usage without ACLs, which rates exactly as before.
+ */
+const aclBytesSchema = z.record(z.string().min(1), z.object({ inBytes: counterSchema, outBytes: counterSchema }));
 
 /**
  * One VM's hourly rollup, as the metering rollups store it. The counters are
@@ -38,6 +43,7 @@ export const hourlyUsageSchema = z.object({
   replicaGibSeconds: z.number().nonnegative().finite().default(0),
   networkInBytes: bytesPerClassSchema,
   networkOutBytes: bytesPerClassSchema,
+  aclBytes: aclBytesSchema.optional(),
 });
 
 /**
@@ -61,6 +67,7 @@ export const usageRowSchema = z
     replicaGibSeconds: counterSchema.default(0),
     networkInBytes: counterPerClassSchema,
     networkOutBytes: counterPerClassSchema,
+    aclBytes: aclBytesSchema.optional(),
   })
   .refine((row) => Date.parse(row.from) < Date.parse(row.to), 'A usage row must end after it starts');
 
@@ -91,5 +98,6 @@ export function usageFromHourly(row: HourlyUsage): UsageRow {
     replicaGibSeconds: row.replicaGibSeconds,
     networkInBytes: row.networkInBytes,
     networkOutBytes: row.networkOutBytes,
+    ...(row.aclBytes === undefined ? {} : { aclBytes: row.aclBytes }),
   };
 }
