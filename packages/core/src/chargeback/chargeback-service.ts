@@ -6,7 +6,7 @@ import type { ReportRow } from './chargeback.schema';
 import type { ChargebackRepository, TenantUsageRow } from './chargeback-repository';
 import type { CostSeries, CostSeriesInput } from './cost-series.schema';
 import { loadCostSeries } from './cost-series-service';
-import { type Invoice, rateUsage } from './rate';
+import { type Invoice, rateUsage, rateUsageTotals } from './rate';
 import { pricedPeriod, type RateCard } from './rate-card';
 import { LIST_PLAN, type TenantPlan } from './tenant-plan';
 import type { RatingPeriod } from './usage.schema';
@@ -100,42 +100,42 @@ export class ChargebackService {
   /**
    * Every tenant's bill for a period (tenants without usage get a zero
    * invoice), the same to the cent as `bill` for each: usage is summed per
-   * tenant, VM and card segment in one query (exact numeric sums), then rated
+   * tenant, VM and card segment in Postgres (exact numeric sums), then rated
    * here tenant by tenant. No per-tenant round trips.
    */
   async billAll(period: RatingPeriod): Promise<Array<{ tenantId: string; tenantName: string; invoice: Invoice }>> {
+    const { tenants, cards, plans, usage } = await this.usageOfAll(period);
+    return tenants.map((tenant) => ({
+      tenantId: tenant.id,
+      tenantName: tenant.name,
+      invoice: rateUsage(usage.get(tenant.id) ?? [], cards, plans.get(tenant.id) ?? LIST_PLAN, period),
+    }));
+  }
+
+  /** Finance's report: every tenant's totals for a period, each equal to its bill's (see `billAll`). */
+  async report(period: RatingPeriod): Promise<ReportRow[]> {
+    const { tenants, cards, plans, usage } = await this.usageOfAll(period);
+    return tenants.map((tenant) => {
+      // The totals without the lines: the same amounts by the same code as the bill's.
+      const totals = rateUsageTotals(usage.get(tenant.id) ?? [], cards, plans.get(tenant.id) ?? LIST_PLAN, period);
+      return { tenantId: tenant.id, tenantName: tenant.name, ...totals, unpricedBefore: totals.unpricedBefore ?? null };
+    });
+  }
+
+  private async usageOfAll(period: RatingPeriod) {
     const [tenants, cards, plans] = await Promise.all([
       this.deps.chargeback.listTenants(),
       this.deps.chargeback.listRateCards(),
       this.deps.chargeback.listPlans(),
     ]);
     const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
-    const usage = segments.length ? await this.deps.chargeback.usageBySpan(segments) : [];
-    const byTenant = new Map<string, TenantUsageRow[]>();
-    for (const row of usage) {
-      const rows = byTenant.get(row.tenantId);
-      if (rows === undefined) byTenant.set(row.tenantId, [row]);
-      else rows.push(row);
+    const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments) : [];
+    const usage = new Map<string, TenantUsageRow[]>();
+    for (const row of rows) {
+      const own = usage.get(row.tenantId);
+      if (own === undefined) usage.set(row.tenantId, [row]);
+      else own.push(row);
     }
-    return tenants.map((tenant) => ({
-      tenantId: tenant.id,
-      tenantName: tenant.name,
-      invoice: rateUsage(byTenant.get(tenant.id) ?? [], cards, plans.get(tenant.id) ?? LIST_PLAN, period),
-    }));
-  }
-
-  /** Finance's report: every tenant's totals for a period (see `billAll`). */
-  async report(period: RatingPeriod): Promise<ReportRow[]> {
-    return (await this.billAll(period)).map(({ tenantId, tenantName, invoice }) => ({
-      tenantId,
-      tenantName,
-      currency: invoice.currency,
-      subtotal: invoice.subtotal,
-      discount: invoice.discount,
-      total: invoice.total,
-      vmCount: new Set(invoice.lines.map((line) => line.vmId)).size,
-      lineCount: invoice.lines.length,
-      unpricedBefore: invoice.unpricedBefore ?? null,
-    }));
+    return { tenants, cards, plans, usage };
   }
 }

@@ -73,8 +73,13 @@ export class CounterSum {
     return this.scaled !== null ? this.scaled === 0n : (this.decimal?.isZero() ?? true);
   }
 
-  /** The line's exact quantity string and its amount in minor units (e.g. cents). */
-  line(divisor: number, rate: string, currency: string): { quantity: string; amountMinor: bigint } {
+  /** The line's exact quantity string (empty without `withQuantity`) and its amount in minor units (e.g. cents). */
+  line(
+    divisor: number,
+    rate: string,
+    currency: string,
+    withQuantity = true,
+  ): { quantity: string; amountMinor: bigint } {
     const minor = minorUnitDigits(currency);
     const rateMatch = PLAIN_DECIMAL.exec(rate);
     if (this.scaled === null || rateMatch === null) {
@@ -88,7 +93,7 @@ export class CounterSum {
     const rateScaled = BigInt(rateMatch[1] + rateFraction);
     // The product q × rate, exact, is p × 10^-(e + rate decimals); decimal.js rounds it to 40 digits first.
     const [p, pExponent] = roundSignificant(q * rateScaled, e + rateFraction.length);
-    return { quantity: formatScaled(q, e), amountMinor: roundToPlaces(p, pExponent, minor) };
+    return { quantity: withQuantity ? formatScaled(q, e) : '', amountMinor: roundToPlaces(p, pExponent, minor) };
   }
 }
 

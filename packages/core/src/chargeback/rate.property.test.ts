@@ -8,7 +8,7 @@
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Invoice, rateUsage } from './rate';
+import { type Invoice, rateUsage, rateUsageTotals } from './rate';
 import { cardsInEffect, type RateCard, type RatePrices } from './rate-card';
 import type { TenantPlan } from './tenant-plan';
 import { type Counter, type HourlyUsage, type UsageRow, usageFromHourly } from './usage.schema';
@@ -158,6 +158,23 @@ describe('rateUsage properties', () => {
           expect(subtotalDifference.lessThanOrEqualTo(unit.times(whole.lines.length))).toBe(true);
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the totals alone (the all-tenant report) equal the invoice’s totals and counts', () => {
+    fc.assert(
+      fc.property(usageArb, cardsArb, planArb, (usage, cards, plan) => {
+        const invoice = rateUsage(usage, cards, plan, PERIOD);
+        expect(rateUsageTotals(usage, cards, plan, PERIOD)).toEqual({
+          currency: invoice.currency,
+          subtotal: invoice.subtotal,
+          discount: invoice.discount,
+          total: invoice.total,
+          vmCount: new Set(invoice.lines.map((l) => l.vmId)).size,
+          lineCount: invoice.lines.length,
+        });
+      }),
       { numRuns: 300 },
     );
   });

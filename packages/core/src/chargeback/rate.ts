@@ -119,21 +119,21 @@ function segmentIndexAt(segments: readonly CardSegment[], ms: number): number {
   return segments.findIndex((segment) => segment.fromMs <= ms && ms < segment.toMs);
 }
 
-/**
- * Rates one tenant's usage over `period` (half-open, whole hours). A usage
- * row covers an hour, a day or any span one card prices whole (an hourly
- * rollup row is read as a one-hour span); rows wholly
- * outside the period are ignored, so the caller may pass a wider rollup, and
- * so are rows before the first rate card (`unpricedBefore`). Pure: the same
- * inputs, in any order and whether as hours, days or per-card sums, give the
- * same invoice, because each line's counter is an exact sum divided once.
- */
-export function rateUsage(
+/** One tenant's usage summed per VM, card segment and resource: what every line is computed from. */
+interface Accumulated {
+  currency: string;
+  segments: CardSegment[];
+  unpricedBefore: string | null;
+  vms: Map<string, VmAccumulator>;
+  /** VM ids in code-unit order: the invoice's order. */
+  vmIds: string[];
+}
+
+function accumulate(
   usage: readonly (UsageRow | HourlyUsage)[],
   cards: readonly RateCard[],
-  plan: TenantPlan,
   period: RatingPeriod,
-): Invoice {
+): Accumulated {
   const fromMs = Date.parse(period.from);
   const toMs = Date.parse(period.to);
   const { currency, segments, unpricedBefore } = pricedPeriod(cards, fromMs, toMs);
@@ -214,30 +214,63 @@ export function rateUsage(
     }
   }
 
+  return { currency, segments, unpricedBefore, vms, vmIds: [...vms.keys()].sort(compareCodeUnits) };
+}
+
+function totals(subtotalMinor: bigint, plan: TenantPlan, currency: string) {
+  const subtotal = new Dec(formatMinor(subtotalMinor, currency));
+  const discount =
+    plan.kind === 'discount' ? roundMoney(subtotal.times(plan.percent).dividedBy(100), currency) : new Dec(0);
+  return {
+    subtotal: formatMoney(subtotal, currency),
+    discount: formatMoney(discount, currency),
+    total: formatMoney(subtotal.minus(discount), currency),
+  };
+}
+
+const unpricedField = (unpricedBefore: string | null) =>
+  unpricedBefore === null ? {} : { unpricedBefore: `${unpricedBefore}T00:00:00Z` };
+
+/**
+ * Rates one tenant's usage over `period` (half-open, whole hours). A usage
+ * row covers an hour, a day or any span one card prices whole (an hourly
+ * rollup row is read as a one-hour span); rows wholly
+ * outside the period are ignored, so the caller may pass a wider rollup, and
+ * so are rows before the first rate card (`unpricedBefore`). Pure: the same
+ * inputs, in any order and whether as hours, days or per-card sums, give the
+ * same invoice, because each line's counter is an exact sum divided once.
+ */
+/** Every line of an accumulated usage, in invoice order; with `keepLines` false only their amounts are computed. */
+function lineItems(acc: Accumulated, plan: TenantPlan, keepLines: boolean) {
+  const { currency, segments, vms, vmIds } = acc;
   const lines: InvoiceLine[] = [];
   let subtotalMinor = 0n;
-  const vmIds = [...vms.keys()].sort(compareCodeUnits);
+  let lineCount = 0;
+  let vmCount = 0;
   for (const vmId of vmIds) {
     const vm = vms.get(vmId);
     if (vm === undefined) continue;
+    const linesBefore = lineCount;
     for (const [r, resource] of RESOURCES.entries()) {
       for (const [segmentIndex, segment] of segments.entries()) {
         const counter = vm.counters.get(segmentIndex)?.[r];
         if (counter === undefined || counter.isZero()) continue;
         const rate = planPrice(plan, segment.card.prices, resource);
         // quantity = counter / divisor, amount = quantity × rate rounded once (see `roundMoney`).
-        const { quantity, amountMinor } = counter.line(DIVISORS[resource], rate, currency);
+        const { quantity, amountMinor } = counter.line(DIVISORS[resource], rate, currency, keepLines);
         subtotalMinor += amountMinor;
-        lines.push({
-          vmId,
-          vmName: vm.vmName,
-          resource,
-          quantity,
-          unit: RESOURCE_UNITS[resource],
-          rate,
-          amount: formatMinor(amountMinor, currency),
-          cardEffectiveFrom: segment.card.effectiveFrom,
-        });
+        lineCount++;
+        if (keepLines)
+          lines.push({
+            vmId,
+            vmName: vm.vmName,
+            resource,
+            quantity,
+            unit: RESOURCE_UNITS[resource],
+            rate,
+            amount: formatMinor(amountMinor, currency),
+            cardEffectiveFrom: segment.card.effectiveFrom,
+          });
       }
     }
     // Metered address classes after the fixed resources: by class, out then in, then card. A class
@@ -252,34 +285,77 @@ export function rateUsage(
             const counter = vm.acls.get(segmentIndex)?.get(acl)?.[direction];
             if (counter === undefined || counter.isZero()) continue;
             const rate = aclPriceOf(segment.card.prices, direction, acl) ?? '0';
-            const { quantity, amountMinor } = counter.line(ACL_DIVISOR, rate, currency);
+            const { quantity, amountMinor } = counter.line(ACL_DIVISOR, rate, currency, keepLines);
             subtotalMinor += amountMinor;
-            lines.push({
-              vmId,
-              vmName: vm.vmName,
-              resource: aclResource(direction, acl),
-              quantity,
-              unit: 'GiB',
-              rate,
-              amount: formatMinor(amountMinor, currency),
-              cardEffectiveFrom: segment.card.effectiveFrom,
-            });
+            lineCount++;
+            if (keepLines)
+              lines.push({
+                vmId,
+                vmName: vm.vmName,
+                resource: aclResource(direction, acl),
+                quantity,
+                unit: 'GiB',
+                rate,
+                amount: formatMinor(amountMinor, currency),
+                cardEffectiveFrom: segment.card.effectiveFrom,
+              });
           }
         }
       }
     }
+    if (lineCount > linesBefore) vmCount++;
   }
+  return { lines, subtotalMinor, lineCount, vmCount };
+}
 
-  const subtotal = new Dec(formatMinor(subtotalMinor, currency));
-  const discount =
-    plan.kind === 'discount' ? roundMoney(subtotal.times(plan.percent).dividedBy(100), currency) : new Dec(0);
+export function rateUsage(
+  usage: readonly (UsageRow | HourlyUsage)[],
+  cards: readonly RateCard[],
+  plan: TenantPlan,
+  period: RatingPeriod,
+): Invoice {
+  const acc = accumulate(usage, cards, period);
+  const { currency, unpricedBefore } = acc;
+  const { lines, subtotalMinor } = lineItems(acc, plan, true);
   return {
     currency,
     period: { from: period.from, to: period.to },
     lines,
-    subtotal: formatMoney(subtotal, currency),
-    discount: formatMoney(discount, currency),
-    total: formatMoney(subtotal.minus(discount), currency),
-    ...(unpricedBefore === null ? {} : { unpricedBefore: `${unpricedBefore}T00:00:00Z` }),
+    ...totals(subtotalMinor, plan, currency),
+    ...unpricedField(unpricedBefore),
+  };
+}
+
+/** An invoice's totals and counts, without its lines. */
+export interface InvoiceTotals {
+  currency: string;
+  subtotal: string;
+  discount: string;
+  total: string;
+  /** VMs with at least one line. */
+  vmCount: number;
+  lineCount: number;
+  unpricedBefore?: string;
+}
+
+/**
+ * `rateUsage`'s totals without building its lines (a report of every tenant
+ * needs only these): the same amounts, rounded the same way, by the same
+ * code, so each equals the bill's to the cent.
+ */
+export function rateUsageTotals(
+  usage: readonly (UsageRow | HourlyUsage)[],
+  cards: readonly RateCard[],
+  plan: TenantPlan,
+  period: RatingPeriod,
+): InvoiceTotals {
+  const acc = accumulate(usage, cards, period);
+  const { subtotalMinor, vmCount, lineCount } = lineItems(acc, plan, false);
+  return {
+    currency: acc.currency,
+    ...totals(subtotalMinor, plan, acc.currency),
+    vmCount,
+    lineCount,
+    ...unpricedField(acc.unpricedBefore),
   };
 }
