@@ -142,41 +142,34 @@ export class PrismaChargebackRepository implements ChargebackRepository {
     if (tenantId !== undefined) where((n) => `tenant_id = $${n}::uuid`, tenantId);
     if (vms.from !== undefined) where((n) => `vm_id >= $${n}::uuid`, vms.from);
     if (vms.below !== undefined) where((n) => `vm_id < $${n}::uuid`, vms.below);
-    // The VM's name at the latest row of a part: min = max when it was not
-    // renamed in the part (plain aggregates keep the scan parallel); the few
-    // renamed ones are looked up at their latest row below.
+    // The VM's name at its latest row in the part, looked up by primary key after summing
+    // (cheaper than carrying names through the aggregate).
     const rows = await this.db.$queryRawUnsafe<SummedUsage[]>(
-      `SELECT tenant_id::text, vm_id::text, width_bucket(${at}, $3::${type}[]) - 1 AS part, max(${at})::text AS last_at,
-         min(vm_name COLLATE "C") AS name_min, max(vm_name COLLATE "C") AS name_max,
-         sum(${vcpuSeconds})::text AS vcpu, sum(mem_mib_seconds)::text AS mem, sum(disk_gib_seconds)::text AS disk,
-         sum(net_in_internet_bytes)::text AS in_i, sum(net_out_internet_bytes)::text AS out_i,
-         sum(net_in_datacenter_bytes)::text AS in_d, sum(net_out_datacenter_bytes)::text AS out_d
-       FROM ${table}
-       WHERE ${at} >= $1::${type} AND ${at} < $2::${type} ${conditions.join(' ')}
-       GROUP BY tenant_id, vm_id, part`,
+      `WITH sums AS (
+         SELECT tenant_id, vm_id, width_bucket(${at}, $3::${type}[]) - 1 AS part, max(${at}) AS last_at,
+           sum(${vcpuSeconds}) AS vcpu, sum(mem_mib_seconds) AS mem, sum(disk_gib_seconds) AS disk,
+           sum(net_in_internet_bytes) AS in_i, sum(net_out_internet_bytes) AS out_i,
+           sum(net_in_datacenter_bytes) AS in_d, sum(net_out_datacenter_bytes) AS out_d
+         FROM ${table}
+         WHERE ${at} >= $1::${type} AND ${at} < $2::${type} ${conditions.join(' ')}
+         GROUP BY tenant_id, vm_id, part
+       )
+       SELECT tenant_id::text, vm_id::text, part,
+         (SELECT u.vm_name FROM ${table} u WHERE u.vm_id = sums.vm_id AND u.${at} = sums.last_at) AS vm_name,
+         vcpu::text, mem::text, disk::text, in_i::text, out_i::text, in_d::text, out_d::text
+       FROM sums`,
       value(first.fromMs),
       value(last.toMs),
       parts.map((part) => value(part.fromMs)),
       ...parameters,
     );
-    const renamed = rows.filter((r) => r.name_min !== r.name_max);
-    const latestNames = new Map<string, string>();
-    if (renamed.length) {
-      const found = await this.db.$queryRawUnsafe<{ vm_id: string; last_at: string; vm_name: string }[]>(
-        `SELECT vm_id::text, ${at}::text AS last_at, vm_name FROM ${table}
-         WHERE (vm_id, ${at}) IN (SELECT * FROM unnest($1::uuid[], $2::${type}[]))`,
-        renamed.map((r) => r.vm_id),
-        renamed.map((r) => r.last_at),
-      );
-      for (const f of found) latestNames.set(`${f.vm_id} ${f.last_at}`, f.vm_name);
-    }
     return rows.map((r) => {
       const part = parts[Number(r.part)];
       if (part === undefined) throw new Error(`usage for unknown part ${r.part}`);
       return {
         tenantId: r.tenant_id,
         vmId: r.vm_id,
-        vmName: latestNames.get(`${r.vm_id} ${r.last_at}`) ?? r.name_max,
+        vmName: r.vm_name,
         from: new Date(part.fromMs).toISOString(),
         to: new Date(part.toMs).toISOString(),
         vcpuSeconds: r.vcpu,
@@ -229,9 +222,7 @@ interface SummedUsage {
   tenant_id: string;
   vm_id: string;
   part: number;
-  last_at: string;
-  name_min: string;
-  name_max: string;
+  vm_name: string;
   vcpu: string;
   mem: string;
   disk: string;
