@@ -44,7 +44,12 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     connectionString: config.databaseUrl,
     max: Math.max(2, Math.ceil(config.dbPoolSize / 2)),
   });
-  const chargeback = new ChargebackService({ chargeback: uow.repos.chargeback, audit: uow.repos.audit, clock });
+  const chargeback = new ChargebackService({
+    chargeback: uow.repos.chargeback,
+    audit: uow.repos.audit,
+    clock,
+    addressClasses: uow.repos.addressClasses,
+  });
   const metering = new MeteringService({
     metering: new PgMeteringRepository(pool),
     uow,

@@ -1,3 +1,4 @@
+import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
@@ -9,6 +10,8 @@ import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 // report bytes per ACL beside the fixed internet/datacenter counters; those
 // are stored once, rolled up hourly and daily exactly, and Measure-VM shows them.
 
+let offsetMs = 0;
+const clock = { now: () => new Date(Date.now() + offsetMs) };
 let api: TestApi;
 let c: Record<DemoLogin, ApiClient>;
 let host: { hostId: string; credential: string };
@@ -44,7 +47,7 @@ const post = (samples: unknown[]) =>
 const minute = (hour: number, m: number) => new Date(Date.UTC(2026, 10, 20, hour, m)).toISOString();
 
 beforeAll(async () => {
-  api = await startTestApi({ monitor: false });
+  api = await startTestApi({ monitor: false, clock });
   c = await seedAndSignIn(api);
   const clusters = await c.admin.query<{ id: string; name: string }[]>('clusters.list');
   const production = clusters.find((cl) => cl.name === 'Production');
@@ -257,5 +260,106 @@ describe('samples with metered ACLs', () => {
     });
     const names = (await c.admin.query<{ name: string }[]>('metering.addressClasses')).map((cl) => cl.name);
     expect(names).toEqual(['backup', 'storage']);
+  });
+});
+
+const prices = {
+  vcpuHour: '0.02',
+  memoryGiBHour: '0.005',
+  diskGiBMonth: '0.05',
+  networkOutGiB: { internet: '0.08', datacenter: '0.01' },
+  networkInGiB: { internet: '0', datacenter: '0' },
+  replicaStorageGiBMonth: '0.04',
+};
+
+interface Bill {
+  lines: {
+    vmId: string;
+    resource: string;
+    quantity: string;
+    unit: string;
+    rate: string;
+    amount: string;
+    cardEffectiveFrom: string;
+  }[];
+  subtotal: string;
+  total: string;
+}
+
+describe('bills with metered classes', () => {
+  let blueId: string;
+
+  beforeAll(async () => {
+    blueId = (await c.admin.query<{ id: string; name: string }[]>('tenants.list')).find((t) => t.name === 'Blue Corp')
+      ?.id as string;
+    // Cards start today at the earliest: move the clock back before the metered days to add them.
+    offsetMs = Date.UTC(2026, 10, 1) - Date.now();
+    try {
+      await c.finance.mutate('chargeback.addRateCard', { currency: 'EUR', effectiveFrom: '2026-11-01', prices });
+      // A card may not price a class that is not defined (and writes nothing).
+      const unknown = await c.finance.call('chargeback.addRateCard', 'mutation', {
+        currency: 'EUR',
+        effectiveFrom: '2026-11-20',
+        prices: { ...prices, networkOutGiB: { ...prices.networkOutGiB, nosuch: '1' } },
+      });
+      expect(unknown).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
+      expect(unknown.ok ? '' : unknown.message).toContain('not defined: nosuch');
+      await c.finance.mutate('chargeback.addRateCard', {
+        currency: 'EUR',
+        effectiveFrom: '2026-11-20',
+        prices: {
+          ...prices,
+          networkOutGiB: { ...prices.networkOutGiB, storage: '0.002' },
+          networkInGiB: { ...prices.networkInGiB, storage: '0.001' },
+        },
+      });
+    } finally {
+      offsetMs = 0;
+    }
+  });
+
+  const aclLines = (bill: Bill) =>
+    bill.lines
+      .filter((l) => l.vmId === vmId && l.resource.includes(':'))
+      .map((l) => [l.resource, l.quantity, l.unit, l.rate, l.amount, l.cardEffectiveFrom]);
+
+  it('bills each class under the card in effect, lists an unpriced class at 0, and totals are Σ lines', async () => {
+    const period = { from: '2026-11-20T00:00:00Z', to: '2026-11-22T00:00:00Z' };
+    const bill = await c.finance.query<Bill>('chargeback.bill', { tenantId: blueId, period });
+    // Quantities are bytes / 2^30, summed before dividing (rating's exact division, to its digits).
+    const gib = (bytes: bigint) => new Decimal(bytes.toString()).dividedBy(2 ** 30);
+    const storageIn = 58n * (2n ** 40n + 7n) + 10n + 3n;
+    const storageOut = BigInt(58 * 1000 + (57 * 58) / 2 + 20 + 4);
+    const lines = aclLines(bill);
+    expect(lines.map(([resource, , unit, rate, amount, card]) => [resource, unit, rate, amount, card])).toEqual([
+      ['network-out:backup', 'GiB', '0', '0.00', '2026-11-20'],
+      ['network-out:storage', 'GiB', '0.002', '0.00', '2026-11-20'],
+      ['network-in:storage', 'GiB', '0.001', '59.39', '2026-11-20'],
+    ]);
+    for (const [[, quantity], bytes] of lines.map((l, i) => [l, [290n, storageOut, storageIn][i] ?? 0n] as const)) {
+      expect(new Decimal(quantity ?? '').minus(gib(bytes)).abs().toNumber()).toBeLessThan(1e-15);
+    }
+    const sum = bill.lines.reduce((acc, l) => acc.plus(l.amount), new Decimal(0));
+    expect(sum.toFixed(2)).toBe(bill.subtotal);
+    // Finance's all-tenant report reads the same sums.
+    const report = await c.finance.query<{ tenantId: string; total: string }[]>('chargeback.report', { period });
+    expect(report.find((r) => r.tenantId === blueId)?.total).toBe(bill.total);
+  });
+
+  it('days and edge hours give the same class lines (daily and hourly per-ACL rollups agree)', async () => {
+    const whole = await c.finance.query<Bill>('chargeback.bill', {
+      tenantId: blueId,
+      period: { from: '2026-11-20T00:00:00Z', to: '2026-11-22T00:00:00Z' },
+    });
+    const edges = await c.finance.query<Bill>('chargeback.bill', {
+      tenantId: blueId,
+      period: { from: '2026-11-20T10:00:00Z', to: '2026-11-21T01:00:00Z' },
+    });
+    expect(aclLines(edges)).toEqual(aclLines(whole));
+    // The tenant sees the same lines in its own bill.
+    const own = await c.blueAdmin.query<Bill>('chargeback.bill', {
+      period: { from: '2026-11-20T00:00:00Z', to: '2026-11-22T00:00:00Z' },
+    });
+    expect(aclLines(own)).toEqual(aclLines(whole));
   });
 });

@@ -73,7 +73,16 @@ export class PrismaChargebackRepository implements ChargebackRepository {
       FROM vm_usage_hourly
       WHERE tenant_id = ${tenantId}::uuid AND hour >= ${from} AND hour < ${to}
       ORDER BY vm_id, hour`;
+    const aclRows = await this.db.$queryRaw<{ vm_id: string; hour: Date; acl: string; in_b: string; out_b: string }[]>`
+      SELECT vm_id, hour, acl, in_bytes::text AS in_b, out_bytes::text AS out_b FROM vm_acl_usage_hourly
+      WHERE tenant_id = ${tenantId}::uuid AND hour >= ${from} AND hour < ${to}`;
+    const aclBytes = new Map<string, Record<string, { inBytes: number; outBytes: number }>>();
+    for (const a of aclRows) {
+      const key = `${a.vm_id} ${a.hour.toISOString()}`;
+      aclBytes.set(key, { ...aclBytes.get(key), [a.acl]: { inBytes: Number(a.in_b), outBytes: Number(a.out_b) } });
+    }
     return rows.map((r) => ({
+      ...withAclBytes(aclBytes.get(`${r.vm_id} ${r.hour.toISOString()}`)),
       vmId: r.vm_id,
       vmName: r.vm_name,
       hour: r.hour.toISOString(),
@@ -163,6 +172,7 @@ export class PrismaChargebackRepository implements ChargebackRepository {
       parts.map((part) => value(part.fromMs)),
       ...parameters,
     );
+    const aclBytes = await this.sumAclParts(source, parts, conditions, parameters);
     return rows.map((r) => {
       const part = parts[Number(r.part)];
       if (part === undefined) throw new Error(`usage for unknown part ${r.part}`);
@@ -178,8 +188,43 @@ export class PrismaChargebackRepository implements ChargebackRepository {
         replicaGibSeconds: 0,
         networkInBytes: { internet: r.in_i, datacenter: r.in_d },
         networkOutBytes: { internet: r.out_i, datacenter: r.out_d },
+        ...withAclBytes(aclBytes.get(`${r.vm_id} ${r.part}`)),
       };
     });
+  }
+
+  /**
+   * Bytes per metered address class, by `${vm_id} ${part}`, from the per-ACL twin of the
+   * source (same parts and conditions as sumParts; no rows when no ACL was metered).
+   */
+  private async sumAclParts(
+    source: UsageSource,
+    parts: PeriodMs[],
+    conditions: string[],
+    parameters: string[],
+  ): Promise<Map<string, Record<string, { inBytes: string; outBytes: string }>>> {
+    const first = parts[0];
+    const last = parts.at(-1);
+    const bytes = new Map<string, Record<string, { inBytes: string; outBytes: string }>>();
+    if (first === undefined || last === undefined) return bytes;
+    const { aclTable, at, type } = source;
+    const value = (ms: number) => (type === 'date' ? isoDay(ms) : new Date(ms).toISOString());
+    const rows = await this.db.$queryRawUnsafe<SummedAclUsage[]>(
+      `SELECT vm_id::text, width_bucket(${at}, $3::${type}[]) - 1 AS part, acl, sum(in_bytes)::text AS in_b,
+         sum(out_bytes)::text AS out_b
+       FROM ${aclTable}
+       WHERE ${at} >= $1::${type} AND ${at} < $2::${type} ${conditions.join(' ')}
+       GROUP BY vm_id, part, acl`,
+      value(first.fromMs),
+      value(last.toMs),
+      parts.map((part) => value(part.fromMs)),
+      ...parameters,
+    );
+    for (const a of rows) {
+      const key = `${a.vm_id} ${a.part}`;
+      bytes.set(key, { ...bytes.get(key), [a.acl]: { inBytes: a.in_b, outBytes: a.out_b } });
+    }
+    return bytes;
   }
 
   listTenants() {
@@ -205,13 +250,22 @@ const VM_ID_MIDPOINT = '80000000-0000-0000-0000-000000000000';
 /** Where usage is summed from: the daily rollups (vCPU-seconds stored) or the hourly ones (multiplied here, per hour). */
 interface UsageSource {
   table: string;
+  /** The per-ACL twin of `table` (same keys, plus `acl`). */
+  aclTable: string;
   at: string;
   type: 'date' | 'timestamptz';
   vcpuSeconds: string;
 }
-const DAILY: UsageSource = { table: 'vm_usage_daily', at: 'day', type: 'date', vcpuSeconds: 'vcpu_seconds' };
+const DAILY: UsageSource = {
+  table: 'vm_usage_daily',
+  aclTable: 'vm_acl_usage_daily',
+  at: 'day',
+  type: 'date',
+  vcpuSeconds: 'vcpu_seconds',
+};
 const HOURLY: UsageSource = {
   table: 'vm_usage_hourly',
+  aclTable: 'vm_acl_usage_hourly',
   at: 'hour',
   type: 'timestamptz',
   // Capped as the daily rollup caps it: a VM runs at most the hour.
@@ -230,4 +284,17 @@ interface SummedUsage {
   out_i: string;
   in_d: string;
   out_d: string;
+}
+
+interface SummedAclUsage {
+  vm_id: string;
+  part: number;
+  acl: string;
+  in_b: string;
+  out_b: string;
+}
+
+/** `aclBytes` only when some class was metered: usage without ACLs stays exactly as it was. */
+function withAclBytes<T>(bytes: Record<string, T> | undefined): { aclBytes?: Record<string, T> } {
+  return bytes === undefined ? {} : { aclBytes: bytes };
 }

@@ -1,4 +1,5 @@
 import type { AuditRepository } from '../audit/audit-repository';
+import type { AddressClassRepository } from '../metering/address-class-repository';
 import type { Clock } from '../shared/clock';
 import type { Actor, TenantScope } from '../shared/tenant-scope';
 import { ChargebackError } from './chargeback.errors';
@@ -7,12 +8,20 @@ import type { ChargebackRepository, TenantUsageRow } from './chargeback-reposito
 import type { CostSeries, CostSeriesInput } from './cost-series.schema';
 import { loadCostSeries } from './cost-series-service';
 import { type Invoice, rateUsage, rateUsageTotals } from './rate';
-import { pricedPeriod, type RateCard } from './rate-card';
+import { pricedAclClasses, pricedPeriod, type RateCard } from './rate-card';
 import { LIST_PLAN, type TenantPlan } from './tenant-plan';
 import type { RatingPeriod } from './usage.schema';
 
 export class ChargebackService {
-  constructor(private readonly deps: { chargeback: ChargebackRepository; audit: AuditRepository; clock: Clock }) {}
+  constructor(
+    private readonly deps: {
+      chargeback: ChargebackRepository;
+      audit: AuditRepository;
+      clock: Clock;
+      /** Metered address classes a card may price (absent: a card may price none). */
+      addressClasses?: Pick<AddressClassRepository, 'list'>;
+    },
+  ) {}
 
   rateCards() {
     return this.deps.chargeback.listRateCards();
@@ -34,6 +43,17 @@ export class ChargebackService {
     const existing = await this.deps.chargeback.listRateCards();
     if (existing.length && existing.some((c) => c.currency !== card.currency)) {
       throw new ChargebackError('CURRENCY_MISMATCH', `Rate cards are in ${existing[0]?.currency ?? ''}`);
+    }
+    const priced = pricedAclClasses(card.prices);
+    if (priced.length) {
+      const defined = new Set((await this.deps.addressClasses?.list())?.map((c) => c.name));
+      const unknown = priced.filter((name) => !defined.has(name));
+      if (unknown.length) {
+        throw new ChargebackError(
+          'UNKNOWN_ADDRESS_CLASS',
+          `The card prices address classes that are not defined: ${unknown.join(', ')}. Define them first (metered address classes)`,
+        );
+      }
     }
     await this.deps.chargeback.addRateCard(card, actor.label);
     await this.deps.audit.append({

@@ -8,7 +8,8 @@ export type ChargebackErrorCode =
   | 'USAGE_SPAN'
   | 'INVALID_PERIOD'
   | 'RATE_CARD_IN_PAST'
-  | 'BILL_TENANT_NOT_FOUND';
+  | 'BILL_TENANT_NOT_FOUND'
+  | 'UNKNOWN_ADDRESS_CLASS';
 
 export class ChargebackError extends CoreError<ChargebackErrorCode> {
   readonly module = 'chargeback';
