@@ -19,6 +19,9 @@ const RESOURCE_LABELS: Record<string, string> = {
 };
 
 export function resourceLabel(resource: string): string {
+  // A metered address class (metered port ACL): network-out:<class> / network-in:<class>.
+  const acl = /^network-(out|in):(.+)$/.exec(resource);
+  if (acl) return `Network ${acl[1]} · ${acl[2]} (metered ACL)`;
   return RESOURCE_LABELS[resource] ?? resource;
 }
 

@@ -304,6 +304,19 @@ function MeasurementBody({ data, period }: { data: Measurement; period: Period }
                 <TD className="text-right tabular">{formatBytes(n.outboundBytes)}</TD>
               </TR>
             ))}
+            {/* Metered port ACLs (provider-defined address classes): extra meters, also counted above. */}
+            {(data.networkAcls ?? []).map((a) => (
+              <TR key={`acl-${a.acl}`}>
+                <TD>
+                  <span title="A metered port ACL: traffic to and from this provider-defined address class (also counted above)">
+                    {a.acl}
+                  </span>{' '}
+                  <span className="text-[11.5px] text-muted">metered ACL</span>
+                </TD>
+                <TD className="text-right tabular">{formatBytes(a.inboundBytes)}</TD>
+                <TD className="text-right tabular">{formatBytes(a.outboundBytes)}</TD>
+              </TR>
+            ))}
           </tbody>
         </Table>
       </div>

@@ -1,11 +1,18 @@
 'use client';
 
-import { RESOURCE_UNITS, RESOURCES, type Resource } from '@fabric/core/chargeback/rate-card';
+import { pricedAclClasses, RESOURCE_UNITS, RESOURCES, type Resource } from '@fabric/core/chargeback/rate-card';
 import { rateCardSchema } from '@fabric/core/chargeback/rate-card.schema';
 import { tenantPlanSchema } from '@fabric/core/chargeback/tenant-plan.schema';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Building2, CheckCircle2, Plus, Tags } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
+import {
+  type AclPriceDraft,
+  AclPriceFields,
+  AddressClassesCard,
+  aclDraftFrom,
+  aclPricesOf,
+} from '@/components/chargeback/address-classes-card';
 import { BillDownloads } from '@/components/chargeback/bill-downloads';
 import { BillCard, todayUtc, usePeriodPicker } from '@/components/chargeback/bill-view';
 import { resourceLabel } from '@/components/chargeback/invoice-lines';
@@ -41,6 +48,7 @@ export function ChargebackView() {
       />
       <div className="flex flex-col gap-6">
         <RateCardsCard />
+        <AddressClassesCard />
         <section aria-labelledby="bill-heading" className="flex flex-col gap-4">
           <h2 id="bill-heading" className="text-[15px] font-semibold text-fg">
             Tenant bill and plan
@@ -148,6 +156,7 @@ function RateCardsCard() {
   const today = todayUtc();
   const sorted = [...(cards.data ?? [])].sort((a, b) => b.effectiveFrom.localeCompare(a.effectiveFrom));
   const current = cardInEffect(sorted, today);
+  const pricesClasses = sorted.some((card) => pricedAclClasses(card.prices).length > 0);
 
   return (
     <Card className="overflow-hidden">
@@ -191,6 +200,12 @@ function RateCardsCard() {
                 <span className="block text-[10.5px] font-normal text-subtle">per {field.unit}</span>
               </TH>
             ))}
+            {pricesClasses ? (
+              <TH>
+                Metered classes
+                <span className="block text-[10.5px] font-normal text-subtle">out / in per GiB</span>
+              </TH>
+            ) : null}
           </THead>
           <tbody>
             {sorted.map((card) => (
@@ -213,6 +228,16 @@ function RateCardsCard() {
                     {priceOf(card, field.key)}
                   </TD>
                 ))}
+                {pricesClasses ? (
+                  <TD className="tabular text-[12.5px]">
+                    {pricedAclClasses(card.prices)
+                      .map(
+                        (name) =>
+                          `${name} ${card.prices.networkOutGiB[name] ?? '–'} / ${card.prices.networkInGiB[name] ?? '–'}`,
+                      )
+                      .join(', ') || '–'}
+                  </TD>
+                ) : null}
               </TR>
             ))}
           </tbody>
@@ -251,6 +276,10 @@ function NewRateCardDialog({
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState<Draft>(() => draftFrom(template, today));
   const [errors, setErrors] = useState<Record<string, string>>({});
+  // Prices for the metered address classes defined now (none defined: no fields, cards as before).
+  const classes = useQuery(trpc.metering.addressClasses.queryOptions());
+  const classNames = (classes.data ?? []).map((c) => c.name);
+  const [aclDraft, setAclDraft] = useState<AclPriceDraft>({});
   const add = useMutation(
     trpc.chargeback.addRateCard.mutationOptions({
       onSuccess: async (cards) => {
@@ -271,8 +300,16 @@ function NewRateCardDialog({
   const [wasOpen, setWasOpen] = useState(open);
   if (open !== wasOpen) {
     setWasOpen(open);
-    if (open) setDraft(draftFrom(template, today));
+    if (open) {
+      setDraft(draftFrom(template, today));
+      setAclDraft(aclDraftFrom(template?.prices, classNames));
+    }
   }
+  // Classes that arrive after the dialog opened get fields too.
+  else if (open && classNames.some((name) => !(name in aclDraft))) {
+    setAclDraft({ ...aclDraftFrom(template?.prices, classNames), ...aclDraft });
+  }
+  const aclPrices = aclPricesOf(aclDraft);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -285,10 +322,12 @@ function NewRateCardDialog({
         diskGiBMonth: draft.diskGiBMonth.trim(),
         replicaStorageGiBMonth: draft.replicaStorageGiBMonth.trim(),
         networkOutGiB: {
+          ...aclPrices.out,
           internet: draft['networkOutGiB.internet'].trim(),
           datacenter: draft['networkOutGiB.datacenter'].trim(),
         },
         networkInGiB: {
+          ...aclPrices.in,
           internet: draft['networkInGiB.internet'].trim(),
           datacenter: draft['networkInGiB.datacenter'].trim(),
         },
@@ -361,6 +400,7 @@ function NewRateCardDialog({
               </Field>
             );
           })}
+          <AclPriceFields draft={aclDraft} onChange={setAclDraft} errors={errors} />
         </div>
         <div className="flex justify-end gap-2 pt-1">
           <Button onClick={close}>Cancel</Button>
