@@ -1,8 +1,10 @@
 // `npm run bench -- ingest`: metering samples through the real agent endpoint
 // (HTTP, auth, validation, one unnest INSERT per batch, rollup bookkeeping)
 // beside a raw COPY of the same rows into the same Postgres, in the same run.
-// 10,000 hosts × 40 VMs every 10 s is 40,000 samples/s: the target. Prints
-// figures and peak memory; never asserts.
+// 10,000 hosts × 40 VMs every 10 s is 40,000 samples/s: the target, also run
+// in its own shape (40-sample batches, 1,000 a second) for a while. The API
+// runs in a process of its own so its peak memory (VmHWM) is its own, not the
+// load generator's. Prints figures; never asserts.
 
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -10,14 +12,24 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { agentPost, register } from '../apps/api/src/testing/agent-fixtures';
-import { withBenchStack } from './lib/bench-stack';
+import { startApiProcess } from './lib/api-process';
+import { percentile, withBenchStack } from './lib/bench-stack';
 
 const HOSTS = 50;
 const VMS_PER_HOST = 40;
 const BATCH = 2_000; // one host-minute… of 50 VMs; here: 50 intervals of 40 VMs
 const BATCHES = 100; // 200,000 samples
 const IN_FLIGHT = 4;
+// The target's shape: 10,000 hosts report 40 VMs every 10 s, i.e. 1,000 batches of 40 a second.
+const SHAPE_BATCH = 40;
+const SHAPE_PER_SECOND = 1_000;
+const SHAPE_SECONDS = 20;
+// 1,000 registered hosts (in 20 clusters of 50) each post once a second, in order, as an agent does:
+// the same 1,000 batches a second as 10,000 hosts every 10 s.
+const SHAPE_HOSTS = 1_000;
+const HOSTS_PER_CLUSTER = 50;
 
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 let peakRss = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -46,6 +58,37 @@ try {
       );
       hosts.push({ ...r, vmIds, seq: 1 });
     }
+    // The paced run's hosts: registered through the API, 8 at a time; their VMs set up directly.
+    const shapeHosts: typeof hosts = [];
+    for (let c = 0; c < SHAPE_HOSTS / HOSTS_PER_CLUSTER; c++) {
+      const cluster = await admin.mutate<{ id: string }>('clusters.create', {
+        name: `ingest-shape-${c}`,
+        maxHosts: HOSTS_PER_CLUSTER,
+      });
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, lane) => {
+          for (let h = lane; h < HOSTS_PER_CLUSTER; h += 8) {
+            const { token } = await admin.mutate<{ token: string }>('tokens.create', { clusterId: cluster.id });
+            const r = (await register(api.url, token, `shape-${c}-${h}`)).body as {
+              hostId: string;
+              credential: string;
+            };
+            shapeHosts.push({ ...r, vmIds: Array.from({ length: SHAPE_BATCH }, () => randomUUID()), seq: 1 });
+          }
+        }),
+      );
+    }
+    await sql.query(
+      `INSERT INTO vms (id, tenant_id, name, state, host_id, vcpus, memory_mib, minimum_memory_mib, maximum_memory_mib,
+         storage_bytes, updated_at)
+       SELECT v, $1, 'shape-' || v, 'running', h, 2, 4096, 4096, 4096, 0, now()
+       FROM unnest($2::uuid[], $3::uuid[]) AS t(v, h)`,
+      [tenant, shapeHosts.flatMap((h) => h.vmIds), shapeHosts.flatMap((h) => h.vmIds.map(() => h.hostId))],
+    );
+
+    // Samples go to the API in its own process (same database); this process only generates load.
+    const child = await startApiProcess(databaseUrl);
+    const startupRss = child.peakRssBytes();
     const start = Date.UTC(2026, 10, 1);
     const batchSamples = (b: number) => {
       const host = hosts[b % HOSTS];
@@ -85,7 +128,7 @@ try {
           if (!host) return;
           const body = { seq: ++host.seq, batch: host.seq, samples: batchSamples(b) };
           const t = performance.now();
-          const r = await agentPost(api.url, `/agent/v1/hosts/${host.hostId}/samples`, body, {
+          const r = await agentPost(child.url, `/agent/v1/hosts/${host.hostId}/samples`, body, {
             credential: host.credential,
           });
           latencies.push(performance.now() - t);
@@ -99,7 +142,56 @@ try {
     const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
     const apiRate = stored / apiSeconds;
 
-    // 2. Raw COPY of the same rows into a copy of the table, same Postgres.
+    const burstPeakRss = child.peakRssBytes();
+
+    // 2. The target's shape, paced: 1,000 batches of 40 samples a second (10,000 hosts × 40 VMs every 10 s).
+    // Each host sends its batches one after another (a resent or reordered sequence number is refused).
+    const shapeStart = Date.UTC(2026, 10, 3);
+    const shapeLatencies: number[] = [];
+    let shapeStored = 0;
+    let shapeRetries = 0;
+    let maxLagMs = 0;
+    const s0 = performance.now();
+    const perHost = (SHAPE_PER_SECOND * SHAPE_SECONDS) / SHAPE_HOSTS;
+    await Promise.all(
+      shapeHosts.map(async (host, h) => {
+        for (let round = 0; round < perHost; round++) {
+          // Hosts are spread evenly over each second.
+          const dueMs = round * ((1000 * SHAPE_HOSTS) / SHAPE_PER_SECOND) + (h * 1000) / SHAPE_PER_SECOND;
+          const waitMs = dueMs - (performance.now() - s0);
+          if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+          maxLagMs = Math.max(maxLagMs, performance.now() - s0 - dueMs);
+          const at = new Date(shapeStart + (round + 1) * 10_000).toISOString();
+          const samples = batchSamples(0)
+            .slice(0, SHAPE_BATCH)
+            .map((sample, i) => ({ ...sample, vmId: host.vmIds[i] ?? '', at }));
+          const t = performance.now();
+          let r: Awaited<ReturnType<typeof agentPost>> | undefined;
+          // A connection reset under load is retried with the next sequence number, as an agent does (samples are
+          // stored once, so a batch that did arrive changes nothing the second time); each retry is counted.
+          for (let attempt = 0; r === undefined; attempt++) {
+            const body = { seq: ++host.seq, batch: host.seq, samples };
+            try {
+              r = await agentPost(child.url, `/agent/v1/hosts/${host.hostId}/samples`, body, {
+                credential: host.credential,
+              });
+            } catch (error) {
+              if (attempt >= 3) throw error;
+              shapeRetries++;
+            }
+          }
+          shapeLatencies.push(performance.now() - t);
+          if (r.status !== 200) throw new Error(`ingest failed: ${r.status} ${JSON.stringify(r.body)}`);
+          shapeStored += Number(r.body.stored);
+        }
+      }),
+    );
+    const shapeSeconds = (performance.now() - s0) / 1000;
+    const shapeSorted = shapeLatencies.sort((a, b) => a - b);
+    const apiPeakRss = child.peakRssBytes();
+    await child.close();
+
+    // 3. Raw COPY of the same rows into a copy of the table, same Postgres.
     await sql.query('CREATE TABLE copy_target (LIKE vm_samples)');
     const client = await sql.connect();
     const c0 = performance.now();
@@ -117,7 +209,7 @@ try {
     client.release();
     const copyRate = copied / copySeconds;
 
-    // 3. Rollup of what was ingested (≈ 5.5 hours of samples).
+    // 4. Rollup of what was ingested (≈ 5.5 hours of samples, and the paced run's).
     const r0 = performance.now();
     const { rolledUp } = await api.services.metering.housekeeping();
     const rollupMs = performance.now() - r0;
@@ -131,7 +223,13 @@ try {
     console.log(
       `hourly rollup              ${String(rolledUp).padStart(9)} hours in ${rollupMs.toFixed(0)} ms (${(stored / Math.max(1, rolledUp)).toFixed(0)} samples per hour)`,
     );
-    console.log(`peak RSS of this process (API + load generator): ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+    console.log(
+      `target shape, paced        ${shapeStored.toLocaleString('en-US').padStart(9)} in ${shapeSeconds.toFixed(2)} s  ${(shapeStored / shapeSeconds).toFixed(0).padStart(7)} samples/s  (asked ${(SHAPE_BATCH * SHAPE_PER_SECOND).toLocaleString('en-US')}/s: ${SHAPE_PER_SECOND} batches of ${SHAPE_BATCH} a second for ${SHAPE_SECONDS} s, from ${SHAPE_HOSTS} hosts) p50 ${percentile(shapeSorted, 50).toFixed(0)} ms p99 ${percentile(shapeSorted, 99).toFixed(0)} ms, max lag behind schedule ${maxLagMs.toFixed(0)} ms, ${shapeRetries} connection resets retried`,
+    );
+    console.log(
+      `peak memory of the API process (VmHWM, pid ${child.pid}): ${mib(apiPeakRss)} (target < 256 MiB; ${mib(startupRss)} after start-up, ${mib(burstPeakRss)} after the 2,000-sample batches, the rest during the paced run)`,
+    );
+    console.log(`peak RSS of the bench process (load generator, idle in-process API): ${mib(peakRss)}`);
     await sql.end();
   });
 } finally {
