@@ -9,6 +9,7 @@ test('a provider admin defines a metered address class, prices it in a rate card
   browser,
 }) => {
   await signIn(page, 'admin@fabric.local');
+  await expect(page).toHaveURL(/\/admin$/);
   await page.goto('/admin/chargeback');
   await expect(page.getByRole('heading', { name: 'Metered address classes' })).toBeVisible();
 
@@ -38,6 +39,7 @@ test('a provider admin defines a metered address class, prices it in a rate card
   const financeContext = await browser.newContext();
   const finance = await financeContext.newPage();
   await signIn(finance, 'finance@fabric.local');
+  await expect(finance).toHaveURL(/\/admin$/);
   await finance.goto('/admin/chargeback');
   await expect(finance.getByRole('table', { name: 'Metered address classes' })).toContainText('e2e-backup');
   await expect(finance.getByRole('button', { name: /Remove class/ })).toHaveCount(0);

@@ -258,8 +258,23 @@ describe('samples with metered ACLs', () => {
       ok: false,
       code: 'NOT_FOUND',
     });
+    // Usage not rolled up yet counts too.
+    await c.admin.mutate('metering.defineAddressClass', { name: 'fresh', remoteAddresses: ['203.0.113.0/24'] });
+    const at = new Date(Date.UTC(2026, 10, 23, 9, 1)).toISOString();
+    expect((await post([sample(at, [{ acl: 'fresh', inBytes: 1, outBytes: 0 }])])).body).toEqual({
+      stored: 1,
+      ignored: 0,
+    });
+    expect(await c.admin.call('metering.removeAddressClass', 'mutation', { name: 'fresh' })).toMatchObject({
+      ok: false,
+      code: 'CONFLICT',
+    });
     const names = (await c.admin.query<{ name: string }[]>('metering.addressClasses')).map((cl) => cl.name);
-    expect(names).toEqual(['backup', 'storage']);
+    expect(names).toEqual(['backup', 'fresh', 'storage']);
+    const removals = await withSql(api.databaseUrl, (sql) =>
+      sql.query(`SELECT target_label FROM audit_events WHERE action = 'metering.address-class.remove'`),
+    );
+    expect(removals.rows.map((r) => r.target_label)).toEqual(['lab']);
   });
 });
 

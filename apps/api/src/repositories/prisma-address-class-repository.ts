@@ -33,10 +33,13 @@ export class PrismaAddressClassRepository implements AddressClassRepository {
   }
 
   async hasUsage(name: string) {
-    // Rollups first (indexed by acl); raw samples for those not rolled up yet (or whose rollups are pending).
+    // Hourly rollups hold every rolled-up byte (indexed by acl, kept after sample retention);
+    // a raw sample not in them yet is in an hour still pending (ingest marks it in the same
+    // transaction), so only those hours' samples need reading, not the whole sample table.
     const rows = await this.db.$queryRaw<{ used: boolean }[]>`
       SELECT EXISTS (SELECT 1 FROM vm_acl_usage_hourly WHERE acl = ${name})
-        OR EXISTS (SELECT 1 FROM vm_acl_samples WHERE acl = ${name}) AS used`;
+        OR EXISTS (SELECT 1 FROM rollup_pending p JOIN vm_acl_samples a
+                     ON a.at > p.hour AND a.at <= p.hour + interval '1 hour' WHERE a.acl = ${name}) AS used`;
     return rows[0]?.used === true;
   }
 
