@@ -78,7 +78,7 @@ function parseIpv6(text: string): bigint | null {
   return value;
 }
 
-/** Parses "10.0.0.0/8" or "2001:db8::/32"; null when it is not a CIDR block. Host bits must be zero. */
+/** Parses "10.0.0.0/8" or "2001:db8::/32"; `{ error }` says why when it is not a CIDR block (host bits must be zero). */
 export function parseCidr(text: string): Cidr | { error: string } {
   const match = /^([^/\s]+)\/(\d{1,3})$/.exec(text);
   if (!match?.[1] || !match[2]) return { error: `"${text}" is not a CIDR block such as 10.0.0.0/8 or 2001:db8::/32` };
