@@ -25,6 +25,12 @@ const RESOURCE_LABELS: Record<string, string> = {
   'network-in-datacenter': 'Network in, datacenter',
 };
 
+/** A fixed resource's label, or a metered address class's (`network-out:<class>` → "Network out, <class>"). */
+function resourceLabel(resource: string): string {
+  const acl = /^network-(out|in):(.+)$/.exec(resource);
+  return RESOURCE_LABELS[resource] ?? (acl ? `Network ${acl[1]}, ${acl[2]}` : resource);
+}
+
 interface Column {
   title: string;
   width: number;
@@ -195,14 +201,7 @@ export function billPdfPages(doc: BillDocument): PdfPage[] {
     row(
       page,
       y,
-      [
-        vm,
-        RESOURCE_LABELS[line.resource] ?? line.resource,
-        shortQuantity(line.quantity),
-        line.unit,
-        line.rate,
-        line.amount,
-      ],
+      [vm, resourceLabel(line.resource), shortQuantity(line.quantity), line.unit, line.rate, line.amount],
       'regular',
     );
     previousVm = line.vmId;
