@@ -114,26 +114,20 @@ export class PrismaChargebackRepository implements ChargebackRepository {
         hourParts.push({ fromMs, toMs });
       }
     }
-    // Every tenant's usage is a million rows or more a month: summed in halves of the VM id
-    // space on two connections, so Postgres uses two cores (its own parallel plan does not
-    // split this aggregate). One tenant's is small: one query.
-    const halves: VmRange[] = tenantId === undefined ? [{ below: VM_ID_MIDPOINT }, { from: VM_ID_MIDPOINT }] : [{}];
-    const sums = await Promise.all(
-      halves.flatMap((vms) => [
-        dayParts.length ? this.sumParts(DAILY, dayParts, vms, tenantId) : Promise.resolve([]),
-        ...hourParts.map((part) => this.sumParts(HOURLY, [part], vms, tenantId)),
-      ]),
-    );
+    // Every tenant's usage is a million rows or more a month: summed in two halves of its time
+    // (each its own rows, whole days or hours) on two connections, so Postgres uses two cores
+    // (its own parallel plan does not split this aggregate). One tenant's is small: one query.
+    const split = tenantId === undefined;
+    const queries: [UsageSource, PeriodMs[]][] = [];
+    if (dayParts.length) for (const half of split ? halves(dayParts, DAY_MS) : [dayParts]) queries.push([DAILY, half]);
+    for (const part of hourParts)
+      for (const half of split ? halves([part], HOUR_MS) : [[part]]) queries.push([HOURLY, half]);
+    const sums = await Promise.all(queries.map(([source, parts]) => this.sumParts(source, parts, tenantId)));
     return sums.flat();
   }
 
   /** Usage per tenant, VM and part of contiguous `parts`, summed in Postgres (exact numeric sums, as text). */
-  private async sumParts(
-    source: UsageSource,
-    parts: PeriodMs[],
-    vms: VmRange,
-    tenantId?: string,
-  ): Promise<TenantUsageRow[]> {
+  private async sumParts(source: UsageSource, parts: PeriodMs[], tenantId?: string): Promise<TenantUsageRow[]> {
     for (let i = 1; i < parts.length; i++) {
       if (parts[i]?.fromMs !== parts[i - 1]?.toMs) throw new Error('usage parts must be contiguous');
     }
@@ -149,8 +143,6 @@ export class PrismaChargebackRepository implements ChargebackRepository {
       conditions.push(`AND ${sql(3 + parameters.length)}`);
     };
     if (tenantId !== undefined) where((n) => `tenant_id = $${n}::uuid`, tenantId);
-    if (vms.from !== undefined) where((n) => `vm_id >= $${n}::uuid`, vms.from);
-    if (vms.below !== undefined) where((n) => `vm_id < $${n}::uuid`, vms.below);
     // The VM's name at its latest row in the part, looked up by primary key after summing
     // (cheaper than carrying names through the aggregate).
     const rows = await this.db.$queryRawUnsafe<SummedUsage[]>(
@@ -240,12 +232,27 @@ export class PrismaChargebackRepository implements ChargebackRepository {
 const DAY_MS = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-/** A range of VM ids (uuid order), open where a bound is missing. */
-interface VmRange {
-  from?: string;
-  below?: string;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Contiguous `parts` cut near their middle (on a whole `unit`) into two
+ * contiguous lists of pieces (a part across the cut becomes two pieces, each
+ * summed on its own: rating adds them exactly). One list when too short to cut.
+ */
+function halves(parts: PeriodMs[], unit: number): PeriodMs[][] {
+  const first = parts[0];
+  const last = parts.at(-1);
+  if (first === undefined || last === undefined) return [];
+  const middle = (first.fromMs + last.toMs) / 2;
+  // At the part boundary nearest the middle when there is one (no part is cut), else at the middle.
+  const boundaries = parts.slice(1).map((p) => p.fromMs);
+  const nearest = boundaries.sort((a, b) => Math.abs(a - middle) - Math.abs(b - middle))[0];
+  const cut = nearest ?? Math.round(middle / unit) * unit;
+  if (cut <= first.fromMs || cut >= last.toMs) return [parts];
+  const before = parts.filter((p) => p.fromMs < cut).map((p) => ({ fromMs: p.fromMs, toMs: Math.min(p.toMs, cut) }));
+  const after = parts.filter((p) => p.toMs > cut).map((p) => ({ fromMs: Math.max(p.fromMs, cut), toMs: p.toMs }));
+  return [before, after];
 }
-const VM_ID_MIDPOINT = '80000000-0000-0000-0000-000000000000';
 
 /** Where usage is summed from: the daily rollups (vCPU-seconds stored) or the hourly ones (multiplied here, per hour). */
 interface UsageSource {
