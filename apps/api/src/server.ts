@@ -97,7 +97,12 @@ export async function startApi(
   const housekeeping =
     options.monitor === false
       ? null
-      : startMeteringHousekeeping({ metering: services.metering, intervalMs: 30_000, log });
+      : startMeteringHousekeeping({
+          metering: services.metering,
+          invoices: services.invoices,
+          intervalMs: 30_000,
+          log,
+        });
 
   return {
     url,

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { invoiceNumber, monthPeriod } from '@fabric/core/chargeback/invoice';
 import { readPdf } from '@fabric/core/chargeback/invoice-pdf.testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentProcess, eventually, spawnAgent } from '../testing/agent-process';
@@ -271,6 +272,72 @@ describe('late samples after the close', () => {
     const invoices = await c.finance.query<Summary[]>('chargeback.invoices', { month: '2026-12' });
     const tenants = await c.finance.query<unknown[]>('tenants.list');
     expect(invoices).toHaveLength(tenants.length);
+  });
+});
+
+describe('closing is a durable job', () => {
+  it('a close left unfinished by a stopped process is finished by the next one, each invoice written once', async () => {
+    setNow('2027-02-02T08:00:00Z');
+    await postHour(blueVm, '2027-01-05T10:00:00Z');
+    await api.services.metering.housekeeping();
+    // A process started closing January, wrote Blue's invoice, and died before the rest.
+    const { invoices } = api.services.uow.repos;
+    const now = time.clock.now();
+    expect(await invoices.startCloseJob('2027-01', 'finance@fabric.local', now, new Date(now.getTime() - 1_000))).toBe(
+      true,
+    );
+    const blueBill = await api.services.chargeback.bill({ kind: 'provider' }, blueId, monthPeriod('2027-01'));
+    await invoices.addMissingInvoices([
+      {
+        number: invoiceNumber('2027-01', blueId),
+        tenantId: blueId,
+        tenantName: 'Blue Corp',
+        month: '2027-01',
+        version: 1,
+        currency: 'USD',
+        subtotal: blueBill.subtotal,
+        discount: blueBill.discount,
+        total: blueBill.total,
+        adjustment: '0.00',
+        lineCount: blueBill.lines.length,
+        document: { invoice: blueBill, changes: [] },
+        reason: 'Month closed',
+        createdBy: 'finance@fabric.local',
+      },
+    ]);
+    const [before] = await c.finance.query<Summary[]>('chargeback.invoices', { month: '2027-01', tenantId: blueId });
+    const periods = await c.finance.query<{ month: string; status: string }[]>('chargeback.periods');
+    expect(periods.find((p) => p.month === '2027-01')).toMatchObject({ status: 'closing' });
+    expect(await c.finance.call('chargeback.rerate', 'mutation', { month: '2027-01', reason: 'x-x' })).toMatchObject({
+      code: 'PRECONDITION_FAILED',
+    });
+
+    // The API restarts: its housekeeping finds the lapsed job and finishes it.
+    const restarted = await startTestApi({ databaseUrl: api.databaseUrl, clock: time.clock });
+    try {
+      await eventually(
+        async () =>
+          (await c.finance.query<{ month: string; status: string }[]>('chargeback.periods')).find(
+            (p) => p.month === '2027-01' && p.status === 'closed',
+          ) ?? null,
+        20_000,
+        'the month to be closed by the restarted API',
+      );
+    } finally {
+      await restarted.close();
+    }
+    const written = await c.finance.query<Summary[]>('chargeback.invoices', { month: '2027-01' });
+    const tenants = await c.finance.query<unknown[]>('tenants.list');
+    expect(written).toHaveLength(tenants.length);
+    expect(written.every((i) => i.version === 1 && i.latestVersion === 1)).toBe(true);
+    expect(written.find((i) => i.tenantId === blueId)).toMatchObject({ id: before?.id, total: blueBill.total });
+    expect(Number(before?.total)).toBeGreaterThan(0);
+  });
+
+  it('closing the month again once the job has finished is a conflict', async () => {
+    expect(await c.finance.call('chargeback.closePeriod', 'mutation', { month: '2027-01' })).toMatchObject({
+      code: 'CONFLICT',
+    });
   });
 });
 

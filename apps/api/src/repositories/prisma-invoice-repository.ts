@@ -2,6 +2,7 @@ import { InvoiceError } from '@fabric/core/chargeback/invoice.errors';
 import { type InvoiceSummary, storedInvoiceSchema } from '@fabric/core/chargeback/invoice.schema';
 import type {
   ClosedMonth,
+  CloseJob,
   InvoiceDocument,
   InvoiceRepository,
   NewInvoice,
@@ -63,6 +64,25 @@ function toSummary(row: SummaryRow): InvoiceSummary {
   };
 }
 
+function toRow(r: NewInvoice) {
+  return {
+    number: r.number,
+    tenantId: r.tenantId,
+    tenantName: r.tenantName,
+    month: monthDate(r.month),
+    version: r.version,
+    currency: r.currency,
+    subtotal: r.subtotal,
+    discount: r.discount,
+    total: r.total,
+    adjustment: r.adjustment,
+    lineCount: r.lineCount,
+    document: r.document as unknown as Prisma.InputJsonValue,
+    reason: r.reason,
+    createdBy: r.createdBy,
+  };
+}
+
 /** Stored as written by addInvoices; parsed again so a bad row fails loudly here. */
 function toDocument(value: unknown): InvoiceDocument {
   const { invoice, changes } = storedInvoiceSchema.pick({ invoice: true, changes: true }).parse(value);
@@ -117,24 +137,7 @@ export class PrismaInvoiceRepository implements InvoiceRepository {
   async addInvoices(rows: readonly NewInvoice[]) {
     if (rows.length === 0) return;
     try {
-      await this.db.invoice.createMany({
-        data: rows.map((r) => ({
-          number: r.number,
-          tenantId: r.tenantId,
-          tenantName: r.tenantName,
-          month: monthDate(r.month),
-          version: r.version,
-          currency: r.currency,
-          subtotal: r.subtotal,
-          discount: r.discount,
-          total: r.total,
-          adjustment: r.adjustment,
-          lineCount: r.lineCount,
-          document: r.document as unknown as Prisma.InputJsonValue,
-          reason: r.reason,
-          createdBy: r.createdBy,
-        })),
-      });
+      await this.db.invoice.createMany({ data: rows.map(toRow) });
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new InvoiceError(
@@ -144,6 +147,63 @@ export class PrismaInvoiceRepository implements InvoiceRepository {
       }
       throw error;
     }
+  }
+
+  async addMissingInvoices(rows: readonly NewInvoice[]) {
+    if (rows.length === 0) return 0;
+    return (await this.db.invoice.createMany({ data: rows.map(toRow), skipDuplicates: true })).count;
+  }
+
+  async findCloseJob(month: string): Promise<CloseJob | null> {
+    const job = await this.db.billingCloseJob.findUnique({ where: { month: monthDate(month) } });
+    return job ? { ...job, month } : null;
+  }
+
+  async startCloseJob(month: string, requestedBy: string, at: Date, leaseUntil: Date) {
+    const r = await this.db.billingCloseJob.createMany({
+      data: [{ month: monthDate(month), requestedBy, requestedAt: at, leaseUntil }],
+      skipDuplicates: true,
+    });
+    return r.count === 1;
+  }
+
+  async claimCloseJob(month: string, now: Date, leaseUntil: Date) {
+    const r = await this.db.billingCloseJob.updateMany({
+      where: { month: monthDate(month), finishedAt: null, leaseUntil: { lt: now } },
+      data: { leaseUntil, attempts: { increment: 1 } },
+    });
+    return r.count === 1;
+  }
+
+  async extendCloseJob(month: string, leaseUntil: Date) {
+    await this.db.billingCloseJob.update({ where: { month: monthDate(month) }, data: { leaseUntil } });
+  }
+
+  async finishCloseJob(month: string, at: Date) {
+    await this.db.billingCloseJob.update({ where: { month: monthDate(month) }, data: { finishedAt: at } });
+  }
+
+  async abandonedCloseJobs(now: Date) {
+    const jobs = await this.db.billingCloseJob.findMany({
+      where: { finishedAt: null, leaseUntil: { lt: now } },
+      select: { month: true },
+      orderBy: { month: 'asc' },
+    });
+    return jobs.map((j) => monthText(j.month));
+  }
+
+  async unfinishedCloseJobs(): Promise<CloseJob[]> {
+    const jobs = await this.db.billingCloseJob.findMany({ where: { finishedAt: null }, orderBy: { month: 'asc' } });
+    return jobs.map((job) => ({ ...job, month: monthText(job.month) }));
+  }
+
+  async tenantsInvoiced(month: string) {
+    const rows = await this.db.invoice.findMany({
+      where: { month: monthDate(month) },
+      select: { tenantId: true },
+      distinct: ['tenantId'],
+    });
+    return new Set(rows.map((r) => r.tenantId));
   }
 
   async latest(filter: { month?: string; tenantId?: string }) {

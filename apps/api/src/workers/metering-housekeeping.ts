@@ -1,12 +1,16 @@
+import type { InvoiceService } from '@fabric/core/chargeback/invoice-service';
 import type { MeteringService } from '@fabric/core/metering/metering-service';
 
 /**
  * Metering housekeeping in every API process: sample partitions created
- * ahead, old ones dropped, pending hourly rollups computed. Each step is
- * idempotent and rollups are claimed with SKIP LOCKED, so processes share it.
+ * ahead, old ones dropped, pending hourly rollups computed, and month closes
+ * that a process died in the middle of finished. Each step is idempotent;
+ * rollups are claimed with SKIP LOCKED and closes by lease, so processes
+ * share it.
  */
 export function startMeteringHousekeeping(options: {
   metering: MeteringService;
+  invoices?: InvoiceService;
   intervalMs: number;
   log: (line: string) => void;
 }): { stop(): Promise<void> } {
@@ -16,7 +20,11 @@ export function startMeteringHousekeeping(options: {
     if (running || stopped) return;
     running = options.metering
       .housekeeping()
-      .then(() => undefined)
+      .then(() => options.invoices?.resumeAbandonedCloses())
+      .then((resumed) => {
+        if (resumed?.length)
+          options.log(`finished closing ${resumed.join(', ')} (left unfinished by a stopped process)`);
+      })
       .catch((error: unknown) => options.log(`metering housekeeping failed (will retry): ${String(error)}`))
       .finally(() => {
         running = null;

@@ -34,6 +34,16 @@ export interface ClosedMonth {
   currency: string | null;
 }
 
+/** A month being closed, or closed: the durable job behind it. */
+export interface CloseJob {
+  month: string;
+  requestedBy: string;
+  requestedAt: Date;
+  leaseUntil: Date;
+  attempts: number;
+  finishedAt: Date | null;
+}
+
 export interface InvoiceRepository {
   closedMonths(): Promise<ClosedMonth[]>;
   isClosed(month: string): Promise<boolean>;
@@ -41,6 +51,24 @@ export interface InvoiceRepository {
   closeMonth(month: string, closedBy: string, closedAt: Date): Promise<void>;
   /** Appends versions; INVOICE_VERSION_CONFLICT when one of them is already taken. */
   addInvoices(rows: readonly NewInvoice[]): Promise<void>;
+  /** Appends versions that are not there yet (a resumed close writes each tenant's version 1 once). */
+  addMissingInvoices(rows: readonly NewInvoice[]): Promise<number>;
+  findCloseJob(month: string): Promise<CloseJob | null>;
+  /** Starts the month's job, held until `leaseUntil`; false when a job for the month exists. */
+  startCloseJob(month: string, requestedBy: string, at: Date, leaseUntil: Date): Promise<boolean>;
+  /**
+   * Takes over an unfinished job whose lease has lapsed (compare-and-set, so
+   * one taker wins).
+   */
+  claimCloseJob(month: string, now: Date, leaseUntil: Date): Promise<boolean>;
+  extendCloseJob(month: string, leaseUntil: Date): Promise<void>;
+  finishCloseJob(month: string, at: Date): Promise<void>;
+  /** Unfinished jobs whose lease has lapsed: a process died while closing. */
+  abandonedCloseJobs(now: Date): Promise<string[]>;
+  /** Every unfinished job (months being closed). */
+  unfinishedCloseJobs(): Promise<CloseJob[]>;
+  /** Tenants that already have a version of the month's invoice. */
+  tenantsInvoiced(month: string): Promise<Set<string>>;
   /** The latest version of each invoice, newest month first, then by tenant name. */
   latest(filter: { month?: string; tenantId?: string }): Promise<InvoiceSummary[]>;
   /** The latest version's document per tenant for a month. */

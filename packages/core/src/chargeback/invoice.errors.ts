@@ -3,6 +3,7 @@ import { CoreError } from '../shared/errors';
 export type InvoiceErrorCode =
   | 'PERIOD_NOT_OVER'
   | 'PERIOD_CLOSED'
+  | 'PERIOD_CLOSING'
   | 'PERIOD_OPEN'
   | 'INVOICE_NOT_FOUND'
   | 'INVOICE_VERSION_CONFLICT';

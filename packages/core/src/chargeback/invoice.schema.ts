@@ -21,7 +21,8 @@ export const invoiceByIdInput = z.object({ id: z.string().uuid() });
 
 export const periodSchema = z.object({
   month: z.string(),
-  status: z.enum(['open', 'closed']),
+  /** `closing`: its invoices are being written (a durable job; a restart resumes it). */
+  status: z.enum(['open', 'closing', 'closed']),
   /** An open month that has ended and may be closed. */
   closable: z.boolean(),
   closedAt: z.string().nullable(),

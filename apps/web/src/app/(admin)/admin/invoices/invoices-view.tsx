@@ -24,7 +24,11 @@ type Period = RouterOutputs['chargeback']['periods'][number];
 
 export function InvoicesView() {
   const trpc = useTRPC();
-  const periods = useQuery(trpc.chargeback.periods.queryOptions());
+  const periods = useQuery({
+    ...trpc.chargeback.periods.queryOptions(),
+    // A month being closed (by another user, or resumed after a restart) turns closed on its own.
+    refetchInterval: (query) => (query.state.data?.some((p) => p.status === 'closing') ? 3_000 : false),
+  });
   const [selected, setSelected] = useState<string | null>(null);
   const [closing, setClosing] = useState<Period | null>(null);
   const month = selected ?? periods.data?.find((p) => p.status === 'closed')?.month ?? null;
@@ -65,6 +69,8 @@ export function InvoicesView() {
                     <TD>
                       {period.status === 'closed' ? (
                         <Badge tone="green">Closed</Badge>
+                      ) : period.status === 'closing' ? (
+                        <Badge tone="violet">Closing…</Badge>
                       ) : period.closable ? (
                         <Badge tone="amber">Ready to close</Badge>
                       ) : (
@@ -92,6 +98,8 @@ export function InvoicesView() {
                         <Button size="sm" variant="primary" onClick={() => setClosing(period)}>
                           <Lock aria-hidden /> Close {monthLabel(period.month)}
                         </Button>
+                      ) : period.status === 'closing' ? (
+                        <span className="text-[12px] text-muted">Invoices are being written</span>
                       ) : (
                         <span className="text-[12px] text-muted">Live bill until the month ends</span>
                       )}
