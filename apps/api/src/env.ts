@@ -25,6 +25,10 @@ const schema = z
     FABRIC_TASK_LEASE_MS: int(60_000),
     /** Raw metering samples are kept this many days (rollups stay). */
     FABRIC_SAMPLE_RETENTION_DAYS: int(35),
+    /** Sample batches written at once per API process; more wait unread (memory stays bounded). */
+    FABRIC_INGEST_CONCURRENCY: int(4),
+    /** Batches that may wait; past this an agent is told 503 + Retry-After and keeps them buffered. */
+    FABRIC_INGEST_MAX_WAITING: int(256),
     FABRIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -49,6 +53,7 @@ export interface ApiConfig {
   dbPoolSize: number;
   taskLeaseMs: number;
   sampleRetentionDays: number;
+  ingest: { concurrency: number; maxWaiting: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -78,6 +83,7 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
     dbPoolSize: env.FABRIC_DB_POOL_SIZE,
     taskLeaseMs: env.FABRIC_TASK_LEASE_MS,
     sampleRetentionDays: env.FABRIC_SAMPLE_RETENTION_DAYS,
+    ingest: { concurrency: env.FABRIC_INGEST_CONCURRENCY, maxWaiting: env.FABRIC_INGEST_MAX_WAITING },
     logLevel: env.FABRIC_LOG_LEVEL,
   };
 }

@@ -7,6 +7,7 @@ import { createAuthRoutes } from './auth/auth-routes';
 import { compose, type Services } from './composition';
 import type { ApiConfig } from './env';
 import { createExportRoutes } from './exports/export-routes';
+import { ConcurrencyGate } from './http/concurrency-gate';
 import { sendJson } from './http/request';
 import { appRouter } from './routers/root';
 import { createContext } from './trpc/context';
@@ -54,6 +55,7 @@ export async function startApi(
     metering: services.metering,
     addressClasses: services.addressClasses,
     events: services.hostEvents,
+    ingestGate: new ConcurrencyGate(config.ingest.concurrency, config.ingest.maxWaiting),
   });
 
   const exports = createExportRoutes(services);

@@ -15,6 +15,7 @@ import { SAMPLES_MAX_BODY_BYTES, samplesRequestSchema } from '@fabric/core/meter
 import { CoreError } from '@fabric/core/shared/errors';
 import { nextTasksRequestSchema, taskReportSchema } from '@fabric/core/tasks/task-protocol.schema';
 import type { z } from 'zod';
+import type { ConcurrencyGate } from '../http/concurrency-gate';
 import { BodyTooLargeError, clientAddress, readBody, sendJson } from '../http/request';
 import { CORE_ERROR_CODES, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-map';
 
@@ -103,8 +104,10 @@ export function createAgentRoutes(deps: {
   metering: MeteringService;
   addressClasses: Pick<AddressClassService, 'forAgents'>;
   events: EventEmitter;
+  /** Bounds sample batches in flight (read, parsed, written): memory stays flat under any load. */
+  ingestGate?: ConcurrencyGate;
 }) {
-  const { fabric, compute, metering, addressClasses, events } = deps;
+  const { fabric, compute, metering, addressClasses, events, ingestGate } = deps;
 
   return async function handleAgent(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -148,9 +151,18 @@ export function createAgentRoutes(deps: {
           return sendJson(res, 200, { ...answer, meteredAcls: await addressClasses.forAgents() });
         }
         if (action === 'samples') {
-          const body = await parseJson(req, samplesRequestSchema, SAMPLES_MAX_BODY_BYTES);
-          await fabric.acceptMessage(host, body.seq);
-          return sendJson(res, 200, await metering.ingest(host, body));
+          const release = ingestGate ? await ingestGate.tryEnter() : () => undefined;
+          if (!release) {
+            res.setHeader('retry-after', '2');
+            throw new AgentHttpError(503, 'BUSY', 'The API is taking in other samples; keep these and send them again');
+          }
+          try {
+            const body = await parseJson(req, samplesRequestSchema, SAMPLES_MAX_BODY_BYTES);
+            await fabric.acceptMessage(host, body.seq);
+            return sendJson(res, 200, await metering.ingest(host, body));
+          } finally {
+            release();
+          }
         }
         if (action === 'tasks/next') {
           const body = await parseJson(req, nextTasksRequestSchema);
