@@ -150,6 +150,7 @@ try {
     const shapeLatencies: number[] = [];
     let shapeStored = 0;
     let shapeRetries = 0;
+    let shapeBusy = 0;
     let maxLagMs = 0;
     const s0 = performance.now();
     const perHost = (SHAPE_PER_SECOND * SHAPE_SECONDS) / SHAPE_HOSTS;
@@ -169,6 +170,8 @@ try {
           let r: Awaited<ReturnType<typeof agentPost>> | undefined;
           // A connection reset under load is retried with the next sequence number, as an agent does (samples are
           // stored once, so a batch that did arrive changes nothing the second time); each retry is counted.
+          // A 503 (the API's ingest queue is full) is answered as the agent does: keep the batch, wait the
+          // Retry-After (2 s), send it again.
           for (let attempt = 0; r === undefined; attempt++) {
             const body = { seq: ++host.seq, batch: host.seq, samples };
             try {
@@ -178,6 +181,12 @@ try {
             } catch (error) {
               if (attempt >= 3) throw error;
               shapeRetries++;
+            }
+            if (r?.status === 503) {
+              shapeBusy++;
+              r = undefined;
+              attempt = -1;
+              await new Promise((resolve) => setTimeout(resolve, 2_000));
             }
           }
           shapeLatencies.push(performance.now() - t);
@@ -224,7 +233,7 @@ try {
       `hourly rollup              ${String(rolledUp).padStart(9)} hours in ${rollupMs.toFixed(0)} ms (${(stored / Math.max(1, rolledUp)).toFixed(0)} samples per hour)`,
     );
     console.log(
-      `target shape, paced        ${shapeStored.toLocaleString('en-US').padStart(9)} in ${shapeSeconds.toFixed(2)} s  ${(shapeStored / shapeSeconds).toFixed(0).padStart(7)} samples/s  (asked ${(SHAPE_BATCH * SHAPE_PER_SECOND).toLocaleString('en-US')}/s: ${SHAPE_PER_SECOND} batches of ${SHAPE_BATCH} a second for ${SHAPE_SECONDS} s, from ${SHAPE_HOSTS} hosts) p50 ${percentile(shapeSorted, 50).toFixed(0)} ms p99 ${percentile(shapeSorted, 99).toFixed(0)} ms, max lag behind schedule ${maxLagMs.toFixed(0)} ms, ${shapeRetries} connection resets retried`,
+      `target shape, paced        ${shapeStored.toLocaleString('en-US').padStart(9)} in ${shapeSeconds.toFixed(2)} s  ${(shapeStored / shapeSeconds).toFixed(0).padStart(7)} samples/s  (asked ${(SHAPE_BATCH * SHAPE_PER_SECOND).toLocaleString('en-US')}/s: ${SHAPE_PER_SECOND} batches of ${SHAPE_BATCH} a second for ${SHAPE_SECONDS} s, from ${SHAPE_HOSTS} hosts) p50 ${percentile(shapeSorted, 50).toFixed(0)} ms p99 ${percentile(shapeSorted, 99).toFixed(0)} ms, max lag behind schedule ${maxLagMs.toFixed(0)} ms, ${shapeRetries} connection resets retried, ${shapeBusy} batches told 503 busy and resent after 2 s`,
     );
     console.log(
       `peak memory of the API process (VmHWM, pid ${child.pid}): ${mib(apiPeakRss)} (target < 256 MiB; ${mib(startupRss)} after start-up, ${mib(burstPeakRss)} after the 2,000-sample batches, the rest during the paced run)`,
