@@ -1,4 +1,5 @@
 import { unknownAclError } from '@fabric/core/metering/metering.errors';
+import type { MeasureParts, Span, VmPeriodTotals } from '@fabric/core/metering/measure';
 import type { MeasuredTotals, MeteringRepository, SampleRow } from '@fabric/core/metering/metering-repository';
 import type { BucketTotals } from '@fabric/core/metering/usage-series';
 import type { UsageBucket } from '@fabric/core/metering/usage-series.schema';
@@ -305,6 +306,139 @@ export class PgMeteringRepository implements MeteringRepository {
 
   async hostExists(hostId: string) {
     return (await this.pool.query('SELECT 1 FROM hosts WHERE id = $1', [hostId])).rowCount === 1;
+  }
+  // ---- measuring many VMs together (core metering/measure.ts plans the parts).
+
+  async pendingHours(from: Date, to: Date) {
+    const r = await this.pool.query<{ hour: Date }>(
+      'SELECT hour FROM rollup_pending WHERE hour >= $1 AND hour < $2 ORDER BY hour',
+      [from, to],
+    );
+    return r.rows.map((row) => row.hour);
+  }
+
+  async clusterExists(clusterId: string) {
+    return (await this.pool.query('SELECT 1 FROM clusters WHERE id = $1', [clusterId])).rowCount === 1;
+  }
+
+  async measureVms(
+    filter: { tenantId: string } | { clusterId: string },
+    parts: MeasureParts,
+    from: Date,
+    to: Date,
+  ): Promise<VmPeriodTotals[]> {
+    const params: unknown[] = ['tenantId' in filter ? filter.tenantId : filter.clusterId, from, to];
+    const p = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    // A pool is the VMs whose cluster it is now, their whole history; a tenant its rows' tenant
+    // (deleted VMs included). Each rollup table has an index for either.
+    const inScope = (alias: string) =>
+      'tenantId' in filter ? `${alias}.tenant_id = $1` : `${alias}.vm_id IN (SELECT id FROM vms WHERE cluster_id = $1)`;
+    // Constant ranges, OR-ed: the planner keeps only the sample partitions they touch.
+    const ranges = (column: string, spans: Span[], lo: string, hi: string, cast: (ms: number) => unknown) =>
+      spans.length
+        ? `(${spans.map((s) => `(${column} ${lo} ${p(cast(s.fromMs))} AND ${column} ${hi} ${p(cast(s.toMs))})`).join(' OR ')})`
+        : 'false';
+    const asDate = (ms: number) => new Date(ms);
+    const asDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const rawWhere = (alias: string) => ranges(`${alias}.at`, parts.raw, '>', '<=', asDate);
+    const hourWhere = (alias: string) => ranges(`${alias}.hour`, parts.hours, '>=', '<', asDate);
+    const dayWhere = (alias: string) => ranges(`${alias}.day`, parts.days, '>=', '<', asDay);
+    const sums = `sum(disk_read_bytes) AS disk_read, sum(disk_write_bytes) AS disk_write,
+         sum(net_in_internet_bytes) AS in_i, sum(net_out_internet_bytes) AS out_i,
+         sum(net_in_datacenter_bytes) AS in_d, sum(net_out_datacenter_bytes) AS out_d`;
+    const totals = await this.pool.query<Record<string, string | null>>(
+      `WITH parts AS (
+         SELECT s.vm_id, count(*)::numeric AS samples, sum(s.interval_s)::numeric AS seconds,
+           sum(s.cpu_avg_mhz * s.interval_s) AS cpu, sum(s.mem_avg_mib * s.interval_s) AS mem,
+           min(s.mem_min_mib) AS mem_min, max(s.mem_max_mib) AS mem_max, sum(s.disk_allocated_gib * s.interval_s) AS disk,
+           ${sums},
+           -- As the rollups: a VM ran during a sample when it held memory or used CPU.
+           coalesce(sum(s.interval_s) FILTER (WHERE s.mem_avg_mib > 0 OR s.cpu_avg_mhz > 0), 0)::numeric AS running,
+           NULL::text AS name
+         FROM vm_samples s WHERE ${inScope('s')} AND ${rawWhere('s')} GROUP BY s.vm_id
+         UNION ALL
+         SELECT u.vm_id, sum(u.samples), sum(u.seconds), sum(u.cpu_mhz_seconds), sum(u.mem_mib_seconds),
+           min(u.mem_min_mib), max(u.mem_max_mib), sum(u.disk_gib_seconds), ${sums},
+           -- Capped per hour at 3,600 s, as the daily rows are.
+           sum(least(u.running_seconds, 3600)), max(u.vm_name)
+         FROM vm_usage_hourly u WHERE ${inScope('u')} AND ${hourWhere('u')} GROUP BY u.vm_id
+         UNION ALL
+         SELECT d.vm_id, sum(d.samples), sum(d.seconds), sum(d.cpu_mhz_seconds), sum(d.mem_mib_seconds),
+           min(d.mem_min_mib), max(d.mem_max_mib), sum(d.disk_gib_seconds), ${sums},
+           sum(d.running_seconds), max(d.vm_name)
+         FROM vm_usage_daily d WHERE ${inScope('d')} AND ${dayWhere('d')} GROUP BY d.vm_id),
+       per_vm AS (
+         SELECT vm_id, sum(samples) AS samples, sum(seconds) AS seconds, sum(cpu) AS cpu, sum(mem) AS mem,
+           min(mem_min) AS mem_min, max(mem_max) AS mem_max, sum(disk) AS disk, sum(disk_read) AS disk_read,
+           sum(disk_write) AS disk_write, sum(in_i) AS in_i, sum(out_i) AS out_i, sum(in_d) AS in_d,
+           sum(out_d) AS out_d, sum(running) AS running, max(name) AS rolled_name
+         FROM parts GROUP BY vm_id)
+       SELECT t.vm_id, coalesce(v.name, nullif(t.rolled_name, ''), '') AS name, t.samples::text AS samples,
+         t.seconds::text AS seconds, t.cpu::text AS cpu, t.mem::text AS mem, t.mem_min::text AS mem_min,
+         t.mem_max::text AS mem_max, t.disk::text AS disk, t.disk_read::text AS disk_read,
+         t.disk_write::text AS disk_write, t.in_i::text AS in_i, t.out_i::text AS out_i, t.in_d::text AS in_d,
+         t.out_d::text AS out_d, t.running::text AS running,
+         coalesce(last_sample.disk, last_hour.disk)::text AS last_disk
+       FROM per_vm t
+       LEFT JOIN vms v ON v.id = t.vm_id
+       -- Disk at the end: the VM's last sample in the period, as Measure-VM (one index probe per VM)…
+       LEFT JOIN LATERAL (SELECT s.disk_allocated_gib AS disk FROM vm_samples s
+         WHERE s.vm_id = t.vm_id AND s.at > $2 AND s.at <= $3 ORDER BY s.at DESC LIMIT 1) last_sample ON true
+       -- …or, once its samples are past retention, the average of its last rolled-up hour in the period.
+       LEFT JOIN LATERAL (SELECT h.disk_gib_seconds / nullif(h.seconds, 0) AS disk FROM vm_usage_hourly h
+         WHERE last_sample.disk IS NULL AND h.vm_id = t.vm_id AND h.hour > $2::timestamptz - interval '1 hour'
+           AND h.hour < $3 ORDER BY h.hour DESC LIMIT 1) last_hour ON true`,
+      params,
+    );
+    // The same parts of the per-ACL tables, in a statement of their own (rows without ACLs are unchanged).
+    params.length = 1;
+    const acls = await this.pool.query<{ vm_id: string; acl: string; in_b: string; out_b: string }>(
+      `SELECT vm_id, acl, sum(in_b)::text AS in_b, sum(out_b)::text AS out_b FROM (
+         SELECT a.vm_id, a.acl, sum(a.in_bytes) AS in_b, sum(a.out_bytes) AS out_b
+         FROM vm_acl_samples a WHERE ${inScope('a')} AND ${rawWhere('a')} GROUP BY a.vm_id, a.acl
+         UNION ALL
+         SELECT u.vm_id, u.acl, sum(u.in_bytes), sum(u.out_bytes)
+         FROM vm_acl_usage_hourly u WHERE ${inScope('u')} AND ${hourWhere('u')} GROUP BY u.vm_id, u.acl
+         UNION ALL
+         SELECT d.vm_id, d.acl, sum(d.in_bytes), sum(d.out_bytes)
+         FROM vm_acl_usage_daily d WHERE ${inScope('d')} AND ${dayWhere('d')} GROUP BY d.vm_id, d.acl) x
+       GROUP BY vm_id, acl ORDER BY acl COLLATE "C"`,
+      params,
+    );
+    const aclsByVm = new Map<string, { acl: string; inBytes: number; outBytes: number }[]>();
+    for (const a of acls.rows) {
+      const list = aclsByVm.get(a.vm_id) ?? [];
+      list.push({ acl: a.acl, inBytes: Number(a.in_b), outBytes: Number(a.out_b) });
+      aclsByVm.set(a.vm_id, list);
+    }
+    return totals.rows.map((row) => {
+      const n = (key: string) => Number(row[key] ?? 0);
+      const maybe = (key: string) => (row[key] === null || row[key] === undefined ? null : Number(row[key]));
+      const vmId = row.vm_id ?? '';
+      return {
+        vmId,
+        name: row.name ?? '',
+        samples: n('samples'),
+        seconds: n('seconds'),
+        cpuMhzSeconds: n('cpu'),
+        memMibSeconds: n('mem'),
+        memMinMiB: maybe('mem_min'),
+        memMaxMiB: maybe('mem_max'),
+        diskGibSeconds: n('disk'),
+        lastDiskGiB: maybe('last_disk'),
+        diskReadBytes: n('disk_read'),
+        diskWriteBytes: n('disk_write'),
+        netInInternet: n('in_i'),
+        netOutInternet: n('out_i'),
+        netInDatacenter: n('in_d'),
+        netOutDatacenter: n('out_d'),
+        runningSeconds: n('running'),
+        acls: aclsByVm.get(vmId) ?? [],
+      };
+    });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { MeasureParts, VmPeriodTotals } from './measure';
 import type { VmSample } from './sample-protocol.schema';
 import type { BucketTotals } from './usage-series';
 import type { UsageBucket } from './usage-series.schema';
@@ -55,4 +56,20 @@ export interface MeteringRepository {
   hostSampleSeries(hostId: string, from: Date, to: Date, bucket: UsageBucket): Promise<BucketTotals[]>;
   tenantExists(tenantId: string): Promise<boolean>;
   hostExists(hostId: string): Promise<boolean>;
+  // ---- measuring many VMs together (measure.ts)
+  /** Starts of the hours in [from, to) whose rollup is pending (samples changed since). */
+  pendingHours(from: Date, to: Date): Promise<Date[]>;
+  /**
+   * Per VM of a tenant, or of a cluster (the VMs whose current cluster it is, their whole
+   * history), the sums of the period's parts (raw, hourly, daily) and per-ACL bytes; VMs
+   * without usage in the period are absent. `lastDiskGiB` is the VM's last sample in
+   * (from, to], or beyond sample retention the average of its last rolled-up hour in the period.
+   */
+  measureVms(
+    filter: { tenantId: string } | { clusterId: string },
+    parts: MeasureParts,
+    from: Date,
+    to: Date,
+  ): Promise<VmPeriodTotals[]>;
+  clusterExists(clusterId: string): Promise<boolean>;
 }

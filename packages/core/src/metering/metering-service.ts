@@ -4,6 +4,8 @@ import type { ComputeRepository } from '../compute/compute-repository';
 import type { Clock } from '../shared/clock';
 import type { Actor, TenantScope } from '../shared/tenant-scope';
 import type { UnitOfWork } from '../shared/unit-of-work';
+import type { MeasureInput, Measurement } from './measure.schema';
+import { measure } from './measure-service';
 import type { MeasureVmInput, VmMeasurement } from './metering.schema';
 import type { MeteringRepository, SampleRow } from './metering-repository';
 import type { SamplesRequest, SamplesResponse } from './sample-protocol.schema';
@@ -110,5 +112,10 @@ export class MeteringService {
   usageSeries(scope: TenantScope, input: UsageSeriesInput): Promise<UsageSeries> {
     const { metering, uow, clock, retentionDays } = this.deps;
     return usageSeries({ metering, compute: uow.repos.compute, clock, retentionDays }, scope, input);
+  }
+
+  /** Measure-VM for a tenant's or a resource pool's VMs together (see measure-service.ts). */
+  measure(scope: TenantScope, input: MeasureInput): Promise<Measurement> {
+    return measure({ metering: this.deps.metering }, scope, input);
   }
 }

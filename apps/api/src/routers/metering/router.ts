@@ -8,6 +8,7 @@ import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
 import { t } from '../../trpc/init';
 import { procedureFor } from '../../trpc/procedures';
+import { measure } from './measure';
 import { usageSeries } from './usage-series';
 
 /** Tenants measure their own VMs; provider admins and finance anyone's. */
@@ -27,6 +28,8 @@ export const meteringRouter = t.router({
       since: await ctx.services.metering.resetMetering(actorOf(ctx.caller), scopeOf(ctx.caller), input.id),
     })),
   usageSeries,
+  /** A tenant's or a resource pool's (cluster's) VMs measured together over a period. */
+  measure,
   /** Metered address classes (metered port ACLs) beyond internet and datacenter. */
   addressClasses: procedureFor('provider-admin', 'finance')
     .output(z.array(addressClassSchema))
