@@ -144,13 +144,10 @@ export function createAgentRoutes(deps: {
         const expected = action === 'inventory' ? 'PUT' : 'POST';
         if (req.method !== expected) throw new AgentHttpError(405, 'METHOD_NOT_ALLOWED', `Use ${expected}`);
         // Authenticate before reading the body: an unknown caller gets nothing parsed.
-        const host = await fabric.authenticateAgent(hostId.toLowerCase(), bearerOf(req), source);
-        if (action === 'heartbeat') {
-          const body = await parseJson(req, heartbeatRequestSchema);
-          const answer = await fabric.heartbeat(host, body);
-          return sendJson(res, 200, { ...answer, meteredAcls: await addressClasses.forAgents() });
-        }
         if (action === 'samples') {
+          // The hot path (every host, every interval): the credential is verified from a short cache and
+          // checked again by the write itself, which also accepts `seq`, all in one statement.
+          const agent = await fabric.authenticateAgentForWrite(hostId.toLowerCase(), bearerOf(req), source);
           const release = ingestGate ? await ingestGate.tryEnter() : () => undefined;
           if (!release) {
             res.setHeader('retry-after', '2');
@@ -158,11 +155,16 @@ export function createAgentRoutes(deps: {
           }
           try {
             const body = await parseJson(req, samplesRequestSchema, SAMPLES_MAX_BODY_BYTES);
-            await fabric.acceptMessage(host, body.seq);
-            return sendJson(res, 200, await metering.ingest(host, body));
+            return sendJson(res, 200, await metering.ingest(agent, body));
           } finally {
             release();
           }
+        }
+        const host = await fabric.authenticateAgent(hostId.toLowerCase(), bearerOf(req), source);
+        if (action === 'heartbeat') {
+          const body = await parseJson(req, heartbeatRequestSchema);
+          const answer = await fabric.heartbeat(host, body);
+          return sendJson(res, 200, { ...answer, meteredAcls: await addressClasses.forAgents() });
         }
         if (action === 'tasks/next') {
           const body = await parseJson(req, nextTasksRequestSchema);

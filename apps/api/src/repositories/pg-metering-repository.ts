@@ -1,112 +1,154 @@
-import { unknownAclError } from '@fabric/core/metering/metering.errors';
 import type { MeasureParts, Span, VmPeriodTotals } from '@fabric/core/metering/measure';
-import type { MeasuredTotals, MeteringRepository, SampleRow } from '@fabric/core/metering/metering-repository';
+import type {
+  MeasuredTotals,
+  MeteringRepository,
+  SampleBatch,
+  SampleBatchOutcome,
+} from '@fabric/core/metering/metering-repository';
+import type { VmSample } from '@fabric/core/metering/sample-protocol.schema';
 import type { BucketTotals } from '@fabric/core/metering/usage-series';
 import type { UsageBucket } from '@fabric/core/metering/usage-series.schema';
 import type pg from 'pg';
 
-const INSERT_SAMPLES = `INSERT INTO vm_samples (vm_id, tenant_id, host_id, at, interval_s, cpu_avg_mhz, mem_avg_mib,
-    mem_min_mib, mem_max_mib, disk_allocated_gib, disk_read_bytes, disk_write_bytes, net_in_internet_bytes,
+/**
+ * A host's batch in one statement (one round trip, one transaction): the
+ * credential still the host's (`auth`), `seq` above the last one (`accepted`,
+ * atomic under concurrent messages: the UPDATE re-checks the row it waited
+ * for), the samples of VMs on the host (`batch`, tenant from the VM) stored
+ * once per (vm, at), and the hours of new ones marked for rollup (a sample
+ * ending exactly on the hour belongs to the hour before it). Nothing is
+ * written unless `accepted` has its row. `$acls` is spliced in for batches
+ * with metered ACLs only: a batch without stays the lean statement.
+ */
+const ingestStatement = (acls: boolean) => `
+WITH auth AS (
+  SELECT h.id, h.last_seq < $3::bigint AS fresh
+  FROM hosts h JOIN host_credentials c ON c.host_id = h.id
+  WHERE h.id = $1::uuid AND c.secret_hash = $2::text
+),${
+  acls
+    ? `
+known AS (SELECT name FROM metered_address_classes WHERE name = ANY($23::text[]) FOR KEY SHARE),
+unknown AS (SELECT array_agg(n ORDER BY n) AS names FROM unnest($23::text[]) AS t(n) WHERE n NOT IN (SELECT name FROM known)),`
+    : ''
+}
+accepted AS (
+  UPDATE hosts h SET last_seq = $3::bigint FROM auth
+  WHERE h.id = auth.id AND h.last_seq < $3::bigint${acls ? ' AND (SELECT names FROM unknown) IS NULL' : ''}
+  RETURNING h.id
+),
+batch AS (
+  SELECT s.*, v.tenant_id
+  FROM unnest($4::uuid[], $5::timestamptz[], $6::int[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[],
+    $11::numeric[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[])
+    AS s(vm_id, at, interval_s, cpu_avg_mhz, mem_avg_mib, mem_min_mib, mem_max_mib, disk_allocated_gib,
+      disk_read_bytes, disk_write_bytes, net_in_internet_bytes, net_out_internet_bytes, net_in_datacenter_bytes,
+      net_out_datacenter_bytes)
+  JOIN vms v ON v.id = s.vm_id AND v.host_id = $1::uuid
+),
+new_samples AS (
+  INSERT INTO vm_samples (vm_id, tenant_id, host_id, at, interval_s, cpu_avg_mhz, mem_avg_mib, mem_min_mib,
+    mem_max_mib, disk_allocated_gib, disk_read_bytes, disk_write_bytes, net_in_internet_bytes,
     net_out_internet_bytes, net_in_datacenter_bytes, net_out_datacenter_bytes)
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::int[], $6::numeric[],
-    $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::bigint[], $12::bigint[], $13::bigint[],
-    $14::bigint[], $15::bigint[], $16::bigint[])`;
+  SELECT b.vm_id, b.tenant_id, a.id, b.at, b.interval_s, b.cpu_avg_mhz, b.mem_avg_mib, b.mem_min_mib, b.mem_max_mib,
+    b.disk_allocated_gib, b.disk_read_bytes, b.disk_write_bytes, b.net_in_internet_bytes, b.net_out_internet_bytes,
+    b.net_in_datacenter_bytes, b.net_out_datacenter_bytes
+  FROM batch b CROSS JOIN accepted a
+  ON CONFLICT (vm_id, at) DO NOTHING
+  RETURNING vm_id, tenant_id, at
+),${
+  acls
+    ? `
+new_acls AS (
+  -- Only the ACL rows of samples new now: a resent sample adds nothing.
+  INSERT INTO vm_acl_samples (vm_id, tenant_id, at, acl, in_bytes, out_bytes)
+  SELECT n.vm_id, n.tenant_id, n.at, a.acl, a.in_bytes, a.out_bytes
+  FROM unnest($18::uuid[], $19::timestamptz(3)[], $20::text[], $21::bigint[], $22::bigint[])
+    AS a(vm_id, at, acl, in_bytes, out_bytes)
+  JOIN new_samples n ON n.vm_id = a.vm_id AND n.at = a.at
+  ON CONFLICT (vm_id, at, acl) DO NOTHING
+),`
+    : ''
+}
+pending AS (
+  INSERT INTO rollup_pending (hour)
+  SELECT DISTINCT date_trunc('hour', at - interval '1 millisecond') FROM new_samples
+  ON CONFLICT DO NOTHING
+)
+SELECT (SELECT count(*) FROM auth)::int AS authenticated,
+  coalesce((SELECT fresh FROM auth), false) AS fresh,
+  (SELECT count(*) FROM accepted)::int AS accepted,
+  (SELECT count(*) FROM batch)::int AS on_host,
+  (SELECT count(*) FROM new_samples)::int AS stored,
+  ${acls ? '(SELECT names FROM unknown)' : 'NULL::text[]'} AS unknown_acls`;
+
+const INGEST = ingestStatement(false);
+const INGEST_WITH_ACLS = ingestStatement(true);
+
+interface IngestRow {
+  authenticated: number;
+  fresh: boolean;
+  accepted: number;
+  on_host: number;
+  stored: number;
+  unknown_acls: string[] | null;
+}
 
 /**
  * Metering on plain `pg` (STYLE.md rule 6: hot paths use SQL): a batch of
- * samples is one INSERT … SELECT FROM unnest(…) whatever its size, and
- * rollups are computed by Postgres.
+ * samples is one statement whatever its size, and rollups are computed by
+ * Postgres.
  */
 export class PgMeteringRepository implements MeteringRepository {
   constructor(private readonly pool: pg.Pool) {}
 
-  async vmsOnHost(hostId: string, vmIds: string[]) {
-    const r = await this.pool.query<{ id: string; tenant_id: string }>(
-      'SELECT id, tenant_id FROM vms WHERE host_id = $1 AND id = ANY($2::uuid[])',
-      [hostId, vmIds],
-    );
-    return new Map(r.rows.map((row) => [row.id, row.tenant_id]));
-  }
-
-  async ingest(rows: SampleRow[]): Promise<number> {
-    const col = <T>(f: (s: SampleRow) => T) => rows.map(f);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const aclRows = rows.flatMap((s) =>
-        (s.networkAcls ?? []).map((a) => ({ vmId: s.vmId, tenantId: s.tenantId, at: s.at, ...a })),
+  async ingestBatch(batch: SampleBatch): Promise<SampleBatchOutcome> {
+    const { samples } = batch;
+    const col = <T>(f: (s: VmSample) => T) => samples.map(f);
+    const values: unknown[] = [
+      batch.hostId,
+      batch.credentialHash,
+      batch.seq,
+      col((s) => s.vmId),
+      col((s) => s.at),
+      col((s) => s.intervalSeconds),
+      col((s) => s.cpuAvgMhz),
+      col((s) => s.memoryAvgMiB),
+      col((s) => s.memoryMinMiB),
+      col((s) => s.memoryMaxMiB),
+      col((s) => s.diskAllocatedGiB),
+      col((s) => s.diskReadBytes),
+      col((s) => s.diskWriteBytes),
+      col((s) => s.networkInInternetBytes),
+      col((s) => s.networkOutInternetBytes),
+      col((s) => s.networkInDatacenterBytes),
+      col((s) => s.networkOutDatacenterBytes),
+    ];
+    const acls = samples.flatMap((s) => (s.networkAcls ?? []).map((a) => ({ vmId: s.vmId, at: s.at, ...a })));
+    if (acls.length) {
+      values.push(
+        acls.map((a) => a.vmId),
+        acls.map((a) => a.at),
+        acls.map((a) => a.acl),
+        acls.map((a) => a.inBytes),
+        acls.map((a) => a.outBytes),
+        [...new Set(acls.map((a) => a.acl))],
       );
-      const values = [
-        col((s) => s.vmId),
-        col((s) => s.tenantId),
-        col((s) => s.hostId),
-        col((s) => s.at),
-        col((s) => s.intervalSeconds),
-        col((s) => s.cpuAvgMhz),
-        col((s) => s.memoryAvgMiB),
-        col((s) => s.memoryMinMiB),
-        col((s) => s.memoryMaxMiB),
-        col((s) => s.diskAllocatedGiB),
-        col((s) => s.diskReadBytes),
-        col((s) => s.diskWriteBytes),
-        col((s) => s.networkInInternetBytes),
-        col((s) => s.networkOutInternetBytes),
-        col((s) => s.networkInDatacenterBytes),
-        col((s) => s.networkOutDatacenterBytes),
-      ];
-      let inserted: number;
-      if (aclRows.length === 0) {
-        // A batch without metered ACLs: exactly the statement it always was.
-        const r = await client.query(`${INSERT_SAMPLES} ON CONFLICT (vm_id, at) DO NOTHING`, values);
-        inserted = r.rowCount ?? 0;
-      } else {
-        // Share-locks the classes named (a removal waits, or this waits for it and then refuses).
-        const names = [...new Set(aclRows.map((a) => a.acl))];
-        const known = await client.query<{ name: string }>(
-          'SELECT name FROM metered_address_classes WHERE name = ANY($1::text[]) FOR KEY SHARE',
-          [names],
-        );
-        const defined = new Set(known.rows.map((r) => r.name));
-        const unknown = names.filter((n) => !defined.has(n));
-        if (unknown.length) throw unknownAclError(unknown);
-        // One statement: the ACL rows of the samples that are new now (a resent sample adds nothing).
-        const r = await client.query<{ n: string }>(
-          `WITH new_samples AS (${INSERT_SAMPLES} ON CONFLICT (vm_id, at) DO NOTHING RETURNING vm_id, at),
-           new_acls AS (
-             INSERT INTO vm_acl_samples (vm_id, tenant_id, at, acl, in_bytes, out_bytes)
-             SELECT a.vm_id, a.tenant_id, a.at, a.acl, a.in_bytes, a.out_bytes
-             FROM unnest($17::uuid[], $18::uuid[], $19::timestamptz(3)[], $20::text[], $21::bigint[], $22::bigint[])
-               AS a(vm_id, tenant_id, at, acl, in_bytes, out_bytes)
-             JOIN new_samples n ON n.vm_id = a.vm_id AND n.at = a.at
-             ON CONFLICT (vm_id, at, acl) DO NOTHING)
-           SELECT count(*)::text AS n FROM new_samples`,
-          [
-            ...values,
-            aclRows.map((a) => a.vmId),
-            aclRows.map((a) => a.tenantId),
-            aclRows.map((a) => a.at),
-            aclRows.map((a) => a.acl),
-            aclRows.map((a) => a.inBytes),
-            aclRows.map((a) => a.outBytes),
-          ],
-        );
-        inserted = Number(r.rows[0]?.n ?? 0);
-      }
-      // A sample ending exactly on the hour belongs to the hour before it.
-      await client.query(
-        `INSERT INTO rollup_pending (hour)
-         SELECT DISTINCT date_trunc('hour', at - interval '1 millisecond') FROM unnest($1::timestamptz[]) AS t(at)
-         ON CONFLICT DO NOTHING`,
-        [col((s) => s.at)],
-      );
-      await client.query('COMMIT');
-      return inserted;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
     }
+    // Named: parsed and planned once per connection, not per batch.
+    const r = await this.pool.query<IngestRow>({
+      name: acls.length ? 'fabric.ingest-samples-acls' : 'fabric.ingest-samples',
+      text: acls.length ? INGEST_WITH_ACLS : INGEST,
+      values,
+    });
+    const row = r.rows[0];
+    if (!row || row.authenticated === 0) return { kind: 'credential-invalid' };
+    // A stale seq is a replay whatever else the batch holds (it was refused first before).
+    if (!row.fresh) return { kind: 'replayed' };
+    if (row.unknown_acls?.length) return { kind: 'unknown-acls', names: row.unknown_acls };
+    // Fresh when read, overtaken by a concurrent message before its write: a replay too.
+    if (row.accepted === 0) return { kind: 'replayed' };
+    return { kind: 'stored', onHost: row.on_host, stored: row.stored };
   }
 
   async rollupPending(limit: number): Promise<number> {

@@ -3,10 +3,26 @@ import type { VmSample } from './sample-protocol.schema';
 import type { BucketTotals } from './usage-series';
 import type { UsageBucket } from './usage-series.schema';
 
-export interface SampleRow extends VmSample {
-  tenantId: string;
+/**
+ * One message of samples from a host agent, as it arrived: the host, the hash
+ * of the credential it presented and its sequence number.
+ */
+export interface SampleBatch {
   hostId: string;
+  credentialHash: string;
+  seq: number;
+  samples: VmSample[];
 }
+
+/** What storing a batch did; anything but `stored` wrote nothing. */
+export type SampleBatchOutcome =
+  | { kind: 'stored'; onHost: number; stored: number }
+  /** The host is gone or its credential was replaced since it was verified. */
+  | { kind: 'credential-invalid' }
+  /** `seq` is not above the host's last accepted one. */
+  | { kind: 'replayed' }
+  /** Samples name metered ACLs that are not defined classes. */
+  | { kind: 'unknown-acls'; names: string[] };
 
 export interface MeasuredTotals {
   samples: number;
@@ -29,14 +45,15 @@ export interface MeasuredTotals {
 
 /** Metering storage: bulk SQL, never row by row. */
 export interface MeteringRepository {
-  /** The tenant of each of `vmIds` that runs on `hostId`; others are absent. */
-  vmsOnHost(hostId: string, vmIds: string[]): Promise<Map<string, string>>;
   /**
-   * Stores samples once per (vm, at); returns how many were new. Marks their hours for rollup.
-   * A new sample's `networkAcls` are stored with it, in the same transaction; one that names an
-   * undefined address class fails the whole call with UNKNOWN_METERED_ACL (nothing stored).
+   * Stores a host's batch in one statement, so in one transaction and one
+   * round trip: checks the credential is still the host's and accepts `seq`
+   * (above the last one), keeps the samples of VMs that run on the host, once
+   * per (vm, at), with their metered ACLs (all of which must be defined
+   * classes, share-locked meanwhile) and marks their hours for rollup.
+   * Anything refused writes nothing, `seq` included.
    */
-  ingest(rows: SampleRow[]): Promise<number>;
+  ingestBatch(batch: SampleBatch): Promise<SampleBatchOutcome>;
   /**
    * Recomputes up to `limit` pending hours from raw samples, and the UTC days
    * they belong to whole from the hourly rows; returns the hours done.

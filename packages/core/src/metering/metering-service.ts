@@ -1,13 +1,16 @@
 import type { AuditRepository } from '../audit/audit-repository';
 import { ComputeError } from '../compute/compute.errors';
 import type { ComputeRepository } from '../compute/compute-repository';
+import { FabricError } from '../fabric/fabric.errors';
+import type { AgentCredential } from '../fabric/fabric-service';
 import type { Clock } from '../shared/clock';
 import type { Actor, TenantScope } from '../shared/tenant-scope';
 import type { UnitOfWork } from '../shared/unit-of-work';
 import type { MeasureInput, Measurement } from './measure.schema';
 import { measure } from './measure-service';
+import { unknownAclError } from './metering.errors';
 import type { MeasureVmInput, VmMeasurement } from './metering.schema';
-import type { MeteringRepository, SampleRow } from './metering-repository';
+import type { MeteringRepository } from './metering-repository';
 import type { SamplesRequest, SamplesResponse } from './sample-protocol.schema';
 import type { UsageSeries, UsageSeriesInput } from './usage-series.schema';
 import { usageSeries } from './usage-series-service';
@@ -25,19 +28,41 @@ export class MeteringService {
   constructor(private readonly deps: MeteringServiceDeps) {}
 
   /**
-   * Stores a host's samples. Only samples for VMs that run on that host are
-   * kept (a host reports for itself only); duplicates change nothing.
+   * Stores a host's batch of samples (the samples endpoint): in one write
+   * that also checks the credential is still current and accepts `seq`, so
+   * a removed host or replaced credential stores nothing, and a replayed or
+   * refused batch leaves no trace. Only samples for VMs that run on that host
+   * are kept (a host reports for itself only); duplicates change nothing.
    */
-  async ingest(host: { id: string }, request: SamplesRequest): Promise<SamplesResponse> {
-    const vmIds = [...new Set(request.samples.map((s) => s.vmId))];
-    const tenants = vmIds.length ? await this.deps.metering.vmsOnHost(host.id, vmIds) : new Map<string, string>();
-    const rows: SampleRow[] = [];
-    for (const sample of request.samples) {
-      const tenantId = tenants.get(sample.vmId);
-      if (tenantId) rows.push({ ...sample, tenantId, hostId: host.id });
+  async ingest(agent: AgentCredential, request: SamplesRequest): Promise<SamplesResponse> {
+    const outcome = await this.deps.metering.ingestBatch({
+      hostId: agent.host.id,
+      credentialHash: agent.secretHash,
+      seq: request.seq,
+      samples: request.samples,
+    });
+    switch (outcome.kind) {
+      case 'stored':
+        return { stored: outcome.stored, ignored: request.samples.length - outcome.onHost };
+      case 'replayed':
+        throw new FabricError(
+          'REPLAYED',
+          'Message sequence number is not above the last accepted one (replayed or reordered)',
+        );
+      case 'unknown-acls':
+        throw unknownAclError(outcome.names);
+      case 'credential-invalid':
+        // Removed or re-registered after the credential was last verified (see authenticateAgentForWrite).
+        await this.deps.uow.repos.audit.append({
+          actor: { type: 'agent', id: null, label: agent.source },
+          action: 'agent.authenticate',
+          targetType: 'host',
+          targetId: agent.host.id,
+          result: 'denied',
+          message: 'Invalid or revoked host credential',
+        });
+        throw new FabricError('CREDENTIAL_INVALID', 'Invalid or revoked host credential');
     }
-    const stored = rows.length ? await this.deps.metering.ingest(rows) : 0;
-    return { stored, ignored: request.samples.length - rows.length };
   }
 
   /** Measure-VM over a period (default: since the last reset, until now). */
