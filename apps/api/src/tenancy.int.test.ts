@@ -219,6 +219,34 @@ describe('another tenant’s objects named inside an input are NOT_FOUND too', (
   });
 });
 
+/**
+ * metering.measure names a tenant or a cluster inside `scope`, not a tenant's
+ * object: a tenant role always gets its own tenant whatever it names (as
+ * usageSeries), and resource pools (clusters) are the provider's view.
+ */
+describe('metering.measure names no other tenant’s data', () => {
+  const period = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-02T00:00:00Z') };
+  it('Blue naming Yellow’s tenant gets Blue’s own totals', async () => {
+    const m = await c.blueAdmin.query<{ scope: { id: string } }>('metering.measure', {
+      scope: { kind: 'tenant', tenantId: yellowId },
+      ...period,
+    });
+    expect(m.scope.id).toBe(blueId);
+    expect(leaksYellow(m)).toEqual([]);
+  });
+
+  it('a tenant cannot measure a resource pool', async () => {
+    const clusters = await c.admin.query<{ id: string }[]>('clusters.list');
+    for (const cl of clusters) {
+      const r = await c.blueAdmin.call('metering.measure', 'query', {
+        scope: { kind: 'pool', clusterId: cl.id },
+        ...period,
+      });
+      expect(r).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    }
+  });
+});
+
 describe('what Blue Corp sees', () => {
   it('the portal overview shows Blue’s tenant and people, and nothing of Yellow', async () => {
     const overview = await c.blueAdmin.query<{
