@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { CostChart } from '@/components/charts/cost-chart';
 import { UsageCharts, type UsageScope } from '@/components/charts/usage-charts';
 import { useUsagePeriod } from '@/components/charts/usage-period';
+import { MeasureCard, PoolSelect } from '@/components/metering/measure-card';
 import { useSession } from '@/components/shell/session';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
 import { Chips } from '@/components/ui/chips';
@@ -15,7 +16,7 @@ import { PageHeader } from '@/components/ui/page-header';
 import { errorMessage } from '@/lib/errors';
 import { useTRPC } from '@/trpc/client';
 
-type Kind = 'tenant' | 'vm' | 'host';
+type Kind = 'tenant' | 'pool' | 'vm' | 'host';
 
 /**
  * Usage per tenant, VM or host over a period, and a tenant's cost per day.
@@ -28,6 +29,7 @@ export function AdminUsageView() {
   const [tenantId, setTenantId] = useState('');
   const [vmId, setVmId] = useState('');
   const [hostId, setHostId] = useState('');
+  const [clusterId, setClusterId] = useState('');
   const { period, picker } = useUsagePeriod('7d');
 
   const scope: UsageScope | null =
@@ -35,16 +37,20 @@ export function AdminUsageView() {
       ? tenantId
         ? { kind: 'tenant', tenantId }
         : null
-      : kind === 'vm'
-        ? vmId
-          ? { kind: 'vm', vmId }
-          : null
-        : hostId
-          ? { kind: 'host', hostId }
-          : null;
+      : kind === 'pool'
+        ? null
+        : kind === 'vm'
+          ? vmId
+            ? { kind: 'vm', vmId }
+            : null
+          : hostId
+            ? { kind: 'host', hostId }
+            : null;
 
   const kinds = [
     { value: 'tenant' as const, label: 'Tenant' },
+    // Fabric's resource pool is a cluster (totals only: usage charts are per tenant, VM or host).
+    { value: 'pool' as const, label: 'Resource pool' },
     ...(provider
       ? [
           { value: 'vm' as const, label: 'VM' },
@@ -57,7 +63,7 @@ export function AdminUsageView() {
     <>
       <PageHeader
         title="Usage"
-        description="Metered usage over time per tenant, VM or host, and a tenant's cost per day. Times are UTC."
+        description="Metered usage over time per tenant, VM or host, totals per tenant or resource pool (cluster), and a tenant's cost per day. Times are UTC."
       />
       <div className="flex flex-col gap-4">
         <Card>
@@ -69,6 +75,7 @@ export function AdminUsageView() {
               <Chips label="Show usage of" options={kinds} value={kind} onChange={setKind} />
             </div>
             {kind === 'tenant' ? <TenantSelect value={tenantId} onChange={setTenantId} /> : null}
+            {kind === 'pool' ? <PoolSelect value={clusterId} onChange={setClusterId} /> : null}
             {kind === 'vm' ? <VmSelect value={vmId} onChange={setVmId} /> : null}
             {kind === 'host' ? <HostSelect value={hostId} onChange={setHostId} /> : null}
             <div className="flex flex-col gap-1.5">
@@ -78,27 +85,44 @@ export function AdminUsageView() {
           </CardBody>
         </Card>
 
-        <Card>
-          <CardHeader
-            title="Usage over time"
-            description={
-              kind === 'host'
-                ? 'All VMs on the host, from raw samples (kept for the sample retention period)'
-                : 'Averages over each hour or day; a VM that reported nothing counts as zero'
+        {kind === 'tenant' || kind === 'pool' ? (
+          <MeasureCard
+            scope={
+              kind === 'tenant'
+                ? tenantId
+                  ? { kind: 'tenant', tenantId }
+                  : null
+                : clusterId
+                  ? { kind: 'pool', clusterId }
+                  : null
             }
+            period={period}
           />
-          <CardBody>
-            {scope ? (
-              <UsageCharts scope={scope} period={period} />
-            ) : (
-              <EmptyState
-                title={`Choose a ${kind === 'vm' ? 'VM' : kind}`}
-                description="Usage charts appear here."
-                className="py-10"
-              />
-            )}
-          </CardBody>
-        </Card>
+        ) : null}
+
+        {kind === 'pool' ? null : (
+          <Card>
+            <CardHeader
+              title="Usage over time"
+              description={
+                kind === 'host'
+                  ? 'All VMs on the host, from raw samples (kept for the sample retention period)'
+                  : 'Averages over each hour or day; a VM that reported nothing counts as zero'
+              }
+            />
+            <CardBody>
+              {scope ? (
+                <UsageCharts scope={scope} period={period} />
+              ) : (
+                <EmptyState
+                  title={`Choose a ${kind === 'vm' ? 'VM' : kind}`}
+                  description="Usage charts appear here."
+                  className="py-10"
+                />
+              )}
+            </CardBody>
+          </Card>
+        )}
 
         {kind === 'tenant' && tenantId ? (
           <Card>

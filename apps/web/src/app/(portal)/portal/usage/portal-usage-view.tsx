@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { CostChart } from '@/components/charts/cost-chart';
 import { UsageCharts } from '@/components/charts/usage-charts';
 import { useUsagePeriod } from '@/components/charts/usage-period';
+import { MeasureCard } from '@/components/metering/measure-card';
 import { useSession } from '@/components/shell/session';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
 import { InlineError } from '@/components/ui/error-state';
@@ -59,6 +60,7 @@ export function PortalUsageView() {
             <UsageCharts scope={vmId ? { kind: 'vm', vmId } : { kind: 'tenant' }} period={period} />
           </CardBody>
         </Card>
+        <MeasureCard scope={{ kind: 'tenant' }} period={period} />
         {me.role === 'tenant-admin' ? (
           <Card>
             <CardHeader title="Cost over time" description="All your VMs, each day rated as its own bill" />
