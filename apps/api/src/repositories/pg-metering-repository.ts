@@ -349,6 +349,7 @@ export class PgMeteringRepository implements MeteringRepository {
   async hostExists(hostId: string) {
     return (await this.pool.query('SELECT 1 FROM hosts WHERE id = $1', [hostId])).rowCount === 1;
   }
+
   // ---- measuring many VMs together (core metering/measure.ts plans the parts).
 
   async pendingHours(from: Date, to: Date) {
