@@ -140,7 +140,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         }
       }
     } finally {
+      // The seeding services' connections end here: none may outlive Postgres when the stack stops.
       await services.prisma.$disconnect();
+      await services.pool.end();
     }
 
     const api = spawnChild('api', process.execPath, [...NODE_FLAGS, 'apps/api/src/main.ts'], {
