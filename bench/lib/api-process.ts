@@ -26,7 +26,16 @@ function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 export async function startApiProcess(databaseUrl: string): Promise<ApiProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--experimental-wasm-modules', '--no-warnings=ExperimentalWarning', '--import', 'tsx', import.meta.filename],
+    [
+      ...(process.env.FABRIC_API_MAX_OLD_SPACE_MB
+        ? [`--max-old-space-size=${process.env.FABRIC_API_MAX_OLD_SPACE_MB}`]
+        : []),
+      '--experimental-wasm-modules',
+      '--no-warnings=ExperimentalWarning',
+      '--import',
+      'tsx',
+      import.meta.filename,
+    ],
     {
       env: {
         ...process.env,
