@@ -2,6 +2,7 @@ import type { AuditRepository } from '../audit/audit-repository';
 import type { Clock } from '../shared/clock';
 import { type Actor, SYSTEM_ACTOR, type TenantScope } from '../shared/tenant-scope';
 import type { UnitOfWork } from '../shared/unit-of-work';
+import { ChargebackError } from './chargeback.errors';
 import {
   addMonths,
   diffInvoices,
@@ -109,8 +110,8 @@ export class InvoiceService {
     if (await invoices.isClosed(month)) throw new InvoiceError('PERIOD_CLOSED', `${month} is already closed`);
     // Nothing to price with: refuse before a job exists.
     if ((await this.deps.billing.rateCards()).length === 0) {
-      throw new InvoiceError(
-        'PERIOD_NOT_OVER',
+      throw new ChargebackError(
+        'NO_RATE_CARD',
         'Add a rate card before closing a month: there is nothing to price with',
       );
     }
