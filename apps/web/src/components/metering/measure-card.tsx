@@ -2,12 +2,11 @@
 
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Gauge } from 'lucide-react';
-import type { ReactNode } from 'react';
+import { Figure, FiguresSkeleton } from '@/components/metering/figures';
 import { Card, CardHeader } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState, InlineError } from '@/components/ui/error-state';
 import { Field, Select } from '@/components/ui/input';
-import { Skeleton } from '@/components/ui/skeleton';
 import { Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { formatCpu, formatDuration } from '@/components/vms/vm-metering-card';
 import { cn } from '@/lib/cn';
@@ -57,7 +56,7 @@ export function MeasureCard({ scope, period }: { scope: MeasureScope | null; per
         {scope === null ? (
           <EmptyState title="Choose what to measure" description="Totals appear here." className="py-10" />
         ) : measure.isPending ? (
-          <MeasureSkeleton />
+          <FiguresSkeleton label="Loading totals" tableHeight="h-24" />
         ) : measure.isError && !data ? (
           <ErrorState
             error={measure.error}
@@ -208,32 +207,5 @@ export function PoolSelect({ value, onChange }: { value: string; onChange: (id: 
         ))}
       </Select>
     </Field>
-  );
-}
-
-function Figure({ label, value, sub }: { label: string; value: ReactNode; sub?: ReactNode }) {
-  return (
-    <div>
-      <dt className="text-[12px] text-muted">{label}</dt>
-      <dd className="mt-0.5 text-[15px] font-semibold tracking-[-0.01em] tabular">{value}</dd>
-      {sub ? <dd className="text-[11.5px] text-muted tabular">{sub}</dd> : null}
-    </div>
-  );
-}
-
-function MeasureSkeleton() {
-  return (
-    <div role="status" aria-label="Loading totals" className="p-4">
-      <Skeleton className="h-3.5 w-56" />
-      <div className="mt-4 grid grid-cols-2 gap-x-5 gap-y-4 sm:grid-cols-3 lg:grid-cols-4">
-        {['cpu', 'mem', 'minmax', 'hours', 'disk', 'read', 'write'].map((k) => (
-          <div key={k}>
-            <Skeleton className="h-3 w-20" />
-            <Skeleton className="mt-1.5 h-4 w-16" />
-          </div>
-        ))}
-      </div>
-      <Skeleton className="mt-5 h-24 w-full rounded-md" />
-    </div>
   );
 }

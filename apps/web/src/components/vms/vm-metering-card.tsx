@@ -2,7 +2,8 @@
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Gauge, RotateCcw, RotateCw } from 'lucide-react';
-import { type ReactNode, type RefObject, useEffect, useRef, useState } from 'react';
+import { type RefObject, useEffect, useRef, useState } from 'react';
+import { Figure, FiguresSkeleton } from '@/components/metering/figures';
 import { useSession } from '@/components/shell/session';
 import { Button, Spinner } from '@/components/ui/button';
 import { Card, CardHeader } from '@/components/ui/card';
@@ -11,7 +12,6 @@ import { Dialog } from '@/components/ui/dialog';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState, InlineError } from '@/components/ui/error-state';
 import { Field, Input } from '@/components/ui/input';
-import { Skeleton } from '@/components/ui/skeleton';
 import { Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { cn } from '@/lib/cn';
 import { errorMessage } from '@/lib/errors';
@@ -195,7 +195,7 @@ export function VmMeteringCard({ vmId, vmName, area }: { vmId: string; vmName: s
         {period === 'custom' && custom?.error !== undefined && !data ? (
           <p className="px-4 py-8 text-center text-[12.5px] text-muted">Choose a valid period to measure.</p>
         ) : measure.isPending ? (
-          <MeteringSkeleton />
+          <FiguresSkeleton label="Loading metering" tableHeight="h-16" />
         ) : measure.isError && !data ? (
           <ErrorState
             error={measure.error}
@@ -321,33 +321,6 @@ function MeasurementBody({ data, period }: { data: Measurement; period: Period }
         </Table>
       </div>
     </>
-  );
-}
-
-function Figure({ label, value, sub }: { label: string; value: ReactNode; sub?: ReactNode }) {
-  return (
-    <div>
-      <dt className="text-[12px] text-muted">{label}</dt>
-      <dd className="mt-0.5 text-[15px] font-semibold tracking-[-0.01em] tabular">{value}</dd>
-      {sub ? <dd className="text-[11.5px] text-muted tabular">{sub}</dd> : null}
-    </div>
-  );
-}
-
-function MeteringSkeleton() {
-  return (
-    <div role="status" aria-label="Loading metering" className="p-4">
-      <Skeleton className="h-3.5 w-56" />
-      <div className="mt-4 grid grid-cols-2 gap-x-5 gap-y-4 sm:grid-cols-3 lg:grid-cols-4">
-        {['cpu', 'avg', 'min', 'max', 'disk', 'read', 'write'].map((k) => (
-          <div key={k}>
-            <Skeleton className="h-3 w-20" />
-            <Skeleton className="mt-1.5 h-4 w-16" />
-          </div>
-        ))}
-      </div>
-      <Skeleton className="mt-5 h-16 w-full rounded-md" />
-    </div>
   );
 }
 
