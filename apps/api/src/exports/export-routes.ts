@@ -4,13 +4,12 @@ import { type BillDocument, billTitle } from '@fabric/core/chargeback/bill-docum
 import { BILL_CONTENT_TYPES, type BillWriter, createBillWriter } from '@fabric/core/chargeback/bill-export';
 import { billExportInput } from '@fabric/core/chargeback/bill-export.schema';
 import type { Invoice } from '@fabric/core/chargeback/rate';
-import { CoreError } from '@fabric/core/shared/errors';
 import type { Role } from '@fabric/core/shared/roles';
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
 import type { Services } from '../composition';
 import { sendJson } from '../http/request';
 import { createContext } from '../trpc/context';
-import { CORE_ERROR_CODES, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-map';
+import { failExport } from './fail-export';
 import { handleInvoiceExport, INVOICE_PATH } from './invoice-export-routes';
 
 /** Who may download a bill: the same roles as `chargeback.bill`. */
@@ -161,15 +160,7 @@ export function createExportRoutes(services: Services) {
       done.end();
       res.end();
     } catch (error) {
-      if (!res.headersSent) {
-        if (error instanceof CoreError && isCoreErrorCode(error.code)) {
-          return sendJson(res, HTTP_STATUS[CORE_ERROR_CODES[error.code]] ?? 400, { message: error.message });
-        }
-        throw error;
-      }
-      // Mid-stream the status is already 200: cut the connection so the client sees an incomplete file.
-      console.error('[exports] bill export failed mid-stream:', error);
-      res.destroy(error instanceof Error ? error : new Error(String(error)));
+      return failExport(res, error, 'bill');
     }
   };
 }

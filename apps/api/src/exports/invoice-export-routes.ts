@@ -6,13 +6,12 @@ import { BILL_EXPORT_FORMATS } from '@fabric/core/chargeback/bill-export.schema'
 import { monthPeriod } from '@fabric/core/chargeback/invoice';
 import { invoiceByIdInput, monthSchema } from '@fabric/core/chargeback/invoice.schema';
 import type { FrozenInvoice } from '@fabric/core/chargeback/invoice-service';
-import { CoreError } from '@fabric/core/shared/errors';
 import type { Role } from '@fabric/core/shared/roles';
 import { actorOf, type Caller, scopeOf } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
 import type { Services } from '../composition';
 import { sendJson } from '../http/request';
-import { CORE_ERROR_CODES, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-map';
+import { failExport } from './fail-export';
 
 /** Same roles as `chargeback.invoice` (one) and `chargeback.periods` (a whole month). */
 const INVOICE_ROLES: readonly Role[] = ['provider-admin', 'finance', 'tenant-admin'];
@@ -122,13 +121,6 @@ export async function handleInvoiceExport(
     writer.end();
     res.end();
   } catch (error) {
-    if (!res.headersSent) {
-      if (error instanceof CoreError && isCoreErrorCode(error.code)) {
-        return sendJson(res, HTTP_STATUS[CORE_ERROR_CODES[error.code]] ?? 400, { message: error.message });
-      }
-      throw error;
-    }
-    console.error('[exports] invoice export failed mid-stream:', error);
-    res.destroy(error instanceof Error ? error : new Error(String(error)));
+    return failExport(res, error, 'invoice');
   }
 }
