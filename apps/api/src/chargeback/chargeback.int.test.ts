@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ReportRow } from '@fabric/core/chargeback/chargeback.schema';
 import { type Invoice, rateUsage } from '@fabric/core/chargeback/rate';
 import type { RateCard } from '@fabric/core/chargeback/rate-card';
@@ -284,6 +285,43 @@ describe('bills from daily rollups, and the all-tenant report', () => {
     });
     expect(quiet.find((r) => r.tenantId === yellowId)).toMatchObject({ total: '0.00', vmCount: 0, lineCount: 0 });
     expect(await c.blueAdmin.call('chargeback.report', 'query', { period })).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it("a one-tenant report is that tenant's row of the all-tenant report and its bill's totals, to the cent", async () => {
+    const month = { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' };
+    const early = { from: '2026-10-20T00:00:00Z', to: '2026-11-05T00:00:00Z' };
+    const quiet = { from: '2026-11-02T00:00:00Z', to: '2026-11-02T12:00:00Z' };
+    for (const p of [period, month, early, quiet]) {
+      const all = await c.finance.query<ReportRow[]>('chargeback.report', { period: p });
+      // Blue is on a discount plan, Yellow on list prices.
+      for (const tenantId of [blueId, yellowId]) {
+        const one = await c.finance.query<ReportRow[]>('chargeback.report', { period: p, tenantId });
+        expect(one).toEqual(all.filter((r) => r.tenantId === tenantId));
+        const bill = await c.finance.query<Invoice>('chargeback.bill', { tenantId, period: p });
+        expect(one[0]).toMatchObject({
+          currency: bill.currency,
+          subtotal: bill.subtotal,
+          discount: bill.discount,
+          total: bill.total,
+          lineCount: bill.lines.length,
+          vmCount: new Set(bill.lines.map((l) => l.vmId)).size,
+          unpricedBefore: bill.unpricedBefore ?? null,
+        });
+        expect(await c.admin.query<ReportRow[]>('chargeback.report', { period: p, tenantId })).toEqual(one);
+      }
+    }
+    const [month1] = await c.finance.query<ReportRow[]>('chargeback.report', { period: month, tenantId: yellowId });
+    expect(month1).toMatchObject({ tenantName: 'Yellow Corp', vmCount: 1 });
+    expect(month1?.total).not.toBe('0.00');
+    expect(await c.finance.call('chargeback.report', 'query', { period: month, tenantId: randomUUID() })).toMatchObject(
+      { code: 'NOT_FOUND' },
+    );
+    expect(await c.finance.call('chargeback.report', 'query', { period: month, tenantId: 'blue' })).toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    expect(await c.yellowAdmin.call('chargeback.report', 'query', { period: month, tenantId: yellowId })).toMatchObject(
+      { code: 'FORBIDDEN' },
+    );
   });
 
   it('a period starting before the first rate card bills from the card on and says so', async () => {

@@ -50,6 +50,10 @@ export class PrismaChargebackRepository implements ChargebackRepository {
     return (await this.db.tenant.count({ where: { id: tenantId } })) === 1;
   }
 
+  findTenant(tenantId: string) {
+    return this.db.tenant.findUnique({ where: { id: tenantId }, select: { id: true, name: true } });
+  }
+
   async hourlyUsage(tenantId: string, from: Date, to: Date): Promise<HourlyUsage[]> {
     // Numeric counters leave Postgres as text and become numbers only here;
     // per hour they stay far below 2^53, and rateUsage works in decimals.

@@ -14,6 +14,8 @@ export interface ChargebackRepository {
   findPlan(tenantId: string): Promise<TenantPlan | null>;
   setPlan(tenantId: string, plan: TenantPlan): Promise<void>;
   tenantExists(tenantId: string): Promise<boolean>;
+  /** The tenant's id and name, or null when there is none. */
+  findTenant(tenantId: string): Promise<{ id: string; name: string } | null>;
   /** The tenant's hourly rollups in [from, to), one row per VM and hour. */
   hourlyUsage(tenantId: string, from: Date, to: Date): Promise<HourlyUsage[]>;
   /**

@@ -132,14 +132,33 @@ export class ChargebackService {
     }));
   }
 
-  /** Finance's report: every tenant's totals for a period, each equal to its bill's (see `billAll`). */
-  async report(period: RatingPeriod): Promise<ReportRow[]> {
-    const { tenants, cards, plans, usage } = await this.usageOfAll(period);
+  /**
+   * Finance's report: every tenant's totals for a period, each equal to its
+   * bill's (see `billAll`); with `tenantId`, that tenant's row alone, from its
+   * own usage only (the bill's query, without building and sending the lines).
+   */
+  async report(period: RatingPeriod, tenantId?: string): Promise<ReportRow[]> {
+    const { tenants, cards, plans, usage } =
+      tenantId === undefined ? await this.usageOfAll(period) : await this.usageOfOne(period, tenantId);
     return tenants.map((tenant) => {
       // The totals without the lines: the same amounts by the same code as the bill's.
       const totals = rateUsageTotals(usage.get(tenant.id) ?? [], cards, plans.get(tenant.id) ?? LIST_PLAN, period);
       return { tenantId: tenant.id, tenantName: tenant.name, ...totals, unpricedBefore: totals.unpricedBefore ?? null };
     });
+  }
+
+  /** `usageOfAll`'s shape for one tenant: its usage, plan and name. */
+  private async usageOfOne(period: RatingPeriod, tenantId: string) {
+    const [tenant, cards, plan] = await Promise.all([
+      this.deps.chargeback.findTenant(tenantId),
+      this.deps.chargeback.listRateCards(),
+      this.deps.chargeback.findPlan(tenantId),
+    ]);
+    if (!tenant) throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
+    const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
+    const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments, tenantId) : [];
+    const plans = new Map<string, TenantPlan>(plan ? [[tenantId, plan]] : []);
+    return { tenants: [tenant], cards, plans, usage: new Map([[tenantId, rows]]) };
   }
 
   private async usageOfAll(period: RatingPeriod) {

@@ -34,8 +34,8 @@ export const invoiceSchema = z.object({
   unpricedBefore: z.string().nullish(),
 });
 
-/** Finance's report: every tenant's bill for a period, in totals. */
-export const reportInput = z.object({ period: ratingPeriodSchema });
+/** Finance's report: every tenant's bill for a period, in totals; one tenant's row alone when `tenantId` is named. */
+export const reportInput = z.object({ period: ratingPeriodSchema, tenantId: z.string().uuid().optional() });
 
 export const reportRowSchema = z.object({
   tenantId: z.string(),

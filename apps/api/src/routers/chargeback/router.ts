@@ -42,11 +42,11 @@ export const chargebackRouter = t.router({
     .input(billInput)
     .output(invoiceSchema)
     .query(({ ctx, input }) => ctx.services.chargeback.bill(scopeOf(ctx.caller), input.tenantId, input.period)),
-  /** Finance's report: every tenant's totals for a period, each equal to its bill to the cent. */
+  /** Finance's report: every tenant's totals for a period (or one named tenant's), each equal to its bill to the cent. */
   report: pricing
     .input(reportInput)
     .output(z.array(reportRowSchema))
-    .query(({ ctx, input }) => ctx.services.chargeback.report(input.period)),
+    .query(({ ctx, input }) => ctx.services.chargeback.report(input.period, input.tenantId)),
   /** Cost over time (charts): each day or month rated as its own bill; same roles and tenant rule as the bill. */
   costSeries: procedureFor('provider-admin', 'finance', 'tenant-admin')
     .input(costSeriesInput)
