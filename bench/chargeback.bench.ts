@@ -4,8 +4,11 @@
 // rollups (≈ 86 M rows) generated inside Postgres from a seed (generate_series
 // and integer hashing, no random()), daily rollups built by the rollup code's
 // own SQL function, then, through the real API: the monthly report for every
-// tenant (chargeback.report), one tenant's bill (chargeback.bill), the rollup
-// of one hour of raw samples (every VM × 60 samples) and the data set's size.
+// tenant (chargeback.report), for the largest and a median tenant their own
+// report row (chargeback.report with tenantId) and line-itemized bill
+// (chargeback.bill) with the largest bill's server-side split (usage read,
+// rating, encoding), the rollup of one hour of raw samples (every VM × 60
+// samples) and the data set's size.
 //
 // The data set is kept in .data-bench/chargeback-<seed>-<scale>/ (an embedded
 // Postgres data directory), so a second run with the same seed and scale
@@ -15,8 +18,12 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import superjson from 'superjson';
 import { PgMeteringRepository } from '../apps/api/src/repositories/pg-metering-repository';
+import { invoiceSchema } from '../packages/core/src/chargeback/chargeback.schema';
+import { rateUsage } from '../packages/core/src/chargeback/rate';
 import { pricedPeriod } from '../packages/core/src/chargeback/rate-card';
+import { LIST_PLAN } from '../packages/core/src/chargeback/tenant-plan';
 import { withBenchStack } from './lib/bench-stack';
 
 const { values: flags } = parseArgs({
@@ -348,8 +355,9 @@ await withBenchStack(
         `  in the API process: billAll ${allMs.toFixed(0)} ms, of which summing usage in Postgres ≈ ${sqlMs.toFixed(0)} ms (${summed.length.toLocaleString('en-US')} rows for ${segments.length} card segments)`,
       );
 
-      // One tenant's bill: the largest and a median-sized one. (Data sets of generator 1 had ids the API
-      // refuses as UUIDs; those tenants are skipped here.)
+      // One tenant, the largest and a median-sized one, through the API: its report row (totals, VM and
+      // line counts: chargeback.report with tenantId) and its line-itemized bill (chargeback.bill).
+      // (Data sets of generator 1 had ids the API refuses as UUIDs; those tenants are skipped here.)
       const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
       const bySize = report.filter((r) => uuid.test(r.tenantId)).sort((a, b) => b.vmCount - a.vmCount);
       for (const [label, tenant] of [
@@ -357,6 +365,19 @@ await withBenchStack(
         ['median tenant', bySize[Math.floor(bySize.length / 2)]],
       ] as const) {
         if (!tenant) continue;
+        const reportTimes: number[] = [];
+        let row: ReportRow | undefined;
+        for (let run = 0; run <= RUNS; run++) {
+          const [rows, ms] = await timed(() =>
+            admin.query<ReportRow[]>('chargeback.report', { tenantId: tenant.tenantId, period: MONTH }),
+          );
+          if (run > 0) reportTimes.push(ms);
+          row = rows[0];
+        }
+        const sameRow = row?.total === tenant.total ? 'equals' : `DIFFERS from (${tenant.total})`;
+        console.log(
+          `one-tenant report, ${label} (${tenant.vmCount} VMs, ${tenant.lineCount.toLocaleString('en-US')} lines): ${summary(reportTimes)}  (total ${row?.total} ${sameRow} its row of the all-tenant report; target < 100 ms)`,
+        );
         const times: number[] = [];
         let total = '';
         for (let run = 0; run <= RUNS; run++) {
@@ -368,7 +389,37 @@ await withBenchStack(
         }
         const same = total === tenant.total ? 'equals the report' : `DIFFERS from the report's ${tenant.total}`;
         console.log(
-          `monthly bill, ${label} (${tenant.vmCount} VMs): ${summary(times)}  (total ${total} ${same}; target < 100 ms)`,
+          `monthly bill (line-itemized), ${label} (${tenant.vmCount} VMs): ${summary(times)}  (total ${total} ${same}; target < 100 ms)`,
+        );
+      }
+
+      // Where the largest bill's time goes on the server, each step as the API runs it: the usage
+      // read (rate cards, plan, usage summed in Postgres), rating into lines, and the response
+      // (the procedure's output validation, then superjson and JSON as tRPC sends it).
+      const biggest = bySize[0];
+      if (biggest) {
+        const split = { sql: [] as number[], rating: [] as number[], encoding: [] as number[] };
+        let bytes = 0;
+        for (let run = 0; run <= RUNS; run++) {
+          const [[cards, plan, usage], sqlMs] = await timed(async () => {
+            const [cards, plan] = await Promise.all([repo.listRateCards(), repo.findPlan(biggest.tenantId)]);
+            const { segments } = pricedPeriod(cards, Date.parse(MONTH.from), Date.parse(MONTH.to));
+            return [cards, plan, await repo.usageBySpan(segments, biggest.tenantId)] as const;
+          });
+          const [invoice, ratingMs] = await timed(async () => rateUsage(usage, cards, plan ?? LIST_PLAN, MONTH));
+          const [body, encodingMs] = await timed(async () =>
+            JSON.stringify(superjson.serialize(invoiceSchema.parse(invoice))),
+          );
+          bytes = body.length;
+          if (run === 0) continue;
+          split.sql.push(sqlMs);
+          split.rating.push(ratingMs);
+          split.encoding.push(encodingMs);
+        }
+        const median = (times: number[]) =>
+          `${([...times].sort((a, b) => a - b)[times.length >> 1] ?? 0).toFixed(0)} ms`;
+        console.log(
+          `  largest bill in the API process (medians): usage read in Postgres ${median(split.sql)}, rating ${median(split.rating)}, output validation and encoding ${median(split.encoding)} (${(bytes / 2 ** 20).toFixed(1)} MiB of JSON)`,
         );
       }
       // A period with partial days at both ends (hourly rows at the edges, daily rows between).
