@@ -100,7 +100,11 @@ export class PrismaChargebackRepository implements ChargebackRepository {
     }));
   }
 
-  async usageBySpan(spans: readonly PeriodMs[], tenantId?: string): Promise<TenantUsageRow[]> {
+  async usageBySpan(
+    spans: readonly PeriodMs[],
+    tenantId?: string,
+    { names = true }: { names?: boolean } = {},
+  ): Promise<TenantUsageRow[]> {
     // Each span in whole UTC days (from vm_usage_daily) and the hours of its
     // partial first and last days (from vm_usage_hourly). Spans meet at
     // midnights (card dates), so the whole-day parts are contiguous: one
@@ -126,12 +130,17 @@ export class PrismaChargebackRepository implements ChargebackRepository {
     if (dayParts.length) for (const half of split ? halves(dayParts, DAY_MS) : [dayParts]) queries.push([DAILY, half]);
     for (const part of hourParts)
       for (const half of split ? halves([part], HOUR_MS) : [[part]]) queries.push([HOURLY, half]);
-    const sums = await Promise.all(queries.map(([source, parts]) => this.sumParts(source, parts, tenantId)));
+    const sums = await Promise.all(queries.map(([source, parts]) => this.sumParts(source, parts, tenantId, names)));
     return sums.flat();
   }
 
   /** Usage per tenant, VM and part of contiguous `parts`, summed in Postgres (exact numeric sums, as text). */
-  private async sumParts(source: UsageSource, parts: PeriodMs[], tenantId?: string): Promise<TenantUsageRow[]> {
+  private async sumParts(
+    source: UsageSource,
+    parts: PeriodMs[],
+    tenantId: string | undefined,
+    names: boolean,
+  ): Promise<TenantUsageRow[]> {
     for (let i = 1; i < parts.length; i++) {
       if (parts[i]?.fromMs !== parts[i - 1]?.toMs) throw new Error('usage parts must be contiguous');
     }
@@ -148,7 +157,10 @@ export class PrismaChargebackRepository implements ChargebackRepository {
     };
     if (tenantId !== undefined) where((n) => `tenant_id = $${n}::uuid`, tenantId);
     // The VM's name at its latest row in the part, looked up by primary key after summing
-    // (cheaper than carrying names through the aggregate).
+    // (cheaper than carrying names through the aggregate); none when only totals are wanted.
+    const vmName = names
+      ? `(SELECT u.vm_name FROM ${table} u WHERE u.vm_id = sums.vm_id AND u.${at} = sums.last_at)`
+      : `''`;
     const rows = await this.db.$queryRawUnsafe<SummedUsage[]>(
       `WITH sums AS (
          SELECT tenant_id, vm_id, width_bucket(${at}, $3::${type}[]) - 1 AS part, max(${at}) AS last_at,
@@ -160,7 +172,7 @@ export class PrismaChargebackRepository implements ChargebackRepository {
          GROUP BY tenant_id, vm_id, part
        )
        SELECT tenant_id::text, vm_id::text, part,
-         (SELECT u.vm_name FROM ${table} u WHERE u.vm_id = sums.vm_id AND u.${at} = sums.last_at) AS vm_name,
+         ${vmName} AS vm_name,
          vcpu::text, mem::text, disk::text, in_i::text, out_i::text, in_d::text, out_d::text
        FROM sums`,
       value(first.fromMs),

@@ -124,7 +124,7 @@ export class ChargebackService {
    * here tenant by tenant. No per-tenant round trips.
    */
   async billAll(period: RatingPeriod): Promise<Array<{ tenantId: string; tenantName: string; invoice: Invoice }>> {
-    const { tenants, cards, plans, usage } = await this.usageOfAll(period);
+    const { tenants, cards, plans, usage } = await this.usageOfAll(period, true);
     return tenants.map((tenant) => ({
       tenantId: tenant.id,
       tenantName: tenant.name,
@@ -139,7 +139,7 @@ export class ChargebackService {
    */
   async report(period: RatingPeriod, tenantId?: string): Promise<ReportRow[]> {
     const { tenants, cards, plans, usage } =
-      tenantId === undefined ? await this.usageOfAll(period) : await this.usageOfOne(period, tenantId);
+      tenantId === undefined ? await this.usageOfAll(period, false) : await this.usageOfOne(period, tenantId);
     return tenants.map((tenant) => {
       // The totals without the lines: the same amounts by the same code as the bill's.
       const totals = rateUsageTotals(usage.get(tenant.id) ?? [], cards, plans.get(tenant.id) ?? LIST_PLAN, period);
@@ -156,19 +156,21 @@ export class ChargebackService {
     ]);
     if (!tenant) throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
     const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
-    const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments, tenantId) : [];
+    // Totals only: no VM names (they label lines).
+    const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments, tenantId, { names: false }) : [];
     const plans = new Map<string, TenantPlan>(plan ? [[tenantId, plan]] : []);
     return { tenants: [tenant], cards, plans, usage: new Map([[tenantId, rows]]) };
   }
 
-  private async usageOfAll(period: RatingPeriod) {
+  /** `names`: whether the usage rows carry VM names (lines need them, totals do not). */
+  private async usageOfAll(period: RatingPeriod, names: boolean) {
     const [tenants, cards, plans] = await Promise.all([
       this.deps.chargeback.listTenants(),
       this.deps.chargeback.listRateCards(),
       this.deps.chargeback.listPlans(),
     ]);
     const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
-    const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments) : [];
+    const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments, undefined, { names }) : [];
     const usage = new Map<string, TenantUsageRow[]>();
     for (const row of rows) {
       const own = usage.get(row.tenantId);
