@@ -11,7 +11,8 @@ import { CORE_ERROR_CODES, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-ma
 export function failExport(res: ServerResponse, error: unknown, what: string): void {
   if (!res.headersSent) {
     if (error instanceof CoreError && isCoreErrorCode(error.code)) {
-      return sendJson(res, HTTP_STATUS[CORE_ERROR_CODES[error.code]] ?? 400, { message: error.message });
+      sendJson(res, HTTP_STATUS[CORE_ERROR_CODES[error.code]] ?? 400, { message: error.message });
+      return;
     }
     throw error;
   }
