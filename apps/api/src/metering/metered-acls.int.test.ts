@@ -1,8 +1,9 @@
 import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentPost, register } from '../testing/agent-fixtures';
+import { agentPost } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { countRows, startTestApi, type TestApi, withSql } from '../testing/harness';
+import { createStoppedVm, registerProductionHost } from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // Metered port ACLs end to end, through the real agent endpoint: the provider
@@ -49,18 +50,8 @@ const minute = (hour: number, m: number) => new Date(Date.UTC(2026, 10, 20, hour
 beforeAll(async () => {
   api = await startTestApi({ monitor: false, clock });
   c = await seedAndSignIn(api);
-  const clusters = await c.admin.query<{ id: string; name: string }[]>('clusters.list');
-  const production = clusters.find((cl) => cl.name === 'Production');
-  const { token } = await c.admin.mutate<{ token: string }>('tokens.create', { clusterId: production?.id });
-  host = (await register(api.url, token, 'acl-01')).body as { hostId: string; credential: string };
-  const created = await c.blueAdmin.mutate<{ vm: { id: string } }>('vms.create', {
-    name: 'acl-metered-01',
-    vcpus: 2,
-    memory: { mode: 'static', sizeMiB: 4096 },
-    disks: [{ sizeGiB: 40 }],
-    startAfterCreate: false,
-  });
-  vmId = created.vm.id;
+  host = await registerProductionHost(api, c.admin, 'acl-01');
+  vmId = await createStoppedVm(c.blueAdmin, 'acl-metered-01', { diskGiB: 40 });
   await api.services.metering.housekeeping();
 });
 afterAll(() => api?.close());

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { countRows, startTestApi, type TestApi, withSql } from '../testing/harness';
+import { createStoppedVm, registerProductionHost } from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // Measure-VM from agent samples: stored once, only for the host's own VMs,
@@ -37,18 +38,8 @@ const post = (samples: unknown[], credential = host.credential, hostId = host.ho
 beforeAll(async () => {
   api = await startTestApi({ monitor: false });
   c = await seedAndSignIn(api);
-  const clusters = await c.admin.query<{ id: string; name: string }[]>('clusters.list');
-  const production = clusters.find((cl) => cl.name === 'Production');
-  const { token } = await c.admin.mutate<{ token: string }>('tokens.create', { clusterId: production?.id });
-  host = (await register(api.url, token, 'meter-01')).body as { hostId: string; credential: string };
-  const created = await c.blueAdmin.mutate<{ vm: { id: string } }>('vms.create', {
-    name: 'metered-01',
-    vcpus: 2,
-    memory: { mode: 'static', sizeMiB: 4096 },
-    disks: [{ sizeGiB: 40 }],
-    startAfterCreate: false,
-  });
-  vmId = created.vm.id;
+  host = await registerProductionHost(api, c.admin, 'meter-01');
+  vmId = await createStoppedVm(c.blueAdmin, 'metered-01', { diskGiB: 40 });
   await api.services.metering.housekeeping();
 });
 afterAll(() => api?.close());
