@@ -2,7 +2,7 @@
 
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Gauge } from 'lucide-react';
-import { Figure, FiguresSkeleton } from '@/components/metering/figures';
+import { Figure, FiguresSkeleton, NetworkTable } from '@/components/metering/figures';
 import { Card, CardHeader } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState, InlineError } from '@/components/ui/error-state';
@@ -19,8 +19,6 @@ export type MeasureScope = RouterInputs['metering']['measure']['scope'];
 type Measurement = RouterOutputs['metering']['measure'];
 
 const GIB_BYTES = 1024 ** 3;
-const REMOTE_LABEL = { internet: 'Internet', datacenter: 'Datacenter' } as const;
-
 /**
  * "Totals for the period": Measure-VM's figures for a tenant's or a resource
  * pool's (cluster's) VMs together, and the heaviest CPU users one by one.
@@ -117,31 +115,11 @@ function MeasureBody({ data }: { data: Measurement }) {
         <Figure label="Disk written" value={formatBytes(data.diskWriteBytes)} />
       </dl>
       <div className="border-t border-border">
-        <Table aria-label="Network traffic for the period by remote address">
-          <THead>
-            <TH>Remote address</TH>
-            <TH className="text-right">Inbound</TH>
-            <TH className="text-right">Outbound</TH>
-          </THead>
-          <tbody>
-            {data.network.map((n) => (
-              <TR key={n.remoteAddress}>
-                <TD>{REMOTE_LABEL[n.remoteAddress]}</TD>
-                <TD className="text-right tabular">{formatBytes(n.inboundBytes)}</TD>
-                <TD className="text-right tabular">{formatBytes(n.outboundBytes)}</TD>
-              </TR>
-            ))}
-            {data.networkAcls.map((a) => (
-              <TR key={`acl-${a.acl}`}>
-                <TD>
-                  {a.acl} <span className="text-[11.5px] text-muted">metered ACL (also counted above)</span>
-                </TD>
-                <TD className="text-right tabular">{formatBytes(a.inboundBytes)}</TD>
-                <TD className="text-right tabular">{formatBytes(a.outboundBytes)}</TD>
-              </TR>
-            ))}
-          </tbody>
-        </Table>
+        <NetworkTable
+          label="Network traffic for the period by remote address"
+          network={data.network}
+          acls={data.networkAcls}
+        />
       </div>
       <div className="border-t border-border">
         <Table aria-label="Usage per VM, heaviest CPU first">

@@ -3,7 +3,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Gauge, RotateCcw, RotateCw } from 'lucide-react';
 import { type RefObject, useEffect, useRef, useState } from 'react';
-import { Figure, FiguresSkeleton } from '@/components/metering/figures';
+import { Figure, FiguresSkeleton, NetworkTable } from '@/components/metering/figures';
 import { useSession } from '@/components/shell/session';
 import { Button, Spinner } from '@/components/ui/button';
 import { Card, CardHeader } from '@/components/ui/card';
@@ -12,7 +12,6 @@ import { Dialog } from '@/components/ui/dialog';
 import { EmptyState } from '@/components/ui/empty-state';
 import { ErrorState, InlineError } from '@/components/ui/error-state';
 import { Field, Input } from '@/components/ui/input';
-import { Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { cn } from '@/lib/cn';
 import { errorMessage } from '@/lib/errors';
 import { formatBytes, formatCount, formatDateTime, formatMiB } from '@/lib/format';
@@ -21,7 +20,6 @@ import type { RouterInputs, RouterOutputs } from '@/trpc/types';
 
 type Measurement = RouterOutputs['metering']['measureVm'];
 type MeasureInput = RouterInputs['metering']['measureVm'];
-type RemoteAddress = Measurement['network'][number]['remoteAddress'];
 
 const REFRESH_MS = 60_000;
 const GIB_BYTES = 1024 ** 3;
@@ -36,11 +34,6 @@ const PERIOD_OPTIONS: { value: Period; label: string }[] = [
   { value: '7d', label: 'Last 7 days' },
   { value: 'custom', label: 'Custom' },
 ];
-
-const REMOTE_LABEL: Record<RemoteAddress, { label: string; help: string }> = {
-  internet: { label: 'Internet', help: 'Traffic to and from addresses outside the datacenter' },
-  datacenter: { label: 'Datacenter', help: 'Traffic to and from addresses inside the datacenter' },
-};
 
 /**
  * Measure-VM for one VM: the Hyper-V resource-metering figures over a period
@@ -288,37 +281,7 @@ function MeasurementBody({ data, period }: { data: Measurement; period: Period }
         <Figure label="Disk written" value={formatBytes(data.diskWriteBytes)} />
       </dl>
       <div className="border-t border-border">
-        <Table aria-label="Network traffic by remote address">
-          <THead>
-            <TH>Remote address</TH>
-            <TH className="text-right">Inbound</TH>
-            <TH className="text-right">Outbound</TH>
-          </THead>
-          <tbody>
-            {network.map((n) => (
-              <TR key={n.remoteAddress}>
-                <TD>
-                  <span title={REMOTE_LABEL[n.remoteAddress].help}>{REMOTE_LABEL[n.remoteAddress].label}</span>
-                </TD>
-                <TD className="text-right tabular">{formatBytes(n.inboundBytes)}</TD>
-                <TD className="text-right tabular">{formatBytes(n.outboundBytes)}</TD>
-              </TR>
-            ))}
-            {/* Metered port ACLs (provider-defined address classes): extra meters, also counted above. */}
-            {(data.networkAcls ?? []).map((a) => (
-              <TR key={`acl-${a.acl}`}>
-                <TD>
-                  <span title="A metered port ACL: traffic to and from this provider-defined address class (also counted above)">
-                    {a.acl}
-                  </span>{' '}
-                  <span className="text-[11.5px] text-muted">metered ACL</span>
-                </TD>
-                <TD className="text-right tabular">{formatBytes(a.inboundBytes)}</TD>
-                <TD className="text-right tabular">{formatBytes(a.outboundBytes)}</TD>
-              </TR>
-            ))}
-          </tbody>
-        </Table>
+        <NetworkTable label="Network traffic by remote address" network={network} acls={data.networkAcls ?? []} />
       </div>
     </>
   );
