@@ -1,8 +1,16 @@
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, resolveChromium } from '../scripts/lib/chromium';
 import { E2E } from './stack.config';
 
-// Real Chromium (Debian's; Playwright's own download is not reachable here)
-// against the whole running stack: API, web, Postgres and real agents.
+// A real Chromium (CHROMIUM_PATH, else the system's, else the one that
+// @sparticuz/chromium ships; Playwright's own download is not reachable
+// everywhere) against the whole running stack: API, web, Postgres and real agents.
+const chromium = await resolveChromium();
+// The config is loaded again in every worker; say once which browser runs.
+if (process.env.TEST_WORKER_INDEX === undefined) {
+  console.log(`[e2e] browser: ${chromium.executablePath} (${chromium.source})`);
+}
+
 export default defineConfig({
   testDir: '.',
   testMatch: '**/*.spec.ts',
@@ -19,14 +27,9 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-dev-shm-usage',
-      ],
+      executablePath: chromium.executablePath,
+      args: CHROMIUM_ARGS,
+      env: chromium.env,
     },
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium', viewport: { width: 1440, height: 900 } } }],

@@ -1,6 +1,6 @@
 // `npm test`: every check and every test tier, in order of cost: lint, types,
-// unit and integration tests (vitest), browser tests (Playwright in the
-// system Chromium). Ends with one summary line: "fabric: N passed, M failed".
+// unit and integration tests (vitest), browser tests (Playwright in a real
+// Chromium: scripts/lib/chromium.ts). Ends with one summary line: "fabric: N passed, M failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
