@@ -1,12 +1,16 @@
 import { AuditService } from '@fabric/core/audit/audit-service';
 import { ChargebackService } from '@fabric/core/chargeback/chargeback-service';
+import { BillExportService } from '@fabric/core/chargeback/export-bills';
+import { InvoiceExportService } from '@fabric/core/chargeback/export-invoices';
 import { InvoiceService } from '@fabric/core/chargeback/invoice-service';
 import { ComputeService } from '@fabric/core/compute/compute-service';
 import { FabricService } from '@fabric/core/fabric/fabric-service';
 import { AddressClassService } from '@fabric/core/metering/address-class-service';
 import { MeteringService } from '@fabric/core/metering/metering-service';
+import { PlacementService } from '@fabric/core/placement/placement-service';
 import { type Clock, systemClock } from '@fabric/core/shared/clock';
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
+import { AgentTaskQueue } from '@fabric/core/tasks/agent-task-queue';
 import { TenancyService } from '@fabric/core/tenancy/tenancy-service';
 import pg from 'pg';
 import { type Auth, betterAuthPasswords, createAuth } from './auth/auth';
@@ -26,11 +30,18 @@ export interface Services {
   tenancy: TenancyService;
   audit: AuditService;
   compute: ComputeService;
+  /** Decisions and what-ifs (N+1, evacuation, a batch). */
+  placement: PlacementService;
+  /** Hosts' tasks: handed out leased, reported on by agents. */
+  agentTasks: AgentTaskQueue;
   metering: MeteringService;
   /** Metered address classes (metered port ACLs). */
   addressClasses: AddressClassService;
   chargeback: ChargebackService;
   invoices: InvoiceService;
+  /** Bill and invoice files (the export routes' use cases). */
+  billExports: BillExportService;
+  invoiceExports: InvoiceExportService;
   /** Plain `pg` for the hot paths (sample ingest, rollups). */
   pool: pg.Pool;
   hostEvents: HostEventBus;
@@ -56,6 +67,12 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     clock,
     retentionDays: config.sampleRetentionDays,
   });
+  const invoices = new InvoiceService({
+    uow,
+    billing: chargeback,
+    catchUpRollups: () => metering.housekeeping(),
+    clock,
+  });
   return {
     pool,
     config,
@@ -66,14 +83,13 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     fabric: new FabricService({ uow, clock, policy: config.heartbeat, agentApiUrl: config.agentApiUrl }),
     tenancy: new TenancyService({ uow, passwords: betterAuthPasswords }),
     audit: new AuditService({ audit: uow.repos.audit }),
-    compute: new ComputeService({ uow, clock, taskLeaseMs: config.taskLeaseMs }),
+    compute: new ComputeService({ uow }),
+    placement: new PlacementService({ store: uow.repos.placement, decisions: uow.repos.decisions }),
+    agentTasks: new AgentTaskQueue({ uow, clock, taskLeaseMs: config.taskLeaseMs }),
     chargeback,
-    invoices: new InvoiceService({
-      uow,
-      billing: chargeback,
-      catchUpRollups: () => metering.housekeeping(),
-      clock,
-    }),
+    invoices,
+    billExports: new BillExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, bills: chargeback }),
+    invoiceExports: new InvoiceExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, invoices }),
     metering,
     addressClasses: new AddressClassService({ uow, clock }),
     hostEvents: new HostEventBus(config.databaseUrl),

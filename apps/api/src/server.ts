@@ -51,7 +51,7 @@ export async function startApi(
   });
   const agent = createAgentRoutes({
     fabric: services.fabric,
-    compute: services.compute,
+    agentTasks: services.agentTasks,
     metering: services.metering,
     addressClasses: services.addressClasses,
     events: services.hostEvents,

@@ -1,6 +1,5 @@
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ComputeService } from '@fabric/core/compute/compute-service';
 import {
   AGENT_MAX_BODY_BYTES,
   AGENT_PROTOCOL_VERSION,
@@ -13,6 +12,7 @@ import type { AddressClassService } from '@fabric/core/metering/address-class-se
 import type { MeteringService } from '@fabric/core/metering/metering-service';
 import { SAMPLES_MAX_BODY_BYTES, samplesRequestSchema } from '@fabric/core/metering/sample-protocol.schema';
 import { CoreError } from '@fabric/core/shared/errors';
+import type { AgentTaskQueue } from '@fabric/core/tasks/agent-task-queue';
 import { nextTasksRequestSchema, taskReportSchema } from '@fabric/core/tasks/task-protocol.schema';
 import type { z } from 'zod';
 import type { ConcurrencyGate } from '../http/concurrency-gate';
@@ -100,14 +100,14 @@ function bearerOf(req: IncomingMessage): string | null {
 
 export function createAgentRoutes(deps: {
   fabric: FabricService;
-  compute: ComputeService;
+  agentTasks: AgentTaskQueue;
   metering: MeteringService;
   addressClasses: Pick<AddressClassService, 'forAgents'>;
   events: EventEmitter;
   /** Bounds sample batches in flight (read, parsed, written): memory stays flat under any load. */
   ingestGate?: ConcurrencyGate;
 }) {
-  const { fabric, compute, metering, addressClasses, events, ingestGate } = deps;
+  const { fabric, agentTasks, metering, addressClasses, events, ingestGate } = deps;
 
   return async function handleAgent(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -136,7 +136,7 @@ export function createAgentRoutes(deps: {
         const host = await fabric.authenticateAgent(report[1].toLowerCase(), bearerOf(req), source);
         const body = await parseJson(req, taskReportSchema);
         await fabric.acceptMessage(host, body.seq);
-        return sendJson(res, 200, await compute.reportTask(host, report[2].toLowerCase(), body));
+        return sendJson(res, 200, await agentTasks.reportTask(host, report[2].toLowerCase(), body));
       }
       const match = HOST_PATH.exec(path);
       if (match?.[1] && match[2]) {
@@ -170,11 +170,11 @@ export function createAgentRoutes(deps: {
           const body = await parseJson(req, nextTasksRequestSchema);
           await fabric.acceptMessage(host, body.seq);
           // Long poll: answer at once when work is queued, else when some arrives or the wait ends.
-          let tasks = await compute.claimTasks(host.id, body);
+          let tasks = await agentTasks.claimTasks(host.id, body);
           if (!tasks.length && body.waitMs > 0) {
             await waitForTasks(events, host.id, body.waitMs, res);
             if (res.destroyed) return;
-            tasks = await compute.claimTasks(host.id, body);
+            tasks = await agentTasks.claimTasks(host.id, body);
           }
           return sendJson(res, 200, { tasks });
         }

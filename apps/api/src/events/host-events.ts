@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { HostChangeEvent } from '@fabric/core/fabric/fabric.schema';
 import pg from 'pg';
-import { TASKS_CHANNEL, VM_EVENTS_CHANNEL } from '../repositories/prisma-compute-repository';
 import { HOST_EVENTS_CHANNEL } from '../repositories/prisma-fabric-repository';
+import { TASKS_CHANNEL } from '../repositories/prisma-task-queue-repository';
+import { VM_EVENTS_CHANNEL } from '../repositories/prisma-vm-repository';
 
 /**
  * Changes from every API process, as Postgres NOTIFY delivers them on commit:

@@ -1,4 +1,4 @@
-import type { PlacementStore } from '@fabric/core/compute/compute-service';
+import type { PlacementStore } from '@fabric/core/placement/placement-store';
 import type { ClusterSnapshot, HostSnapshot } from '@fabric/core/placement/snapshot';
 import type { VmOnHost } from '@fabric/core/placement/what-if';
 import type { Db } from './prisma';

@@ -3,17 +3,25 @@ import type { Db, PrismaClient } from './prisma';
 import { PrismaAddressClassRepository } from './prisma-address-class-repository';
 import { PrismaAuditRepository } from './prisma-audit-repository';
 import { PrismaChargebackRepository } from './prisma-chargeback-repository';
-import { PrismaComputeRepository } from './prisma-compute-repository';
 import { PrismaFabricRepository } from './prisma-fabric-repository';
 import { PrismaInvoiceRepository } from './prisma-invoice-repository';
+import { PrismaPlacementDecisionRepository } from './prisma-placement-decision-repository';
 import { PrismaPlacementStore } from './prisma-placement-store';
+import { PrismaQuotaRepository } from './prisma-quota-repository';
+import { PrismaTaskQueueRepository } from './prisma-task-queue-repository';
 import { PrismaTenancyRepository } from './prisma-tenancy-repository';
+import { PrismaVmRepository } from './prisma-vm-repository';
 
 export interface Repositories {
   fabric: PrismaFabricRepository;
   audit: PrismaAuditRepository;
   tenancy: PrismaTenancyRepository;
-  compute: PrismaComputeRepository;
+  vms: PrismaVmRepository;
+  /** Metering's name for the VM repository (the same object as `vms`). */
+  compute: PrismaVmRepository;
+  quotas: PrismaQuotaRepository;
+  decisions: PrismaPlacementDecisionRepository;
+  taskQueue: PrismaTaskQueueRepository;
   placement: PrismaPlacementStore;
   chargeback: PrismaChargebackRepository;
   invoices: PrismaInvoiceRepository;
@@ -21,11 +29,16 @@ export interface Repositories {
 }
 
 function repositoriesOn(db: Db): Repositories {
+  const vms = new PrismaVmRepository(db);
   return {
     fabric: new PrismaFabricRepository(db),
     audit: new PrismaAuditRepository(db),
     tenancy: new PrismaTenancyRepository(db),
-    compute: new PrismaComputeRepository(db),
+    vms,
+    compute: vms,
+    quotas: new PrismaQuotaRepository(db),
+    decisions: new PrismaPlacementDecisionRepository(db),
+    taskQueue: new PrismaTaskQueueRepository(db),
     placement: new PrismaPlacementStore(db),
     chargeback: new PrismaChargebackRepository(db),
     invoices: new PrismaInvoiceRepository(db),

@@ -1,0 +1,184 @@
+import { ComputeError } from '@fabric/core/compute/compute.errors';
+import type { ListVmsInput, VmState } from '@fabric/core/compute/vm.schema';
+import type { NewVm, VmChangeEvent, VmRepository } from '@fabric/core/compute/vm-repository';
+import type { TenantScope } from '@fabric/core/shared/tenant-scope';
+import type { VmSpec } from '@fabric/core/tasks/task-protocol.schema';
+import type { Prisma } from '@fabric/db/generated/prisma/client';
+import type { Db } from './prisma';
+import { diskRows, nicRows, toVmDetail, toVmRecord, toVmSpec, vmColumns, vmRecordSelect } from './prisma-vm-rows';
+
+/** pg_notify channel: a VM's change as JSON (VmChangeEvent), for the console's live list. */
+export const VM_EVENTS_CHANNEL = 'fabric_vm_events';
+
+function vmWhere(scope: TenantScope): Prisma.VmWhereInput {
+  return scope.kind === 'tenant' ? { tenantId: scope.tenantId } : {};
+}
+
+const SORTS: Record<ListVmsInput['sort'], (dir: 'asc' | 'desc') => Prisma.VmOrderByWithRelationInput> = {
+  name: (dir) => ({ name: dir }),
+  state: (dir) => ({ state: dir }),
+  vcpus: (dir) => ({ vcpus: dir }),
+  memoryMiB: (dir) => ({ memoryMiB: dir }),
+  createdAt: (dir) => ({ createdAt: dir }),
+};
+
+/**
+ * The unique index on (tenant, lower(name)) decides a name two creates race
+ * for; the loser hears the same refusal as the caller's own check gives.
+ */
+async function refusingDuplicateNames<T>(write: () => Promise<T>, names: string): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'P2002') {
+      throw new ComputeError('DUPLICATE_VM_NAME', `A VM named ${names} already exists`);
+    }
+    throw error;
+  }
+}
+
+export class PrismaVmRepository implements VmRepository {
+  constructor(private readonly db: Db) {}
+
+  findVmByName(tenantId: string, name: string) {
+    return this.db.vm.findFirst({
+      where: { tenantId, name: { equals: name, mode: 'insensitive' } },
+      select: { id: true },
+    });
+  }
+
+  async findVmNames(tenantId: string, names: string[]) {
+    const rows = await this.db.vm.findMany({
+      where: { tenantId, name: { in: names, mode: 'insensitive' } },
+      select: { name: true },
+    });
+    return rows.map((r) => r.name);
+  }
+
+  async createVm(vm: NewVm) {
+    const created = await refusingDuplicateNames(
+      () =>
+        this.db.vm.create({
+          data: { ...vmColumns(vm), disks: { create: diskRows(vm) }, nics: { create: nicRows(vm) } },
+          select: vmRecordSelect,
+        }),
+      `"${vm.name}"`,
+    );
+    return toVmRecord(created);
+  }
+
+  async createVms(vms: (NewVm & { id: string })[]) {
+    const data = vms.map((vm) => ({ id: vm.id, ...vmColumns(vm) }));
+    await refusingDuplicateNames(() => this.db.vm.createMany({ data }), 'of these names');
+    await this.db.vmDisk.createMany({ data: vms.flatMap((vm) => diskRows(vm).map((d) => ({ ...d, vmId: vm.id }))) });
+    const nics = vms.flatMap((vm) => nicRows(vm).map((n) => ({ ...n, vmId: vm.id })));
+    if (nics.length) await this.db.vmNic.createMany({ data: nics });
+  }
+
+  async findVm(scope: TenantScope, id: string) {
+    const vm = await this.db.vm.findFirst({ where: { AND: [vmWhere(scope), { id }] }, select: vmRecordSelect });
+    return vm ? toVmRecord(vm) : null;
+  }
+
+  async findVmForUpdate(scope: TenantScope, id: string) {
+    const tenant = scope.kind === 'tenant' ? scope.tenantId : null;
+    const rows = await this.db.$queryRaw<{ id: string }[]>`SELECT id FROM vms WHERE id = ${id}::uuid
+      AND (${tenant}::uuid IS NULL OR tenant_id = ${tenant}::uuid) FOR UPDATE`;
+    return rows.length ? this.findVm(scope, id) : null;
+  }
+
+  async findVmsByPattern(scope: TenantScope, pattern: RegExp) {
+    const vms = await this.db.vm.findMany({ where: vmWhere(scope), select: vmRecordSelect, orderBy: { name: 'asc' } });
+    return vms.filter((vm) => pattern.test(vm.name)).map(toVmRecord);
+  }
+
+  async setVmState(id: string, state: VmState, reason: string) {
+    await this.db.vm.update({ where: { id }, data: { state, stateReason: reason } });
+  }
+
+  async deleteVm(id: string) {
+    await this.db.vm.delete({ where: { id } });
+  }
+
+  async meteringSince(id: string) {
+    const vm = await this.db.vm.findUnique({ where: { id }, select: { meteringSince: true } });
+    return vm?.meteringSince ?? null;
+  }
+
+  async resetMetering(id: string, at: Date) {
+    await this.db.vm.update({ where: { id }, data: { meteringSince: at } });
+  }
+
+  async vmSpec(id: string): Promise<VmSpec | null> {
+    const vm = await this.db.vm.findUnique({ where: { id }, include: { disks: true, nics: true } });
+    return vm ? toVmSpec(vm) : null;
+  }
+
+  async listVms(scope: TenantScope, q: ListVmsInput) {
+    const where: Prisma.VmWhereInput = {
+      AND: [
+        vmWhere(scope),
+        q.search ? { name: { contains: q.search, mode: 'insensitive' } } : {},
+        q.state ? { state: q.state } : {},
+        scope.kind === 'provider' && q.tenantId ? { tenantId: q.tenantId } : {},
+        scope.kind === 'provider' && q.hostId ? { hostId: q.hostId } : {},
+      ],
+    };
+    const [vms, total] = await Promise.all([
+      this.db.vm.findMany({
+        where,
+        orderBy: [SORTS[q.sort](q.dir), { name: 'asc' }],
+        skip: (q.page - 1) * q.pageSize,
+        take: q.pageSize,
+        include: { tenant: { select: { name: true } }, host: { select: { name: true } } },
+      }),
+      this.db.vm.count({ where }),
+    ]);
+    const rows = vms.map((vm) => ({
+      id: vm.id,
+      name: vm.name,
+      state: vm.state,
+      stateReason: vm.stateReason,
+      tenantId: vm.tenantId,
+      tenantName: vm.tenant.name,
+      // Tenants do not see which host runs their VM.
+      hostId: scope.kind === 'provider' ? vm.hostId : null,
+      hostName: scope.kind === 'provider' ? (vm.host?.name ?? null) : null,
+      vcpus: vm.vcpus,
+      memoryMiB: vm.memoryMiB,
+      dynamicMemory: vm.dynamicMemory,
+      storageBytes: Number(vm.storageBytes),
+      haPriority: vm.haPriority,
+      tags: vm.tags,
+      createdAt: vm.createdAt,
+    }));
+    return { rows, total };
+  }
+
+  async getVmDetail(scope: TenantScope, id: string, showHost: boolean) {
+    const vm = await this.db.vm.findFirst({
+      where: { AND: [vmWhere(scope), { id }] },
+      include: {
+        tenant: { select: { name: true } },
+        host: { select: { name: true } },
+        cluster: { select: { name: true } },
+        disks: { orderBy: { name: 'asc' } },
+        nics: { orderBy: { name: 'asc' } },
+      },
+    });
+    if (!vm) return null;
+    const [tasks, decision] = await Promise.all([
+      this.db.task.findMany({ where: { vmId: id }, orderBy: { createdAt: 'desc' }, take: 20 }),
+      this.db.placementDecision.findFirst({
+        where: { vmId: id },
+        orderBy: { createdAt: 'desc' },
+        select: { id: true, summary: true },
+      }),
+    ]);
+    return toVmDetail(vm, tasks, decision, showHost);
+  }
+
+  async notifyVmChange(event: VmChangeEvent) {
+    await this.db.$executeRaw`SELECT pg_notify(${VM_EVENTS_CHANNEL}, ${JSON.stringify(event)})`;
+  }
+}
