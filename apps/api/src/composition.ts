@@ -1,5 +1,7 @@
 import { AuditService } from '@fabric/core/audit/audit-service';
 import { ChargebackService } from '@fabric/core/chargeback/chargeback-service';
+import { BillExportService } from '@fabric/core/chargeback/export-bills';
+import { InvoiceExportService } from '@fabric/core/chargeback/export-invoices';
 import { InvoiceService } from '@fabric/core/chargeback/invoice-service';
 import { ComputeService } from '@fabric/core/compute/compute-service';
 import { FabricService } from '@fabric/core/fabric/fabric-service';
@@ -37,6 +39,9 @@ export interface Services {
   addressClasses: AddressClassService;
   chargeback: ChargebackService;
   invoices: InvoiceService;
+  /** Bill and invoice files (the export routes' use cases). */
+  billExports: BillExportService;
+  invoiceExports: InvoiceExportService;
   /** Plain `pg` for the hot paths (sample ingest, rollups). */
   pool: pg.Pool;
   hostEvents: HostEventBus;
@@ -62,6 +67,12 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     clock,
     retentionDays: config.sampleRetentionDays,
   });
+  const invoices = new InvoiceService({
+    uow,
+    billing: chargeback,
+    catchUpRollups: () => metering.housekeeping(),
+    clock,
+  });
   return {
     pool,
     config,
@@ -76,12 +87,9 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     placement: new PlacementService({ store: uow.repos.placement, decisions: uow.repos.decisions }),
     agentTasks: new AgentTaskQueue({ uow, clock, taskLeaseMs: config.taskLeaseMs }),
     chargeback,
-    invoices: new InvoiceService({
-      uow,
-      billing: chargeback,
-      catchUpRollups: () => metering.housekeeping(),
-      clock,
-    }),
+    invoices,
+    billExports: new BillExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, bills: chargeback }),
+    invoiceExports: new InvoiceExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, invoices }),
     metering,
     addressClasses: new AddressClassService({ uow, clock }),
     hostEvents: new HostEventBus(config.databaseUrl),

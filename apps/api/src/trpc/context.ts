@@ -3,18 +3,25 @@ import type { Caller } from '@fabric/core/shared/tenant-scope';
 import type { Services } from '../composition';
 import { clientAddress, headersOf } from '../http/request';
 
+/**
+ * What routers and export routes may use: the services, never the database
+ * handles (Prisma, the pg pool, the repositories), so every read and write
+ * goes through a use case.
+ */
+export type RouterServices = Omit<Services, 'prisma' | 'pool' | 'uow'>;
+
 export interface Context {
   caller: Caller | null;
-  services: Services;
+  services: RouterServices;
   source: string;
 }
 
 /** Resolves the session cookie to a caller: user, role and tenant come from the membership, never from input. */
-export async function createContext(services: Services, req: IncomingMessage): Promise<Context> {
+export async function createContext(services: RouterServices, req: IncomingMessage): Promise<Context> {
   const source = clientAddress(req);
   const session = await services.auth.api.getSession({ headers: headersOf(req) }).catch(() => null);
   if (!session) return { caller: null, services, source };
-  const membership = await services.uow.repos.tenancy.findMembership(session.user.id);
+  const membership = await services.tenancy.findMembership(session.user.id);
   if (!membership) return { caller: null, services, source };
   return {
     caller: {

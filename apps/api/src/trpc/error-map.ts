@@ -1,4 +1,5 @@
 import type { ChargebackErrorCode } from '@fabric/core/chargeback/chargeback.errors';
+import type { ExportErrorCode } from '@fabric/core/chargeback/export.errors';
 import type { InvoiceErrorCode } from '@fabric/core/chargeback/invoice.errors';
 import type { ComputeErrorCode } from '@fabric/core/compute/compute.errors';
 import type { FabricErrorCode } from '@fabric/core/fabric/fabric.errors';
@@ -66,6 +67,9 @@ export const CORE_ERROR_CODES = {
   ADDRESS_CLASS_IN_USE: 'CONFLICT',
   // The agent endpoint answers 400: the batch names a class the API does not know.
   UNKNOWN_METERED_ACL: 'BAD_REQUEST',
+  EXPORT_FORBIDDEN: 'FORBIDDEN',
+  EXPORT_INVALID_INPUT: 'BAD_REQUEST',
+  EXPORT_NOT_FOUND: 'NOT_FOUND',
 } as const satisfies Record<
   | FabricErrorCode
   | TenancyErrorCode
@@ -73,6 +77,7 @@ export const CORE_ERROR_CODES = {
   | PlacementErrorCode
   | ChargebackErrorCode
   | InvoiceErrorCode
+  | ExportErrorCode
   | MeteringErrorCode,
   TRPC_ERROR_CODE_KEY
 >;

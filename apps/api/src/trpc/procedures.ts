@@ -27,14 +27,13 @@ export function procedureFor(...roles: Role[]) {
     .use(async ({ ctx, next, path }) => {
       const caller: Caller = ctx.caller;
       if (!roles.includes(caller.role)) {
-        await ctx.services.uow.repos.audit.append({
+        await ctx.services.audit.recordDenial({
           actor: { type: 'user', id: caller.userId, label: caller.email },
           action: 'procedure.call',
           targetType: 'procedure',
           targetId: path,
           targetLabel: path,
           tenantId: caller.tenantId,
-          result: 'denied',
           message: `Role ${caller.role} may not call ${path}`,
         });
         throw new TRPCError({ code: 'FORBIDDEN', message: 'You do not have permission to do this' });

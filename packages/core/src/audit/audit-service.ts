@@ -1,5 +1,6 @@
 import type { TenantScope } from '../shared/tenant-scope';
 import type { ListAuditInput } from './audit.schema';
+import type { NewAuditEvent } from './audit-event';
 import type { AuditRepository } from './audit-repository';
 
 export class AuditService {
@@ -11,5 +12,10 @@ export class AuditService {
       return { rows: [], total: 0 };
     }
     return this.deps.audit.list(scope, query);
+  }
+
+  /** A refused call (wrong role, say), recorded for the audit log before the refusal is answered. */
+  recordDenial(event: Omit<NewAuditEvent, 'result'>): Promise<void> {
+    return this.deps.audit.append({ ...event, result: 'denied' });
   }
 }

@@ -116,7 +116,14 @@ export class TenancyService {
     return user;
   }
 
-  me(caller: Caller, tenantName: string | null): Me {
+  /** The signed-in user's role and tenant: what a session resolves to (null: no membership, so no access). */
+  findMembership(userId: string) {
+    return this.repos.tenancy.findMembership(userId);
+  }
+
+  /** Who the caller is, with its tenant's name (read again: the session carries only the id). */
+  async me(caller: Caller): Promise<Me> {
+    const tenantName = (await this.repos.tenancy.findMembership(caller.userId))?.tenantName ?? null;
     return {
       user: { id: caller.userId, name: caller.name, email: caller.email },
       role: caller.role,
