@@ -1,0 +1,35 @@
+import type { NewAuditEvent } from '../audit/audit-event';
+import type { AuditRepository } from '../audit/audit-repository';
+import type { Snapshottable } from './in-memory-unit-of-work';
+
+/** Keeps appended events in `events` for assertions; the read side (audit log pages) is not modelled. */
+export class InMemoryAuditRepository implements AuditRepository, Snapshottable {
+  events: NewAuditEvent[] = [];
+
+  async append(event: NewAuditEvent) {
+    this.events.push(event);
+  }
+
+  async appendMany(events: NewAuditEvent[]) {
+    this.events.push(...events);
+  }
+
+  async list(): Promise<never> {
+    throw new Error('InMemoryAuditRepository.list is not modelled');
+  }
+
+  async listForTarget(): Promise<never> {
+    throw new Error('InMemoryAuditRepository.listForTarget is not modelled');
+  }
+
+  async countFailedSignIns() {
+    return 0;
+  }
+
+  snapshot() {
+    const events = [...this.events];
+    return () => {
+      this.events = events;
+    };
+  }
+}
