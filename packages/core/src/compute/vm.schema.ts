@@ -20,19 +20,49 @@ export const VM_STATES = [
 export type VmState = (typeof VM_STATES)[number];
 export const HA_PRIORITIES = ['high', 'medium', 'low', 'off'] as const;
 
+/**
+ * Bounds of a VM's configuration besides HYPERV_LIMITS: the schemas below
+ * check them and the console shows them as hints, so both read one source.
+ */
+export const VM_INPUT_LIMITS = {
+  nameLength: 64,
+  /** Hyper-V's smallest startup / minimum memory. */
+  memoryMiBMin: 32,
+  bufferPercent: { min: 5, max: 2000 },
+  memoryWeight: { min: 0, max: 10_000 },
+  disksPerVm: 64,
+  nicsPerVm: 12,
+  bandwidthMbps: { min: 1, max: 1_000_000 },
+  bandwidthWeight: { min: 1, max: 100 },
+  tagsPerVm: 20,
+  tagLength: 32,
+  /** VMs in one createMany tier. */
+  vmsPerTier: 100,
+} as const;
+const L = VM_INPUT_LIMITS;
+
+/** A number field's message when it is missing or not a number (an empty form field arrives as NaN). */
+const requiredNumber = (what: string) => ({
+  error: (issue: { input: unknown }) =>
+    issue.input === undefined || Number.isNaN(issue.input) ? `${what} is required` : `${what} must be a number`,
+});
+
 export const vmNameSchema = z
   .string()
   .trim()
   .min(1, 'VM name is required')
-  .max(64, 'VM name must be at most 64 characters')
+  .max(L.nameLength, `VM name must be at most ${L.nameLength} characters`)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'VM name may hold letters, digits, dots, hyphens and underscores');
 
 const memoryMiB = (what: string) =>
   z
-    .number()
+    .number(requiredNumber(what))
     .int(`${what} must be a whole number of MiB`)
-    .min(32, `${what} must be at least 32 MiB`)
+    .min(L.memoryMiBMin, `${what} must be at least ${L.memoryMiBMin} MiB`)
     .max(HYPERV_LIMITS.memoryMiBPerVm, `${what} must be at most 1 TB per VM (Hyper-V limit)`);
+
+const bufferMessage = `Memory buffer is ${L.bufferPercent.min}–${L.bufferPercent.max} %`;
+const weightMessage = `Memory weight is ${L.memoryWeight.min}–${L.memoryWeight.max}`;
 
 export const memoryInput = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('static'), sizeMiB: memoryMiB('Memory') }),
@@ -43,12 +73,17 @@ export const memoryInput = z.discriminatedUnion('mode', [
       minimumMiB: memoryMiB('Minimum memory'),
       maximumMiB: memoryMiB('Maximum memory'),
       bufferPercent: z
-        .number()
-        .int()
-        .min(5, 'Memory buffer is 5–2000 %')
-        .max(2000, 'Memory buffer is 5–2000 %')
+        .number(requiredNumber('Memory buffer'))
+        .int(bufferMessage)
+        .min(L.bufferPercent.min, bufferMessage)
+        .max(L.bufferPercent.max, bufferMessage)
         .default(20),
-      weight: z.number().int().min(0, 'Memory weight is 0–10000').max(10000, 'Memory weight is 0–10000').default(5000),
+      weight: z
+        .number(requiredNumber('Memory weight'))
+        .int(weightMessage)
+        .min(L.memoryWeight.min, weightMessage)
+        .max(L.memoryWeight.max, weightMessage)
+        .default(5000),
     })
     .refine((m) => m.minimumMiB <= m.startupMiB, {
       message: 'Minimum memory must not exceed startup memory',
@@ -62,9 +97,14 @@ export const memoryInput = z.discriminatedUnion('mode', [
 export type MemoryInput = z.infer<typeof memoryInput>;
 
 export const diskInput = z.object({
-  name: z.string().trim().min(1).max(64).default('disk0'),
+  name: z
+    .string()
+    .trim()
+    .min(1, 'Disk name is required')
+    .max(64, 'Disk name must be at most 64 characters')
+    .default('disk0'),
   sizeGiB: z
-    .number()
+    .number(requiredNumber('Disk size'))
     .positive('Disk size must be positive')
     .max(VHDX_MAX_BYTES / GiB, 'A VHDX is at most 64 TB (Hyper-V limit)'),
   logicalSectorBytes: z
@@ -76,18 +116,36 @@ export const diskInput = z.object({
   pool: z.string().max(128).optional(),
 });
 
+const mbpsMessage = `Bandwidth is a whole number of ${L.bandwidthMbps.min}–${L.bandwidthMbps.max.toLocaleString('en-US')} Mbps`;
+const bandwidthMbps = z
+  .number(requiredNumber('Bandwidth'))
+  .int(mbpsMessage)
+  .min(L.bandwidthMbps.min, mbpsMessage)
+  .max(L.bandwidthMbps.max, mbpsMessage);
+const weightOfBandwidthMessage = `Bandwidth weight is ${L.bandwidthWeight.min}–${L.bandwidthWeight.max}`;
+
 export const nicInput = z
   .object({
-    name: z.string().trim().min(1).max(64).default('nic0'),
-    network: z.string().trim().min(1).max(64).default('default'),
-    minimumBandwidthMbps: z.number().int().min(1).max(1_000_000).optional(),
+    name: z
+      .string()
+      .trim()
+      .min(1, 'Adapter name is required')
+      .max(64, 'Adapter name must be at most 64 characters')
+      .default('nic0'),
+    network: z
+      .string()
+      .trim()
+      .min(1, 'Network is required')
+      .max(64, 'Network name must be at most 64 characters')
+      .default('default'),
+    minimumBandwidthMbps: bandwidthMbps.optional(),
     minimumBandwidthWeight: z
-      .number()
-      .int()
-      .min(1, 'Bandwidth weight is 1–100')
-      .max(100, 'Bandwidth weight is 1–100')
+      .number(requiredNumber('Bandwidth weight'))
+      .int(weightOfBandwidthMessage)
+      .min(L.bandwidthWeight.min, weightOfBandwidthMessage)
+      .max(L.bandwidthWeight.max, weightOfBandwidthMessage)
       .optional(),
-    maximumBandwidthMbps: z.number().int().min(1).max(1_000_000).optional(),
+    maximumBandwidthMbps: bandwidthMbps.optional(),
   })
   .refine((n) => !(n.minimumBandwidthMbps && n.minimumBandwidthWeight), {
     message: 'Minimum bandwidth is either absolute (Mbps) or a weight, not both',
@@ -107,47 +165,82 @@ export const groupInput = z.object({
   hard: z.boolean().default(false),
 });
 
-export const createVmInput = z
-  .object({
-    name: vmNameSchema,
-    vcpus: z
-      .number()
-      .int('vCPUs must be a whole number')
-      .min(1, 'A VM needs at least 1 vCPU')
-      .max(HYPERV_LIMITS.vcpusPerVm, 'A VM has at most 64 vCPUs (Hyper-V limit)'),
-    memory: memoryInput,
-    disks: z.array(diskInput).min(1, 'A VM needs at least one disk').max(64, 'At most 64 disks per VM'),
-    nics: z
-      .array(nicInput)
-      .max(12, 'At most 12 network adapters per VM')
-      .default([{ name: 'nic0', network: 'default' }]),
-    haPriority: z.enum(HA_PRIORITIES).default('medium'),
-    tags: z.array(z.string().trim().min(1).max(32)).max(20).default([]),
-    groups: z.array(groupInput).max(8).default([]),
-    startAfterCreate: z.boolean().default(true),
-  })
-  .refine((v) => new Set(v.disks.map((d) => d.name)).size === v.disks.length, {
-    message: 'Disk names must be unique',
-    path: ['disks'],
-  })
-  .refine((v) => new Set(v.nics.map((n) => n.name)).size === v.nics.length, {
-    message: 'Network adapter names must be unique',
-    path: ['nics'],
-  })
-  .refine(
-    (v) =>
-      v.disks.every(
-        (d) => d.kind !== 'differencing' || (d.parent && v.disks.some((p) => p.name === d.parent && p !== d)),
-      ),
-    { message: 'A differencing disk needs a parent disk of the same VM', path: ['disks'] },
-  );
+/** Reports each repeated name at the item that repeats it, so a form can show it beside that field. */
+function uniqueNames(message: string) {
+  return (items: readonly { name: string }[], ctx: z.RefinementCtx) => {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      if (seen.has(item.name)) ctx.addIssue({ code: 'custom', message, path: [i, 'name'] });
+      seen.add(item.name);
+    });
+  };
+}
+
+// The cross-disk rules sit on the list rather than on the VM so they are
+// checked even while another field (a blank vCPU count) is still invalid.
+const disksInput = z
+  .array(diskInput)
+  .min(1, 'A VM needs at least one disk')
+  .max(L.disksPerVm, `At most ${L.disksPerVm} disks per VM`)
+  .superRefine(uniqueNames('Disk names must be unique'))
+  .superRefine((disks, ctx) => {
+    disks.forEach((d, i) => {
+      if (d.kind !== 'differencing') return;
+      if (d.parent && disks.some((p) => p.name === d.parent && p !== d)) return;
+      ctx.addIssue({
+        code: 'custom',
+        message: 'A differencing disk needs a parent disk of the same VM',
+        path: [i, 'parent'],
+      });
+    });
+  });
+
+export const createVmInput = z.object({
+  name: vmNameSchema,
+  vcpus: z
+    .number(requiredNumber('vCPUs'))
+    .int('vCPUs must be a whole number')
+    .min(1, 'A VM needs at least 1 vCPU')
+    .max(HYPERV_LIMITS.vcpusPerVm, `A VM has at most ${HYPERV_LIMITS.vcpusPerVm} vCPUs (Hyper-V limit)`),
+  memory: memoryInput,
+  disks: disksInput,
+  nics: z
+    .array(nicInput)
+    .max(L.nicsPerVm, `At most ${L.nicsPerVm} network adapters per VM`)
+    .superRefine(uniqueNames('Network adapter names must be unique'))
+    .default([{ name: 'nic0', network: 'default' }]),
+  haPriority: z.enum(HA_PRIORITIES).default('medium'),
+  tags: z
+    .array(
+      z.string().trim().min(1, 'A tag cannot be empty').max(L.tagLength, `A tag is at most ${L.tagLength} characters`),
+    )
+    .max(L.tagsPerVm, `At most ${L.tagsPerVm} tags`)
+    .default([]),
+  groups: z.array(groupInput).max(8).default([]),
+  startAfterCreate: z.boolean().default(true),
+});
 export type CreateVmInput = z.infer<typeof createVmInput>;
 
+/** The name of VM `index` (1-based) of a tier of `count`: `web-01` … `web-100` (at least two digits). */
+export function tierVmName(name: string, index: number, count: number): string {
+  const width = Math.max(2, String(count).length);
+  return `${name}-${String(index).padStart(width, '0')}`;
+}
+
 /** A tier of identical VMs, named `<name>-01` … `<name>-NN`, admitted and placed all together or not at all. */
-export const createManyVmsInput = z.object({
-  vm: createVmInput,
-  count: z.number().int().min(1, 'Create at least 1 VM').max(100, 'At most 100 VMs at once'),
-});
+export const createManyVmsInput = z
+  .object({
+    vm: createVmInput,
+    count: z
+      .number(requiredNumber('The number of VMs'))
+      .int('Enter a whole number of VMs')
+      .min(1, 'Create at least 1 VM')
+      .max(L.vmsPerTier, `At most ${L.vmsPerTier} VMs at once`),
+  })
+  .refine((t) => tierVmName(t.vm.name, t.count, t.count).length <= L.nameLength, {
+    message: `With the -01 … suffix the VM names pass ${L.nameLength} characters`,
+    path: ['vm', 'name'],
+  });
 export type CreateManyVmsInput = z.infer<typeof createManyVmsInput>;
 
 export const createManyResultSchema = z.object({

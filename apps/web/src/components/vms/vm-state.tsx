@@ -1,18 +1,9 @@
-import type { VmAction, VmState } from '@fabric/core/compute/vm.schema';
+import { VM_STATES, type VmAction, type VmState } from '@fabric/core/compute/vm.schema';
+import { VM_TRANSITIONS } from '@fabric/core/compute/vm-state';
 import { Badge, type Tone, toneDotClass } from '@/components/ui/badge';
 
-// Kept here rather than imported from the zod schema module so the browser bundle does not carry zod.
-export const VM_STATE_LIST = [
-  'creating',
-  'off',
-  'starting',
-  'running',
-  'paused',
-  'saved',
-  'stopping',
-  'failed',
-  'deleting',
-] as const satisfies readonly VmState[];
+/** Core's life-cycle states, in their order (the list's state filter offers them so). */
+export const VM_STATE_LIST = VM_STATES;
 
 const TONE: Record<VmState, Tone> = {
   creating: 'violet',
@@ -62,18 +53,6 @@ export function isTransitional(state: VmState): boolean {
   return TRANSITIONAL.has(state);
 }
 
-/** Mirrors core's VM_TRANSITIONS (vm-state.ts): which actions each state allows. */
-const ALLOWED_FROM: Record<VmAction, readonly VmState[]> = {
-  start: ['off', 'saved'],
-  stop: ['running'],
-  'turn-off': ['running', 'paused', 'starting', 'stopping'],
-  restart: ['running'],
-  pause: ['running'],
-  resume: ['paused'],
-  save: ['running', 'paused'],
-  delete: ['off', 'saved', 'failed'],
-};
-
 /** Display order: the usual next step first, destructive ones last. */
 export const ACTION_ORDER: readonly VmAction[] = [
   'start',
@@ -109,9 +88,10 @@ export const ACTION_HELP: Record<VmAction, string> = {
 };
 
 export function allowedActions(state: VmState): VmAction[] {
-  return ACTION_ORDER.filter((action) => ALLOWED_FROM[action].includes(state));
+  return ACTION_ORDER.filter((action) => canAct(action, state));
 }
 
+/** Whether core's life cycle allows `action` from `state`; the API refuses the rest with the reason. */
 export function canAct(action: VmAction, state: VmState): boolean {
-  return ALLOWED_FROM[action].includes(state);
+  return VM_TRANSITIONS[action].from.includes(state);
 }
