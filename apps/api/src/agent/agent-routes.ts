@@ -190,12 +190,6 @@ export function createAgentRoutes(deps: {
         const status = HTTP_STATUS[CORE_ERROR_CODES[error.code]] ?? 400;
         return sendJson(res, status, { error: { code: error.code, message: error.message } });
       }
-      // Two agents registering the same name at once: the unique index decides.
-      if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'P2002') {
-        return sendJson(res, 409, {
-          error: { code: 'DUPLICATE_HOST_NAME', message: 'A host with this name is already registered' },
-        });
-      }
       // A client that went away mid-request (or a server shutting down) is not an error.
       if (res.destroyed || (error instanceof Error && error.message === 'aborted')) return;
       console.error('[agent-api] request failed:', error);

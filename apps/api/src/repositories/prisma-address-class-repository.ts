@@ -1,6 +1,8 @@
 import type { AddressClass } from '@fabric/core/metering/address-class.schema';
 import type { AddressClassRepository } from '@fabric/core/metering/address-class-repository';
+import { MeteringError } from '@fabric/core/metering/metering.errors';
 import type { Db } from './prisma';
+import { uniqueOr } from './prisma-errors';
 
 const toClass = (row: { name: string; remoteAddresses: string[]; createdAt: Date }): AddressClass => ({
   name: row.name,
@@ -22,7 +24,11 @@ export class PrismaAddressClassRepository implements AddressClassRepository {
   }
 
   async insert(name: string, remoteAddresses: string[], createdBy: string) {
-    return toClass(await this.db.meteredAddressClass.create({ data: { name, remoteAddresses, createdBy } }));
+    const row = await uniqueOr(
+      this.db.meteredAddressClass.create({ data: { name, remoteAddresses, createdBy } }),
+      () => new MeteringError('DUPLICATE_ADDRESS_CLASS', `An address class named "${name}" already exists`),
+    );
+    return toClass(row);
   }
 
   async findForUpdate(name: string) {

@@ -7,6 +7,7 @@ import { tenantPlanSchema } from '@fabric/core/chargeback/tenant-plan.schema';
 import type { HourlyUsage } from '@fabric/core/chargeback/usage.schema';
 import type { Prisma } from '@fabric/db/generated/prisma/client';
 import type { Db } from './prisma';
+import { uniqueOr } from './prisma-errors';
 
 export class PrismaChargebackRepository implements ChargebackRepository {
   constructor(private readonly db: Db) {}
@@ -28,9 +29,13 @@ export class PrismaChargebackRepository implements ChargebackRepository {
     if (await this.db.rateCard.findUnique({ where: { effectiveFrom } })) {
       throw new ChargebackError('DUPLICATE_EFFECTIVE_DATE', `A rate card already starts on ${card.effectiveFrom}`);
     }
-    await this.db.rateCard.create({
-      data: { currency: card.currency, effectiveFrom, prices: card.prices as Prisma.InputJsonValue, createdBy },
-    });
+    // Two cards for one day at once: the unique index decides, with the same refusal.
+    await uniqueOr(
+      this.db.rateCard.create({
+        data: { currency: card.currency, effectiveFrom, prices: card.prices as Prisma.InputJsonValue, createdBy },
+      }),
+      () => new ChargebackError('DUPLICATE_EFFECTIVE_DATE', `A rate card already starts on ${card.effectiveFrom}`),
+    );
   }
 
   async findPlan(tenantId: string): Promise<TenantPlan | null> {

@@ -1,9 +1,11 @@
+import { FabricError } from '@fabric/core/fabric/fabric.errors';
 import type { HostChangeEvent, ListHostsInput, Overview } from '@fabric/core/fabric/fabric.schema';
 import type { FabricRepository, HostRecord, NewHost } from '@fabric/core/fabric/fabric-repository';
 import type { HostState } from '@fabric/core/fabric/host-state';
 import type { HostInventory } from '@fabric/core/fabric/inventory.schema';
 import type { Prisma } from '@fabric/db/generated/prisma/client';
 import type { Db } from './prisma';
+import { uniqueOr } from './prisma-errors';
 
 export const HOST_EVENTS_CHANNEL = 'fabric_host_events';
 
@@ -103,7 +105,12 @@ export class PrismaFabricRepository implements FabricRepository {
   }
 
   async createCluster(data: { name: string; description: string; maxHosts: number; maxVms: number }) {
-    const created = toCluster(await this.db.cluster.create({ data }));
+    // The service checks the name first; two creations at once meet here.
+    const row = await uniqueOr(
+      this.db.cluster.create({ data }),
+      () => new FabricError('DUPLICATE_CLUSTER_NAME', `A cluster named "${data.name}" already exists`),
+    );
+    const created = toCluster(row);
     if (!created) throw new Error('cluster not created');
     return created;
   }
@@ -208,7 +215,8 @@ export class PrismaFabricRepository implements FabricRepository {
   }
 
   createHost(host: NewHost): Promise<HostRecord> {
-    return this.db.host.create({
+    // Two agents registering the same name at once: the unique index decides.
+    const write = this.db.host.create({
       data: {
         clusterId: host.clusterId,
         name: host.inventory.hostname,
@@ -228,6 +236,10 @@ export class PrismaFabricRepository implements FabricRepository {
       },
       select: hostRecordSelect,
     });
+    return uniqueOr(
+      write,
+      () => new FabricError('DUPLICATE_HOST_NAME', `A host named "${host.inventory.hostname}" is already registered`),
+    );
   }
 
   async findRegistrationRequestId(hostId: string) {

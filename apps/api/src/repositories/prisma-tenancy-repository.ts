@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { TenantScope } from '@fabric/core/shared/tenant-scope';
+import { TenancyError } from '@fabric/core/tenancy/tenancy.errors';
 import type { TenantView, UserView } from '@fabric/core/tenancy/tenancy.schema';
 import type { NewUser, TenancyRepository } from '@fabric/core/tenancy/tenancy-repository';
 import type { Prisma } from '@fabric/db/generated/prisma/client';
 import { type Db, roleFromDb, roleToDb } from './prisma';
+import { uniqueOr } from './prisma-errors';
 
 /** Tenant rows visible in `scope`: a tenant role sees only its own tenant. */
 function tenantWhere(scope: TenantScope): Prisma.TenantWhereInput {
@@ -42,7 +44,11 @@ export class PrismaTenancyRepository implements TenancyRepository {
   }
 
   async createTenant(data: { name: string; slug: string }): Promise<TenantView> {
-    const tenant = await this.db.tenant.create({ data });
+    // The service checks name and slug first; two creations at once meet here.
+    const tenant = await uniqueOr(
+      this.db.tenant.create({ data }),
+      () => new TenancyError('DUPLICATE_TENANT_NAME', `A tenant named "${data.name}" already exists`),
+    );
     return { ...tenant, userCount: 0 };
   }
 
@@ -71,7 +77,7 @@ export class PrismaTenancyRepository implements TenancyRepository {
 
   async createUser(data: NewUser): Promise<UserView> {
     const id = randomUUID();
-    const user = await this.db.user.create({
+    const write = this.db.user.create({
       data: {
         id,
         name: data.name,
@@ -86,6 +92,11 @@ export class PrismaTenancyRepository implements TenancyRepository {
       },
       include: userInclude,
     });
+    // The service checks the email first; two creations at once meet here.
+    const user = await uniqueOr(
+      write,
+      () => new TenancyError('DUPLICATE_EMAIL', `A user with email ${data.email} already exists`),
+    );
     const view = toUserView(user);
     if (!view) throw new Error('user created without membership');
     return view;

@@ -28,10 +28,6 @@ export const t = initTRPC
     },
   });
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'P2002';
-}
-
 /**
  * Turns core errors into transport errors with the same user-facing message,
  * in one place; anything else stays an internal error (logged, not shown).
@@ -42,9 +38,6 @@ export const mapErrors = t.middleware(async ({ next, path }) => {
   const cause = result.error.cause;
   if (cause instanceof CoreError && isCoreErrorCode(cause.code)) {
     throw new TRPCError({ code: CORE_ERROR_CODES[cause.code], message: cause.message, cause });
-  }
-  if (isUniqueViolation(cause)) {
-    throw new TRPCError({ code: 'CONFLICT', message: 'That name is already taken', cause });
   }
   if (result.error.code === 'INTERNAL_SERVER_ERROR') {
     console.error(`[api] ${path} failed:`, cause ?? result.error);

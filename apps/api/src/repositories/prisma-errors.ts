@@ -1,0 +1,20 @@
+/**
+ * Prisma's code for a unique constraint violation. Only repositories see it:
+ * each turns it into its module's domain error, so a write that loses a race
+ * to a concurrent one reads like the check that would have refused it.
+ */
+const UNIQUE_VIOLATION = 'P2002';
+
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === UNIQUE_VIOLATION;
+}
+
+/** `write`, with a unique violation replaced by `domainError()`; anything else passes through. */
+export async function uniqueOr<T>(write: Promise<T>, domainError: () => Error): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw domainError();
+    throw error;
+  }
+}
