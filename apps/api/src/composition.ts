@@ -16,6 +16,7 @@ import pg from 'pg';
 import { type Auth, betterAuthPasswords, createAuth } from './auth/auth';
 import type { ApiConfig } from './env';
 import { HostEventBus } from './events/host-events';
+import { PgHeartbeatRecorder } from './repositories/pg-heartbeat-recorder';
 import { PgMeteringRepository } from './repositories/pg-metering-repository';
 import { createPrismaClient, type PrismaClient } from './repositories/prisma';
 import { prismaUnitOfWork, type Repositories } from './repositories/prisma-unit-of-work';
@@ -80,7 +81,13 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     prisma,
     uow,
     auth: createAuth({ prisma, publicUrl: config.publicUrl, secret: config.authSecret }),
-    fabric: new FabricService({ uow, clock, policy: config.heartbeat, agentApiUrl: config.agentApiUrl }),
+    fabric: new FabricService({
+      uow,
+      clock,
+      policy: config.heartbeat,
+      agentApiUrl: config.agentApiUrl,
+      heartbeats: new PgHeartbeatRecorder(pool),
+    }),
     tenancy: new TenancyService({ uow, passwords: betterAuthPasswords }),
     audit: new AuditService({ audit: uow.repos.audit }),
     compute: new ComputeService({ uow }),

@@ -3,6 +3,7 @@ import type { Clock } from '../shared/clock';
 import type { UnitOfWork } from '../shared/unit-of-work';
 import type { HostChangeEvent } from './fabric.schema';
 import type { FabricRepository, HostRecord } from './fabric-repository';
+import type { HeartbeatRecorder } from './heartbeat-recorder';
 import type { HeartbeatPolicy } from './host-state';
 
 export type FabricRepos = { fabric: FabricRepository; audit: AuditRepository };
@@ -14,6 +15,8 @@ export interface FabricServiceDeps {
   policy: HeartbeatPolicy;
   /** The URL agents use to reach the API, for the copyable start command. */
   agentApiUrl: string;
+  /** Heartbeats' writes and announcements (the adapter may group many hosts' into one round trip). */
+  heartbeats: HeartbeatRecorder;
 }
 
 /** The event the console's live host list listens to, as the host was before the change. */

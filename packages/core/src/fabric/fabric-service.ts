@@ -99,8 +99,8 @@ export class FabricService {
   reportInventory(host: HostRecord, request: InventoryRequest): Promise<InventoryResponse> {
     return this.reports.reportInventory(host, request);
   }
-  heartbeat(host: HostRecord, request: HeartbeatRequest): Promise<HeartbeatResponse> {
-    return this.reports.heartbeat(host, request);
+  heartbeat(agent: AgentCredential, request: HeartbeatRequest): Promise<HeartbeatResponse> {
+    return this.reports.heartbeat(agent, request);
   }
 
   // hosts.ts

@@ -1,5 +1,6 @@
 import type { AuditRepository } from '../audit/audit-repository';
 import type { HeartbeatRequest, HeartbeatResponse, InventoryRequest, InventoryResponse } from './agent-protocol.schema';
+import type { AgentCredential } from './authenticate-agent';
 import { FabricError } from './fabric.errors';
 import { changeEvent, type FabricServiceDeps } from './fabric-deps';
 import type { FabricRepository, HostRecord } from './fabric-repository';
@@ -57,19 +58,41 @@ export class AgentReports {
   }
 
   /**
-   * The agent hot path. The common case (a healthy host) is one atomic write
-   * (sequence check + time) and one NOTIFY; only a recovering host takes a
-   * transaction for its state change and audit event.
+   * The agent hot path (every host, every interval). The agent was
+   * authenticated from a short memory (authenticateAgentForWrite); the
+   * write checks the credential again, accepts `seq` and records the time,
+   * and the recorder may group it with other hosts' heartbeats. A healthy
+   * host's heartbeat is then announced (grouped too); only a recovering
+   * host takes a transaction for its state change and audit event.
    */
-  async heartbeat(host: HostRecord, request: HeartbeatRequest): Promise<HeartbeatResponse> {
+  async heartbeat(agent: AgentCredential, request: HeartbeatRequest): Promise<HeartbeatResponse> {
     const now = this.deps.clock.now();
-    const current = await this.repos.fabric.recordHeartbeat(host.id, request.seq, now, request.agentVersion);
-    if (!current) throw replayed();
+    const outcome = await this.deps.heartbeats.record({
+      hostId: agent.host.id,
+      credentialHash: agent.secretHash,
+      seq: request.seq,
+      at: now,
+      agentVersion: request.agentVersion,
+    });
+    if (outcome.kind === 'replayed') throw replayed();
+    if (outcome.kind === 'credential-invalid') {
+      // Removed or re-registered after the credential was last verified.
+      await this.repos.audit.append({
+        actor: { type: 'agent', id: null, label: agent.source },
+        action: 'agent.authenticate',
+        targetType: 'host',
+        targetId: agent.host.id,
+        result: 'denied',
+        message: 'Invalid or revoked host credential',
+      });
+      throw new FabricError('CREDENTIAL_INVALID', 'Invalid or revoked host credential');
+    }
+    const current = outcome.host;
     const state = stateOnHeartbeat(current.state)
       ? await this.deps.uow.run(({ fabric, audit }) => this.recoverOnHeartbeat(fabric, audit, current, now))
       : current.state;
     if (state === current.state) {
-      await this.repos.fabric.notifyHostChange({ ...changeEvent(current, 'heartbeat'), lastHeartbeatAt: now });
+      await this.deps.heartbeats.announce({ ...changeEvent(current, 'heartbeat'), lastHeartbeatAt: now });
     }
     return {
       state,
