@@ -69,6 +69,39 @@ test('a Blue user creates a VM in the wizard and watches it reach running, live'
   await expect(row.getByTestId('vm-state')).toHaveText('running');
 });
 
+test("the form puts the API schema's messages beside the fields they concern, before anything is sent", async ({
+  page,
+}) => {
+  await signIn(page, 'bob@blue.example');
+  await expect(page).toHaveURL(/\/portal/);
+  await page.goto('/portal/vms/new');
+  await page.locator('#vm-name').fill(`${vmName}-rules`);
+
+  // Dynamic Memory: minimum above startup is refused at the minimum.
+  await page.getByText('Dynamic Memory', { exact: true }).click();
+  await page.getByLabel('Startup (GiB)').fill('2');
+  await page.getByLabel('Minimum (GiB)').fill('4');
+  await page.getByLabel('Minimum (GiB)').blur();
+  await expect(page.locator('#mem-min-error')).toHaveText('Minimum memory must not exceed startup memory');
+  await expect(page.getByLabel('Minimum (GiB)')).toHaveAttribute('aria-invalid', 'true');
+
+  // A second disk with the first one's name: the message is on the second disk's name.
+  await page.getByRole('button', { name: 'Add disk' }).click();
+  const diskNames = page.getByRole('group', { name: 'Disks' }).getByLabel('Name');
+  await diskNames.nth(1).fill('disk0');
+  await diskNames.nth(1).blur();
+  await expect(diskNames.nth(1)).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('Disk names must be unique')).toHaveCount(1);
+
+  // A blank vCPU count; submitting shows every problem and takes the keyboard to the first one.
+  await page.locator('#vm-vcpus').fill('');
+  await page.getByRole('button', { name: 'Create VM' }).click();
+  await expect(page.locator('#vm-vcpus-error')).toHaveText('vCPUs is required');
+  await expect(page.getByText('Fix 3 fields above')).toBeVisible();
+  await expect(page.locator('#vm-vcpus')).toBeFocused();
+  await expect(page).toHaveURL(/\/portal\/vms\/new$/);
+});
+
 test('a create over quota is refused with a clear message', async ({ page }) => {
   const admin = await apiAs('admin@fabric.local');
   const tenantId = await blueTenantId();

@@ -21,7 +21,7 @@ import { headroomOf, headroomSentence, overQuota } from './create-vm-form/headro
 import { IdentitySection } from './create-vm-form/identity-section';
 import { NicsSection } from './create-vm-form/nics-section';
 import { QuotaHeadroom } from './create-vm-form/quota-headroom';
-import { checkDraft, errorUnder } from './create-vm-form/validate';
+import { checkDraft } from './create-vm-form/validate';
 
 // Server field errors that a section shows; any other goes to the banner.
 const SHOWN_SERVER_FIELDS = new Set(['name', 'vcpus', 'memory', 'disks', 'nics', 'tags', 'count']);
@@ -82,7 +82,7 @@ export function CreateVmForm() {
   const errorOf = (key: string): string | undefined => {
     const visible =
       attempted || [...touched].some((t) => key === t || key.startsWith(`${t}.`) || t.startsWith(`${key}.`));
-    const own = visible ? errorUnder(checked.errors, key) : undefined;
+    const own = visible ? checked.errors[key] : undefined;
     return own ?? (key === 'name' ? serverName : serverFields[key]);
   };
   const touch = (key: string) => () => setTouched((old) => (old.has(key) ? old : new Set(old).add(key)));

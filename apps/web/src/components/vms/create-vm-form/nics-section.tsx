@@ -76,7 +76,7 @@ export function NicsSection({ draft, update, errorOf, touch }: SectionProps) {
                     onChange={(e) =>
                       setNic(i, { minMode: MIN_MODES.find((m) => m === e.target.value) ?? 'none', min: '' })
                     }
-                    className="w-[5.5rem] shrink-0"
+                    className="w-28 shrink-0"
                   >
                     <option value="none">None</option>
                     <option value="mbps">Mbps</option>

@@ -26,17 +26,11 @@ function failed(issues: readonly z.core.$ZodIssue[]): Checked {
   const errors: Record<string, string> = {};
   for (const issue of issues) {
     // A tier's VM fields sit under `vm`; the form keys them as a single VM's.
-    const path = issue.path[0] === 'vm' ? issue.path.slice(1) : issue.path;
+    const inVm = issue.path[0] === 'vm' ? issue.path.slice(1) : issue.path;
+    // An item of a list of plain values (`tags.3`) is shown at its list's one field.
+    const path = typeof inVm.at(-1) === 'number' ? inVm.slice(0, -1) : inVm;
     // The first message per field: the schema lists the most basic problem first.
     errors[path.map(String).join('.')] ??= issue.message;
   }
   return { ok: false, errors };
-}
-
-/** The error of a field, or of anything under it (`tags` answers for `tags.3`). */
-export function errorUnder(errors: FieldErrors, key: string): string | undefined {
-  if (errors[key] !== undefined) return errors[key];
-  const prefix = `${key}.`;
-  const nested = Object.keys(errors).find((k) => k.startsWith(prefix));
-  return nested === undefined ? undefined : errors[nested];
 }
