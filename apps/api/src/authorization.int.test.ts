@@ -75,6 +75,9 @@ const ACCESS = {
   'chargeback.invoices': ['provider-admin', 'finance', 'tenant-admin'],
   'chargeback.invoice': ['provider-admin', 'finance', 'tenant-admin'],
   'chargeback.costSeries': ['provider-admin', 'finance', 'tenant-admin'],
+  'tasks.list': ['provider-admin', 'finance', 'tenant-admin', 'tenant-user'],
+  'tasks.get': ['provider-admin', 'finance', 'tenant-admin', 'tenant-user'],
+  'tasks.onChange': ['provider-admin', 'finance', 'tenant-admin', 'tenant-user'],
 } as const satisfies Record<string, Meta['roles']>;
 
 type ProcedurePath = keyof typeof ACCESS;
@@ -91,7 +94,7 @@ interface Probe {
 const byRandomId = (): Probe => ({ input: { id: randomUUID() }, allowed: 'NOT_FOUND' });
 const emptyCreate: Probe = { input: {}, allowed: 'BAD_REQUEST' };
 
-const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange'>, Probe> = {
+const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange' | 'tasks.onChange'>, Probe> = {
   'auth.me': { allowed: 'ok' },
   'fabric.overview': { allowed: 'ok' },
   'clusters.list': { allowed: 'ok' },
@@ -170,6 +173,8 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange'>, 
   'chargeback.rerate': { input: { month: '2999-12', reason: 'probe' }, allowed: 'PRECONDITION_FAILED' },
   'chargeback.invoices': { input: {}, allowed: 'ok' },
   'chargeback.invoice': byRandomId(),
+  'tasks.list': { input: {}, allowed: 'ok' },
+  'tasks.get': byRandomId(),
   'chargeback.costSeries': {
     input: {
       tenantId: randomUUID(),

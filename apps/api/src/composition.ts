@@ -1,15 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { AuditService } from '@fabric/core/audit/audit-service';
 import { ChargebackService } from '@fabric/core/chargeback/chargeback-service';
+import { CloseMonth } from '@fabric/core/chargeback/close-month';
 import { BillExportService } from '@fabric/core/chargeback/export-bills';
 import { InvoiceExportService } from '@fabric/core/chargeback/export-invoices';
 import { InvoiceService } from '@fabric/core/chargeback/invoice-service';
 import { ComputeService } from '@fabric/core/compute/compute-service';
 import { FabricService } from '@fabric/core/fabric/fabric-service';
+import { JobTracker } from '@fabric/core/jobs/job-tracker';
+import { TaskLogService } from '@fabric/core/jobs/task-log-service';
 import { AddressClassService } from '@fabric/core/metering/address-class-service';
 import { MeteringService } from '@fabric/core/metering/metering-service';
+import { PlacementService } from '@fabric/core/placement/placement-service';
 import { type Clock, systemClock } from '@fabric/core/shared/clock';
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
-import { PlacementService } from '@fabric/core/placement/placement-service';
 import { AgentTaskQueue } from '@fabric/core/tasks/agent-task-queue';
 import { TenancyService } from '@fabric/core/tenancy/tenancy-service';
 import pg from 'pg';
@@ -20,6 +24,7 @@ import { PgHeartbeatRecorder } from './repositories/pg-heartbeat-recorder';
 import { PgMeteringRepository } from './repositories/pg-metering-repository';
 import { createPrismaClient, type PrismaClient } from './repositories/prisma';
 import { prismaUnitOfWork, type Repositories } from './repositories/prisma-unit-of-work';
+import { DbosWorkflowEngine } from './workflows/dbos-engine';
 
 export interface Services {
   config: ApiConfig;
@@ -40,6 +45,12 @@ export interface Services {
   addressClasses: AddressClassService;
   chargeback: ChargebackService;
   invoices: InvoiceService;
+  /** Closing a month: a durable workflow, a task in the Tasks panel. */
+  closeMonth: CloseMonth;
+  /** The Tasks panel: durable jobs and agents' VM tasks. */
+  tasks: TaskLogService;
+  /** Durable workflows (DBOS): registered here, launched by startApi. */
+  workflows: DbosWorkflowEngine;
   /** Bill and invoice files (the export routes' use cases). */
   billExports: BillExportService;
   invoiceExports: InvoiceExportService;
@@ -74,6 +85,25 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     catchUpRollups: () => metering.housekeeping(),
     clock,
   });
+  const workflows = new DbosWorkflowEngine({
+    databaseUrl: config.databaseUrl,
+    executorId: config.workflows.executorId,
+    leaseMs: config.workflows.executorLeaseMs,
+    poolSize: config.workflows.poolSize,
+    logLevel: config.logLevel,
+  });
+  const closeMonth = new CloseMonth({
+    uow,
+    billing: chargeback,
+    catchUpRollups: () => metering.housekeeping(),
+    workflows,
+    tracker: new JobTracker({ jobs: uow.repos.jobs, clock }),
+    clock,
+    newId: randomUUID,
+    waitMs: config.workflows.closeWaitMs,
+    tenantsPerStep: config.workflows.closeTenantsPerStep,
+  });
+  workflows.register(closeMonth.workflow);
   return {
     pool,
     config,
@@ -95,6 +125,9 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     agentTasks: new AgentTaskQueue({ uow, clock, taskLeaseMs: config.taskLeaseMs }),
     chargeback,
     invoices,
+    closeMonth,
+    tasks: new TaskLogService({ jobs: uow.repos.jobs }),
+    workflows,
     billExports: new BillExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, bills: chargeback }),
     invoiceExports: new InvoiceExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, invoices }),
     metering,

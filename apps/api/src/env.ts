@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { validateHeartbeatPolicy } from '@fabric/core/fabric/host-state';
 import { z } from 'zod';
 
@@ -29,6 +31,22 @@ const schema = z
     FABRIC_INGEST_CONCURRENCY: int(4),
     /** Batches that may wait; past this an agent is told 503 + Retry-After and keeps them buffered. */
     FABRIC_INGEST_MAX_WAITING: int(256),
+    /**
+     * This process's name for its durable workflows, stable across restarts so
+     * a restarted process resumes its own at once. Default: api-<hostname>-<port>.
+     */
+    FABRIC_EXECUTOR_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'FABRIC_EXECUTOR_ID: letters, digits, . _ : - (at most 100)')
+      .optional(),
+    /** A process silent this long is taken for dead: a live one resumes its workflows. */
+    FABRIC_EXECUTOR_LEASE_MS: z.coerce.number().int().min(300).default(30_000),
+    /** Connections of the workflow engine's own pool (DBOS). */
+    FABRIC_WORKFLOW_POOL_SIZE: z.coerce.number().int().min(2).default(6),
+    /** How long closing a month answers synchronously before returning 'closing' with its task. */
+    FABRIC_CLOSE_WAIT_MS: z.coerce.number().int().min(0).default(15_000),
+    /** Tenants rated and written per step of a month close. */
+    FABRIC_CLOSE_TENANTS_PER_STEP: z.coerce.number().int().min(1).max(1000).default(25),
     FABRIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -55,6 +73,13 @@ export interface ApiConfig {
   sampleRetentionDays: number;
   ingest: { concurrency: number; maxWaiting: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  workflows: {
+    executorId: string;
+    executorLeaseMs: number;
+    poolSize: number;
+    closeWaitMs: number;
+    closeTenantsPerStep: number;
+  };
 }
 
 /** Parses the environment once at start; a bad value stops the process with a message naming it. */
@@ -85,5 +110,17 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
     sampleRetentionDays: env.FABRIC_SAMPLE_RETENTION_DAYS,
     ingest: { concurrency: env.FABRIC_INGEST_CONCURRENCY, maxWaiting: env.FABRIC_INGEST_MAX_WAITING },
     logLevel: env.FABRIC_LOG_LEVEL,
+    workflows: {
+      // Port 0 (tests) has no stable identity: such a process gets a name of its own.
+      executorId:
+        env.FABRIC_EXECUTOR_ID ??
+        (env.FABRIC_API_PORT === 0
+          ? `api-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+          : `api-${hostname()}-${env.FABRIC_API_PORT}`),
+      executorLeaseMs: env.FABRIC_EXECUTOR_LEASE_MS,
+      poolSize: env.FABRIC_WORKFLOW_POOL_SIZE,
+      closeWaitMs: env.FABRIC_CLOSE_WAIT_MS,
+      closeTenantsPerStep: env.FABRIC_CLOSE_TENANTS_PER_STEP,
+    },
   };
 }

@@ -11,8 +11,7 @@ import { ConcurrencyGate } from './http/concurrency-gate';
 import { sendJson } from './http/request';
 import { appRouter } from './routers/root';
 import { createContext } from './trpc/context';
-import { startHostMonitor } from './workers/host-monitor';
-import { startMeteringHousekeeping } from './workers/metering-housekeeping';
+import { scheduleBackgroundWork } from './workflows/background-work';
 
 export interface RunningApi {
   url: string;
@@ -91,28 +90,18 @@ export async function startApi(
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
 
-  const monitor =
-    options.monitor === false
-      ? null
-      : startHostMonitor({ fabric: services.fabric, intervalMs: config.monitorIntervalMs, log });
-
-  const housekeeping =
-    options.monitor === false
-      ? null
-      : startMeteringHousekeeping({
-          metering: services.metering,
-          invoices: services.invoices,
-          intervalMs: 30_000,
-          log,
-        });
+  // Background work runs as scheduled workflows: each tick once across every API process.
+  if (options.monitor !== false) {
+    scheduleBackgroundWork(services, { monitorIntervalMs: config.monitorIntervalMs, log });
+  }
+  await services.workflows.launch();
 
   return {
     url,
     server,
     services,
     async close() {
-      await monitor?.stop();
-      await housekeeping?.stop();
+      await services.workflows.shutdown();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.hostEvents.stop();

@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AgentProcess, eventually, spawnAgent } from '../testing/agent-process';
-import type { ApiClient } from '../testing/api-client';
+import { ApiClient } from '../testing/api-client';
+import { spawnApi, testAuthSecret } from '../testing/api-process';
 import { createTestDatabase, startTestApi, type TestApi, withSql } from '../testing/harness';
-import { seedAndSignIn } from '../testing/seed';
+import { demoUser, seedAndSignIn } from '../testing/seed';
 
 // Real agent processes against the real API: registration, heartbeats, being
 // killed (suspect, then failed), coming back, inventory changes, API outages
@@ -149,8 +150,12 @@ describe('a real host agent', () => {
 
   it('with two API processes, each state change happens once, and survives either one stopping', async () => {
     const databaseUrl = await createTestDatabase();
-    const one = await api({ databaseUrl });
-    const two = await api({ databaseUrl });
+    const authSecret = testAuthSecret();
+    // The workflow engine is one per process: the second API is a process of its own.
+    const one = await startTestApi({ databaseUrl, env: { ...FAST, BETTER_AUTH_SECRET: authSecret } });
+    cleanups.push(() => one.close());
+    const two = await spawnApi({ databaseUrl, authSecret, executorId: 'life-ha-two', env: FAST });
+    cleanups.push(() => two.kill('SIGKILL'));
     const { admin } = await seedAndSignIn(one);
     const running = agent({ api: one.url, hostname: 'life-ha', stateDir: tmp(), token: await productionToken(admin) });
     const host = await eventually(stateIs(admin, 'life-ha', 'connected'), 20_000, 'registration');
@@ -158,7 +163,7 @@ describe('a real host agent', () => {
     await running.kill('SIGKILL');
     // The first API stops; the second one's monitor carries on.
     await one.close();
-    const { admin: admin2 } = await seedAndSignIn(two);
+    const admin2 = await ApiClient.signIn(two.url, demoUser('admin').email, demoUser('admin').password);
     await eventually(stateIs(admin2, 'life-ha', 'failed'), 15_000, 'the host to fail');
     await new Promise((r) => setTimeout(r, 500));
 

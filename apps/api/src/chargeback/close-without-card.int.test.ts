@@ -21,6 +21,6 @@ it('closing a month without any rate card is refused with the reason, and writes
   const result = await c.finance.call('chargeback.closePeriod', 'mutation', { month: lastMonth });
   expect(result).toMatchObject({ ok: false, code: 'PRECONDITION_FAILED' });
   if (!result.ok) expect(result.message).toMatch(/Add a rate card/);
-  expect(await countRows(api.databaseUrl, 'billing_close_jobs')).toBe(0);
+  expect(await countRows(api.databaseUrl, 'jobs')).toBe(0);
   expect(await countRows(api.databaseUrl, 'invoices')).toBe(0);
 });

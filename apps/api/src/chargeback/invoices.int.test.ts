@@ -1,7 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { invoiceNumber, monthPeriod } from '@fabric/core/chargeback/invoice';
 import { readPdf } from '@fabric/core/chargeback/invoice-pdf.testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentProcess, eventually, spawnAgent } from '../testing/agent-process';
@@ -262,80 +261,55 @@ describe('late samples after the close', () => {
   });
 
   it('two finance users closing the same month at once close it once', async () => {
-    setNow('2027-01-02T08:00:00Z');
+    // Months far from the real one: the last test closes the real current month.
+    setNow('2031-01-02T08:00:00Z');
     const results = await Promise.all([
-      c.finance.call('chargeback.closePeriod', 'mutation', { month: '2026-12' }),
-      c.admin.call('chargeback.closePeriod', 'mutation', { month: '2026-12' }),
+      c.finance.call('chargeback.closePeriod', 'mutation', { month: '2030-12' }),
+      c.admin.call('chargeback.closePeriod', 'mutation', { month: '2030-12' }),
     ]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.find((r) => !r.ok)).toMatchObject({ code: 'CONFLICT' });
-    const invoices = await c.finance.query<Summary[]>('chargeback.invoices', { month: '2026-12' });
+    const invoices = await c.finance.query<Summary[]>('chargeback.invoices', { month: '2030-12' });
     const tenants = await c.finance.query<unknown[]>('tenants.list');
     expect(invoices).toHaveLength(tenants.length);
+    // The refused close started no task: one close task for the month, succeeded.
+    const tasks = await c.finance.query<{ rows: { kind: string; targetLabel: string; state: string }[] }>(
+      'tasks.list',
+      {
+        kind: 'billing.close-month',
+        search: '2030-12',
+      },
+    );
+    expect(tasks.rows.map((t) => t.state)).toEqual(['succeeded']);
   });
 });
 
-describe('closing is a durable job', () => {
-  it('a close left unfinished by a stopped process is finished by the next one, each invoice written once', async () => {
-    setNow('2027-02-02T08:00:00Z');
-    await postHour(blueVm, '2027-01-05T10:00:00Z');
-    await api.services.metering.housekeeping();
-    // A process started closing January, wrote Blue's invoice, and died before the rest.
-    const { invoices } = api.services.uow.repos;
-    const now = time.clock.now();
-    expect(await invoices.startCloseJob('2027-01', 'finance@fabric.local', now, new Date(now.getTime() - 1_000))).toBe(
-      true,
-    );
-    const blueBill = await api.services.chargeback.bill({ kind: 'provider' }, blueId, monthPeriod('2027-01'));
-    await invoices.addMissingInvoices([
-      {
-        number: invoiceNumber('2027-01', blueId),
-        tenantId: blueId,
-        tenantName: 'Blue Corp',
-        month: '2027-01',
-        version: 1,
-        currency: 'USD',
-        subtotal: blueBill.subtotal,
-        discount: blueBill.discount,
-        total: blueBill.total,
-        adjustment: '0.00',
-        lineCount: blueBill.lines.length,
-        document: { invoice: blueBill, changes: [] },
-        reason: 'Month closed',
-        createdBy: 'finance@fabric.local',
-      },
-    ]);
-    const [before] = await c.finance.query<Summary[]>('chargeback.invoices', { month: '2027-01', tenantId: blueId });
-    const periods = await c.finance.query<{ month: string; status: string }[]>('chargeback.periods');
-    expect(periods.find((p) => p.month === '2027-01')).toMatchObject({ status: 'closing' });
-    expect(await c.finance.call('chargeback.rerate', 'mutation', { month: '2027-01', reason: 'x-x' })).toMatchObject({
-      code: 'PRECONDITION_FAILED',
+describe('closing is a task', () => {
+  // Killing the API mid-close and finishing it in a fresh process: close-after-crash.int.test.ts.
+  it('shows its steps in the Tasks panel, and closing the month again is a conflict', async () => {
+    setNow('2030-07-02T08:00:00Z');
+    await postHour(blueVm, '2030-06-05T10:00:00Z');
+    const period = await c.finance.mutate<{ status: string; taskId: string }>('chargeback.closePeriod', {
+      month: '2030-06',
     });
-
-    // The API restarts: its housekeeping finds the lapsed job and finishes it.
-    const restarted = await startTestApi({ databaseUrl: api.databaseUrl, clock: time.clock });
-    try {
-      await eventually(
-        async () =>
-          (await c.finance.query<{ month: string; status: string }[]>('chargeback.periods')).find(
-            (p) => p.month === '2027-01' && p.status === 'closed',
-          ) ?? null,
-        20_000,
-        'the month to be closed by the restarted API',
-      );
-    } finally {
-      await restarted.close();
+    expect(period.status).toBe('closed');
+    const task = await c.finance.query<{
+      kind: string;
+      state: string;
+      progress: number;
+      requestedBy: string;
+      steps: { key: string; state: string; startedAt: string | null; finishedAt: string | null }[];
+    }>('tasks.get', { id: period.taskId });
+    expect(task).toMatchObject({ kind: 'billing.close-month', state: 'succeeded', progress: 100 });
+    expect(task.requestedBy).toBe('finance@fabric.local');
+    expect(task.steps.map((s) => s.key)).toEqual(['rollups', 'plan', 'invoices', 'close']);
+    for (const step of task.steps) {
+      expect(step.state).toBe('done');
+      expect(Date.parse(step.finishedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(step.startedAt ?? ''));
     }
-    const written = await c.finance.query<Summary[]>('chargeback.invoices', { month: '2027-01' });
-    const tenants = await c.finance.query<unknown[]>('tenants.list');
-    expect(written).toHaveLength(tenants.length);
-    expect(written.every((i) => i.version === 1 && i.latestVersion === 1)).toBe(true);
-    expect(written.find((i) => i.tenantId === blueId)).toMatchObject({ id: before?.id, total: blueBill.total });
-    expect(Number(before?.total)).toBeGreaterThan(0);
-  });
-
-  it('closing the month again once the job has finished is a conflict', async () => {
-    expect(await c.finance.call('chargeback.closePeriod', 'mutation', { month: '2027-01' })).toMatchObject({
+    // A tenant admin never sees the provider's tasks: NOT_FOUND, like a missing one.
+    expect(await c.blueAdmin.call('tasks.get', 'query', { id: period.taskId })).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await c.finance.call('chargeback.closePeriod', 'mutation', { month: '2030-06' })).toMatchObject({
       code: 'CONFLICT',
     });
   });

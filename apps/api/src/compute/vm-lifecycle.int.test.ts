@@ -154,4 +154,62 @@ describe('a VM through a real agent', () => {
     const db = list.rows.find((v) => v.name === 'bulk-db-1');
     expect((await c.blueAdmin.query<VmView>('vms.get', { id: db?.id })).state).toBe('off');
   });
+
+  it("the agents' tasks are in the Tasks panel: the tenant sees its own, another tenant none, the provider all", async () => {
+    interface TaskRow {
+      id: string;
+      source: string;
+      kind: string;
+      targetLabel: string;
+      tenantName: string | null;
+      hostName: string | null;
+      state: string;
+      progress: number;
+      requestedBy: string;
+    }
+    const created = await c.blueAdmin.mutate<{ vm: { id: string } }>('vms.create', {
+      name: 'tasks-panel-01',
+      vcpus: 1,
+      memory: { mode: 'static', sizeMiB: 1024 },
+      disks: [{ sizeGiB: 10 }],
+      startAfterCreate: true,
+    });
+    await eventually(vmState(created.vm.id, 'running'), 40_000, 'the VM to run');
+    const mine = await c.blueUser.query<{ rows: TaskRow[]; total: number }>('tasks.list', {
+      targetId: created.vm.id,
+    });
+    expect(mine.rows.map((t) => `${t.kind}:${t.state}:${t.progress}`).sort()).toEqual([
+      'vm.create:succeeded:100',
+      'vm.start:succeeded:100',
+    ]);
+    expect(mine.rows[0]).toMatchObject({
+      source: 'agent',
+      targetLabel: 'tasks-panel-01',
+      tenantName: 'Blue Corp',
+      hostName: 'vm-life-01',
+      requestedBy: 'alice@blue.example',
+    });
+    // Filters run on the server: by kind, by state, by text.
+    const starts = await c.blueAdmin.query<{ rows: TaskRow[] }>('tasks.list', {
+      kind: 'vm.start',
+      search: 'tasks-panel',
+    });
+    expect(starts.rows.map((t) => t.kind)).toEqual(['vm.start']);
+    const failed = await c.blueAdmin.query<{ rows: TaskRow[] }>('tasks.list', {
+      state: 'failed',
+      search: 'tasks-panel',
+    });
+    expect(failed.rows).toEqual([]);
+    // Yellow sees none of Blue's tasks, and one by id is NOT_FOUND; the provider sees them.
+    const yellow = await c.yellowAdmin.query<{ rows: TaskRow[]; total: number }>('tasks.list', {});
+    expect(yellow.rows.filter((t) => t.tenantName === 'Blue Corp')).toEqual([]);
+    expect(await c.yellowAdmin.call('tasks.get', 'query', { id: mine.rows[0]?.id })).toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const provider = await c.admin.query<{ rows: TaskRow[] }>('tasks.list', { search: 'tasks-panel-01' });
+    expect(provider.rows).toHaveLength(2);
+    // Bad filters are refused with the reason, and change nothing.
+    expect(await c.admin.call('tasks.list', 'query', { search: 'a\u0000b' })).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await c.admin.call('tasks.list', 'query', { pageSize: 1000 })).toMatchObject({ code: 'BAD_REQUEST' });
+  });
 });

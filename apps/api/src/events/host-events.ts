@@ -2,13 +2,15 @@ import { EventEmitter } from 'node:events';
 import type { HostChangeEvent } from '@fabric/core/fabric/fabric.schema';
 import pg from 'pg';
 import { HOST_EVENTS_CHANNEL } from '../repositories/prisma-fabric-repository';
+import { JOBS_CHANNEL } from '../repositories/prisma-job-repository';
 import { TASKS_CHANNEL } from '../repositories/prisma-task-queue-repository';
 import { VM_EVENTS_CHANNEL } from '../repositories/prisma-vm-repository';
 
 /**
  * Changes from every API process, as Postgres NOTIFY delivers them on commit:
- * 'event' (a HostChangeEvent), 'vm' (a VmChangeEvent) and 'tasks' (the id of
- * a host with newly queued tasks, which wakes its agent's long poll). The
+ * 'event' (a HostChangeEvent), 'vm' (a VmChangeEvent), 'tasks' (the id of
+ * a host with newly queued tasks, which wakes its agent's long poll) and
+ * 'tasks-changed' ({ tenantId }: a job or a VM's task changed; the Tasks panel). The
  * LISTEN connection is re-established with backoff when it drops.
  */
 export class HostEventBus extends EventEmitter {
@@ -34,7 +36,15 @@ export class HostEventBus extends EventEmitter {
         return;
       }
       if (message.channel === VM_EVENTS_CHANNEL) {
-        this.emit('vm', JSON.parse(message.payload));
+        const vm = JSON.parse(message.payload) as { tenantId: string };
+        this.emit('vm', vm);
+        // A VM's task started, progressed or ended: the Tasks panel reads again.
+        this.emit('tasks-changed', { tenantId: vm.tenantId });
+        return;
+      }
+      if (message.channel === JOBS_CHANNEL) {
+        const [, tenantId] = message.payload.split(':');
+        this.emit('tasks-changed', { tenantId: tenantId || null });
         return;
       }
       if (message.channel !== HOST_EVENTS_CHANNEL) return;
@@ -55,7 +65,9 @@ export class HostEventBus extends EventEmitter {
     client.on('error', lost);
     client.on('end', lost);
     await client.connect();
-    await client.query(`LISTEN ${HOST_EVENTS_CHANNEL}; LISTEN ${TASKS_CHANNEL}; LISTEN ${VM_EVENTS_CHANNEL}`);
+    await client.query(
+      `LISTEN ${HOST_EVENTS_CHANNEL}; LISTEN ${TASKS_CHANNEL}; LISTEN ${VM_EVENTS_CHANNEL}; LISTEN ${JOBS_CHANNEL}`,
+    );
     this.client = client;
     this.retryMs = 250;
   }

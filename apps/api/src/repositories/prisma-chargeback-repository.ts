@@ -107,7 +107,7 @@ export class PrismaChargebackRepository implements ChargebackRepository {
 
   async usageBySpan(
     spans: readonly PeriodMs[],
-    tenantId?: string,
+    tenantId?: string | readonly string[],
     { names = true }: { names?: boolean } = {},
   ): Promise<TenantUsageRow[]> {
     // Each span in whole UTC days (from vm_usage_daily) and the hours of its
@@ -130,7 +130,7 @@ export class PrismaChargebackRepository implements ChargebackRepository {
     // Every tenant's usage is a million rows or more a month: summed in two halves of its time
     // (each its own rows, whole days or hours) on two connections, so Postgres uses two cores
     // (its own parallel plan does not split this aggregate). One tenant's is small: one query.
-    const split = tenantId === undefined;
+    const split = tenantId === undefined || (typeof tenantId !== 'string' && tenantId.length > 100);
     const queries: [UsageSource, PeriodMs[]][] = [];
     if (dayParts.length) for (const half of split ? halves(dayParts, DAY_MS) : [dayParts]) queries.push([DAILY, half]);
     for (const part of hourParts)
@@ -143,7 +143,7 @@ export class PrismaChargebackRepository implements ChargebackRepository {
   private async sumParts(
     source: UsageSource,
     parts: PeriodMs[],
-    tenantId: string | undefined,
+    tenantId: string | readonly string[] | undefined,
     names: boolean,
   ): Promise<TenantUsageRow[]> {
     for (let i = 1; i < parts.length; i++) {
@@ -155,12 +155,13 @@ export class PrismaChargebackRepository implements ChargebackRepository {
     const { table, at, type, vcpuSeconds } = source;
     const value = (ms: number) => (type === 'date' ? isoDay(ms) : new Date(ms).toISOString());
     const conditions: string[] = [];
-    const parameters: string[] = [];
-    const where = (sql: (n: number) => string, parameter: string) => {
+    const parameters: (string | readonly string[])[] = [];
+    const where = (sql: (n: number) => string, parameter: string | readonly string[]) => {
       parameters.push(parameter);
       conditions.push(`AND ${sql(3 + parameters.length)}`);
     };
-    if (tenantId !== undefined) where((n) => `tenant_id = $${n}::uuid`, tenantId);
+    if (typeof tenantId === 'string') where((n) => `tenant_id = $${n}::uuid`, tenantId);
+    else if (tenantId !== undefined) where((n) => `tenant_id = ANY($${n}::uuid[])`, tenantId);
     // The VM's name at its latest row in the part, looked up by primary key after summing
     // (cheaper than carrying names through the aggregate); none when only totals are wanted.
     const vmName = names
@@ -214,7 +215,7 @@ export class PrismaChargebackRepository implements ChargebackRepository {
     source: UsageSource,
     parts: PeriodMs[],
     conditions: string[],
-    parameters: string[],
+    parameters: readonly (string | readonly string[])[],
   ): Promise<Map<string, Record<string, { inBytes: string; outBytes: string }>>> {
     const first = parts[0];
     const last = parts.at(-1);

@@ -1,8 +1,8 @@
+import { CLOSE_MONTH_KIND } from '@fabric/core/chargeback/invoice';
 import { InvoiceError } from '@fabric/core/chargeback/invoice.errors';
 import { type InvoiceSummary, storedInvoiceSchema } from '@fabric/core/chargeback/invoice.schema';
 import type {
   ClosedMonth,
-  CloseJob,
   InvoiceDocument,
   InvoiceRepository,
   NewInvoice,
@@ -101,9 +101,12 @@ export class PrismaInvoiceRepository implements InvoiceRepository {
         invoices: number;
         total: string | null;
         currency: string | null;
+        task_id: string | null;
       }[]
     >`SELECT p.month, p.closed_at, p.closed_by, count(l.id)::int AS invoices, sum(l.total)::text AS total,
-             min(l.currency) AS currency
+             min(l.currency) AS currency,
+             (SELECT j.id::text FROM jobs j WHERE j.kind = ${CLOSE_MONTH_KIND} AND j.state = 'succeeded'
+                AND j.target_id = to_char(p.month, 'YYYY-MM') ORDER BY j.created_at DESC LIMIT 1) AS task_id
       FROM billing_periods p
       LEFT JOIN (SELECT DISTINCT ON (tenant_id, month) id, month, total, currency FROM invoices
                  ORDER BY tenant_id, month, version DESC) l ON l.month = p.month
@@ -117,6 +120,7 @@ export class PrismaInvoiceRepository implements InvoiceRepository {
         invoiceCount: r.invoices,
         total: r.total !== null && currency !== null ? formatMoney(new Dec(r.total), currency) : null,
         currency,
+        taskId: r.task_id,
       };
     });
   }
@@ -152,49 +156,6 @@ export class PrismaInvoiceRepository implements InvoiceRepository {
   async addMissingInvoices(rows: readonly NewInvoice[]) {
     if (rows.length === 0) return 0;
     return (await this.db.invoice.createMany({ data: rows.map(toRow), skipDuplicates: true })).count;
-  }
-
-  async findCloseJob(month: string): Promise<CloseJob | null> {
-    const job = await this.db.billingCloseJob.findUnique({ where: { month: monthDate(month) } });
-    return job ? { ...job, month } : null;
-  }
-
-  async startCloseJob(month: string, requestedBy: string, at: Date, leaseUntil: Date) {
-    const r = await this.db.billingCloseJob.createMany({
-      data: [{ month: monthDate(month), requestedBy, requestedAt: at, leaseUntil }],
-      skipDuplicates: true,
-    });
-    return r.count === 1;
-  }
-
-  async claimCloseJob(month: string, now: Date, leaseUntil: Date) {
-    const r = await this.db.billingCloseJob.updateMany({
-      where: { month: monthDate(month), finishedAt: null, leaseUntil: { lt: now } },
-      data: { leaseUntil, attempts: { increment: 1 } },
-    });
-    return r.count === 1;
-  }
-
-  async extendCloseJob(month: string, leaseUntil: Date) {
-    await this.db.billingCloseJob.update({ where: { month: monthDate(month) }, data: { leaseUntil } });
-  }
-
-  async finishCloseJob(month: string, at: Date) {
-    await this.db.billingCloseJob.update({ where: { month: monthDate(month) }, data: { finishedAt: at } });
-  }
-
-  async abandonedCloseJobs(now: Date) {
-    const jobs = await this.db.billingCloseJob.findMany({
-      where: { finishedAt: null, leaseUntil: { lt: now } },
-      select: { month: true },
-      orderBy: { month: 'asc' },
-    });
-    return jobs.map((j) => monthText(j.month));
-  }
-
-  async unfinishedCloseJobs(): Promise<CloseJob[]> {
-    const jobs = await this.db.billingCloseJob.findMany({ where: { finishedAt: null }, orderBy: { month: 'asc' } });
-    return jobs.map((job) => ({ ...job, month: monthText(job.month) }));
   }
 
   async tenantsInvoiced(month: string) {

@@ -5,6 +5,7 @@ import { PrismaAuditRepository } from './prisma-audit-repository';
 import { PrismaChargebackRepository } from './prisma-chargeback-repository';
 import { PrismaFabricRepository } from './prisma-fabric-repository';
 import { PrismaInvoiceRepository } from './prisma-invoice-repository';
+import { PrismaJobRepository } from './prisma-job-repository';
 import { PrismaPlacementDecisionRepository } from './prisma-placement-decision-repository';
 import { PrismaPlacementStore } from './prisma-placement-store';
 import { PrismaQuotaRepository } from './prisma-quota-repository';
@@ -25,6 +26,8 @@ export interface Repositories {
   placement: PrismaPlacementStore;
   chargeback: PrismaChargebackRepository;
   invoices: PrismaInvoiceRepository;
+  /** Long operations users see (the Tasks panel), with the agents' VM tasks. */
+  jobs: PrismaJobRepository;
   addressClasses: PrismaAddressClassRepository;
 }
 
@@ -42,6 +45,7 @@ function repositoriesOn(db: Db): Repositories {
     placement: new PrismaPlacementStore(db),
     chargeback: new PrismaChargebackRepository(db),
     invoices: new PrismaInvoiceRepository(db),
+    jobs: new PrismaJobRepository(db),
     addressClasses: new PrismaAddressClassRepository(db),
   };
 }

@@ -9,6 +9,7 @@ import { meteringRouter } from './metering/router';
 import { placementRouter } from './placement/router';
 import { portalRouter } from './portal/router';
 import { quotasRouter } from './quotas/router';
+import { tasksRouter } from './tasks/router';
 import { tenantsRouter } from './tenants/router';
 import { tokensRouter } from './tokens/router';
 import { usersRouter } from './users/router';
@@ -29,6 +30,7 @@ export const appRouter = t.router({
   placement: placementRouter,
   metering: meteringRouter,
   chargeback: chargebackRouter,
+  tasks: tasksRouter,
 });
 
 export type AppRouter = typeof appRouter;

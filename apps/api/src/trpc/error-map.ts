@@ -3,6 +3,7 @@ import type { ExportErrorCode } from '@fabric/core/chargeback/export.errors';
 import type { InvoiceErrorCode } from '@fabric/core/chargeback/invoice.errors';
 import type { ComputeErrorCode } from '@fabric/core/compute/compute.errors';
 import type { FabricErrorCode } from '@fabric/core/fabric/fabric.errors';
+import type { JobErrorCode } from '@fabric/core/jobs/job.errors';
 import type { MeteringErrorCode } from '@fabric/core/metering/metering.errors';
 import type { PlacementErrorCode } from '@fabric/core/placement/placement.errors';
 import type { TenancyErrorCode } from '@fabric/core/tenancy/tenancy.errors';
@@ -70,6 +71,9 @@ export const CORE_ERROR_CODES = {
   EXPORT_FORBIDDEN: 'FORBIDDEN',
   EXPORT_INVALID_INPUT: 'BAD_REQUEST',
   EXPORT_NOT_FOUND: 'NOT_FOUND',
+  TASK_ALREADY_ACTIVE: 'CONFLICT',
+  // A long operation that ended failed; the message and its task (Tasks panel) say at which step and why.
+  TASK_FAILED: 'UNPROCESSABLE_CONTENT',
 } as const satisfies Record<
   | FabricErrorCode
   | TenancyErrorCode
@@ -78,7 +82,8 @@ export const CORE_ERROR_CODES = {
   | ChargebackErrorCode
   | InvoiceErrorCode
   | ExportErrorCode
-  | MeteringErrorCode,
+  | MeteringErrorCode
+  | JobErrorCode,
   TRPC_ERROR_CODE_KEY
 >;
 

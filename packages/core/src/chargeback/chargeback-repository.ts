@@ -22,11 +22,16 @@ export interface ChargebackRepository {
    * Usage summed per tenant, VM and span, one row each (from/to = the span):
    * whole UTC days from the daily rollups, partial days at a span's ends from
    * the hourly ones, exact numeric sums. Spans are a period's card segments
-   * (a day never straddles two). Every tenant's when `tenantId` is omitted.
+   * (a day never straddles two). Every tenant's when `tenant` is omitted;
+   * one tenant's, or a list's.
    * With `names: false` every vmName is '' (totals need no names, and looking
    * up each VM's latest name is a lookup per VM and span).
    */
-  usageBySpan(spans: readonly PeriodMs[], tenantId?: string, options?: { names?: boolean }): Promise<TenantUsageRow[]>;
+  usageBySpan(
+    spans: readonly PeriodMs[],
+    tenant?: string | readonly string[],
+    options?: { names?: boolean },
+  ): Promise<TenantUsageRow[]>;
   /** Every tenant, by name. */
   listTenants(): Promise<{ id: string; name: string }[]>;
   /** Every tenant's plan that is not the list price, by tenant id. */

@@ -132,6 +132,28 @@ export class ChargebackService {
     }));
   }
 
+  /** `billAll` for some tenants only: their usage alone, rated the same way (a month close's chunk). */
+  async billTenants(
+    period: RatingPeriod,
+    tenantIds: readonly string[],
+  ): Promise<Array<{ tenantId: string; tenantName: string; invoice: Invoice }>> {
+    if (tenantIds.length === 0) return [];
+    const wanted = new Set(tenantIds);
+    const { tenants, cards, plans, usage } = await this.usageOfAll(period, true, tenantIds);
+    return tenants
+      .filter((tenant) => wanted.has(tenant.id))
+      .map((tenant) => ({
+        tenantId: tenant.id,
+        tenantName: tenant.name,
+        invoice: rateUsage(usage.get(tenant.id) ?? [], cards, plans.get(tenant.id) ?? LIST_PLAN, period),
+      }));
+  }
+
+  /** Every tenant's id, by name. */
+  async tenantIds(): Promise<string[]> {
+    return (await this.deps.chargeback.listTenants()).map((t) => t.id);
+  }
+
   /**
    * Finance's report: every tenant's totals for a period, each equal to its
    * bill's (see `billAll`); with `tenantId`, that tenant's row alone, from its
@@ -163,14 +185,14 @@ export class ChargebackService {
   }
 
   /** `names`: whether the usage rows carry VM names (lines need them, totals do not). */
-  private async usageOfAll(period: RatingPeriod, names: boolean) {
+  private async usageOfAll(period: RatingPeriod, names: boolean, tenantIds?: readonly string[]) {
     const [tenants, cards, plans] = await Promise.all([
       this.deps.chargeback.listTenants(),
       this.deps.chargeback.listRateCards(),
       this.deps.chargeback.listPlans(),
     ]);
     const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
-    const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments, undefined, { names }) : [];
+    const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments, tenantIds, { names }) : [];
     const usage = new Map<string, TenantUsageRow[]>();
     for (const row of rows) {
       const own = usage.get(row.tenantId);

@@ -32,16 +32,8 @@ export interface ClosedMonth {
   /** Σ of the latest versions' totals, exact; null when no invoice was written. */
   total: string | null;
   currency: string | null;
-}
-
-/** A month being closed, or closed: the durable job behind it. */
-export interface CloseJob {
-  month: string;
-  requestedBy: string;
-  requestedAt: Date;
-  leaseUntil: Date;
-  attempts: number;
-  finishedAt: Date | null;
+  /** The task that closed it (null for months closed before closes were tasks). */
+  taskId: string | null;
 }
 
 export interface InvoiceRepository {
@@ -53,20 +45,6 @@ export interface InvoiceRepository {
   addInvoices(rows: readonly NewInvoice[]): Promise<void>;
   /** Appends versions that are not there yet (a resumed close writes each tenant's version 1 once). */
   addMissingInvoices(rows: readonly NewInvoice[]): Promise<number>;
-  findCloseJob(month: string): Promise<CloseJob | null>;
-  /** Starts the month's job, held until `leaseUntil`; false when a job for the month exists. */
-  startCloseJob(month: string, requestedBy: string, at: Date, leaseUntil: Date): Promise<boolean>;
-  /**
-   * Takes over an unfinished job whose lease has lapsed (compare-and-set, so
-   * one taker wins).
-   */
-  claimCloseJob(month: string, now: Date, leaseUntil: Date): Promise<boolean>;
-  extendCloseJob(month: string, leaseUntil: Date): Promise<void>;
-  finishCloseJob(month: string, at: Date): Promise<void>;
-  /** Unfinished jobs whose lease has lapsed: a process died while closing. */
-  abandonedCloseJobs(now: Date): Promise<string[]>;
-  /** Every unfinished job (months being closed). */
-  unfinishedCloseJobs(): Promise<CloseJob[]>;
   /** Tenants that already have a version of the month's invoice. */
   tenantsInvoiced(month: string): Promise<Set<string>>;
   /** The latest version of each invoice, newest month first, then by tenant name. */

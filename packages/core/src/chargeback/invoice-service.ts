@@ -1,10 +1,11 @@
 import type { AuditRepository } from '../audit/audit-repository';
+import type { JobRepository } from '../jobs/job-repository';
 import type { Clock } from '../shared/clock';
-import { type Actor, SYSTEM_ACTOR, type TenantScope } from '../shared/tenant-scope';
+import type { Actor, TenantScope } from '../shared/tenant-scope';
 import type { UnitOfWork } from '../shared/unit-of-work';
-import { ChargebackError } from './chargeback.errors';
 import {
   addMonths,
+  CLOSE_MONTH_KIND,
   diffInvoices,
   invoiceNumber,
   monthIsOver,
@@ -35,15 +36,14 @@ export interface BillingSource {
   rateCards(): Promise<RateCard[]>;
   /** Every tenant's bill for the period, tenants without usage included. */
   billAll(period: RatingPeriod): Promise<TenantBill[]>;
+  /** The bills of these tenants only (a month close rates a few at a time). */
+  billTenants(period: RatingPeriod, tenantIds: readonly string[]): Promise<TenantBill[]>;
+  /** Every tenant's id. */
+  tenantIds(): Promise<string[]>;
 }
 
-/** How long a closing process holds its month before another may take over (extended as it goes). */
-const CLOSE_LEASE_MS = 5 * 60_000;
-/** Tenants' invoices written per transaction while closing: short transactions, steady progress. */
-const TENANTS_PER_TRANSACTION = 25;
-
 export interface InvoiceServiceDeps {
-  uow: UnitOfWork<{ invoices: InvoiceRepository; audit: AuditRepository }>;
+  uow: UnitOfWork<{ invoices: InvoiceRepository; audit: AuditRepository; jobs: JobRepository }>;
   billing: BillingSource;
   /** Rolls up every pending hour, so late samples already received are counted. */
   catchUpRollups: () => Promise<unknown>;
@@ -54,7 +54,8 @@ export interface InvoiceServiceDeps {
  * Closing months into frozen invoices. A closed month's invoices never
  * change (the database refuses updates); samples that arrive late change
  * the rollups, a review shows whose bill would differ, and re-rating writes
- * version n+1 with the difference, line by line.
+ * version n+1 with the difference, line by line. Closing itself is a durable
+ * workflow: close-month.ts.
  */
 export class InvoiceService {
   constructor(private readonly deps: InvoiceServiceDeps) {}
@@ -65,9 +66,9 @@ export class InvoiceService {
     const [closed, cards, closing] = await Promise.all([
       this.deps.uow.repos.invoices.closedMonths(),
       this.deps.billing.rateCards(),
-      this.deps.uow.repos.invoices.unfinishedCloseJobs(),
+      this.deps.uow.repos.jobs.activeTasks(CLOSE_MONTH_KIND),
     ]);
-    const closingMonths = new Set(closing.map((job) => job.month));
+    const closingMonths = new Map(closing.map((task) => [task.targetId, task.id]));
     const current = monthOf(now);
     const starts = [...closed.map((c) => c.month), ...cards.map((c) => c.effectiveFrom.slice(0, 7)), current].sort();
     const first = starts[0] ?? current;
@@ -85,114 +86,11 @@ export class InvoiceService {
         invoiceCount: done?.invoiceCount ?? 0,
         total: done?.total ?? null,
         currency: done?.currency ?? null,
+        taskId: done?.taskId ?? closingMonths.get(month) ?? null,
       });
       if (periods.length >= 120) break;
     }
     return periods;
-  }
-
-  /**
-   * Freezes version 1 of every tenant's invoice for a month that is over. A
-   * durable job: invoices are written a few tenants per transaction, and if
-   * this process dies midway another one (or this one restarted) finishes it
-   * (`resumeAbandonedCloses`). No tenant's version 1 is written twice, and
-   * the month reads as closed only once every invoice is written.
-   */
-  async close(actor: Actor, month: string): Promise<Period> {
-    const { invoices } = this.deps.uow.repos;
-    const now = this.deps.clock.now();
-    if (!monthIsOver(month, now)) {
-      throw new InvoiceError(
-        'PERIOD_NOT_OVER',
-        `${month} is not over yet; it can be closed from ${monthPeriod(month).to.slice(0, 10)}`,
-      );
-    }
-    if (await invoices.isClosed(month)) throw new InvoiceError('PERIOD_CLOSED', `${month} is already closed`);
-    // Nothing to price with: refuse before a job exists.
-    if ((await this.deps.billing.rateCards()).length === 0) {
-      throw new ChargebackError(
-        'NO_RATE_CARD',
-        'Add a rate card before closing a month: there is nothing to price with',
-      );
-    }
-    const lease = new Date(now.getTime() + CLOSE_LEASE_MS);
-    if (!(await invoices.startCloseJob(month, actor.label, now, lease))) {
-      const job = await invoices.findCloseJob(month);
-      if (job?.finishedAt) throw new InvoiceError('PERIOD_CLOSED', `${month} is already closed`);
-      // A close that failed or whose process died: take it over once its lease has lapsed.
-      if (!(await invoices.claimCloseJob(month, now, lease))) {
-        throw new InvoiceError(
-          'PERIOD_CLOSING',
-          `${month} is being closed by ${job?.requestedBy ?? 'someone'} right now; its invoices appear when it is done`,
-        );
-      }
-    }
-    await this.runClose(month, actor);
-    const period = (await this.periods()).find((p) => p.month === month);
-    if (!period) throw new InvoiceError('PERIOD_CLOSED', `${month} is closed`);
-    return period;
-  }
-
-  /**
-   * Finishes closes that an API process started and did not finish (its
-   * lease lapsed): called by the metering housekeeping in every process;
-   * the lease's compare-and-set lets one of them take each month.
-   */
-  async resumeAbandonedCloses(): Promise<string[]> {
-    const { invoices } = this.deps.uow.repos;
-    const now = this.deps.clock.now();
-    const resumed: string[] = [];
-    for (const month of await invoices.abandonedCloseJobs(now)) {
-      if (!(await invoices.claimCloseJob(month, now, new Date(now.getTime() + CLOSE_LEASE_MS)))) continue;
-      const job = await invoices.findCloseJob(month);
-      await this.runClose(month, { ...SYSTEM_ACTOR, label: job?.requestedBy ?? SYSTEM_ACTOR.label });
-      resumed.push(month);
-    }
-    return resumed;
-  }
-
-  private async runClose(month: string, actor: Actor): Promise<void> {
-    const { invoices } = this.deps.uow.repos;
-    try {
-      await this.deps.catchUpRollups();
-      const bills = await this.deps.billing.billAll(monthPeriod(month));
-      // Version 1 is the bill as closed: no adjustment. Tenants written by an earlier attempt keep theirs.
-      const written = await invoices.tenantsInvoiced(month);
-      const rows = bills
-        .filter((bill) => !written.has(bill.tenantId))
-        .map((bill) => newVersion(bill, month, 1, null, bill.invoice.total, 'Month closed', actor.label));
-      for (let i = 0; i < rows.length; i += TENANTS_PER_TRANSACTION) {
-        const chunk = rows.slice(i, i + TENANTS_PER_TRANSACTION);
-        await this.deps.uow.run((repos) => repos.invoices.addMissingInvoices(chunk));
-        await invoices.extendCloseJob(month, new Date(this.deps.clock.now().getTime() + CLOSE_LEASE_MS));
-      }
-      const at = this.deps.clock.now();
-      await this.deps.uow.run(async (repos) => {
-        await repos.invoices.closeMonth(month, actor.label, at);
-        await repos.invoices.finishCloseJob(month, at);
-        await repos.audit.append({
-          actor,
-          action: 'chargeback.period.close',
-          targetType: 'billing-period',
-          targetLabel: month,
-          result: 'success',
-          details: {
-            invoices: bills.length,
-            resumedWith: written.size,
-            total: bills[0]
-              ? sumMoney(
-                  bills.map((b) => b.invoice.total),
-                  bills[0].invoice.currency,
-                )
-              : '0',
-          },
-        });
-      });
-    } catch (error) {
-      // Let a retry (the user's, or the next housekeeping pass) take the job at once.
-      await invoices.extendCloseJob(month, this.deps.clock.now()).catch(() => undefined);
-      throw error;
-    }
   }
 
   /** Latest versions; a tenant sees only its own, whatever it names. */
@@ -293,7 +191,7 @@ export class InvoiceService {
   }
 }
 
-function newVersion(
+export function newVersion(
   bill: TenantBill,
   month: string,
   version: number,

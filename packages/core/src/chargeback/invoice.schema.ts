@@ -31,6 +31,8 @@ export const periodSchema = z.object({
   /** Σ of the latest versions' totals; null while open. */
   total: z.string().nullable(),
   currency: z.string().nullable(),
+  /** The close's task (Tasks panel) while closing, and after it for closes run as tasks. */
+  taskId: z.string().nullable(),
 });
 
 export const invoiceSummarySchema = z.object({

@@ -3,6 +3,9 @@ import { Dec, formatMoney } from './money';
 import type { Invoice, InvoiceLine } from './rate';
 import type { RatingPeriod } from './usage.schema';
 
+/** The kind of the task that closes a month (Tasks panel, jobs.kind). */
+export const CLOSE_MONTH_KIND = 'billing.close-month';
+
 /** [first instant of the month, first instant of the next), UTC. */
 export function monthPeriod(month: string): RatingPeriod {
   const [year, m] = month.split('-').map(Number) as [number, number];

@@ -21,11 +21,17 @@ const invoiceReader = procedureFor('provider-admin', 'finance', 'tenant-admin');
 export const invoiceProcedures = {
   /** Months from the first rate card to now: open (live bill) or closed (frozen invoices). */
   periods: billing.output(z.array(periodSchema)).query(({ ctx }) => ctx.services.invoices.periods()),
-  /** Freezes every tenant's invoice for a month that is over. */
+  /**
+   * Freezes every tenant's invoice for a month that is over: a task (Tasks
+   * panel); answers when it is done, or 'closing' with its task id when it
+   * takes longer than FABRIC_CLOSE_WAIT_MS.
+   */
   closePeriod: billing
     .input(closePeriodInput)
     .output(periodSchema)
-    .mutation(({ ctx, input }) => ctx.services.invoices.close(actorOf(ctx.caller), input.month)),
+    .mutation(({ ctx, input }) =>
+      ctx.services.closeMonth.request(actorOf(ctx.caller), input.month, () => ctx.services.invoices.periods()),
+    ),
   /** For a closed month: whose bill today differs from its frozen invoice, and by how much. */
   reviewPeriod: billing
     .input(reviewPeriodInput)

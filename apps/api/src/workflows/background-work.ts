@@ -1,0 +1,33 @@
+import type { Services } from '../composition';
+
+/**
+ * The API's background work, as scheduled workflows with one owner each:
+ * every tick runs once across all API processes (its workflow id is the
+ * schedule's name and time), so a rollup or a host's state change is never
+ * done twice, and a process that stops hands the next tick to the others.
+ *
+ * - host monitor: hosts that missed heartbeats turn suspect, then failed; it
+ *   decides only from stored timestamps, so a missed tick loses nothing.
+ * - metering housekeeping: sample partitions ahead, old ones dropped, pending
+ *   hourly and daily rollups (idempotent: recomputed whole from the level below).
+ */
+export function scheduleBackgroundWork(
+  services: Pick<Services, 'workflows' | 'fabric' | 'metering'>,
+  options: { monitorIntervalMs: number; log: (line: string) => void },
+): void {
+  services.workflows.schedule({
+    name: 'host-monitor',
+    everySeconds: Math.max(1, Math.round(options.monitorIntervalMs / 1000)),
+    run: async () => {
+      const changes = await services.fabric.monitorTick();
+      for (const c of changes) options.log(`host ${c.name}: ${c.from} → ${c.to}`);
+    },
+  });
+  services.workflows.schedule({
+    name: 'metering-housekeeping',
+    everySeconds: 30,
+    run: async () => {
+      await services.metering.housekeeping();
+    },
+  });
+}
