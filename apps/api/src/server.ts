@@ -31,6 +31,8 @@ export async function startApi(
   options: { clock?: Clock; monitor?: boolean } = {},
 ): Promise<RunningApi> {
   const services = compose(config, options.clock);
+  // Transport code gets services only: no Prisma client, pool or unit of work to reach around them.
+  const { prisma: _prisma, pool: _pool, uow: _uow, ...routerServices } = services;
   const log = (line: string) => {
     if (config.logLevel !== 'silent' && config.logLevel !== 'error') console.log(`[api] ${line}`);
   };
@@ -39,7 +41,7 @@ export async function startApi(
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/api/trpc/',
-    createContext: ({ req }) => createContext(services, req),
+    createContext: ({ req }) => createContext(routerServices, req),
   });
   const auth = createAuthRoutes({
     auth: services.auth,
@@ -57,7 +59,7 @@ export async function startApi(
     ingestGate: new ConcurrencyGate(config.ingest.concurrency, config.ingest.maxWaiting),
   });
 
-  const exports = createExportRoutes(services);
+  const exports = createExportRoutes(routerServices);
 
   const server = createServer((req, res) => {
     const path = req.url ?? '/';
