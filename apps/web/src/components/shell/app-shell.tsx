@@ -8,6 +8,7 @@ import {
   ChartLine,
   FileText,
   LayoutDashboard,
+  ListChecks,
   LogOut,
   type LucideIcon,
   MonitorCog,
@@ -46,6 +47,7 @@ const ADMIN_NAV: NavItem[] = [
   { href: '/admin/usage', label: 'Usage', icon: ChartLine, roles: ['provider-admin', 'finance'] },
   { href: '/admin/chargeback', label: 'Chargeback', icon: Receipt, roles: ['provider-admin', 'finance'] },
   { href: '/admin/invoices', label: 'Invoices', icon: FileText, roles: ['provider-admin', 'finance'] },
+  { href: '/admin/tasks', label: 'Tasks', icon: ListChecks, roles: ['provider-admin', 'finance'] },
   { href: '/admin/audit', label: 'Audit log', icon: ScrollText, roles: ['provider-admin', 'finance'] },
 ];
 
@@ -55,6 +57,7 @@ const PORTAL_NAV: NavItem[] = [
   { href: '/portal/usage', label: 'Usage', icon: ChartLine, roles: ['tenant-admin', 'tenant-user'] },
   { href: '/portal/bill', label: 'Bill', icon: Receipt, roles: ['tenant-admin'] },
   { href: '/portal/invoices', label: 'Invoices', icon: FileText, roles: ['tenant-admin'] },
+  { href: '/portal/tasks', label: 'Tasks', icon: ListChecks, roles: ['tenant-admin', 'tenant-user'] },
   { href: '/portal/activity', label: 'Activity', icon: ScrollText, roles: ['tenant-admin'] },
 ];
 

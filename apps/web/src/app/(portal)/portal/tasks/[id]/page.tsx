@@ -1,0 +1,14 @@
+import type { Metadata } from 'next';
+import { RequireRole } from '@/components/shell/require-role';
+import { TaskDetail } from '@/components/tasks/task-detail';
+
+export const metadata: Metadata = { title: 'Task' };
+
+export default async function PortalTaskPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  return (
+    <RequireRole roles={['tenant-admin', 'tenant-user']}>
+      <TaskDetail id={id} area="portal" />
+    </RequireRole>
+  );
+}

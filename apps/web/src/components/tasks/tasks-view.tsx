@@ -1,0 +1,306 @@
+'use client';
+
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { ListChecks } from 'lucide-react';
+import Link from 'next/link';
+import { Button, buttonClass, Spinner } from '@/components/ui/button';
+import { Card } from '@/components/ui/card';
+import { type ChipOption, Chips } from '@/components/ui/chips';
+import { EmptyState } from '@/components/ui/empty-state';
+import { ErrorState } from '@/components/ui/error-state';
+import { Select } from '@/components/ui/input';
+import { PageHeader } from '@/components/ui/page-header';
+import { Pagination } from '@/components/ui/pagination';
+import { RelativeTime } from '@/components/ui/relative-time';
+import { SearchInput } from '@/components/ui/search-input';
+import { TableSkeleton } from '@/components/ui/skeleton';
+import { Table, TD, TH, THead, TR } from '@/components/ui/table';
+import { cn } from '@/lib/cn';
+import { formatCount, formatDateTime } from '@/lib/format';
+import { readEnum, readInt, useUrlState } from '@/lib/use-url-state';
+import { useTRPC } from '@/trpc/client';
+import type { RouterInputs } from '@/trpc/types';
+import { LiveBadge } from './live-badge';
+import {
+  formatDuration,
+  KIND_LABELS,
+  kindLabel,
+  type TaskArea,
+  type TaskRecord,
+  targetHref,
+  targetText,
+  taskHref,
+} from './task-labels';
+import { TaskStateCell } from './task-state';
+import { ACTIVE_POLL_MS, useLiveTasks } from './use-live-tasks';
+
+type ListInput = RouterInputs['tasks']['list'];
+
+// What the chips say, and the API state each asks for ('running' means queued or running).
+const STATE_FILTERS = ['running', 'failed', 'succeeded'] as const;
+const API_STATE = { running: 'active', failed: 'failed', succeeded: 'succeeded' } as const;
+const SOURCES = ['workflow', 'agent'] as const;
+const PAGE_SIZE = 25;
+
+/** Kind filter options per area: tenants never see the provider's month closes. */
+function kindOptions(area: TaskArea): { value: string; label: string }[] {
+  const vm = Object.entries(KIND_LABELS)
+    .filter(([kind]) => kind.startsWith('vm.'))
+    .map(([value, label]) => ({ value, label }));
+  return [
+    ...(area === 'admin'
+      ? [
+          { value: 'billing.', label: 'Billing' },
+          { value: 'billing.close-month', label: 'Close month' },
+        ]
+      : []),
+    { value: 'vm.', label: 'Any VM action' },
+    ...vm,
+  ];
+}
+
+/**
+ * The Tasks panel: recent and running long operations (month closes, VM
+ * actions carried out by hosts' agents), newest first, filtered and paged on
+ * the server, kept live by `tasks.onChange`. The portal gets its tenant's
+ * tasks only (the API scopes them).
+ */
+export function TasksView({ area }: { area: TaskArea }) {
+  const trpc = useTRPC();
+  const { params, update } = useUrlState();
+  const live = useLiveTasks();
+
+  const stateFilter = readEnum(params.get('state'), STATE_FILTERS);
+  const source = readEnum(params.get('source'), SOURCES);
+  const kinds = kindOptions(area);
+  const kind = kinds.find((k) => k.value === params.get('kind'))?.value;
+  const search = params.get('q') ?? '';
+  const page = readInt(params.get('page'), 1, 1, 10_000);
+
+  const input: ListInput = {
+    state: stateFilter ? API_STATE[stateFilter] : undefined,
+    source,
+    kind,
+    search: search || undefined,
+    page,
+    pageSize: PAGE_SIZE,
+  };
+  const tasks = useQuery({
+    ...trpc.tasks.list.queryOptions(input, { placeholderData: keepPreviousData }),
+    // A fallback for the stream: while anything runs, read again every few seconds.
+    refetchInterval: (query) => ((query.state.data?.active ?? 0) > 0 ? ACTIVE_POLL_MS : false),
+  });
+  const filtered = Boolean(stateFilter || source || kind || search);
+  const showTenant = area === 'admin';
+
+  const stateOptions: ChipOption<(typeof STATE_FILTERS)[number] | 'all'>[] = [
+    { value: 'all', label: 'All' },
+    { value: 'running', label: 'Running', count: tasks.data?.active },
+    { value: 'failed', label: 'Failed' },
+    { value: 'succeeded', label: 'Succeeded' },
+  ];
+
+  function clearAll() {
+    update({ state: null, source: null, kind: null, q: null, page: null });
+  }
+
+  return (
+    <>
+      <PageHeader
+        title="Tasks"
+        description={
+          area === 'admin'
+            ? 'Long operations and VM actions across the fabric: who started them, how far they are and how they ended.'
+            : 'Your VM actions and other long operations: how far they are and how they ended.'
+        }
+        actions={
+          <div className="flex items-center gap-4">
+            <LiveBadge status={live} />
+            {tasks.data ? (
+              <span className="text-[12.5px] text-muted tabular" data-testid="tasks-running">
+                {tasks.data.active === 0 ? 'Nothing running' : `${formatCount(tasks.data.active)} running`}
+              </span>
+            ) : null}
+          </div>
+        }
+      />
+
+      <Card className="mb-3 p-3">
+        <div className="flex flex-wrap items-end gap-2">
+          <SearchInput
+            value={search}
+            onChange={(q) => update({ q, page: null })}
+            label="Search tasks"
+            placeholder={area === 'admin' ? 'Search target or who started it' : 'Search VM or who started it'}
+            className="w-full sm:w-72"
+          />
+          <div className="flex flex-col gap-1">
+            <label htmlFor="tasks-kind" className="text-[11.5px] font-medium text-muted">
+              Kind
+            </label>
+            <Select
+              id="tasks-kind"
+              value={kind ?? ''}
+              onChange={(e) => update({ kind: e.target.value || null, page: null })}
+              className="w-40"
+            >
+              <option value="">Any kind</option>
+              {kinds.map((k) => (
+                <option key={k.value} value={k.value}>
+                  {k.label}
+                </option>
+              ))}
+            </Select>
+          </div>
+          <div className="flex flex-col gap-1">
+            <label htmlFor="tasks-source" className="text-[11.5px] font-medium text-muted">
+              Run by
+            </label>
+            <Select
+              id="tasks-source"
+              value={source ?? ''}
+              onChange={(e) => update({ source: e.target.value || null, page: null })}
+              className="w-40"
+            >
+              <option value="">Anyone</option>
+              <option value="workflow">The control plane</option>
+              <option value="agent">A host’s agent</option>
+            </Select>
+          </div>
+        </div>
+        <div className="mt-3 flex flex-wrap items-center gap-2">
+          <Chips
+            label="Filter by state"
+            options={stateOptions}
+            value={stateFilter ?? 'all'}
+            onChange={(v) => update({ state: v === 'all' ? null : v, page: null })}
+          />
+          {filtered ? (
+            <Button size="sm" variant="ghost" onClick={clearAll} className="ml-auto">
+              Clear filters
+            </Button>
+          ) : null}
+        </div>
+      </Card>
+
+      <Card className="overflow-hidden">
+        {tasks.isPending ? (
+          <TableSkeleton columns={showTenant ? 8 : 7} />
+        ) : tasks.isError && !tasks.data ? (
+          <ErrorState
+            error={tasks.error}
+            title="Could not load the tasks"
+            onRetry={() => void tasks.refetch()}
+            retrying={tasks.isFetching}
+          />
+        ) : tasks.data.rows.length === 0 ? (
+          <EmptyState
+            icon={<ListChecks />}
+            title={filtered ? 'No tasks match these filters' : 'No tasks yet'}
+            description={
+              filtered
+                ? 'Clear a filter to see more.'
+                : area === 'admin'
+                  ? 'Long operations such as closing a month, and VM actions, appear here.'
+                  : 'VM actions such as creating, starting or stopping a VM appear here.'
+            }
+            action={
+              filtered ? (
+                <button type="button" className={buttonClass('secondary', 'sm')} onClick={clearAll}>
+                  Clear filters
+                </button>
+              ) : undefined
+            }
+          />
+        ) : (
+          <>
+            <div className={cn('transition-opacity', tasks.isPlaceholderData && 'opacity-60')}>
+              <Table aria-label="Tasks" aria-busy={tasks.isFetching || undefined}>
+                <THead>
+                  <TH>State</TH>
+                  <TH>Task</TH>
+                  <TH>Target</TH>
+                  {showTenant ? <TH>Tenant</TH> : null}
+                  <TH>Host</TH>
+                  <TH>Started by</TH>
+                  <TH>Started</TH>
+                  <TH className="text-right">Duration</TH>
+                  <TH className="w-full">Message</TH>
+                </THead>
+                <tbody>
+                  {tasks.data.rows.map((task) => (
+                    <TaskRow key={task.id} task={task} area={area} showTenant={showTenant} />
+                  ))}
+                </tbody>
+              </Table>
+            </div>
+            <Pagination
+              page={page}
+              pageSize={PAGE_SIZE}
+              total={tasks.data.total}
+              onPage={(p) => update({ page: p === 1 ? null : p })}
+              noun="tasks"
+            />
+          </>
+        )}
+      </Card>
+      {tasks.isError && tasks.data ? (
+        <p role="alert" className="mt-2 text-[12px] text-danger">
+          Could not refresh the tasks; showing what was last read.
+        </p>
+      ) : tasks.isFetching && !tasks.isPending ? (
+        <p className="mt-2 inline-flex items-center gap-1.5 text-[12px] text-muted">
+          <Spinner className="size-3" /> Updating…
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+function TaskRow({ task, area, showTenant }: { task: TaskRecord; area: TaskArea; showTenant: boolean }) {
+  const label = kindLabel(task.kind);
+  const target = targetText(task);
+  const href = targetHref(task, area);
+  const failed = task.state === 'failed';
+  const message = failed ? (task.errorMessage ?? task.message) : task.message;
+  return (
+    <TR data-testid="task-row" data-task-id={task.id}>
+      <TD>
+        <TaskStateCell task={task} label={`${label} ${target}`} />
+      </TD>
+      <TD>
+        <Link
+          href={taskHref(task.id, area)}
+          className="rounded font-medium text-fg hover:text-accent hover:underline"
+          title={task.kind}
+        >
+          {label}
+        </Link>
+      </TD>
+      <TD className="max-w-56 truncate">
+        {href ? (
+          <Link href={href} className="rounded text-fg hover:text-accent hover:underline">
+            {target}
+          </Link>
+        ) : (
+          <span className="text-fg">{target}</span>
+        )}
+      </TD>
+      {showTenant ? <TD className="text-muted">{task.tenantName ?? 'Provider'}</TD> : null}
+      <TD className="text-muted">{task.hostName ?? '—'}</TD>
+      <TD className="max-w-44 truncate text-muted" title={task.requestedBy}>
+        {task.requestedBy || '—'}
+      </TD>
+      <TD className="tabular">
+        <RelativeTime value={task.startedAt ?? task.createdAt} className="text-fg" />
+        <span className="sr-only"> ({formatDateTime(task.startedAt ?? task.createdAt)})</span>
+      </TD>
+      <TD className="tabular text-right text-muted">
+        {task.state === 'queued' && !task.startedAt ? 'waiting' : formatDuration(task.durationSeconds)}
+      </TD>
+      <TD className={cn('max-w-[28rem] truncate', failed ? 'text-danger' : 'text-muted')} title={message}>
+        {message || '—'}
+      </TD>
+    </TR>
+  );
+}
