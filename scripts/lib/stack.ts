@@ -19,6 +19,11 @@ export interface StackOptions {
   suspectAfterMissed?: number;
   failedAfterMissed?: number;
   demoAgents: boolean;
+  /**
+   * Run the API and the agents from the bundles of scripts/build-server.ts (`npm start`) instead of
+   * their TypeScript sources under tsx (the tests: nothing to build first).
+   */
+  compiled?: { api: string; agent: string };
   quiet?: boolean;
   log?: (line: string) => void;
 }
@@ -36,7 +41,7 @@ function authSecret(dataDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-function newestMtime(dir: string): number {
+export function newestMtime(dir: string): number {
   if (!existsSync(dir)) return 0;
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -145,10 +150,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await services.pool.end();
     }
 
-    const api = spawnChild('api', process.execPath, [...NODE_FLAGS, 'apps/api/src/main.ts'], {
-      env: apiEnv,
-      quiet: options.quiet,
-    });
+    const api = spawnChild(
+      'api',
+      process.execPath,
+      options.compiled ? [options.compiled.api] : [...NODE_FLAGS, 'apps/api/src/main.ts'],
+      {
+        env: apiEnv,
+        quiet: options.quiet,
+      },
+    );
     children.push(api);
     await Promise.race([
       waitForHttp(`${apiUrl}/healthz`, 60_000, (s) => s === 200),
@@ -179,8 +189,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     for (const plan of agentPlans) {
       const args = [
-        ...NODE_FLAGS,
-        'apps/agent/src/main.ts',
+        ...(options.compiled ? [options.compiled.agent] : [...NODE_FLAGS, 'apps/agent/src/main.ts']),
         '--api',
         apiUrl,
         '--driver',
