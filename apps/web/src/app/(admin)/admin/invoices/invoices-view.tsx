@@ -1,11 +1,16 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { CalendarCheck, FileText, Lock, RefreshCw, SearchCheck } from 'lucide-react';
+import { CalendarCheck, FileText, ListChecks, Lock, RefreshCw, SearchCheck } from 'lucide-react';
+import Link from 'next/link';
+import { useSearchParams } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
 import { InvoiceTable, monthLabel, signedAmount } from '@/components/chargeback/invoice-detail';
+import { LiveBadge } from '@/components/tasks/live-badge';
+import { isActive, taskHref } from '@/components/tasks/task-labels';
+import { useLiveTasks } from '@/components/tasks/use-live-tasks';
 import { Badge } from '@/components/ui/badge';
-import { Button } from '@/components/ui/button';
+import { Button, buttonClass } from '@/components/ui/button';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
 import { Dialog } from '@/components/ui/dialog';
 import { EmptyState } from '@/components/ui/empty-state';
@@ -14,6 +19,7 @@ import { describedBy, Field, Input } from '@/components/ui/input';
 import { PageHeader } from '@/components/ui/page-header';
 import { TableSkeleton } from '@/components/ui/skeleton';
 import { Table, TD, TH, THead, TR } from '@/components/ui/table';
+import { ProgressBar } from '@/components/vms/task-progress';
 import { cn } from '@/lib/cn';
 import { errorMessage } from '@/lib/errors';
 import { formatDateTime } from '@/lib/format';
@@ -22,14 +28,24 @@ import type { RouterOutputs } from '@/trpc/types';
 
 type Period = RouterOutputs['chargeback']['periods'][number];
 
+// How often a month being closed is read again when the live stream says nothing.
+const CLOSING_POLL_MS = 3_000;
+
 export function InvoicesView() {
   const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const periods = useQuery({
     ...trpc.chargeback.periods.queryOptions(),
     // A month being closed (by another user, or resumed after a restart) turns closed on its own.
-    refetchInterval: (query) => (query.state.data?.some((p) => p.status === 'closing') ? 3_000 : false),
+    refetchInterval: (query) => (query.state.data?.some((p) => p.status === 'closing') ? CLOSING_POLL_MS : false),
   });
-  const [selected, setSelected] = useState<string | null>(null);
+  // A close's progress and its end arrive as task changes: the periods (and the month's invoices) follow them.
+  const live = useLiveTasks(() => {
+    void queryClient.invalidateQueries(trpc.chargeback.periods.queryFilter());
+  });
+  // A link from a close task (`?month=2026-11`) opens that month's invoices.
+  const linked = useSearchParams().get('month');
+  const [selected, setSelected] = useState<string | null>(linked);
   const [closing, setClosing] = useState<Period | null>(null);
   const month = selected ?? periods.data?.find((p) => p.status === 'closed')?.month ?? null;
   const current = periods.data?.find((p) => p.month === month) ?? null;
@@ -39,6 +55,7 @@ export function InvoicesView() {
       <PageHeader
         title="Invoices"
         description="Months are open while usage comes in; closing one freezes every tenant's invoice. Months are UTC."
+        actions={periods.data?.some((p) => p.status === 'closing') ? <LiveBadge status={live} /> : undefined}
       />
       <div className="flex flex-col gap-6">
         <Card className="overflow-hidden">
@@ -70,7 +87,12 @@ export function InvoicesView() {
                       {period.status === 'closed' ? (
                         <Badge tone="green">Closed</Badge>
                       ) : period.status === 'closing' ? (
-                        <Badge tone="violet">Closing…</Badge>
+                        <div className="flex flex-col gap-1">
+                          <Badge tone="violet" dot pulse>
+                            Closing…
+                          </Badge>
+                          {period.taskId ? <CloseProgress taskId={period.taskId} month={period.month} /> : null}
+                        </div>
                       ) : period.closable ? (
                         <Badge tone="amber">Ready to close</Badge>
                       ) : (
@@ -83,6 +105,12 @@ export function InvoicesView() {
                     </TD>
                     <TD className="text-muted">
                       {period.closedAt ? `${formatDateTime(period.closedAt)} by ${period.closedBy}` : '—'}
+                      {period.status === 'closed' && period.taskId ? (
+                        <>
+                          {' · '}
+                          <TaskLink taskId={period.taskId} month={period.month} />
+                        </>
+                      ) : null}
                     </TD>
                     <TD className="text-right">
                       {period.status === 'closed' ? (
@@ -99,7 +127,17 @@ export function InvoicesView() {
                           <Lock aria-hidden /> Close {monthLabel(period.month)}
                         </Button>
                       ) : period.status === 'closing' ? (
-                        <span className="text-[12px] text-muted">Invoices are being written</span>
+                        period.taskId ? (
+                          <Link
+                            href={taskHref(period.taskId, 'admin')}
+                            className={buttonClass('ghost', 'sm')}
+                            aria-label={`View the task closing ${monthLabel(period.month)}`}
+                          >
+                            <ListChecks aria-hidden /> View task
+                          </Link>
+                        ) : (
+                          <span className="text-[12px] text-muted">Invoices are being written</span>
+                        )
                       ) : (
                         <span className="text-[12px] text-muted">Live bill until the month ends</span>
                       )}
@@ -167,8 +205,8 @@ function CloseDialog({
       description="Every tenant's bill for the month is rated from the rollups and frozen as version 1 of its invoice. Samples that arrive later do not change it: they show up in a review, and a re-rating adds a version."
       footer={
         <>
-          <Button variant="ghost" onClick={onClose} disabled={close.isPending}>
-            Cancel
+          <Button variant="ghost" onClick={onClose}>
+            {close.isPending ? 'Continue in the background' : 'Cancel'}
           </Button>
           <Button
             variant="primary"
@@ -180,6 +218,7 @@ function CloseDialog({
         </>
       }
     >
+      {close.isPending && period ? <PendingClose month={period.month} /> : null}
       {close.isError ? <InlineError>{errorMessage(close.error)}</InlineError> : null}
     </Dialog>
   );
@@ -327,5 +366,64 @@ function ReviewCard({ month, onDone }: { month: string; onDone: () => void }) {
         </>
       )}
     </Card>
+  );
+}
+
+/**
+ * While the close request waits for the task (up to the API's wait), its
+ * progress: the month's active close task, read every second.
+ */
+function PendingClose({ month }: { month: string }) {
+  const trpc = useTRPC();
+  const task = useQuery({
+    ...trpc.tasks.list.queryOptions({ kind: 'billing.close-month', targetId: month, state: 'active', pageSize: 1 }),
+    refetchInterval: 1_000,
+  });
+  const running = task.data?.rows[0] ?? null;
+  return (
+    <div className="flex flex-col gap-1.5" data-testid="close-progress">
+      <div className="flex items-baseline justify-between gap-3 text-[12.5px]">
+        <span className="text-muted">{running?.message || 'Starting the close…'}</span>
+        {running ? <span className="text-muted tabular">{running.progress}%</span> : null}
+      </div>
+      <ProgressBar value={running ? running.progress : null} label={`Closing ${monthLabel(month)}`} />
+      {running ? (
+        <Link
+          href={taskHref(running.id, 'admin')}
+          className="self-start rounded text-[12.5px] text-accent hover:underline"
+        >
+          View task
+        </Link>
+      ) : null}
+    </div>
+  );
+}
+
+/** A month's close task as a small progress bar in its row, live while it runs. */
+function CloseProgress({ taskId, month }: { taskId: string; month: string }) {
+  const trpc = useTRPC();
+  const task = useQuery({
+    ...trpc.tasks.get.queryOptions({ id: taskId }),
+    refetchInterval: (query) => (query.state.data && !isActive(query.state.data.state) ? false : CLOSING_POLL_MS),
+  });
+  const progress = task.data?.progress ?? null;
+  return (
+    <div className="flex w-32 items-center gap-1.5" title={task.data?.message}>
+      <ProgressBar value={progress} label={`Closing ${monthLabel(month)}`} className="h-1" />
+      {progress !== null ? <span className="text-[10.5px] text-muted tabular">{progress}%</span> : null}
+    </div>
+  );
+}
+
+/** The task that closed a month, for its steps and times. */
+function TaskLink({ taskId, month }: { taskId: string; month: string }) {
+  return (
+    <Link
+      href={taskHref(taskId, 'admin')}
+      className="rounded text-accent hover:underline"
+      aria-label={`View the task that closed ${monthLabel(month)}`}
+    >
+      View task
+    </Link>
   );
 }
