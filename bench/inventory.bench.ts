@@ -13,6 +13,7 @@
 // Flags: --hosts 1000,10000  --seconds 60  --console-readers 2 (each lists hosts twice a second; 0: none)
 
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { RunningApi } from '../apps/api/src/server';
 import { agentPost, inventoryFor, register } from '../apps/api/src/testing/agent-fixtures';
@@ -186,6 +187,7 @@ async function registerFleet(api: RunningApi, admin: ApiClient, first: number, c
           if (r.status !== 201) throw new Error(`register failed: ${r.status} ${JSON.stringify(r.body)}`);
           const body = r.body as { hostId: string; credential: string };
           hosts.push({ name, hostId: body.hostId, credential: body.credential, seq: 1 });
+          if (hosts.length % 2_000 === 0) console.log(`  … ${hosts.length.toLocaleString('en-US')} hosts registered`);
         }
       }
     }),
@@ -206,6 +208,7 @@ await withBenchStack('inventory', async ({ api, databaseUrl, admin }) => {
       if (added > 0) fleet.push(...(await registerFleet(api, admin, fleet.length, added)));
       const registerSeconds = (performance.now() - r0) / 1000;
       const hosts = fleet.slice(0, size);
+      const load = os.loadavg()[0]?.toFixed(1);
       const apiCpu0 = cpuSeconds(child.pid);
       const run = await pacedHeartbeats(child.url, hosts, SECONDS, consoleClient);
       const apiCpu = cpuSeconds(child.pid) - apiCpu0;
@@ -216,7 +219,7 @@ await withBenchStack('inventory', async ({ api, databaseUrl, admin }) => {
         `heartbeats, ${size.toLocaleString('en-US')} hosts every ${HEARTBEAT_INTERVAL_MS / 1000} s for ${SECONDS} s: ${run.latencies.length.toLocaleString('en-US')} ok, ${(run.latencies.length / SECONDS).toFixed(0)} beats/s sustained (asked ${(size / (HEARTBEAT_INTERVAL_MS / 1000)).toFixed(0)}/s), p50 ${percentile(sorted, 50).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms  max ${(sorted.at(-1) ?? 0).toFixed(0)} ms, errors: ${errors}`,
       );
       console.log(
-        `  API process CPU ${((apiCpu / (run.elapsedMs / 1000)) * 100).toFixed(0)}% of one core (${((apiCpu / Math.max(1, run.latencies.length)) * 1e6).toFixed(0)} µs a beat); load generator ${((run.generatorCpuSeconds / (run.elapsedMs / 1000)) * 100).toFixed(0)}%, ${run.lateBeats} beats sent > 100 ms late (max ${run.maxLagMs.toFixed(0)} ms); hosts registered in ${registerSeconds.toFixed(0)} s` +
+        `  API process CPU ${((apiCpu / (run.elapsedMs / 1000)) * 100).toFixed(0)}% of one core (${((apiCpu / Math.max(1, run.latencies.length)) * 1e6).toFixed(0)} µs a beat); load generator ${((run.generatorCpuSeconds / (run.elapsedMs / 1000)) * 100).toFixed(0)}%, ${run.lateBeats} beats sent > 100 ms late (max ${run.maxLagMs.toFixed(0)} ms); hosts registered in ${registerSeconds.toFixed(0)} s; load average ${load} at the start` +
           (consoleClient
             ? `; console hosts.list ×${consoleSorted.length} (${CONSOLE_READERS} readers) p50 ${percentile(consoleSorted, 50).toFixed(0)} ms p99 ${percentile(consoleSorted, 99).toFixed(0)} ms`
             : ''),

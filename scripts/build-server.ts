@@ -63,11 +63,12 @@ const sourceImportMeta: Plugin = {
   },
 };
 
-export async function buildServer(): Promise<void> {
+/** Bundles `entryPoints` (name → source, relative to the repository) into `outdir` as above. */
+export async function bundleForNode(entryPoints: Record<string, string>, outdir: string): Promise<void> {
   await build({
-    entryPoints: { 'api/main': 'apps/api/src/main.ts', 'agent/main': 'apps/agent/src/main.ts' },
+    entryPoints,
     absWorkingDir: REPO_ROOT,
-    outdir: SERVER_DIST,
+    outdir,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -80,6 +81,10 @@ export async function buildServer(): Promise<void> {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
   });
+}
+
+export async function buildServer(): Promise<void> {
+  await bundleForNode({ 'api/main': 'apps/api/src/main.ts', 'agent/main': 'apps/agent/src/main.ts' }, SERVER_DIST);
   writeFileSync(STAMP, new Date().toISOString());
 }
 

@@ -1,9 +1,13 @@
 // The real API in a process of its own, for benchmarks that measure the API
 // process itself (its peak memory): in the benchmark's process the load
-// generator's memory would be counted too. Started by `startApiProcess`.
+// generator's memory would be counted too. Started by `startApiProcess`; the
+// child's code is api-process-child.ts.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../../packages/db/src/database';
+import { bundleForNode } from '../../scripts/build-server';
 
 export interface ApiProcess {
   url: string;
@@ -22,24 +26,28 @@ function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   return Number(line?.match(/(\d+)\s*kB/)?.[1] ?? Number.NaN) * 1024;
 }
 
-/** Starts apps/api (background workers off, like the in-process bench stack) on a free port of `databaseUrl`. */
+/**
+ * Starts apps/api (background workers off, like the in-process bench stack) on a free port of `databaseUrl`,
+ * compiled as `npm start` runs it (FABRIC_BENCH_API_TSX=1: from the sources under tsx, as the tests do).
+ */
 export async function startApiProcess(databaseUrl: string): Promise<ApiProcess> {
+  const tsx = process.env.FABRIC_BENCH_API_TSX === '1';
+  const source = path.join(import.meta.dirname, 'api-process-child.ts');
+  if (!tsx)
+    await bundleForNode({ 'bench/api-process-child': path.relative(REPO_ROOT, source) }, path.join(REPO_ROOT, 'dist'));
   const child: ChildProcess = spawn(
     process.execPath,
     [
       ...(process.env.FABRIC_API_MAX_OLD_SPACE_MB
         ? [`--max-old-space-size=${process.env.FABRIC_API_MAX_OLD_SPACE_MB}`]
         : []),
-      '--experimental-wasm-modules',
-      '--no-warnings=ExperimentalWarning',
-      '--import',
-      'tsx',
-      import.meta.filename,
+      ...(tsx
+        ? ['--experimental-wasm-modules', '--no-warnings=ExperimentalWarning', '--import', 'tsx', source]
+        : [path.join(REPO_ROOT, 'dist/bench/api-process-child.js')]),
     ],
     {
       env: {
         ...process.env,
-        FABRIC_BENCH_API_CHILD: '1',
         DATABASE_URL: databaseUrl,
         FABRIC_API_PORT: '0',
         BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'),
@@ -70,17 +78,4 @@ export async function startApiProcess(databaseUrl: string): Promise<ApiProcess> 
         child.kill('SIGTERM');
       }),
   };
-}
-
-if (process.env.FABRIC_BENCH_API_CHILD === '1' && process.send) {
-  const { parseEnv } = await import('../../apps/api/src/env');
-  const { startApi } = await import('../../apps/api/src/server');
-  const api = await startApi(parseEnv(process.env), { monitor: false });
-  process.send({ url: api.url });
-  process.once('SIGTERM', () => {
-    api.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
 }
