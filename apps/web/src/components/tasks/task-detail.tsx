@@ -111,23 +111,25 @@ export function TaskDetail({ id, area }: { id: string; area: TaskArea }) {
       />
       <div className="grid grid-cols-1 gap-5 xl:grid-cols-3">
         <div className="flex flex-col gap-5 xl:col-span-2">
-          <Card>
-            <CardBody className="flex flex-col gap-2">
-              <div className="flex items-baseline justify-between gap-3 text-[13px]">
-                <span className="font-medium text-fg" data-testid="task-message">
-                  {t.message || (active ? 'Working…' : '—')}
-                </span>
-                <span className="text-muted tabular" data-testid="task-progress">
-                  {t.progress}%
-                </span>
-              </div>
-              <ProgressBar
-                value={t.state === 'queued' && t.progress === 0 ? null : t.progress}
-                label={`${label} progress`}
-                tone={t.state === 'failed' ? 'red' : 'accent'}
-              />
-            </CardBody>
-          </Card>
+          {t.state === 'succeeded' ? null : (
+            <Card>
+              <CardBody className="flex flex-col gap-2">
+                <div className="flex items-baseline justify-between gap-3 text-[13px]">
+                  <span className="font-medium text-fg" data-testid="task-message">
+                    {active ? t.message || 'Working…' : t.state === 'failed' ? 'Stopped' : t.message || 'Cancelled'}
+                  </span>
+                  <span className="text-muted tabular" data-testid="task-progress">
+                    {t.progress}%
+                  </span>
+                </div>
+                <ProgressBar
+                  value={t.state === 'queued' && t.progress === 0 ? null : t.progress}
+                  label={`${label} progress`}
+                  tone={t.state === 'failed' ? 'red' : 'accent'}
+                />
+              </CardBody>
+            </Card>
+          )}
 
           {t.state === 'failed' ? (
             <div
@@ -142,13 +144,14 @@ export function TaskDetail({ id, area }: { id: string; area: TaskArea }) {
                 <p className="mt-0.5 text-fg">{t.errorMessage ?? t.message ?? 'No reason was given.'}</p>
               </div>
             </div>
-          ) : t.state === 'succeeded' && t.message ? (
+          ) : t.state === 'succeeded' ? (
             <div
               role="status"
+              data-testid="task-result"
               className="flex items-start gap-3 rounded-lg border border-emerald-600/25 bg-emerald-50 px-4 py-3 text-[13px] dark:border-emerald-400/25 dark:bg-emerald-500/10"
             >
               <CheckCircle2 className="mt-0.5 size-4 shrink-0 text-emerald-600 dark:text-emerald-400" aria-hidden />
-              <p className="text-fg">{t.message}</p>
+              <p className="text-fg">{t.message || 'Done'}</p>
             </div>
           ) : null}
 
