@@ -131,7 +131,7 @@ export function TasksView({ area }: { area: TaskArea }) {
             value={search}
             onChange={(q) => update({ q, page: null })}
             label="Search tasks"
-            placeholder={area === 'admin' ? 'Search target or who started it' : 'Search VM or who started it'}
+            placeholder={area === 'admin' ? 'Search target or user' : 'Search VM or user'}
             className="w-full sm:w-72"
           />
           <div className="flex flex-col gap-1">
@@ -271,8 +271,8 @@ function TaskRow({ task, area, showTenant }: { task: TaskRecord; area: TaskArea;
       <TD>
         <Link
           href={taskHref(task.id, area)}
-          className="rounded font-medium text-fg hover:text-accent hover:underline"
-          title={task.kind}
+          className="rounded font-medium text-accent hover:underline"
+          title={`${task.kind}: open its steps and details`}
         >
           {label}
         </Link>
