@@ -62,6 +62,17 @@ export class AgentAuthenticator {
     return this.verifyCredential(pathHostId, bearer, source, true);
   }
 
+  /**
+   * A write that checked the credential again itself (a heartbeat's) found it still the host's: as good
+   * as a fresh read, so its memory starts over. With 10 s heartbeats and a 30 s memory, one heartbeat in
+   * three would otherwise read the credential.
+   */
+  confirmCredential(agent: AgentCredential): void {
+    const entry = this.verifiedCredentials.get(agent.host.id);
+    if (entry && entry.secretHash === agent.secretHash)
+      entry.until = this.deps.clock.now().getTime() + CREDENTIAL_CACHE_MS;
+  }
+
   private async verifyCredential(
     pathHostId: string,
     bearer: string | null,

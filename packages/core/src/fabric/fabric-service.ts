@@ -99,8 +99,10 @@ export class FabricService {
   reportInventory(host: HostRecord, request: InventoryRequest): Promise<InventoryResponse> {
     return this.reports.reportInventory(host, request);
   }
-  heartbeat(agent: AgentCredential, request: HeartbeatRequest): Promise<HeartbeatResponse> {
-    return this.reports.heartbeat(agent, request);
+  async heartbeat(agent: AgentCredential, request: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const answer = await this.reports.heartbeat(agent, request);
+    this.authenticator.confirmCredential(agent);
+    return answer;
   }
 
   // hosts.ts
