@@ -12,7 +12,6 @@
 //   4. one host-monitor pass over all of them, 400 gone silent.
 // Flags: --hosts 1000,10000  --seconds 60  --console-readers 2 (each lists hosts twice a second; 0: none)
 
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { RunningApi } from '../apps/api/src/server';
@@ -22,6 +21,7 @@ import { withSql } from '../apps/api/src/testing/harness';
 import { SYSTEM_ACTOR } from '../packages/core/src/shared/tenant-scope';
 import { startApiProcess } from './lib/api-process';
 import { percentile, withBenchStack } from './lib/bench-stack';
+import { cpuSeconds } from './lib/cpu';
 import { keepAliveClient } from './lib/keep-alive-client';
 
 const { values: flags } = parseArgs({
@@ -77,12 +77,6 @@ async function runConcurrent(total: number, concurrency: number, task: (i: numbe
     }),
   );
   return { latencies, elapsedMs: performance.now() - started };
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
