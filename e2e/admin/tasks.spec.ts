@@ -139,6 +139,12 @@ test('a tenant admin starts and shuts down a VM and watches its tasks appear liv
   const hidden = await alice.query<{ total: number }>('tasks.list', { kind: 'billing.' });
   expect(hidden.total).toBe(0);
 
+  // From the VM's page: its tasks only, in the panel.
+  await vmPage.getByRole('link', { name: 'All in Tasks' }).click();
+  await expect(vmPage).toHaveURL(new RegExp(`/portal/tasks\\?target=${vmId}`));
+  await expect(vmPage.getByTestId('task-row')).toHaveCount(3);
+  await vmPage.close();
+
   // A task's page from the panel: no steps of its own, the host that carried it out.
   await stop.getByRole('link', { name: 'Shut down VM' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toContainText(`Shut down VM · ${vmName}`);

@@ -1,7 +1,7 @@
 'use client';
 
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { ListChecks } from 'lucide-react';
+import { ListChecks, X } from 'lucide-react';
 import Link from 'next/link';
 import { Button, buttonClass, Spinner } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
@@ -75,6 +75,8 @@ export function TasksView({ area }: { area: TaskArea }) {
   const kinds = kindOptions(area);
   const kind = kinds.find((k) => k.value === params.get('kind'))?.value;
   const search = params.get('q') ?? '';
+  // One target's tasks (a VM page's "All in Tasks"); a UUID or a month, as the API matches it.
+  const target = params.get('target') ?? '';
   const page = readInt(params.get('page'), 1, 1, 10_000);
 
   const input: ListInput = {
@@ -82,6 +84,7 @@ export function TasksView({ area }: { area: TaskArea }) {
     source,
     kind,
     search: search || undefined,
+    targetId: target || undefined,
     page,
     pageSize: PAGE_SIZE,
   };
@@ -90,7 +93,7 @@ export function TasksView({ area }: { area: TaskArea }) {
     // A fallback for the stream: while anything runs, read again every few seconds.
     refetchInterval: (query) => ((query.state.data?.active ?? 0) > 0 ? ACTIVE_POLL_MS : false),
   });
-  const filtered = Boolean(stateFilter || source || kind || search);
+  const filtered = Boolean(stateFilter || source || kind || search || target);
   const showTenant = area === 'admin';
 
   const stateOptions: ChipOption<(typeof STATE_FILTERS)[number] | 'all'>[] = [
@@ -101,7 +104,7 @@ export function TasksView({ area }: { area: TaskArea }) {
   ];
 
   function clearAll() {
-    update({ state: null, source: null, kind: null, q: null, page: null });
+    update({ state: null, source: null, kind: null, q: null, target: null, page: null });
   }
 
   return (
@@ -175,6 +178,22 @@ export function TasksView({ area }: { area: TaskArea }) {
             value={stateFilter ?? 'all'}
             onChange={(v) => update({ state: v === 'all' ? null : v, page: null })}
           />
+          {target ? (
+            <span className="inline-flex h-7 items-center gap-1 rounded-full border border-border-strong bg-surface-2 pr-1 pl-2.5 text-[12px]">
+              Target{' '}
+              <span className="font-mono">
+                {tasks.data?.rows[0] ? targetText(tasks.data.rows[0]) : target.slice(0, 8)}
+              </span>
+              <button
+                type="button"
+                aria-label="Remove target filter"
+                onClick={() => update({ target: null, page: null })}
+                className="rounded-full p-0.5 text-muted hover:bg-surface-hover hover:text-fg"
+              >
+                <X className="size-3" aria-hidden="true" />
+              </button>
+            </span>
+          ) : null}
           {filtered ? (
             <Button size="sm" variant="ghost" onClick={clearAll} className="ml-auto">
               Clear filters

@@ -175,7 +175,7 @@ function VmDetailBody({
           <NicsCard vm={vm} />
         </div>
         <div className="flex flex-col gap-5">
-          <TasksCard vm={vm} />
+          <TasksCard vm={vm} area={area} />
         </div>
       </div>
     </>
@@ -464,16 +464,24 @@ const TASK_TONE: Record<Task['state'], Tone> = {
   failed: 'red',
 };
 
-function TasksCard({ vm }: { vm: Vm }) {
+function TasksCard({ vm, area }: { vm: Vm; area: 'portal' | 'admin' }) {
   return (
     <Card className="overflow-hidden">
-      <CardHeader title="Task history" description="Newest first" />
+      <CardHeader
+        title="Task history"
+        description="Newest first"
+        actions={
+          <Link href={`/${area}/tasks?target=${vm.id}`} className="rounded text-[12px] text-accent hover:underline">
+            All in Tasks
+          </Link>
+        }
+      />
       {vm.tasks.length === 0 ? (
         <EmptyState icon={<History />} title="No tasks yet" className="py-8" />
       ) : (
         <ol className="divide-y divide-border" aria-label="Tasks">
           {vm.tasks.map((task) => (
-            <TaskItem key={task.id} vmId={vm.id} task={task} />
+            <TaskItem key={task.id} vmId={vm.id} task={task} href={`/${area}/tasks/${task.id}`} />
           ))}
         </ol>
       )}
@@ -481,14 +489,16 @@ function TasksCard({ vm }: { vm: Vm }) {
   );
 }
 
-function TaskItem({ vmId, task }: { vmId: string; task: Task }) {
+function TaskItem({ vmId, task, href }: { vmId: string; task: Task; href: string }) {
   const live = useLiveTask(vmId);
   const active = task.state === 'running' || task.state === 'queued';
   const progress = active && live?.taskId === task.id ? Math.max(live.progress, task.progress) : task.progress;
   return (
     <li className="px-4 py-2.5 text-[12.5px]" data-testid="task-item" data-task-state={task.state}>
       <div className="flex items-center justify-between gap-2">
-        <span className="font-medium text-fg">{taskLabel(task.kind)}</span>
+        <Link href={href} className="rounded font-medium text-fg hover:text-accent hover:underline">
+          {taskLabel(task.kind)}
+        </Link>
         <Badge tone={TASK_TONE[task.state]} dot pulse={task.state === 'running'}>
           {task.state}
         </Badge>
