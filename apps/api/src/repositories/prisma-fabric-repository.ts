@@ -266,14 +266,6 @@ export class PrismaFabricRepository implements FabricRepository {
     return rows[0] ? fromHostRow(rows[0]) : null;
   }
 
-  async recordHeartbeat(hostId: string, seq: number, at: Date, agentVersion: string): Promise<HostRecord | null> {
-    const rows = await this.db.$queryRaw<HostRow[]>`
-      UPDATE hosts SET last_seq = ${BigInt(seq)}, last_heartbeat_at = ${at}, agent_version = ${agentVersion}
-      WHERE id = ${hostId}::uuid AND last_seq < ${BigInt(seq)}
-      RETURNING id, name, cluster_id, state::text AS state, last_heartbeat_at, registered_at, inventory_hash`;
-    return rows[0] ? fromHostRow(rows[0]) : null;
-  }
-
   async markSeen(hostId: string, at: Date, agentVersion: string) {
     await this.db.host.update({ where: { id: hostId }, data: { lastHeartbeatAt: at, agentVersion } });
   }

@@ -86,11 +86,6 @@ export interface FabricRepository {
    * and returns the host, or returns null for a replay. Atomic.
    */
   acceptSeq(hostId: string, seq: number): Promise<HostRecord | null>;
-  /**
-   * A heartbeat in one atomic write: accepts `seq` when it is above the last
-   * one and records the time, returning the host as it was; null for a replay.
-   */
-  recordHeartbeat(hostId: string, seq: number, at: Date, agentVersion: string): Promise<HostRecord | null>;
   /** Records a sign of life that came with another message (already sequence-checked). */
   markSeen(hostId: string, at: Date, agentVersion: string): Promise<void>;
   replaceInventory(
