@@ -14,6 +14,7 @@
 
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import type { RunningApi } from '../apps/api/src/server';
 import { agentPost, inventoryFor, register } from '../apps/api/src/testing/agent-fixtures';
 import { ApiClient } from '../apps/api/src/testing/api-client';
@@ -21,7 +22,7 @@ import { withSql } from '../apps/api/src/testing/harness';
 import { SYSTEM_ACTOR } from '../packages/core/src/shared/tenant-scope';
 import { startApiProcess } from './lib/api-process';
 import { percentile, withBenchStack } from './lib/bench-stack';
-import { cpuSeconds } from './lib/cpu';
+import { cpuSeconds, postgresCpuSeconds } from './lib/cpu';
 import { keepAliveClient } from './lib/keep-alive-client';
 
 const { values: flags } = parseArgs({
@@ -193,6 +194,7 @@ await withBenchStack('inventory', async ({ api, databaseUrl, admin }) => {
   // 1. Fleets of simulated hosts, each pacing its own heartbeats.
   const fleet: BenchHost[] = [];
   const child = await startApiProcess(databaseUrl);
+  const sql = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
     const consoleClient =
       CONSOLE_READERS > 0 ? await ApiClient.signIn(child.url, 'admin@fabric.local', 'fabric-admin-1') : null;
@@ -204,8 +206,10 @@ await withBenchStack('inventory', async ({ api, databaseUrl, admin }) => {
       const hosts = fleet.slice(0, size);
       const load = os.loadavg()[0]?.toFixed(1);
       const apiCpu0 = cpuSeconds(child.pid);
+      const pgCpu0 = await postgresCpuSeconds(sql);
       const run = await pacedHeartbeats(child.url, hosts, SECONDS, consoleClient);
       const apiCpu = cpuSeconds(child.pid) - apiCpu0;
+      const pgCpu = (await postgresCpuSeconds(sql)) - pgCpu0;
       const sorted = run.latencies.sort((a, b) => a - b);
       const consoleSorted = run.consoleLatencies.sort((a, b) => a - b);
       const errors = [...run.errors].map(([code, n]) => `${n}× ${code}`).join(', ') || 'none';
@@ -213,7 +217,7 @@ await withBenchStack('inventory', async ({ api, databaseUrl, admin }) => {
         `heartbeats, ${size.toLocaleString('en-US')} hosts every ${HEARTBEAT_INTERVAL_MS / 1000} s for ${SECONDS} s: ${run.latencies.length.toLocaleString('en-US')} ok, ${(run.latencies.length / SECONDS).toFixed(0)} beats/s sustained (asked ${(size / (HEARTBEAT_INTERVAL_MS / 1000)).toFixed(0)}/s), p50 ${percentile(sorted, 50).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms  max ${(sorted.at(-1) ?? 0).toFixed(0)} ms, errors: ${errors}`,
       );
       console.log(
-        `  API process CPU ${((apiCpu / (run.elapsedMs / 1000)) * 100).toFixed(0)}% of one core (${((apiCpu / Math.max(1, run.latencies.length)) * 1e6).toFixed(0)} µs a beat); load generator ${((run.generatorCpuSeconds / (run.elapsedMs / 1000)) * 100).toFixed(0)}%, ${run.lateBeats} beats sent > 100 ms late (max ${run.maxLagMs.toFixed(0)} ms); hosts registered in ${registerSeconds.toFixed(0)} s; load average ${load} at the start` +
+        `  API process CPU ${((apiCpu / (run.elapsedMs / 1000)) * 100).toFixed(0)}% of one core (${((apiCpu / Math.max(1, run.latencies.length)) * 1e6).toFixed(0)} µs a beat), Postgres ${((pgCpu / (run.elapsedMs / 1000)) * 100).toFixed(0)}% (${((pgCpu / Math.max(1, run.latencies.length)) * 1e6).toFixed(0)} µs a beat); load generator ${((run.generatorCpuSeconds / (run.elapsedMs / 1000)) * 100).toFixed(0)}%, ${run.lateBeats} beats sent > 100 ms late (max ${run.maxLagMs.toFixed(0)} ms); hosts registered in ${registerSeconds.toFixed(0)} s; load average ${load} at the start` +
           (consoleClient
             ? `; console hosts.list ×${consoleSorted.length} (${CONSOLE_READERS} readers) p50 ${percentile(consoleSorted, 50).toFixed(0)} ms p99 ${percentile(consoleSorted, 99).toFixed(0)} ms`
             : ''),
@@ -221,6 +225,7 @@ await withBenchStack('inventory', async ({ api, databaseUrl, admin }) => {
     }
   } finally {
     await child.close();
+    await sql.end();
   }
 
   // 2. Inventory reports from 64 hosts, 16 at a time (a host's reports go one after another).
