@@ -241,12 +241,16 @@ export class PrismaChargebackRepository implements ChargebackRepository {
     return bytes;
   }
 
-  listTenants() {
-    return this.db.tenant.findMany({ select: { id: true, name: true }, orderBy: { name: 'asc' } });
+  listTenants(ids?: readonly string[]) {
+    return this.db.tenant.findMany({
+      where: ids ? { id: { in: [...ids] } } : {},
+      select: { id: true, name: true },
+      orderBy: { name: 'asc' },
+    });
   }
 
-  async listPlans(): Promise<Map<string, TenantPlan>> {
-    const rows = await this.db.tenantPlan.findMany();
+  async listPlans(tenantIds?: readonly string[]): Promise<Map<string, TenantPlan>> {
+    const rows = await this.db.tenantPlan.findMany({ where: tenantIds ? { tenantId: { in: [...tenantIds] } } : {} });
     return new Map(rows.map((row) => [row.tenantId, tenantPlanSchema.parse(row.plan)]));
   }
 }

@@ -33,7 +33,7 @@ export interface ChargebackRepository {
     options?: { names?: boolean },
   ): Promise<TenantUsageRow[]>;
   /** Every tenant, by name. */
-  listTenants(): Promise<{ id: string; name: string }[]>;
+  listTenants(ids?: readonly string[]): Promise<{ id: string; name: string }[]>;
   /** Every tenant's plan that is not the list price, by tenant id. */
-  listPlans(): Promise<Map<string, TenantPlan>>;
+  listPlans(tenantIds?: readonly string[]): Promise<Map<string, TenantPlan>>;
 }

@@ -187,9 +187,10 @@ export class ChargebackService {
   /** `names`: whether the usage rows carry VM names (lines need them, totals do not). */
   private async usageOfAll(period: RatingPeriod, names: boolean, tenantIds?: readonly string[]) {
     const [tenants, cards, plans] = await Promise.all([
-      this.deps.chargeback.listTenants(),
+      // A chunk of a month close reads only its own tenants and plans.
+      this.deps.chargeback.listTenants(tenantIds),
       this.deps.chargeback.listRateCards(),
-      this.deps.chargeback.listPlans(),
+      this.deps.chargeback.listPlans(tenantIds),
     ]);
     const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
     const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments, tenantIds, { names }) : [];

@@ -45,8 +45,10 @@ export class JobTracker {
     name: string = key,
   ): Promise<T> {
     return ctx.step(name, async () => {
-      const startedAt = this.deps.clock.now();
-      await this.update(jobId, { step: { key, state: 'running', ...(name === key ? { startedAt } : {}) } });
+      // A later part of a split visible step: it is already running (startStep), one write fewer per part.
+      if (name === key) {
+        await this.update(jobId, { step: { key, state: 'running', startedAt: this.deps.clock.now() } });
+      }
       const report = await fn();
       const at = this.deps.clock.now();
       await this.update(jobId, {
