@@ -89,7 +89,13 @@ describe('closing a month', () => {
     if (!early.ok) expect(early.message).toContain('2026-11-01');
     const bad = await c.finance.call('chargeback.closePeriod', 'mutation', { month: '2026-13' });
     expect(bad).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
+    // A month before the first rate card has nothing priced: closing it would freeze empty invoices for good.
+    const unpriced = await c.finance.call('chargeback.closePeriod', 'mutation', { month: '2026-09' });
+    expect(unpriced).toMatchObject({ ok: false, code: 'PRECONDITION_FAILED' });
+    if (!unpriced.ok) expect(unpriced.message).toContain('first rate card (effective 2026-10-01)');
     expect(await c.finance.query('chargeback.invoices', { month: '2026-10' })).toEqual([]);
+    expect(await c.finance.query('chargeback.invoices', { month: '2026-09' })).toEqual([]);
+    expect((await c.finance.query<{ total: number }>('tasks.list', { kind: 'billing.close-month' })).total).toBe(0);
   });
 
   it('freezes every tenant’s invoice with the bill’s exact lines and totals', async () => {

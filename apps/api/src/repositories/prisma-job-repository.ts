@@ -32,8 +32,10 @@ interface TaskRow {
 }
 
 const stepsSchema = z.array(jobStepSchema);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function toRecord(row: TaskRow, now: Date): TaskRecord {
+/** Which host runs a VM is the provider's business: tenants get no host name (as in vms.get). */
+function toRecord(row: TaskRow, now: Date, scope: TenantScope): TaskRecord {
   const from = row.started_at ?? row.created_at;
   const to = row.finished_at ?? (row.state === 'queued' || row.state === 'running' ? now : null);
   return {
@@ -45,7 +47,7 @@ function toRecord(row: TaskRow, now: Date): TaskRecord {
     targetLabel: row.target_label,
     tenantId: row.tenant_id,
     tenantName: row.tenant_name,
-    hostName: row.host_name,
+    hostName: scope.kind === 'provider' ? row.host_name : null,
     requestedBy: row.requested_by,
     state: row.state,
     progress: Math.max(0, Math.min(100, row.progress)),
@@ -87,7 +89,9 @@ function branches(query: ListTasksQuery, params: unknown[], states: string[] | n
   if (query.targetId) {
     const id = p(query.targetId);
     jobs.push(`j.target_id = ${id}`);
-    agents.push(`k.vm_id::text = ${id}`);
+    // A VM id in any case, compared as a uuid (the index on vm_id); anything else names no VM.
+    if (UUID.test(query.targetId)) agents.push(`k.vm_id = ${p(query.targetId.toLowerCase())}::uuid`);
+    else agents.push('FALSE');
   }
   if (query.search) {
     const like = p(`%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
@@ -215,7 +219,7 @@ export class PrismaJobRepository implements JobRepository {
       ...params,
     );
     const row = rows[0];
-    return row ? toRecord(row, this.now()) : null;
+    return row ? toRecord(row, this.now(), scope) : null;
   }
 
   async list(scope: TenantScope, query: ListTasksQuery): Promise<TaskList> {
@@ -242,7 +246,7 @@ export class PrismaJobRepository implements JobRepository {
       this.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM (${activeUnion}) t`, ...activeParams),
     ]);
     const now = this.now();
-    return { rows: rows.map((r) => toRecord(r, now)), total: total[0]?.n ?? 0, active: active[0]?.n ?? 0 };
+    return { rows: rows.map((r) => toRecord(r, now, scope)), total: total[0]?.n ?? 0, active: active[0]?.n ?? 0 };
   }
 
   /** Payload `<job id>:<tenant id or empty>`, so a tenant's panel wakes only for its own. */

@@ -72,10 +72,19 @@ export class CloseMonth {
     }
     if (await invoices.isClosed(month)) throw new InvoiceError('PERIOD_CLOSED', `${month} is already closed`);
     // Nothing to price with: refuse before a task exists.
-    if ((await this.deps.billing.rateCards()).length === 0) {
+    const cards = await this.deps.billing.rateCards();
+    const first = cards.map((c) => c.effectiveFrom).sort()[0];
+    if (first === undefined) {
       throw new ChargebackError(
         'NO_RATE_CARD',
         'Add a rate card before closing a month: there is nothing to price with',
+      );
+    }
+    // A month that ends before the first card has nothing priced: closing it would freeze empty invoices for good.
+    if (monthPeriod(month).to.slice(0, 10) <= first) {
+      throw new InvoiceError(
+        'PERIOD_NOT_PRICED',
+        `${month} ends before the first rate card (effective ${first}): nothing in it is priced, so there is nothing to close`,
       );
     }
     const jobId = this.deps.newId();

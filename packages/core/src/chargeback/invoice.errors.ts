@@ -5,6 +5,7 @@ export type InvoiceErrorCode =
   | 'PERIOD_CLOSED'
   | 'PERIOD_CLOSING'
   | 'PERIOD_OPEN'
+  | 'PERIOD_NOT_PRICED'
   | 'INVOICE_NOT_FOUND'
   | 'INVOICE_VERSION_CONFLICT';
 

@@ -30,6 +30,7 @@ export const taskRecordSchema = z.object({
   targetLabel: z.string(),
   tenantId: z.string().uuid().nullable(),
   tenantName: z.string().nullable(),
+  /** The host that carried out an agent's task; null for tenants (which host runs a VM is the provider's business). */
   hostName: z.string().nullable(),
   requestedBy: z.string(),
   state: z.enum(JOB_STATES),
