@@ -94,6 +94,7 @@ export function TasksView({ area }: { area: TaskArea }) {
     refetchInterval: (query) => ((query.state.data?.active ?? 0) > 0 ? ACTIVE_POLL_MS : false),
   });
   const filtered = Boolean(stateFilter || source || kind || search || target);
+  // Tenants see neither the tenant column (always their own) nor hosts (the provider's business).
   const showTenant = area === 'admin';
 
   const stateOptions: ChipOption<(typeof STATE_FILTERS)[number] | 'all'>[] = [
@@ -240,7 +241,7 @@ export function TasksView({ area }: { area: TaskArea }) {
                   <TH>Task</TH>
                   <TH>Target</TH>
                   {showTenant ? <TH>Tenant</TH> : null}
-                  <TH>Host</TH>
+                  {showTenant ? <TH>Host</TH> : null}
                   <TH>Started by</TH>
                   <TH>Started</TH>
                   <TH className="text-right">Duration</TH>
@@ -306,7 +307,7 @@ function TaskRow({ task, area, showTenant }: { task: TaskRecord; area: TaskArea;
         )}
       </TD>
       {showTenant ? <TD className="text-muted">{task.tenantName ?? 'Provider'}</TD> : null}
-      <TD className="text-muted">{task.hostName ?? '—'}</TD>
+      {showTenant ? <TD className="text-muted">{task.hostName ?? '—'}</TD> : null}
       <TD className="max-w-44 truncate text-muted" title={task.requestedBy}>
         {task.requestedBy || '—'}
       </TD>
