@@ -56,7 +56,28 @@ const schema = z
       failedAfterMissed: env.FABRIC_FAILED_AFTER_MISSED,
     });
     if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['FABRIC_HEARTBEAT_INTERVAL_MS'] });
+    // The monitor ticks on whole seconds (a scheduled workflow): it must tick inside the
+    // suspect window, or a silent host would go from connected straight to failed.
+    const tickMs = monitorTickSeconds(monitorIntervalOf(env)) * 1000;
+    const windowMs =
+      (env.FABRIC_FAILED_AFTER_MISSED - env.FABRIC_SUSPECT_AFTER_MISSED) * env.FABRIC_HEARTBEAT_INTERVAL_MS;
+    if (!problem && tickMs >= windowMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FABRIC_HEARTBEAT_INTERVAL_MS'],
+        message: `the host monitor ticks every ${tickMs / 1000} s (whole seconds), not shorter than the ${windowMs} ms between suspect and failed: raise FABRIC_HEARTBEAT_INTERVAL_MS or the gap between FABRIC_SUSPECT_AFTER_MISSED and FABRIC_FAILED_AFTER_MISSED`,
+      });
+    }
   });
+
+function monitorIntervalOf(env: { FABRIC_MONITOR_INTERVAL_MS?: number; FABRIC_HEARTBEAT_INTERVAL_MS: number }) {
+  return env.FABRIC_MONITOR_INTERVAL_MS ?? Math.max(100, Math.floor(env.FABRIC_HEARTBEAT_INTERVAL_MS / 2));
+}
+
+/** The monitor's tick in whole seconds (DBOS schedules fire on seconds), at least one. */
+export function monitorTickSeconds(monitorIntervalMs: number): number {
+  return Math.max(1, Math.round(monitorIntervalMs / 1000));
+}
 
 export interface ApiConfig {
   databaseUrl: string;
@@ -102,8 +123,7 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
       suspectAfterMissed: env.FABRIC_SUSPECT_AFTER_MISSED,
       failedAfterMissed: env.FABRIC_FAILED_AFTER_MISSED,
     },
-    monitorIntervalMs:
-      env.FABRIC_MONITOR_INTERVAL_MS ?? Math.max(100, Math.floor(env.FABRIC_HEARTBEAT_INTERVAL_MS / 2)),
+    monitorIntervalMs: monitorIntervalOf(env),
     signIn: { maxFailures: env.FABRIC_SIGNIN_MAX_FAILURES, windowMs: env.FABRIC_SIGNIN_WINDOW_MINUTES * 60_000 },
     dbPoolSize: env.FABRIC_DB_POOL_SIZE,
     taskLeaseMs: env.FABRIC_TASK_LEASE_MS,

@@ -10,11 +10,13 @@ import { demoUser, seedAndSignIn } from '../testing/seed';
 
 // Real agent processes against the real API: registration, heartbeats, being
 // killed (suspect, then failed), coming back, inventory changes, API outages
-// and two API processes sharing one monitor. Heartbeats are fast (300 ms) so
+// and two API processes sharing one monitor. Heartbeats are fast (1 s) so
 // the story takes seconds; the thresholds are the defaults (3 and 6 missed).
 
+// The monitor is a scheduled workflow ticking on whole seconds: a 1 s beat leaves
+// a 3 s window between suspect and failed, so a tick always sees 'suspect'.
 const FAST = {
-  FABRIC_HEARTBEAT_INTERVAL_MS: '300',
+  FABRIC_HEARTBEAT_INTERVAL_MS: '1000',
   FABRIC_SUSPECT_AFTER_MISSED: '3',
   FABRIC_FAILED_AFTER_MISSED: '6',
   FABRIC_MONITOR_INTERVAL_MS: '100',

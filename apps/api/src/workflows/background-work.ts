@@ -1,4 +1,5 @@
 import type { Services } from '../composition';
+import { monitorTickSeconds } from '../env';
 
 /**
  * The API's background work, as scheduled workflows with one owner each:
@@ -17,7 +18,7 @@ export function scheduleBackgroundWork(
 ): void {
   services.workflows.schedule({
     name: 'host-monitor',
-    everySeconds: Math.max(1, Math.round(options.monitorIntervalMs / 1000)),
+    everySeconds: monitorTickSeconds(options.monitorIntervalMs),
     run: async () => {
       const changes = await services.fabric.monitorTick();
       for (const c of changes) options.log(`host ${c.name}: ${c.from} → ${c.to}`);
