@@ -209,6 +209,12 @@ describe('a VM through a real agent', () => {
     });
     const provider = await c.admin.query<{ rows: TaskRow[] }>('tasks.list', { search: 'tasks-panel-01' });
     expect(provider.rows.map((t) => t.hostName)).toEqual(['vm-life-01', 'vm-life-01']);
+    // Search matches what the table shows: the tenant's name, and the host's for the provider only.
+    const byTenant = await c.admin.query<{ rows: TaskRow[] }>('tasks.list', { search: 'blue corp', kind: 'vm.create' });
+    expect(byTenant.rows.some((t) => t.targetLabel === 'tasks-panel-01')).toBe(true);
+    const byHost = await c.admin.query<{ rows: TaskRow[] }>('tasks.list', { search: 'vm-life-01' });
+    expect(byHost.rows.length).toBeGreaterThanOrEqual(2);
+    expect((await c.blueAdmin.query<{ rows: TaskRow[] }>('tasks.list', { search: 'vm-life-01' })).rows).toEqual([]);
     // A VM id in upper case names the same VM.
     const upper = await c.admin.query<{ rows: TaskRow[] }>('tasks.list', { targetId: created.vm.id.toUpperCase() });
     expect(upper.rows).toHaveLength(2);

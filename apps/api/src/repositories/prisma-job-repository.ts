@@ -95,8 +95,16 @@ function branches(query: ListTasksQuery, params: unknown[], states: string[] | n
   }
   if (query.search) {
     const like = p(`%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    jobs.push(`(j.target_label ILIKE ${like} OR j.target_id ILIKE ${like} OR j.requested_by ILIKE ${like})`);
-    agents.push(`(v.name ILIKE ${like} OR k.vm_id::text ILIKE ${like} OR k.requested_by ILIKE ${like})`);
+    // What the table shows: target, who, tenant, and for the provider the host.
+    const tenantNamed = (column: string) =>
+      `EXISTS (SELECT 1 FROM tenants tn WHERE tn.id = ${column} AND tn.name ILIKE ${like})`;
+    jobs.push(
+      `(j.target_label ILIKE ${like} OR j.target_id ILIKE ${like} OR j.requested_by ILIKE ${like} OR ${tenantNamed('j.tenant_id')})`,
+    );
+    agents.push(
+      `(v.name ILIKE ${like} OR k.vm_id::text ILIKE ${like} OR k.requested_by ILIKE ${like} OR ${tenantNamed('k.tenant_id')}
+        OR (${tenant}::uuid IS NULL AND EXISTS (SELECT 1 FROM hosts hs WHERE hs.id = k.host_id AND hs.name ILIKE ${like})))`,
+    );
   }
   const parts: string[] = [];
   if (query.source !== 'agent') {

@@ -52,7 +52,7 @@ describe('createVmInput reports each problem at the field it belongs to', () => 
     [
       'a disk over 64 TB',
       { disks: [{ name: 'd', sizeGiB: 64 * 1024 + 1 }] },
-      'disks.0.sizeGiB: A VHDX is at most 64 TB (Hyper-V limit)',
+      'disks.0.sizeGiB: A VHDX is at most 64 TiB (65,536 GiB) (Hyper-V limit)',
     ],
     [
       'a repeated adapter name',

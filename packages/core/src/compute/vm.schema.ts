@@ -59,7 +59,7 @@ const memoryMiB = (what: string) =>
     .number(requiredNumber(what))
     .int(`${what} must be a whole number of MiB`)
     .min(L.memoryMiBMin, `${what} must be at least ${L.memoryMiBMin} MiB`)
-    .max(HYPERV_LIMITS.memoryMiBPerVm, `${what} must be at most 1 TB per VM (Hyper-V limit)`);
+    .max(HYPERV_LIMITS.memoryMiBPerVm, `${what} must be at most 1 TiB (1,024 GiB) per VM (Hyper-V limit)`);
 
 const bufferMessage = `Memory buffer is ${L.bufferPercent.min}–${L.bufferPercent.max} %`;
 const weightMessage = `Memory weight is ${L.memoryWeight.min}–${L.memoryWeight.max}`;
@@ -106,7 +106,7 @@ export const diskInput = z.object({
   sizeGiB: z
     .number(requiredNumber('Disk size'))
     .positive('Disk size must be positive')
-    .max(VHDX_MAX_BYTES / GiB, 'A VHDX is at most 64 TB (Hyper-V limit)'),
+    .max(VHDX_MAX_BYTES / GiB, 'A VHDX is at most 64 TiB (65,536 GiB) (Hyper-V limit)'),
   logicalSectorBytes: z
     .union([z.literal(512), z.literal(4096)], { error: 'Logical sector size is 512 or 4,096 bytes' })
     .default(4096),

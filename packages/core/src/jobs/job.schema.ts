@@ -60,7 +60,7 @@ export const listTasksInput = z.object({
     .max(64)
     .regex(/^[a-z0-9.-]*$/, 'A task kind has lowercase letters, digits, dots and dashes')
     .optional(),
-  /** Matches the target's name or id, and who started it (case-insensitive). */
+  /** Matches the target's name or id, who started it, the tenant's name and, for provider roles, the host's (case-insensitive, literally). */
   search: z.string().max(100).refine(noControl, 'Search text cannot contain control characters').optional(),
   targetId: z.string().max(100).refine(noControl, 'A target id cannot contain control characters').optional(),
   page: z.number().int().min(1).max(10_000).default(1),

@@ -318,7 +318,7 @@ function TaskRow({ task, area, showTenant }: { task: TaskRecord; area: TaskArea;
       <TD className="tabular text-right text-muted">
         {task.state === 'queued' && !task.startedAt ? 'waiting' : formatDuration(task.durationSeconds)}
       </TD>
-      <TD className={cn('max-w-[28rem] truncate', failed ? 'text-danger' : 'text-muted')} title={message}>
+      <TD className={cn('max-w-[18rem] truncate', failed ? 'text-danger' : 'text-muted')} title={message}>
         {message || '—'}
       </TD>
     </TR>
