@@ -47,8 +47,8 @@ describe('creating VMs', () => {
     const before = await countRows(api.databaseUrl, 'vms');
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ vcpus: 65 }, /at most 64 vCPUs/],
-      [{ memory: { mode: 'static', sizeMiB: 1024 * 1024 + 1 } }, /at most 1 TB/],
-      [{ disks: [{ sizeGiB: 64 * 1024 + 1 }] }, /64 TB/],
+      [{ memory: { mode: 'static', sizeMiB: 1024 * 1024 + 1 } }, /at most 1 TiB \(1,024 GiB\)/],
+      [{ disks: [{ sizeGiB: 64 * 1024 + 1 }] }, /64 TiB \(65,536 GiB\)/],
       [{ disks: [{ sizeGiB: 10, logicalSectorBytes: 1024 }] }, /512 or 4,096/],
       [{ memory: { mode: 'dynamic', startupMiB: 4096, minimumMiB: 8192, maximumMiB: 16384 } }, /Minimum memory/],
       [{ memory: { mode: 'dynamic', startupMiB: 4096, minimumMiB: 1024, maximumMiB: 2048 } }, /Startup memory/],
