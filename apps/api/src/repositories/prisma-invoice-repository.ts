@@ -10,11 +10,10 @@ import type {
 import { Dec, formatMoney } from '@fabric/core/chargeback/money';
 import { Prisma } from '@fabric/db/generated/prisma/client';
 import type { Db } from './prisma';
+import { isUniqueViolation } from './prisma-errors';
 
 const monthDate = (month: string) => new Date(`${month}-01T00:00:00Z`);
 const monthText = (date: Date) => date.toISOString().slice(0, 7);
-const isUniqueViolation = (error: unknown) =>
-  typeof error === 'object' && error !== null && 'code' in error && error.code === 'P2002';
 
 interface SummaryRow {
   id: string;

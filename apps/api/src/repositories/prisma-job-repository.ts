@@ -5,6 +5,7 @@ import type { JobPatch, JobRepository, NewJob } from '@fabric/core/jobs/job-repo
 import type { TenantScope } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
 import type { Db } from './prisma';
+import { uniqueOr } from './prisma-errors';
 
 /** pg_notify channel: a job's id when it changed (the Tasks panel's live updates, from any API process). */
 export const JOBS_CHANNEL = 'fabric_jobs';
@@ -132,10 +133,6 @@ const STATES_OF: Record<NonNullable<ListTasksQuery['state']>, string[]> = {
   cancelled: ['cancelled'],
 };
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'P2002';
-}
-
 export class PrismaJobRepository implements JobRepository {
   constructor(
     private readonly db: Db,
@@ -151,8 +148,9 @@ export class PrismaJobRepository implements JobRepository {
       finishedAt: null,
       detail: '',
     }));
-    try {
-      await this.db.job.create({
+    // jobs_one_active_per_target: one queued or running job per kind and target.
+    await uniqueOr(
+      this.db.job.create({
         data: {
           id: job.id,
           kind: job.kind,
@@ -167,14 +165,9 @@ export class PrismaJobRepository implements JobRepository {
           createdAt: at,
           updatedAt: at,
         },
-      });
-    } catch (error) {
-      // jobs_one_active_per_target: one queued or running job per kind and target.
-      if (isUniqueViolation(error)) {
-        throw new JobError('TASK_ALREADY_ACTIVE', `A ${job.kind} task for ${job.targetLabel} is already running`);
-      }
-      throw error;
-    }
+      }),
+      () => new JobError('TASK_ALREADY_ACTIVE', `A ${job.kind} task for ${job.targetLabel} is already running`),
+    );
     await this.notify(job.id);
   }
 

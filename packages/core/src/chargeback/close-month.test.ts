@@ -10,8 +10,8 @@ import { InMemoryJobRepository } from '../testing/in-memory-job-repository';
 import { inMemoryUnitOfWork } from '../testing/in-memory-unit-of-work';
 import { InMemoryWorkflowEngine } from '../testing/in-memory-workflow-engine';
 import { ChargebackError } from './chargeback.errors';
-import { CLOSE_MONTH_KIND, CloseMonth } from './close-month';
-import { sumMoney } from './invoice';
+import { CloseMonth } from './close-month';
+import { CLOSE_MONTH_KIND, sumMoney } from './invoice';
 import { InvoiceService } from './invoice-service';
 
 const MONTH = '2026-11';

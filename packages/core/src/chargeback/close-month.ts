@@ -9,8 +9,6 @@ import type { WorkflowDefinition, WorkflowEngine } from '../workflows/workflow';
 import { ChargebackError } from './chargeback.errors';
 import { CLOSE_MONTH_KIND, monthIsOver, monthPeriod, sumMoney } from './invoice';
 
-export { CLOSE_MONTH_KIND };
-
 import { InvoiceError } from './invoice.errors';
 import type { Period } from './invoice.schema';
 import type { InvoiceRepository } from './invoice-repository';
