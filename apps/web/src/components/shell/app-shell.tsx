@@ -27,6 +27,7 @@ import { LiveVmsProvider, useLiveVmsStatus } from '@/components/vms/live-vms';
 import { cn } from '@/lib/cn';
 import type { Role } from '@/trpc/types';
 import { LiveHostsProvider, useLiveStatus } from './live';
+import { LiveDot } from './live-dot';
 import { SessionGate, useSession } from './session';
 
 interface NavItem {
@@ -163,12 +164,7 @@ export function LiveIndicator() {
   return (
     <div className="mt-auto flex items-center justify-between gap-2 border-t border-border px-4 py-3 text-[12px]">
       <span role="status" title={label.help} className="inline-flex items-center gap-2 text-muted">
-        <span className="relative flex size-2" aria-hidden="true">
-          {status === 'live' ? (
-            <span className={cn('absolute inline-flex size-full animate-ping rounded-full opacity-50', label.dot)} />
-          ) : null}
-          <span className={cn('relative inline-flex size-2 rounded-full', label.dot)} />
-        </span>
+        <LiveDot live={status === 'live'} dot={label.dot} />
         <span>
           <span className="sr-only">Live updates: </span>
           {label.text}

@@ -1,6 +1,7 @@
 'use client';
 
 import type { LiveStatus } from '@/components/shell/live';
+import { LiveDot } from '@/components/shell/live-dot';
 import { cn } from '@/lib/cn';
 
 const LABELS: Record<Exclude<LiveStatus, 'off'>, { text: string; dot: string; help: string }> = {
@@ -29,12 +30,7 @@ export function LiveBadge({ status, className }: { status: LiveStatus; className
       data-testid="tasks-live"
       className={cn('inline-flex items-center gap-1.5 text-[12px] text-muted', className)}
     >
-      <span className="relative flex size-2" aria-hidden="true">
-        {status === 'live' ? (
-          <span className={cn('absolute inline-flex size-full animate-ping rounded-full opacity-50', label.dot)} />
-        ) : null}
-        <span className={cn('relative inline-flex size-2 rounded-full', label.dot)} />
-      </span>
+      <LiveDot live={status === 'live'} dot={label.dot} />
       <span>
         <span className="sr-only">Task updates: </span>
         {label.text}
