@@ -17,7 +17,7 @@ import { nextTasksRequestSchema, taskReportSchema } from '@fabric/core/tasks/tas
 import type { z } from 'zod';
 import type { ConcurrencyGate } from '../http/concurrency-gate';
 import { BodyTooLargeError, clientAddress, readBody, sendJson } from '../http/request';
-import { CORE_ERROR_CODES, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-map';
+import { CORE_ERROR_CODES, databaseValueErrorCode, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-map';
 
 /**
  * The agent protocol, v1 (docs/agent-protocol.md): plain HTTP + JSON so
@@ -195,6 +195,14 @@ export function createAgentRoutes(deps: {
       }
       // A client that went away mid-request (or a server shutting down) is not an error.
       if (res.destroyed || (error instanceof Error && error.message === 'aborted')) return;
+      const valueError = databaseValueErrorCode(error);
+      if (valueError) {
+        // A 400, not a 500 the agent would retry for ever; but a schema should have refused it.
+        console.warn(`[agent-api] ${path}: missing input validation, the database refused a value (${valueError})`);
+        return sendJson(res, 400, {
+          error: { code: 'INVALID_BODY', message: 'A value in the request cannot be stored' },
+        });
+      }
       console.error('[agent-api] request failed:', error);
       return sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error; retry later' } });
     }

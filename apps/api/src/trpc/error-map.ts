@@ -54,6 +54,7 @@ export const CORE_ERROR_CODES = {
   INVALID_PERIOD: 'BAD_REQUEST',
   RATE_CARD_IN_PAST: 'BAD_REQUEST',
   BILL_TENANT_NOT_FOUND: 'NOT_FOUND',
+  PERIOD_BEFORE_TENANT: 'BAD_REQUEST',
   UNKNOWN_ADDRESS_CLASS: 'BAD_REQUEST',
   PERIOD_NOT_OVER: 'PRECONDITION_FAILED',
   PERIOD_CLOSED: 'CONFLICT',
@@ -106,4 +107,46 @@ export const HTTP_STATUS: Partial<Record<TRPC_ERROR_CODE_KEY, number>> = {
 
 export function isCoreErrorCode(code: string): code is CoreErrorCode {
   return code in CORE_ERROR_CODES;
+}
+
+/**
+ * Postgres's SQLSTATEs for a value it cannot store, convert or compare: class
+ * 22 (data exception: 22001 string too long, 22003 numeric out of range,
+ * 22007/22008 bad or overflowing datetime, 22021 NUL or bad byte sequence,
+ * 22P02 bad text representation, 22P05 untranslatable character, 22025 bad
+ * LIKE escape …) and 54000 (program limit exceeded, e.g. an index row too
+ * big). Each comes from the caller's value reaching the database unvalidated.
+ */
+function isDataExceptionState(state: string): boolean {
+  return state.startsWith('22') || state === '54000';
+}
+
+/** Prisma's own codes for a value that does not fit its column (P2000 too long, P2020 out of range, P2033 not 64-bit…). */
+const PRISMA_VALUE_CODES = new Set(['P2000', 'P2006', 'P2007', 'P2019', 'P2020', 'P2023', 'P2033']);
+
+/**
+ * The SQLSTATE or Prisma code when `error` (or its causes) is the database
+ * refusing a value, else null. This is the last-resort net: input schemas
+ * (packages/core/src/shared/text.schema.ts) should have refused the value, so
+ * the caller gets a 400 rather than a 500 that agents would retry for ever,
+ * and we log it as a missing validation.
+ */
+export function databaseValueErrorCode(error: unknown): string | null {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (typeof current === 'object' && current !== null && !seen.has(current)) {
+    seen.add(current);
+    const record = current as Record<string, unknown>;
+    // pg's DatabaseError carries `code` and `severity`; Prisma's adapter keeps it as `originalCode`.
+    if (typeof record.originalCode === 'string' && isDataExceptionState(record.originalCode))
+      return record.originalCode;
+    if (typeof record.code === 'string') {
+      if (typeof record.severity === 'string' && isDataExceptionState(record.code)) return record.code;
+      if (PRISMA_VALUE_CODES.has(record.code)) return record.code;
+    }
+    if (record.name === 'PrismaClientValidationError') return 'PrismaClientValidationError';
+    const meta = record.meta as Record<string, unknown> | undefined;
+    current = meta?.driverAdapterError ?? record.cause;
+  }
+  return null;
 }

@@ -4,7 +4,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 import type { Context } from './context';
-import { CORE_ERROR_CODES, isCoreErrorCode } from './error-map';
+import { CORE_ERROR_CODES, databaseValueErrorCode, isCoreErrorCode } from './error-map';
 
 /** Every procedure declares who may call it; the role table test reads this. */
 export interface Meta {
@@ -40,6 +40,12 @@ export const mapErrors = t.middleware(async ({ next, path }) => {
     throw new TRPCError({ code: CORE_ERROR_CODES[cause.code], message: cause.message, cause });
   }
   if (result.error.code === 'INTERNAL_SERVER_ERROR') {
+    const valueError = databaseValueErrorCode(cause);
+    if (valueError) {
+      // The caller's value, not our fault, but a schema should have refused it: say so in the log.
+      console.warn(`[api] ${path}: missing input validation, the database refused a value (${valueError})`);
+      throw new TRPCError({ code: 'BAD_REQUEST', message: 'A value in the request cannot be stored', cause });
+    }
     console.error(`[api] ${path} failed:`, cause ?? result.error);
   }
   return result;
