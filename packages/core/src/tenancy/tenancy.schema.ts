@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../shared/roles';
+import { text } from '../shared/text.schema';
 
 const id = z.string().uuid('must be a valid id');
 
@@ -39,8 +40,11 @@ export const passwordSchema = z
   .min(10, 'Password must be at least 10 characters')
   .max(128, 'Password must be at most 128 characters');
 
+/** A person's name, wherever it is set: user creation here, and /api/auth/update-user (auth/auth-routes.ts). */
+export const userNameSchema = text('Name', { min: 1, max: 100 });
+
 export const createUserInput = z.object({
-  name: z.string().trim().min(1, 'Name is required').max(100, 'Name must be at most 100 characters'),
+  name: userNameSchema,
   email: z.string().trim().toLowerCase().email('Enter a valid email address').max(254),
   password: passwordSchema,
   role: z.enum(ROLES),
