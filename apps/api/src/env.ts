@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { validateHeartbeatPolicy } from '@fabric/core/fabric/host-state';
+import type { SignInThrottlePolicy } from '@fabric/core/identity/sign-in-throttle';
 import { z } from 'zod';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -20,8 +22,29 @@ const schema = z
     FABRIC_FAILED_AFTER_MISSED: int(6),
     /** How often the host monitor looks for silent hosts; defaults to half a heartbeat interval. */
     FABRIC_MONITOR_INTERVAL_MS: z.coerce.number().int().positive().optional(),
+    /** Failed sign-ins of one account from one address, of one account, and from one address (identity/sign-in-throttle.ts). */
     FABRIC_SIGNIN_MAX_FAILURES: int(5),
+    FABRIC_SIGNIN_MAX_ACCOUNT_FAILURES: int(20),
+    FABRIC_SIGNIN_MAX_SOURCE_FAILURES: int(20),
     FABRIC_SIGNIN_WINDOW_MINUTES: int(15),
+    /**
+     * Comma-separated addresses of proxies whose X-Forwarded-For names the
+     * client: the console's (it forwards /api/*). Default: this machine, where
+     * `npm start` runs the console. Next.js passes a client's own
+     * X-Forwarded-For on unchanged, so an exposed console belongs behind a
+     * reverse proxy that overwrites it (nginx: proxy_set_header X-Forwarded-For
+     * $remote_addr), and that proxy's address belongs here too.
+     */
+    FABRIC_TRUSTED_PROXIES: z
+      .string()
+      .default('127.0.0.1,::1')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      )
+      .refine((addresses) => addresses.every((a) => isIP(a) !== 0), 'FABRIC_TRUSTED_PROXIES: IP addresses, comma-separated'),
     FABRIC_DB_POOL_SIZE: int(10),
     /** How long a task handed to an agent is its own before it is handed out again. */
     FABRIC_TASK_LEASE_MS: int(60_000),
@@ -88,7 +111,8 @@ export interface ApiConfig {
   authSecret: string;
   heartbeat: { heartbeatIntervalMs: number; suspectAfterMissed: number; failedAfterMissed: number };
   monitorIntervalMs: number;
-  signIn: { maxFailures: number; windowMs: number };
+  signIn: SignInThrottlePolicy;
+  trustedProxies: ReadonlySet<string>;
   dbPoolSize: number;
   taskLeaseMs: number;
   sampleRetentionDays: number;
@@ -124,7 +148,13 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
       failedAfterMissed: env.FABRIC_FAILED_AFTER_MISSED,
     },
     monitorIntervalMs: monitorIntervalOf(env),
-    signIn: { maxFailures: env.FABRIC_SIGNIN_MAX_FAILURES, windowMs: env.FABRIC_SIGNIN_WINDOW_MINUTES * 60_000 },
+    signIn: {
+      maxFailures: env.FABRIC_SIGNIN_MAX_FAILURES,
+      maxAccountFailures: env.FABRIC_SIGNIN_MAX_ACCOUNT_FAILURES,
+      maxSourceFailures: env.FABRIC_SIGNIN_MAX_SOURCE_FAILURES,
+      windowMs: env.FABRIC_SIGNIN_WINDOW_MINUTES * 60_000,
+    },
+    trustedProxies: new Set(env.FABRIC_TRUSTED_PROXIES),
     dbPoolSize: env.FABRIC_DB_POOL_SIZE,
     taskLeaseMs: env.FABRIC_TASK_LEASE_MS,
     sampleRetentionDays: env.FABRIC_SAMPLE_RETENTION_DAYS,

@@ -49,6 +49,7 @@ export async function startApi(
     clock: services.clock,
     throttle: config.signIn,
     publicUrl: config.publicUrl,
+    trustedProxies: config.trustedProxies,
   });
   const agent = createAgentRoutes({
     fabric: services.fabric,

@@ -1,22 +1,45 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditRepository } from '@fabric/core/audit/audit-repository';
 import {
-  isThrottled,
   type SignInThrottlePolicy,
+  sourceKey,
+  throttledBy,
   throttleMessage,
   windowStart,
 } from '@fabric/core/identity/sign-in-throttle';
 import type { Clock } from '@fabric/core/shared/clock';
-import { BodyTooLargeError, clientAddress, headersOf, readBody, sendFetchResponse, sendJson } from '../http/request';
-import { SIGN_IN_ACTION } from '../repositories/prisma-audit-repository';
+import { userNameSchema } from '@fabric/core/tenancy/tenancy.schema';
+import { z } from 'zod';
+import {
+  BodyTooLargeError,
+  clientAddress,
+  headersOf,
+  readBody,
+  sendFetchResponse,
+  sendJson,
+  type TrustedProxies,
+} from '../http/request';
+import { SIGN_IN_ACTION, SIGN_IN_REFUSED_ACTION } from '../repositories/prisma-audit-repository';
 import type { Auth } from './auth';
+import { readAuthBody, withoutSecrets } from './auth-body';
 
 const AUTH_MAX_BODY_BYTES = 16 * 1024;
+const SIGN_IN_PATH = '/api/auth/sign-in/email';
+const UPDATE_USER_PATH = '/api/auth/update-user';
+
+/**
+ * What /api/auth/update-user may change: the name only, by the rules user
+ * creation applies (better-auth's own would store 10,000 characters, and a
+ * NUL byte fails in Postgres). The console does not change images or e-mails.
+ */
+const updateUserBody = z.strictObject({ name: userNameSchema });
 
 /**
  * Serves /api/auth/* through better-auth, adding what it does not do for us:
- * per-account throttling of failed sign-ins, and an audit event for every
- * sign-in (success or denied) and sign-out.
+ * one reading of every body (auth-body.ts), throttling of failed sign-ins per
+ * account and per source (identity/sign-in-throttle.ts), an audit event for
+ * every sign-in and sign-out, name rules on update-user, and answers without
+ * session tokens.
  */
 export function createAuthRoutes(deps: {
   auth: Auth;
@@ -24,39 +47,78 @@ export function createAuthRoutes(deps: {
   clock: Clock;
   throttle: SignInThrottlePolicy;
   publicUrl: string;
+  trustedProxies: TrustedProxies;
 }) {
   const { auth, audit, clock, throttle } = deps;
 
   return async function handleAuth(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', deps.publicUrl);
-    let body: Buffer | undefined;
+    const source = clientAddress(req, deps.trustedProxies);
+    const key = sourceKey(source);
+    const isSignIn = req.method === 'POST' && url.pathname === SIGN_IN_PATH;
+
+    /** A sign-in refused before better-auth saw it: not a guess (not counted), audited within a budget. */
+    const refuseSignIn = async (status: number, body: { code: string; message: string }, email: string | null) => {
+      await audit.appendRefusal({
+        actor: { type: 'user', id: null, label: email ?? source },
+        action: SIGN_IN_REFUSED_ACTION,
+        targetType: 'user',
+        targetId: email,
+        targetLabel: email,
+        result: 'denied',
+        message: body.message,
+        details: { source, sourceKey: key, code: body.code },
+      });
+      sendJson(res, status, body);
+    };
+
+    let raw: Buffer | undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       try {
-        body = await readBody(req, AUTH_MAX_BODY_BYTES);
+        raw = await readBody(req, AUTH_MAX_BODY_BYTES);
       } catch (error) {
         if (error instanceof BodyTooLargeError) return sendJson(res, 413, { message: error.message });
         throw error;
       }
     }
-    const source = clientAddress(req);
-    const isSignIn = req.method === 'POST' && url.pathname === '/api/auth/sign-in/email';
-    const email = isSignIn ? emailOf(body) : null;
-
-    if (isSignIn && email) {
-      const failures = await audit.countFailedSignIns(email, windowStart(clock.now(), throttle));
-      if (isThrottled(failures, throttle)) {
-        await audit.append({
-          actor: { type: 'user', id: null, label: email },
-          action: SIGN_IN_ACTION,
-          targetType: 'user',
-          targetId: email,
-          targetLabel: email,
-          result: 'denied',
-          message: 'Refused: too many failed attempts',
-          details: { source, throttled: true },
-        });
-        return sendJson(res, 429, { code: 'TOO_MANY_ATTEMPTS', message: throttleMessage(throttle) });
+    // An empty body stays empty (sign-out may send none); any other is read as JSON or refused.
+    let body: unknown;
+    if (raw?.length) {
+      const read = readAuthBody(req.headers['content-type'], raw);
+      if (!read.ok) {
+        const answer = { code: read.code, message: read.message };
+        return isSignIn ? refuseSignIn(read.status, answer, null) : sendJson(res, read.status, answer);
       }
+      body = read.value;
+    } else if (isSignIn) {
+      return refuseSignIn(400, { code: 'BAD_REQUEST', message: 'Enter your e-mail address and password' }, null);
+    }
+
+    // better-auth looks the account up by the e-mail in lower case: so does the throttle.
+    const email = isSignIn ? emailOf(body) : null;
+    if (isSignIn) {
+      if (!email) {
+        return refuseSignIn(400, { code: 'BAD_REQUEST', message: 'Enter your e-mail address and password' }, null);
+      }
+      const counts = await audit.countSignInFailures({
+        email,
+        source: key,
+        since: windowStart(clock.now(), throttle),
+      });
+      const limit = throttledBy(counts, throttle);
+      if (limit) {
+        return refuseSignIn(429, { code: 'TOO_MANY_ATTEMPTS', message: throttleMessage(throttle) }, email);
+      }
+    }
+    if (req.method === 'POST' && url.pathname === UPDATE_USER_PATH) {
+      const parsed = updateUserBody.safeParse(body);
+      if (!parsed.success) {
+        return sendJson(res, 400, {
+          code: 'BAD_REQUEST',
+          message: parsed.error.issues[0]?.message ?? 'Only the name can be changed',
+        });
+      }
+      body = parsed.data;
     }
 
     const signOutSession =
@@ -64,25 +126,29 @@ export function createAuthRoutes(deps: {
         ? await auth.api.getSession({ headers: headersOf(req) }).catch(() => null)
         : null;
 
-    const request = new Request(url, {
-      method: req.method ?? 'GET',
-      headers: headersOf(req),
-      ...(body ? { body: new Uint8Array(body) } : {}),
-    });
-    const response = await auth.handler(request);
+    const headers = headersOf(req);
+    headers.delete('content-length');
+    headers.delete('transfer-encoding');
+    if (body !== undefined) headers.set('content-type', 'application/json');
+    const response = await auth.handler(
+      new Request(url, {
+        method: req.method ?? 'GET',
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      }),
+    );
 
-    if (isSignIn) {
+    if (isSignIn && email) {
       const ok = response.status === 200;
-      const label = email ?? '(no email)';
       await audit.append({
-        actor: { type: 'user', id: null, label },
+        actor: { type: 'user', id: null, label: email },
         action: SIGN_IN_ACTION,
         targetType: 'user',
         targetId: email,
-        targetLabel: label,
+        targetLabel: email,
         result: ok ? 'success' : 'denied',
         message: ok ? 'Signed in' : 'Wrong email or password',
-        details: { source },
+        details: { source, sourceKey: key },
       });
     }
     if (signOutSession && response.status === 200) {
@@ -94,32 +160,34 @@ export function createAuthRoutes(deps: {
         result: 'success',
       });
     }
-    await sendFetchResponse(res, isSignIn && response.status === 200 ? await withoutBodyToken(response) : response);
+    await sendFetchResponse(res, await withoutBodySecrets(response));
   };
 }
 
 /**
- * better-auth echoes the session token in the sign-in body. The cookie
- * already carries it (httpOnly, out of reach of page scripts), so the body
- * copy is dropped.
+ * better-auth echoes session tokens in its JSON answers (sign-in,
+ * get-session, list-sessions). The httpOnly cookie already carries the
+ * caller's own, out of reach of page scripts; none is sent in a body.
  */
-async function withoutBodyToken(response: Response): Promise<Response> {
-  const body: unknown = await response.json();
-  const cleaned = body && typeof body === 'object' ? { ...body, token: undefined } : body;
+async function withoutBodySecrets(response: Response): Promise<Response> {
+  if (!response.headers.get('content-type')?.includes('json') || [204, 205, 304].includes(response.status)) {
+    return response;
+  }
+  const text = await response.text();
   const headers = new Headers(response.headers);
   headers.delete('content-length');
-  return new Response(JSON.stringify(cleaned), { status: response.status, headers });
+  let cleaned = text;
+  try {
+    cleaned = JSON.stringify(withoutSecrets(JSON.parse(text)));
+  } catch {
+    // Not JSON after all: passed on as it came.
+  }
+  return new Response(cleaned, { status: response.status, statusText: response.statusText, headers });
 }
 
-function emailOf(body: Buffer | undefined): string | null {
-  if (!body) return null;
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    if (parsed && typeof parsed === 'object' && 'email' in parsed && typeof parsed.email === 'string') {
-      return parsed.email.trim().toLowerCase().slice(0, 254);
-    }
-  } catch {
-    // better-auth answers malformed bodies itself.
-  }
-  return null;
+/** The e-mail as better-auth will look it up (lower case), or null when there is none to count. */
+function emailOf(body: unknown): string | null {
+  if (!body || typeof body !== 'object' || !('email' in body) || typeof body.email !== 'string') return null;
+  const email = body.email.toLowerCase();
+  return email.length > 0 && email.length <= 254 ? email : null;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -37,8 +38,36 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-export function clientAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
+/** Addresses of the proxies whose X-Forwarded-For is believed (FABRIC_TRUSTED_PROXIES). */
+export type TrustedProxies = ReadonlySet<string>;
+
+export const NO_TRUSTED_PROXIES: TrustedProxies = new Set();
+
+function plainAddress(address: string): string {
+  const trimmed = address.trim();
+  return /^::ffff:\d{1,3}(?:\.\d{1,3}){3}$/i.test(trimmed) ? trimmed.slice(7) : trimmed;
+}
+
+/**
+ * The caller's address. X-Forwarded-For is anyone's to write, so it is read
+ * only when the connection comes from a trusted proxy (the console's, which
+ * forwards it), and then from the right: the first hop that is not a trusted
+ * proxy is the client. A hop that is not an address stops the walk at the
+ * proxy that passed it on (a forged value gains its sender nothing but a
+ * bucket shared with every other forger).
+ */
+export function clientAddress(req: IncomingMessage, trusted: TrustedProxies = NO_TRUSTED_PROXIES): string {
+  let address = plainAddress(req.socket.remoteAddress ?? 'unknown');
+  if (!trusted.has(address)) return address;
+  const header = req.headers['x-forwarded-for'];
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map(plainAddress);
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i] ?? '';
+    if (!isIP(hop)) return address;
+    address = hop;
+    if (!trusted.has(hop)) return address;
+  }
+  return address;
 }
 
 export function headersOf(req: IncomingMessage): Headers {

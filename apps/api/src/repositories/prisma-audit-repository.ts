@@ -1,7 +1,9 @@
 import type { ListAuditInput } from '@fabric/core/audit/audit.schema';
 import type { NewAuditEvent } from '@fabric/core/audit/audit-event';
 import type { AuditRepository } from '@fabric/core/audit/audit-repository';
+import { RefusalBudget } from '@fabric/core/audit/refusal-budget';
 import type { AuditRow } from '@fabric/core/fabric/fabric.schema';
+import type { SignInFailureCounts } from '@fabric/core/identity/sign-in-throttle';
 import type { TenantScope } from '@fabric/core/shared/tenant-scope';
 import type { Prisma } from '@fabric/db/generated/prisma/client';
 import type { Db } from './prisma';
@@ -25,7 +27,10 @@ export function toAuditRow(row: Row): AuditRow {
   };
 }
 
+/** A sign-in better-auth judged (success or wrong e-mail / password): what the throttle counts. */
 export const SIGN_IN_ACTION = 'auth.sign_in';
+/** A sign-in refused before better-auth saw it (throttled, unreadable): not a guess, so not counted. */
+export const SIGN_IN_REFUSED_ACTION = 'auth.sign_in_refused';
 
 function toRow(event: NewAuditEvent) {
   return {
@@ -44,10 +49,22 @@ function toRow(event: NewAuditEvent) {
 }
 
 export class PrismaAuditRepository implements AuditRepository {
-  constructor(private readonly db: Db) {}
+  /** `refusals` is one budget per process, shared by every transaction's repository. */
+  constructor(
+    private readonly db: Db,
+    private readonly refusals: RefusalBudget = new RefusalBudget(),
+  ) {}
 
   async append(event: NewAuditEvent): Promise<void> {
     await this.db.auditEvent.create({ data: toRow(event) });
+  }
+
+  async appendRefusal(event: NewAuditEvent): Promise<void> {
+    const source = typeof event.details?.source === 'string' ? event.details.source : event.actor.label;
+    const verdict = this.refusals.admit(source);
+    if (!verdict.write) return;
+    const details = verdict.unlogged > 0 ? { ...event.details, unlogged: verdict.unlogged } : event.details;
+    await this.append({ ...event, ...(details ? { details } : {}) });
   }
 
   async appendMany(events: NewAuditEvent[]): Promise<void> {
@@ -95,14 +112,34 @@ export class PrismaAuditRepository implements AuditRepository {
     return rows.map(toAuditRow);
   }
 
-  async countFailedSignIns(email: string, since: Date): Promise<number> {
-    const lastSuccess = await this.db.auditEvent.findFirst({
-      where: { action: SIGN_IN_ACTION, targetId: email, result: 'success', at: { gte: since } },
-      orderBy: { at: 'desc' },
-      select: { at: true },
-    });
-    return this.db.auditEvent.count({
-      where: { action: SIGN_IN_ACTION, targetId: email, result: 'denied', at: { gte: lastSuccess?.at ?? since } },
-    });
+  /**
+   * Sign-ins better-auth refused, by account and by source key
+   * (`details.sourceKey`, indexed for sign-ins: migration sign_in_source_index).
+   * Account counts start after the account's last success in the window.
+   */
+  async countSignInFailures(attempt: { email: string; source: string; since: Date }): Promise<SignInFailureCounts> {
+    const { email, source, since } = attempt;
+    const [row] = await this.db.$queryRaw<{ account_from_source: bigint; account: bigint; source: bigint }[]>`
+      WITH last_success AS (
+        SELECT max(at) FILTER (WHERE details->>'sourceKey' = ${source}) AS from_source, max(at) AS anywhere
+        FROM audit_events
+        WHERE action = ${SIGN_IN_ACTION} AND target_id = ${email} AND result = 'success' AND at >= ${since}
+      )
+      SELECT
+        (SELECT count(*) FROM audit_events
+          WHERE action = ${SIGN_IN_ACTION} AND target_id = ${email} AND result = 'denied'
+            AND details->>'sourceKey' = ${source}
+            AND at >= greatest(${since}::timestamptz, (SELECT from_source FROM last_success))) AS account_from_source,
+        (SELECT count(*) FROM audit_events
+          WHERE action = ${SIGN_IN_ACTION} AND target_id = ${email} AND result = 'denied'
+            AND at >= greatest(${since}::timestamptz, (SELECT anywhere FROM last_success))) AS account,
+        (SELECT count(*) FROM audit_events
+          WHERE action = ${SIGN_IN_ACTION} AND details->>'sourceKey' = ${source} AND result = 'denied'
+            AND at >= ${since}) AS source`;
+    return {
+      accountFromSource: Number(row?.account_from_source ?? 0),
+      account: Number(row?.account ?? 0),
+      source: Number(row?.source ?? 0),
+    };
   }
 }

@@ -1,3 +1,4 @@
+import { RefusalBudget } from '@fabric/core/audit/refusal-budget';
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
 import type { Db, PrismaClient } from './prisma';
 import { PrismaAddressClassRepository } from './prisma-address-class-repository';
@@ -31,11 +32,11 @@ export interface Repositories {
   addressClasses: PrismaAddressClassRepository;
 }
 
-function repositoriesOn(db: Db): Repositories {
+function repositoriesOn(db: Db, refusals: RefusalBudget): Repositories {
   const vms = new PrismaVmRepository(db);
   return {
     fabric: new PrismaFabricRepository(db),
-    audit: new PrismaAuditRepository(db),
+    audit: new PrismaAuditRepository(db, refusals),
     tenancy: new PrismaTenancyRepository(db),
     vms,
     compute: vms,
@@ -61,15 +62,17 @@ function isRetryable(error: unknown): boolean {
 }
 
 export function prismaUnitOfWork(prisma: PrismaClient): UnitOfWork<Repositories> {
+  // One budget for the process: a transaction's audit repository shares it (audit/refusal-budget.ts).
+  const refusals = new RefusalBudget();
   return {
-    repos: repositoriesOn(prisma),
+    repos: repositoriesOn(prisma, refusals),
     async run(fn) {
       // Locks are taken in the order the work needs them (a tenant's quota,
       // then clusters by promise), so two transactions can rarely deadlock;
       // Postgres then aborts one, which is retried here.
       for (let attempt = 1; ; attempt++) {
         try {
-          return await prisma.$transaction((tx) => fn(repositoriesOn(tx)), { maxWait: 5_000, timeout: 15_000 });
+          return await prisma.$transaction((tx) => fn(repositoriesOn(tx, refusals)), { maxWait: 5_000, timeout: 15_000 });
         } catch (error) {
           if (attempt >= 3 || !isRetryable(error)) throw error;
         }

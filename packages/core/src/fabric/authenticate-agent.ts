@@ -96,13 +96,15 @@ export class AgentAuthenticator {
       }
     }
     if (!parsed || !verified) {
-      await this.repos.audit.append({
+      // Anyone can send a bad credential: written within the refusal budget (audit/refusal-budget.ts).
+      await this.repos.audit.appendRefusal({
         actor: { type: 'agent', id: null, label: source },
         action: 'agent.authenticate',
         targetType: 'host',
         targetId: pathHostId,
         result: 'denied',
         message: 'Invalid or revoked host credential',
+        details: { source },
       });
       throw new FabricError('CREDENTIAL_INVALID', 'Invalid or revoked host credential');
     }

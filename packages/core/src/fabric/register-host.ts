@@ -72,7 +72,8 @@ export class HostRegistration {
       });
     } catch (error) {
       if (error instanceof FabricError) {
-        await this.repos.audit.append({
+        // The caller proved nothing (a bad or spent token): written within the refusal budget.
+        await this.repos.audit.appendRefusal({
           actor: { type: 'agent', id: null, label: hostname },
           action: 'host.register',
           targetType: 'host',

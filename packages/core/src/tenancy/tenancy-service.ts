@@ -17,6 +17,8 @@ import type { PasswordHasher, TenancyRepository } from './tenancy-repository';
 
 type Repos = { tenancy: TenancyRepository; audit: AuditRepository };
 
+const EMAIL_UNAVAILABLE = 'This e-mail address cannot be used for a new user. Use another, or ask your provider.';
+
 export class TenancyService {
   constructor(private readonly deps: { uow: UnitOfWork<Repos>; passwords: PasswordHasher }) {}
 
@@ -76,15 +78,19 @@ export class TenancyService {
   async createTenantUser(actor: Actor, caller: Caller, input: CreateTenantUserInput): Promise<UserView> {
     const scope = scopeOf(caller);
     if (scope.kind !== 'tenant') throw new TenancyError('ROLE_NOT_ALLOWED', 'Only tenant admins add tenant users');
-    return this.insertUser(actor, { ...input, tenantId: scope.tenantId });
+    // E-mails are unique across tenants (they sign in), so a taken one is refused; to a tenant admin
+    // in words that neither name it nor say whether it is theirs, another tenant's or the provider's.
+    return this.insertUser(actor, { ...input, tenantId: scope.tenantId }, EMAIL_UNAVAILABLE);
   }
 
-  private async insertUser(actor: Actor, input: Omit<CreateUserInput, 'tenantId'> & { tenantId: string | null }) {
+  private async insertUser(
+    actor: Actor,
+    input: Omit<CreateUserInput, 'tenantId'> & { tenantId: string | null },
+    takenMessage = `A user with email ${input.email} already exists`,
+  ) {
     const passwordHash = await this.deps.passwords.hash(input.password);
     return this.deps.uow.run(async ({ tenancy, audit }) => {
-      if (await tenancy.findUserByEmail(input.email)) {
-        throw new TenancyError('DUPLICATE_EMAIL', `A user with email ${input.email} already exists`);
-      }
+      if (await tenancy.findUserByEmail(input.email)) throw new TenancyError('DUPLICATE_EMAIL', takenMessage);
       const user = await tenancy.createUser({
         name: input.name,
         email: input.email,

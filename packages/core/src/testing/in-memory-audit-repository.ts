@@ -10,6 +10,11 @@ export class InMemoryAuditRepository implements AuditRepository, Snapshottable {
     this.events.push(event);
   }
 
+  /** Every refusal is kept: the budget is the store's business (audit/refusal-budget.ts). */
+  async appendRefusal(event: NewAuditEvent) {
+    this.events.push(event);
+  }
+
   async appendMany(events: NewAuditEvent[]) {
     this.events.push(...events);
   }
@@ -22,8 +27,8 @@ export class InMemoryAuditRepository implements AuditRepository, Snapshottable {
     throw new Error('InMemoryAuditRepository.listForTarget is not modelled');
   }
 
-  async countFailedSignIns() {
-    return 0;
+  async countSignInFailures() {
+    return { accountFromSource: 0, account: 0, source: 0 };
   }
 
   snapshot() {
