@@ -56,6 +56,8 @@ export interface Services {
   invoiceExports: InvoiceExportService;
   /** Plain `pg` for the hot paths (sample ingest, rollups). */
   pool: pg.Pool;
+  /** The agent plane's own connections (heartbeats): console load never leaves a beat waiting for one. */
+  agentPool: pg.Pool;
   hostEvents: HostEventBus;
 }
 
@@ -67,6 +69,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     connectionString: config.databaseUrl,
     max: Math.max(2, Math.ceil(config.dbPoolSize / 2)),
   });
+  const agentPool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
   const chargeback = new ChargebackService({
     chargeback: uow.repos.chargeback,
     audit: uow.repos.audit,
@@ -106,6 +109,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
   workflows.register(closeMonth.workflow);
   return {
     pool,
+    agentPool,
     config,
     clock,
     prisma,
@@ -116,7 +120,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
       clock,
       policy: config.heartbeat,
       agentApiUrl: config.agentApiUrl,
-      heartbeats: new PgHeartbeatRecorder(pool),
+      heartbeats: new PgHeartbeatRecorder(agentPool),
     }),
     tenancy: new TenancyService({ uow, passwords: betterAuthPasswords }),
     audit: new AuditService({ audit: uow.repos.audit }),

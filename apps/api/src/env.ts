@@ -54,6 +54,25 @@ const schema = z
     FABRIC_INGEST_CONCURRENCY: int(4),
     /** Batches that may wait; past this an agent is told 503 + Retry-After and keeps them buffered. */
     FABRIC_INGEST_MAX_WAITING: int(256),
+    /** Most calls in one tRPC batch; the console's client sends at most this many per request. */
+    FABRIC_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(16),
+    /**
+     * Console calls (tRPC queries and mutations) running at once, shared fairly between tenants:
+     * fewer than the database pool's connections, so agents always find one. Default: pool size − 3, at least 2.
+     */
+    FABRIC_CONSOLE_CONCURRENCY: z.coerce.number().int().positive().optional(),
+    /**
+     * Per user and per tenant (http/call-limits.ts): units of work a second (a cheap read costs 1,
+     * a year's cost series 10: http/procedure-costs.ts), the burst, requests in flight and open live streams.
+     */
+    FABRIC_USER_RATE: int(20),
+    FABRIC_USER_BURST: int(200),
+    FABRIC_USER_IN_FLIGHT: int(8),
+    FABRIC_USER_STREAMS: int(8),
+    FABRIC_TENANT_RATE: int(40),
+    FABRIC_TENANT_BURST: int(400),
+    FABRIC_TENANT_IN_FLIGHT: int(16),
+    FABRIC_TENANT_STREAMS: int(64),
     /**
      * This process's name for its durable workflows, stable across restarts so
      * a restarted process resumes its own at once. Default: api-<hostname>-<port>.
@@ -117,6 +136,13 @@ export interface ApiConfig {
   taskLeaseMs: number;
   sampleRetentionDays: number;
   ingest: { concurrency: number; maxWaiting: number };
+  /** Console and automation load (issue 9, class 2): batch cap, fair gate, per-user and per-tenant limits. */
+  load: {
+    maxBatchSize: number;
+    consoleConcurrency: number;
+    user: { burst: number; refillPerSecond: number; inFlight: number; streams: number };
+    tenant: { burst: number; refillPerSecond: number; inFlight: number; streams: number };
+  };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   workflows: {
     executorId: string;
@@ -159,6 +185,22 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
     taskLeaseMs: env.FABRIC_TASK_LEASE_MS,
     sampleRetentionDays: env.FABRIC_SAMPLE_RETENTION_DAYS,
     ingest: { concurrency: env.FABRIC_INGEST_CONCURRENCY, maxWaiting: env.FABRIC_INGEST_MAX_WAITING },
+    load: {
+      maxBatchSize: env.FABRIC_MAX_BATCH_SIZE,
+      consoleConcurrency: env.FABRIC_CONSOLE_CONCURRENCY ?? Math.max(2, env.FABRIC_DB_POOL_SIZE - 3),
+      user: {
+        burst: env.FABRIC_USER_BURST,
+        refillPerSecond: env.FABRIC_USER_RATE,
+        inFlight: env.FABRIC_USER_IN_FLIGHT,
+        streams: env.FABRIC_USER_STREAMS,
+      },
+      tenant: {
+        burst: env.FABRIC_TENANT_BURST,
+        refillPerSecond: env.FABRIC_TENANT_RATE,
+        inFlight: env.FABRIC_TENANT_IN_FLIGHT,
+        streams: env.FABRIC_TENANT_STREAMS,
+      },
+    },
     logLevel: env.FABRIC_LOG_LEVEL,
     workflows: {
       // Port 0 (tests) has no stable identity: such a process gets a name of its own.

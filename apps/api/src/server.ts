@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '@fabric/core/shared/clock';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
@@ -8,6 +8,7 @@ import { compose, type Services } from './composition';
 import type { ApiConfig } from './env';
 import { createExportRoutes } from './exports/export-routes';
 import { ConcurrencyGate } from './http/concurrency-gate';
+import { createConsoleLoad } from './http/console-load';
 import { sendJson } from './http/request';
 import { appRouter } from './routers/root';
 import { createContext } from './trpc/context';
@@ -32,16 +33,20 @@ export async function startApi(
 ): Promise<RunningApi> {
   const services = compose(config, options.clock);
   // Transport code gets services only: no Prisma client, pool or unit of work to reach around them.
-  const { prisma: _prisma, pool: _pool, uow: _uow, ...routerServices } = services;
+  const { prisma: _prisma, pool: _pool, agentPool: _agentPool, uow: _uow, ...routerServices } = services;
   const log = (line: string) => {
     if (config.logLevel !== 'silent' && config.logLevel !== 'error') console.log(`[api] ${line}`);
   };
   await services.hostEvents.start();
 
+  // One tenant cannot slow the others: batch cap, per-user and per-tenant limits, a fair console gate.
+  const consoleLoad = createConsoleLoad(config.load, (req: IncomingMessage) => createContext(routerServices, req));
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/api/trpc/',
-    createContext: ({ req }) => createContext(routerServices, req),
+    maxBatchSize: config.load.maxBatchSize,
+    createContext: ({ req }) => consoleLoad.contextFor(req),
+    responseMeta: ({ errors }) => ({ headers: consoleLoad.retryAfterHeaders(errors) }),
   });
   const auth = createAuthRoutes({
     auth: services.auth,
@@ -65,9 +70,9 @@ export async function startApi(
   const server = createServer((req, res) => {
     const path = req.url ?? '/';
     const handle = async () => {
-      if (path.startsWith('/api/trpc/')) return trpc(req, res);
+      if (path.startsWith('/api/trpc/')) return consoleLoad.admission.trpc(req, res, () => trpc(req, res));
       if (path.startsWith('/api/auth/')) return auth(req, res);
-      if (path.startsWith('/api/exports/')) return exports(req, res);
+      if (path.startsWith('/api/exports/')) return consoleLoad.admission.export(req, res, () => exports(req, res));
       if (path === '/agent/v1' || path.startsWith('/agent/v1/')) return agent(req, res);
       if (path === '/healthz') {
         await services.prisma.$queryRaw`SELECT 1`;
@@ -110,6 +115,7 @@ export async function startApi(
       await services.hostEvents.stop();
       await services.prisma.$disconnect();
       await services.pool.end();
+      await services.agentPool.end();
     },
   };
 }

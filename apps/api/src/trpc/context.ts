@@ -8,7 +8,7 @@ import { clientAddress, headersOf } from '../http/request';
  * handles (Prisma, the pg pool, the repositories), so every read and write
  * goes through a use case.
  */
-export type RouterServices = Omit<Services, 'prisma' | 'pool' | 'uow'>;
+export type RouterServices = Omit<Services, 'prisma' | 'pool' | 'agentPool' | 'uow'>;
 
 export interface Context {
   caller: Caller | null;

@@ -1,9 +1,11 @@
 import type { Role } from '@fabric/core/shared/roles';
 import type { Caller } from '@fabric/core/shared/tenant-scope';
 import { TRPCError } from '@trpc/server';
+import { consoleSlot } from './console-slot';
 import { mapErrors, t } from './init';
 
-const base = t.procedure.use(mapErrors);
+// Every call takes a console slot first (console-slot.ts): the context is still the one the API made.
+const base = t.procedure.use(mapErrors).use(consoleSlot);
 
 /** No session needed. */
 export const publicProcedure = base.meta({ roles: 'public' });

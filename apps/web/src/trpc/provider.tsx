@@ -53,7 +53,8 @@ export function Providers({ children }: { children: ReactNode }) {
           condition: (op) => op.type === 'subscription',
           // Server-sent events through the same-origin /api rewrite.
           true: httpSubscriptionLink({ url: '/api/trpc', transformer: superjson }),
-          false: httpBatchLink({ url: '/api/trpc', transformer: superjson }),
+          // At most the API's batch cap (FABRIC_MAX_BATCH_SIZE, 16 by default) per request; more go in the next.
+          false: httpBatchLink({ url: '/api/trpc', transformer: superjson, maxItems: 16 }),
         }),
       ],
     }),

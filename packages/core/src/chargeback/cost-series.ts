@@ -4,7 +4,7 @@ import { Dec, formatMoney } from './money';
 import { type Invoice, rateUsage } from './rate';
 import type { RateCard } from './rate-card';
 import type { TenantPlan } from './tenant-plan';
-import type { HourlyUsage, RatingPeriod } from './usage.schema';
+import type { HourlyUsage, RatingPeriod, UsageRow } from './usage.schema';
 
 const DAY_MS = 86_400_000;
 
@@ -29,6 +29,18 @@ export function costBuckets(fromMs: number, toMs: number, bucket: CostBucket): {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The index of the range holding `ms` in sorted, contiguous ranges that cover it. */
+function bucketIndexAt(ranges: readonly { fromMs: number; toMs: number }[], ms: number): number {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((ranges[mid]?.fromMs ?? Number.POSITIVE_INFINITY) <= ms) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 function isNoRateCard(error: unknown): boolean {
   return error instanceof ChargebackError && error.code === 'NO_RATE_CARD';
 }
@@ -44,7 +56,7 @@ function isNoRateCard(error: unknown): boolean {
  */
 export function costSeries(
   tenantId: string,
-  usage: readonly HourlyUsage[],
+  usage: readonly (UsageRow | HourlyUsage)[],
   cards: readonly RateCard[],
   plan: TenantPlan,
   period: RatingPeriod,
@@ -54,13 +66,14 @@ export function costSeries(
   const toMs = Date.parse(period.to);
   const ranges = costBuckets(fromMs, toMs, bucket);
 
-  // Each row to its bucket once (rows outside the period are dropped, as rateUsage would).
-  const rowsOf = ranges.map(() => [] as HourlyUsage[]);
+  // Each row to its bucket once, by its start (rows outside the period are dropped, as rateUsage
+  // would; a row that spans two buckets is refused by rateUsage as USAGE_SPAN). Buckets are sorted
+  // and contiguous: a binary search, not a scan per row (400 buckets × thousands of rows).
+  const rowsOf = ranges.map(() => [] as (UsageRow | HourlyUsage)[]);
   for (const row of usage) {
-    const hourMs = Date.parse(row.hour);
-    if (hourMs < fromMs || hourMs >= toMs) continue;
-    const index = ranges.findIndex((r) => r.fromMs <= hourMs && hourMs < r.toMs);
-    rowsOf[index]?.push(row);
+    const startMs = Date.parse('hour' in row ? row.hour : row.from);
+    if (startMs < fromMs || startMs >= toMs) continue;
+    rowsOf[bucketIndexAt(ranges, startMs)]?.push(row);
   }
 
   const invoices: (Invoice | null)[] = ranges.map((range, i) => {
