@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../shared/text.schema';
 import { HOST_STATES } from './host-state';
 import { hostInventorySchema } from './inventory.schema';
 
@@ -10,7 +11,8 @@ import { hostInventorySchema } from './inventory.schema';
 export const AGENT_PROTOCOL_VERSION = 1;
 export const AGENT_MAX_BODY_BYTES = 256 * 1024;
 
-const agentVersion = z.string().trim().min(1).max(64);
+// Strings from agents refuse control characters (text()): a NUL byte is a 400, never a 500 retried for ever.
+const agentVersion = text('agentVersion', { min: 1, max: 64 });
 const driver = z.enum(['simulated', 'libvirt']);
 /**
  * Every authenticated message carries a sequence number that is larger than
@@ -20,7 +22,7 @@ const driver = z.enum(['simulated', 'libvirt']);
 const seq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 export const registerRequestSchema = z.object({
-  token: z.string().min(10).max(200),
+  token: text('token', { min: 10, max: 200 }),
   /**
    * Chosen by the agent once per registration and reused on every retry of
    * it: if the first answer was lost, the retry gets the same host (with a
@@ -56,7 +58,7 @@ export const heartbeatRequestSchema = z.object({
   seq,
   agentVersion,
   /** Hash of the last inventory the agent sent; a mismatch asks for a new report. */
-  inventoryHash: z.string().max(128),
+  inventoryHash: text('inventoryHash', { max: 128 }),
   usage: z
     .object({
       cpuPercent: z.number().min(0).max(100),

@@ -1,20 +1,19 @@
 import { z } from 'zod';
 import { HYPERV_LIMITS } from '../shared/limits';
+import { text } from '../shared/text.schema';
 
-const name = z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+// Every string an agent reports goes through text(): a NUL byte or another control character is the
+// agent's 400, not a Postgres error (a 500 the agent would retry for ever).
+const name = (label: string) => text(label, { min: 1, max: 128 });
 
-export const hostnameSchema = z
-  .string()
-  .trim()
-  .min(1, 'host name must not be empty')
-  .max(253, 'host name must be at most 253 characters')
+export const hostnameSchema = text('host name', { min: 1, max: 253 })
   .regex(
     /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/,
     'host name must be a DNS name (letters, digits, hyphens and dots)',
   );
 
 export const nicInventorySchema = z.object({
-  name,
+  name: name('NIC name'),
   macAddress: z
     .string()
     .regex(/^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/, 'MAC address must look like 00:15:5D:01:02:03'),
@@ -24,7 +23,7 @@ export const nicInventorySchema = z.object({
 
 export const storagePoolInventorySchema = z
   .object({
-    name,
+    name: name('storage pool name'),
     kind: z.enum(['local', 'csv', 'smb', 'san']),
     capacityBytes: z
       .number()
@@ -43,9 +42,9 @@ export const storagePoolInventorySchema = z
 export const hostInventorySchema = z
   .object({
     hostname: hostnameSchema,
-    osName: z.string().max(200).default(''),
+    osName: text('OS name', { max: 200 }).default(''),
     cpu: z.object({
-      model: name,
+      model: name('CPU model'),
       mhz: z.number().int().min(1).max(10_000),
       sockets: z.number().int().min(1).max(64),
       coresPerSocket: z.number().int().min(1).max(320),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoDateTimeInRange, text } from '../shared/text.schema';
 
 /**
  * Resource metering samples, agent protocol v1 (docs/agent-protocol.md,
@@ -24,7 +25,7 @@ export const SAMPLE_MAX_ACLS = 16;
  * and nothing of it is stored.
  */
 export const networkAclSampleSchema = z.object({
-  acl: z.string().min(1).max(64),
+  acl: text('acl', { min: 1, max: 64 }),
   inBytes: bytes,
   outBytes: bytes,
 });
@@ -33,8 +34,11 @@ export type NetworkAclSample = z.infer<typeof networkAclSampleSchema>;
 export const vmSampleSchema = z
   .object({
     vmId: z.string().uuid(),
-    /** End of the interval, ISO 8601 UTC, aligned to the interval. */
-    at: z.string().datetime(),
+    /**
+     * End of the interval, ISO 8601 UTC, aligned to the interval. The years Fabric handles (2000–2200) here;
+     * the clock, the VM and the host bound it further (sample-plausibility.ts).
+     */
+    at: isoDateTimeInRange('at'),
     intervalSeconds: z.number().int().min(1).max(3600),
     /** Average CPU in MHz over the interval (Measure-VM's AvgCPU). */
     cpuAvgMhz: z.number().min(0).max(10_000_000),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../shared/text.schema';
 
 /**
  * Work for hosts, agent protocol v1 (docs/agent-protocol.md, "Tasks"). The
@@ -81,27 +82,30 @@ export type NextTasksResponse = z.infer<typeof nextTasksResponseSchema>;
 /** The VM's power state as the host sees it. */
 export const HOST_VM_STATES = ['off', 'running', 'paused', 'saved'] as const;
 
+/** For people; a driver's error may span lines, but a NUL or another control character is a 400 (text()). */
+const reportMessage = text('message', { max: 500, multiline: true });
+
 /** `POST /agent/v1/hosts/{hostId}/tasks/{taskId}/report` body. */
 export const taskReportSchema = z.discriminatedUnion('status', [
   z.object({
     seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     status: z.literal('running'),
     progress: z.number().int().min(0).max(100),
-    message: z.string().max(500).default(''),
+    message: reportMessage.default(''),
   }),
   z.object({
     seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     status: z.literal('succeeded'),
     /** The VM's state on the host afterwards (none after vm.delete). */
     vmState: z.enum(HOST_VM_STATES).nullable(),
-    message: z.string().max(500).default(''),
+    message: reportMessage.default(''),
   }),
   z.object({
     seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     status: z.literal('failed'),
     /** Stable machine code, e.g. INSUFFICIENT_MEMORY, VM_NOT_FOUND, DRIVER_ERROR. */
-    code: z.string().max(64),
-    message: z.string().max(500),
+    code: text('code', { max: 64 }),
+    message: reportMessage,
     vmState: z.enum(HOST_VM_STATES).nullable(),
   }),
 ]);
