@@ -161,7 +161,7 @@ async function ratingSplit(api: RunningApi, tenantsPerStep: number) {
     Date.parse(CHARGEBACK_MONTH.from),
     Date.parse(CHARGEBACK_MONTH.to),
   );
-  const ids = await chargeback.tenantIds();
+  const ids = await chargeback.tenantIds(CHARGEBACK_MONTH);
   const chunks = Array.from({ length: Math.ceil(ids.length / tenantsPerStep) }, (_, i) =>
     ids.slice(i * tenantsPerStep, (i + 1) * tenantsPerStep),
   );

@@ -53,7 +53,14 @@ export const DEMO_HOSTS = [
   { hostname: 'hv-dev-03', cluster: 'Development', profile: 'standard-2x16-512g' },
 ] as const;
 
-export async function seedDemo(services: Services, options: { billingHistory?: boolean } = {}): Promise<boolean> {
+export async function seedDemo(
+  services: Services,
+  options: {
+    billingHistory?: boolean;
+    /** Since when the demo tenants exist (default: the billing history's first day, last month's first). */
+    tenantsSince?: Date;
+  } = {},
+): Promise<boolean> {
   const { tenancy, fabric, uow } = services;
   if (await uow.repos.tenancy.findUserByEmail(DEMO_USERS[0].email)) return false;
   const provider = { kind: 'provider' } as const;
@@ -62,6 +69,14 @@ export async function seedDemo(services: Services, options: { billingHistory?: b
     const existing = (await tenancy.listTenants(provider)).find((t) => t.name === name);
     tenantIds.set(name, existing?.id ?? (await tenancy.createTenant(SYSTEM_ACTOR, { name })).id);
   }
+  // The demo tenants are customers since before their billing history: no bill exists for a period that
+  // ended before its tenant was created, and the history's month is there to be billed and closed.
+  const now = services.clock.now();
+  const since = options.tenantsSince ?? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  await services.pool.query('UPDATE tenants SET created_at = $1 WHERE id = ANY($2::uuid[]) AND created_at > $1', [
+    since,
+    [...tenantIds.values()],
+  ]);
   for (const user of DEMO_USERS) {
     if (await uow.repos.tenancy.findUserByEmail(user.email)) continue;
     await tenancy.createUser(SYSTEM_ACTOR, provider, {

@@ -33,7 +33,7 @@ export function chargebackDataSet(scale: ChargebackScale) {
   const dayIso = (d: number) => new Date(START_MS + d * DAY_MS).toISOString().slice(0, 10);
 
   /** Bump when the generator changes, so a data set cached by an older one is not reused as if it were this one's. */
-  const GENERATOR = 2;
+  const GENERATOR = 3;
   const dataDir = path.resolve(
     scale.dataDir ??
       path.join(
@@ -126,10 +126,11 @@ export function chargebackDataSet(scale: ChargebackScale) {
                SELECT overlay(overlay(md5(seed) PLACING '4' FROM 13) PLACING '8' FROM 17)::uuid $$`,
           );
           await client.query(
-            `INSERT INTO tenants (id, name, slug)
-             SELECT bench_uuid($1::text || '-tenant-' || t), 'Tenant ' || lpad(t::text, 4, '0'), 'tenant-' || t
+            // Customers since before the month billed (a tenant created later gets no bill for it).
+            `INSERT INTO tenants (id, name, slug, created_at)
+             SELECT bench_uuid($1::text || '-tenant-' || t), 'Tenant ' || lpad(t::text, 4, '0'), 'tenant-' || t, $3
              FROM generate_series(1, $2::int) AS t`,
-            [SEED, TENANTS],
+            [SEED, TENANTS, new Date(START_MS - DAY_MS)],
           );
           // Tenant sizes are skewed (a few large, many small): tenant = ⌈T · u²⌉ for a hashed u in [0, 1).
           await client.query(

@@ -122,7 +122,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
       agentApiUrl: config.agentApiUrl,
       heartbeats: new PgHeartbeatRecorder(agentPool),
     }),
-    tenancy: new TenancyService({ uow, passwords: betterAuthPasswords }),
+    tenancy: new TenancyService({ uow, passwords: betterAuthPasswords, clock }),
     audit: new AuditService({ audit: uow.repos.audit }),
     compute: new ComputeService({ uow }),
     placement: new PlacementService({ store: uow.repos.placement, decisions: uow.repos.decisions }),

@@ -52,11 +52,12 @@ beforeAll(async () => {
   try {
     const c = await seedAndSignIn(api);
     ({ blueId } = await demoTenantIds(c));
+    await addCardFrom(c.finance, time, `${MONTH}-01`);
+    time.set(`${MONTH}-10T12:00:00Z`);
+    // Created during the month closed (a tenant gets no invoice for a month that ended before it existed).
     for (const name of ['Crash Alpha', 'Crash Bravo', 'Crash Charlie', 'Crash Delta']) {
       await c.admin.mutate('tenants.create', { name });
     }
-    await addCardFrom(c.finance, time, `${MONTH}-01`);
-    time.set(`${MONTH}-10T12:00:00Z`);
     const host = await registerProductionHost(api, c.admin, 'crash-01');
     const vm = await createStoppedVm(c.blueAdmin, 'crash-blue-01');
     await postSamples(api, host, hourOfSamples(vm, `${MONTH}-10T10:00:00Z`, { cpuAvgMhz: 2000 }));

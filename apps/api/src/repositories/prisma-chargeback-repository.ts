@@ -56,7 +56,7 @@ export class PrismaChargebackRepository implements ChargebackRepository {
   }
 
   findTenant(tenantId: string) {
-    return this.db.tenant.findUnique({ where: { id: tenantId }, select: { id: true, name: true } });
+    return this.db.tenant.findUnique({ where: { id: tenantId }, select: { id: true, name: true, createdAt: true } });
   }
 
   async hourlyUsage(tenantId: string, from: Date, to: Date): Promise<HourlyUsage[]> {
@@ -244,7 +244,7 @@ export class PrismaChargebackRepository implements ChargebackRepository {
   listTenants(ids?: readonly string[]) {
     return this.db.tenant.findMany({
       where: ids ? { id: { in: [...ids] } } : {},
-      select: { id: true, name: true },
+      select: { id: true, name: true, createdAt: true },
       orderBy: { name: 'asc' },
     });
   }

@@ -43,7 +43,7 @@ export class PrismaTenancyRepository implements TenancyRepository {
     return this.db.tenant.findUnique({ where: { slug }, select: { id: true } });
   }
 
-  async createTenant(data: { name: string; slug: string }): Promise<TenantView> {
+  async createTenant(data: { name: string; slug: string; createdAt: Date }): Promise<TenantView> {
     // The service checks name and slug first; two creations at once meet here.
     const tenant = await uniqueOr(
       this.db.tenant.create({ data }),

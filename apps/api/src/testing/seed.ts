@@ -4,6 +4,9 @@ import { ApiClient } from './api-client';
 
 export { DEMO_USERS };
 
+/** The demo tenants' creation in tests: before any month a test bills (metering-fixtures' HISTORY_START). */
+export const TESTS_EPOCH = new Date('2020-01-01T00:00:00Z');
+
 export type DemoLogin = 'admin' | 'finance' | 'blueAdmin' | 'blueUser' | 'yellowAdmin' | 'yellowUser';
 
 const LOGINS: Record<DemoLogin, (typeof DEMO_USERS)[number]['email']> = {
@@ -27,7 +30,8 @@ export async function seedAndSignIn(
   options: { billingHistory?: boolean } = {},
 ): Promise<Record<DemoLogin, ApiClient>> {
   // Tests make their own usage and rate cards unless they ask for the demo's history.
-  await seedDemo(api.services, { billingHistory: options.billingHistory ?? false });
+  // Tests travel back to months of 2026 to bill them: the demo tenants existed then.
+  await seedDemo(api.services, { billingHistory: options.billingHistory ?? false, tenantsSince: TESTS_EPOCH });
   const entries = await Promise.all(
     (Object.keys(LOGINS) as DemoLogin[]).map(async (login) => {
       const user = demoUser(login);

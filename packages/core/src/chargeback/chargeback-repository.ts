@@ -7,6 +7,18 @@ export interface TenantUsageRow extends UsageRow {
   tenantId: string;
 }
 
+/** A tenant as billing sees it: who, and since when it exists (no bill for a period that ended before). */
+export interface BilledTenant {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+/** True when the tenant existed at some time in the period: a period that ended before it was created is none of its business. */
+export function existedDuring(tenant: { createdAt: Date }, period: { to: string }): boolean {
+  return tenant.createdAt.getTime() < Date.parse(period.to);
+}
+
 export interface ChargebackRepository {
   listRateCards(): Promise<RateCard[]>;
   /** Fails with DUPLICATE_EFFECTIVE_DATE when a card already starts that day. */
@@ -14,8 +26,8 @@ export interface ChargebackRepository {
   findPlan(tenantId: string): Promise<TenantPlan | null>;
   setPlan(tenantId: string, plan: TenantPlan): Promise<void>;
   tenantExists(tenantId: string): Promise<boolean>;
-  /** The tenant's id and name, or null when there is none. */
-  findTenant(tenantId: string): Promise<{ id: string; name: string } | null>;
+  /** The tenant's id, name and creation time, or null when there is none. */
+  findTenant(tenantId: string): Promise<BilledTenant | null>;
   /** The tenant's hourly rollups in [from, to), one row per VM and hour. */
   hourlyUsage(tenantId: string, from: Date, to: Date): Promise<HourlyUsage[]>;
   /**
@@ -33,7 +45,7 @@ export interface ChargebackRepository {
     options?: { names?: boolean },
   ): Promise<TenantUsageRow[]>;
   /** Every tenant, by name. */
-  listTenants(ids?: readonly string[]): Promise<{ id: string; name: string }[]>;
+  listTenants(ids?: readonly string[]): Promise<BilledTenant[]>;
   /** Every tenant's plan that is not the list price, by tenant id. */
   listPlans(tenantIds?: readonly string[]): Promise<Map<string, TenantPlan>>;
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock';
 import type { Actor, TenantScope } from '../shared/tenant-scope';
 import { ChargebackError } from './chargeback.errors';
 import type { ReportRow } from './chargeback.schema';
-import type { ChargebackRepository, TenantUsageRow } from './chargeback-repository';
+import { type ChargebackRepository, existedDuring, type TenantUsageRow } from './chargeback-repository';
 import type { CostSeries, CostSeriesInput } from './cost-series.schema';
 import { loadCostSeries } from './cost-series-service';
 import { type Invoice, rateUsage, rateUsageTotals } from './rate';
@@ -99,9 +99,9 @@ export class ChargebackService {
    */
   async bill(scope: TenantScope, tenantId: string | undefined, period: RatingPeriod): Promise<Invoice> {
     const target = scope.kind === 'tenant' ? scope.tenantId : tenantId;
-    if (!target || !(await this.deps.chargeback.tenantExists(target))) {
-      throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
-    }
+    const tenant = target ? await this.deps.chargeback.findTenant(target) : null;
+    if (!target || !tenant) throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
+    if (!existedDuring(tenant, period)) throw periodBeforeTenant(tenant);
     const [cards, plan] = await Promise.all([
       this.deps.chargeback.listRateCards(),
       this.deps.chargeback.findPlan(target),
@@ -149,9 +149,9 @@ export class ChargebackService {
       }));
   }
 
-  /** Every tenant's id, by name. */
-  async tenantIds(): Promise<string[]> {
-    return (await this.deps.chargeback.listTenants()).map((t) => t.id);
+  /** The id of every tenant that existed during the period, by name (a tenant created later gets no bill for it). */
+  async tenantIds(period: RatingPeriod): Promise<string[]> {
+    return (await this.deps.chargeback.listTenants()).filter((t) => existedDuring(t, period)).map((t) => t.id);
   }
 
   /**
@@ -177,6 +177,7 @@ export class ChargebackService {
       this.deps.chargeback.findPlan(tenantId),
     ]);
     if (!tenant) throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
+    if (!existedDuring(tenant, period)) throw periodBeforeTenant(tenant);
     const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
     // Totals only: no VM names (they label lines).
     const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments, tenantId, { names: false }) : [];
@@ -186,12 +187,14 @@ export class ChargebackService {
 
   /** `names`: whether the usage rows carry VM names (lines need them, totals do not). */
   private async usageOfAll(period: RatingPeriod, names: boolean, tenantIds?: readonly string[]) {
-    const [tenants, cards, plans] = await Promise.all([
+    const [everyTenant, cards, plans] = await Promise.all([
       // A chunk of a month close reads only its own tenants and plans.
       this.deps.chargeback.listTenants(tenantIds),
       this.deps.chargeback.listRateCards(),
       this.deps.chargeback.listPlans(tenantIds),
     ]);
+    // A tenant created after the period ended is not billed for it (not even a zero invoice).
+    const tenants = everyTenant.filter((t) => existedDuring(t, period));
     const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
     const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments, tenantIds, { names }) : [];
     const usage = new Map<string, TenantUsageRow[]>();
@@ -202,4 +205,11 @@ export class ChargebackService {
     }
     return { tenants, cards, plans, usage };
   }
+}
+
+function periodBeforeTenant(tenant: { name: string; createdAt: Date }): ChargebackError {
+  return new ChargebackError(
+    'PERIOD_BEFORE_TENANT',
+    `${tenant.name} was created on ${tenant.createdAt.toISOString().slice(0, 10)}: it has no bill for a period that ended before`,
+  );
 }

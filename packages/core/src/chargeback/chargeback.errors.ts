@@ -9,6 +9,7 @@ export type ChargebackErrorCode =
   | 'INVALID_PERIOD'
   | 'RATE_CARD_IN_PAST'
   | 'BILL_TENANT_NOT_FOUND'
+  | 'PERIOD_BEFORE_TENANT'
   | 'UNKNOWN_ADDRESS_CLASS';
 
 export class ChargebackError extends CoreError<ChargebackErrorCode> {

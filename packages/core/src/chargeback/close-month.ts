@@ -142,7 +142,7 @@ export class CloseMonth {
       // Tenants an earlier attempt already invoiced keep theirs (version 1 is written once).
       const plan = await tracker.step(ctx, jobId, 'plan', async () => {
         const [all, written] = await Promise.all([
-          this.deps.billing.tenantIds(),
+          this.deps.billing.tenantIds(monthPeriod(month)),
           this.deps.uow.repos.invoices.tenantsInvoiced(month),
         ]);
         const todo = all.filter((id) => !written.has(id));

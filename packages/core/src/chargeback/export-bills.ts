@@ -6,6 +6,7 @@ import type { TenancyRepository } from '../tenancy/tenancy-repository';
 import { type BillDocument, billTitle } from './bill-document';
 import { type BillWriter, createBillWriter } from './bill-export';
 import { billExportInput } from './bill-export.schema';
+import { existedDuring } from './chargeback-repository';
 import type { ChargebackService } from './chargeback-service';
 import { ExportError } from './export.errors';
 import type { ExportSink } from './export-sink';
@@ -67,11 +68,14 @@ export class BillExportService {
     }
 
     // Which tenants, in name order. A tenant admin's own tenant, whatever it named.
-    const tenants: TenantView[] =
+    const named: TenantView[] =
       scope.kind === 'tenant' || input.all
         ? await this.deps.tenancy.listTenants(scope)
         : [await this.deps.tenancy.findTenant(scope, input.tenantId ?? '')].flatMap((t) => (t ? [t] : []));
-    if (!input.all && tenants.length === 0) throw new ExportError('EXPORT_NOT_FOUND', 'Tenant not found');
+    if (!input.all && named.length === 0) throw new ExportError('EXPORT_NOT_FOUND', 'Tenant not found');
+    // Every tenant's file leaves out those created after the period (no bill of theirs exists);
+    // one named tenant's is refused by its bill (PERIOD_BEFORE_TENANT), before the file opens.
+    const tenants = input.all ? named.filter((t) => existedDuring(t, input.period)) : named;
 
     const { from, to } = input.period;
     const single = input.all ? null : (tenants[0] ?? null);

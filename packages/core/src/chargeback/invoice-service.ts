@@ -38,8 +38,8 @@ export interface BillingSource {
   billAll(period: RatingPeriod): Promise<TenantBill[]>;
   /** The bills of these tenants only (a month close rates a few at a time). */
   billTenants(period: RatingPeriod, tenantIds: readonly string[]): Promise<TenantBill[]>;
-  /** Every tenant's id. */
-  tenantIds(): Promise<string[]>;
+  /** The id of every tenant that existed during the period (none is invoiced for a month before it was created). */
+  tenantIds(period: RatingPeriod): Promise<string[]>;
 }
 
 export interface InvoiceServiceDeps {

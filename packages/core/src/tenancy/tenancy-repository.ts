@@ -14,7 +14,7 @@ export interface NewUser {
 export interface TenancyRepository {
   findTenantByName(name: string): Promise<{ id: string } | null>;
   findTenantBySlug(slug: string): Promise<{ id: string } | null>;
-  createTenant(data: { name: string; slug: string }): Promise<TenantView>;
+  createTenant(data: { name: string; slug: string; createdAt: Date }): Promise<TenantView>;
   listTenants(scope: TenantScope): Promise<TenantView[]>;
   findTenant(scope: TenantScope, id: string): Promise<TenantView | null>;
   findUserByEmail(email: string): Promise<{ id: string } | null>;

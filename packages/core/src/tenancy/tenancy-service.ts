@@ -1,4 +1,5 @@
 import type { AuditRepository } from '../audit/audit-repository';
+import type { Clock } from '../shared/clock';
 import { isTenantRole } from '../shared/roles';
 import { type Actor, type Caller, scopeOf, type TenantScope } from '../shared/tenant-scope';
 import type { UnitOfWork } from '../shared/unit-of-work';
@@ -20,7 +21,8 @@ type Repos = { tenancy: TenancyRepository; audit: AuditRepository };
 const EMAIL_UNAVAILABLE = 'This e-mail address cannot be used for a new user. Use another, or ask your provider.';
 
 export class TenancyService {
-  constructor(private readonly deps: { uow: UnitOfWork<Repos>; passwords: PasswordHasher }) {}
+  // The clock dates a new tenant: billing starts no earlier (no invoice for a month that ended before it).
+  constructor(private readonly deps: { uow: UnitOfWork<Repos>; passwords: PasswordHasher; clock: Clock }) {}
 
   private get repos() {
     return this.deps.uow.repos;
@@ -33,7 +35,7 @@ export class TenancyService {
       if ((await tenancy.findTenantByName(input.name)) || (await tenancy.findTenantBySlug(slug))) {
         throw new TenancyError('DUPLICATE_TENANT_NAME', `A tenant named "${input.name}" already exists`);
       }
-      const tenant = await tenancy.createTenant({ name: input.name, slug });
+      const tenant = await tenancy.createTenant({ name: input.name, slug, createdAt: this.deps.clock.now() });
       await audit.append({
         actor,
         action: 'tenant.create',

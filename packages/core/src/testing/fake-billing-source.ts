@@ -1,3 +1,4 @@
+import { existedDuring } from '../chargeback/chargeback-repository';
 import type { BillingSource, TenantBill } from '../chargeback/invoice-service';
 import { rateUsage } from '../chargeback/rate';
 import type { RateCard } from '../chargeback/rate-card';
@@ -9,6 +10,8 @@ export interface FakeTenant {
   name: string;
   /** One VM running this many vCPUs for the period's first hour: the only usage billed. */
   vcpus: number;
+  /** When the tenant was created (default: long before any period billed). */
+  createdAt?: Date;
 }
 
 /** 0.01 per vCPU-hour, nothing else charged: a tenant's total is vcpus × 0.01. */
@@ -59,8 +62,10 @@ export class FakeBillingSource implements BillingSource {
     return bills;
   }
 
-  async tenantIds() {
-    return this.tenants.map((t) => t.id);
+  async tenantIds(period: RatingPeriod) {
+    return this.tenants
+      .filter((t) => existedDuring({ createdAt: t.createdAt ?? new Date(0) }, period))
+      .map((t) => t.id);
   }
 
   private bill(tenant: FakeTenant, period: RatingPeriod): TenantBill {
