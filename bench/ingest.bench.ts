@@ -33,6 +33,9 @@ const SHAPE_SECONDS = 20;
 const SHAPE_HOSTS = 1_000;
 const HOSTS_PER_CLUSTER = 50;
 
+/** When the bench's hosts registered and its VMs were created, before every sample it sends. */
+const HISTORY_START = '2020-01-01T00:00:00Z';
+
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 let peakRss = 0;
 const sampler = setInterval(() => {
@@ -55,8 +58,8 @@ try {
       // VMs are set up directly: this bench measures ingest, not VM creation.
       await sql.query(
         `INSERT INTO vms (id, tenant_id, name, state, cluster_id, host_id, vcpus, memory_mib, minimum_memory_mib,
-         maximum_memory_mib, storage_bytes, updated_at)
-       SELECT v, $1, 'ingest-' || $2 || '-' || i, 'running', $3, $4, 2, 4096, 4096, 4096, 0, now()
+         maximum_memory_mib, storage_bytes, updated_at, created_at)
+       SELECT v, $1, 'ingest-' || $2 || '-' || i, 'running', $3, $4, 2, 4096, 4096, 4096, 0, now(), '${HISTORY_START}'
        FROM unnest($5::uuid[]) WITH ORDINALITY AS t(v, i)`,
         [tenant, h, production, r.hostId, vmIds],
       );
@@ -84,11 +87,15 @@ try {
     }
     await sql.query(
       `INSERT INTO vms (id, tenant_id, name, state, host_id, vcpus, memory_mib, minimum_memory_mib, maximum_memory_mib,
-         storage_bytes, updated_at)
-       SELECT v, $1, 'shape-' || v, 'running', h, 2, 4096, 4096, 4096, 0, now()
+         storage_bytes, updated_at, created_at)
+       SELECT v, $1, 'shape-' || v, 'running', h, 2, 4096, 4096, 4096, 0, now(), '${HISTORY_START}'
        FROM unnest($2::uuid[], $3::uuid[]) AS t(v, h)`,
       [tenant, shapeHosts.flatMap((h) => h.vmIds), shapeHosts.flatMap((h) => h.vmIds.map(() => h.hostId))],
     );
+
+    // The samples are of November 2026: the hosts and VMs must have existed then (the API refuses samples from
+    // before a host registered or a VM was created).
+    await sql.query('UPDATE hosts SET registered_at = $1', [HISTORY_START]);
 
     // Samples go to the API in its own process (same database); this process only generates load.
     const child = await startApiProcess(databaseUrl);

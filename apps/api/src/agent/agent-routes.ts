@@ -9,6 +9,7 @@ import {
 } from '@fabric/core/fabric/agent-protocol.schema';
 import type { FabricService } from '@fabric/core/fabric/fabric-service';
 import type { AddressClassService } from '@fabric/core/metering/address-class-service';
+import { SamplesRefusedError } from '@fabric/core/metering/metering.errors';
 import type { MeteringService } from '@fabric/core/metering/metering-service';
 import { SAMPLES_MAX_BODY_BYTES, samplesRequestSchema } from '@fabric/core/metering/sample-protocol.schema';
 import { CoreError } from '@fabric/core/shared/errors';
@@ -191,7 +192,9 @@ export function createAgentRoutes(deps: {
       }
       if (error instanceof CoreError && isCoreErrorCode(error.code)) {
         const status = HTTP_STATUS[CORE_ERROR_CODES[error.code]] ?? 400;
-        return sendJson(res, status, { error: { code: error.code, message: error.message } });
+        // Refused samples come with a verdict each, so an agent can send the rest again without them.
+        const details = error instanceof SamplesRefusedError ? { samples: error.samples } : {};
+        return sendJson(res, status, { error: { code: error.code, message: error.message, ...details } });
       }
       // A client that went away mid-request (or a server shutting down) is not an error.
       if (res.destroyed || (error instanceof Error && error.message === 'aborted')) return;

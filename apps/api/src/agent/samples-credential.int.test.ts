@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { countRows, startTestApi, type TestApi, withSql } from '../testing/harness';
-import { createStoppedVm, minuteSample, registerProductionHost, type TestHost } from '../testing/metering-fixtures';
+import {
+  createStoppedVm,
+  existedSince,
+  minuteSample,
+  registerProductionHost,
+  type TestHost,
+} from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // The samples endpoint trusts a verified credential for a while before its
@@ -20,6 +26,7 @@ beforeAll(async () => {
   c = await seedAndSignIn(api);
   host = await registerProductionHost(api, c.admin, 'cred-01');
   vmId = await createStoppedVm(c.blueAdmin, 'cred-vm-01');
+  await existedSince(api, { vmIds: [vmId] });
   await api.services.metering.housekeeping();
 });
 afterAll(() => api?.close());
@@ -65,6 +72,7 @@ describe('samples and a credential revoked after it was verified', () => {
   it('a replayed batch is refused and changes nothing, a later one is taken', async () => {
     const h = await registerProductionHost(api, c.admin, 'cred-03');
     const vm = await createStoppedVm(c.blueAdmin, 'cred-vm-03');
+    await existedSince(api, { vmIds: [vm] });
     // Set on this host directly: placement is not what this test is about.
     await withSql(api.databaseUrl, (sql) => sql.query('UPDATE vms SET host_id = $2 WHERE id = $1', [vm, h.hostId]));
     expect(await post(h, 1, vm)).toMatchObject({ status: 200, body: { stored: 1 } });

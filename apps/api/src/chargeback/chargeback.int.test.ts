@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { startTestApi, type TestApi, withSql } from '../testing/harness';
-import { TEST_PRICES as prices } from '../testing/metering-fixtures';
+import { existedSince, TEST_PRICES as prices } from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // From agent samples to a bill: rollups feed the rating core; every line is
@@ -43,6 +43,7 @@ beforeAll(async () => {
     startAfterCreate: false,
   });
   vmId = created.vm.id;
+  await existedSince(api, { hostIds: [host.hostId], vmIds: [vmId] });
   // One hour, 2026-11-02 10:00–11:00 UTC, of a running VM: 60 one-minute samples.
   const samples = Array.from({ length: 60 }, (_, i) => ({
     vmId,
@@ -180,6 +181,7 @@ describe('bills from daily rollups, and the all-tenant report', () => {
       startAfterCreate: false,
     });
     yellowVmId = created.vm.id;
+    await existedSince(api, { vmIds: [yellowVmId] });
     // The only host is bill-01, so the VM is placed there and its samples are that host's to send.
     const start = Date.UTC(2026, 10, 2, 22);
     const samples = Array.from({ length: 29 * 12 }, (_, i) => ({

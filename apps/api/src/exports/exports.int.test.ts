@@ -1,9 +1,9 @@
-import { readPdf } from '@fabric/core/chargeback/invoice-pdf.testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPdf } from '../pdf/read-pdf.testing';
 import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { startTestApi, type TestApi } from '../testing/harness';
-import { TEST_PRICES as prices } from '../testing/metering-fixtures';
+import { existedSince, TEST_PRICES as prices } from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // Bill exports over HTTP: each format carries exactly the asked tenant's
@@ -66,6 +66,7 @@ beforeAll(async () => {
     });
     vms[tenant].id = created.vm.id;
   }
+  await existedSince(api, { hostIds: [host.hostId], vmIds: [vms.blue.id, vms.yellow.id] });
   const samples = Array.from({ length: 60 }, (_, i) => [
     sample(vms.blue.id, i, 2000),
     sample(vms.yellow.id, i, 1000),
@@ -117,7 +118,7 @@ async function contents(format: Format, response: Response) {
   if (format === 'pdf') {
     const bytes = Buffer.from(await response.arrayBuffer());
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-    const pdf = readPdf(bytes.toString('latin1'));
+    const pdf = await readPdf(bytes);
     return { text: pdf.texts.join('\n'), pdf };
   }
   return { text: await response.text(), pdf: null };

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { startTestApi, type TestApi, withSql } from '../testing/harness';
+import { existedSince } from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // Daily rollups: one row per VM per UTC day, recomputed whole from the hourly
@@ -96,6 +97,7 @@ beforeAll(async () => {
     startAfterCreate: false,
   });
   vmId = created.vm.id;
+  await existedSince(api, { hostIds: [host.hostId], vmIds: [vmId] });
   await api.services.metering.housekeeping();
 });
 afterAll(() => api?.close());

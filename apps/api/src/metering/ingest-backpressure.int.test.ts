@@ -2,7 +2,13 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost } from '../testing/agent-fixtures';
 import { startTestApi, type TestApi } from '../testing/harness';
-import { createStoppedVm, minuteSample, registerProductionHost, type TestHost } from '../testing/metering-fixtures';
+import {
+  createStoppedVm,
+  existedSince,
+  minuteSample,
+  registerProductionHost,
+  type TestHost,
+} from '../testing/metering-fixtures';
 import { seedAndSignIn } from '../testing/seed';
 
 // Sample ingest holds a bounded number of batches: one being read and written
@@ -21,6 +27,7 @@ beforeAll(async () => {
   const c = await seedAndSignIn(api);
   host = await registerProductionHost(api, c.admin, 'gate-01');
   vmId = await createStoppedVm(c.blueAdmin, 'gate-vm-01');
+  await existedSince(api, { vmIds: [vmId] });
 });
 afterAll(() => api?.close());
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { countRows, startTestApi, type TestApi, withSql } from '../testing/harness';
-import { createStoppedVm, registerProductionHost } from '../testing/metering-fixtures';
+import { createStoppedVm, existedSince, registerProductionHost } from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // Metered port ACLs end to end, through the real agent endpoint: the provider
@@ -52,6 +52,7 @@ beforeAll(async () => {
   c = await seedAndSignIn(api);
   host = await registerProductionHost(api, c.admin, 'acl-01');
   vmId = await createStoppedVm(c.blueAdmin, 'acl-metered-01', { diskGiB: 40 });
+  await existedSince(api, { vmIds: [vmId] });
   await api.services.metering.housekeeping();
 });
 afterAll(() => api?.close());

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { countRows, startTestApi, type TestApi, withSql } from '../testing/harness';
-import { createStoppedVm, registerProductionHost } from '../testing/metering-fixtures';
+import { createStoppedVm, existedSince, registerProductionHost } from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // Measure-VM from agent samples: stored once, only for the host's own VMs,
@@ -40,6 +40,7 @@ beforeAll(async () => {
   c = await seedAndSignIn(api);
   host = await registerProductionHost(api, c.admin, 'meter-01');
   vmId = await createStoppedVm(c.blueAdmin, 'metered-01', { diskGiB: 40 });
+  await existedSince(api, { vmIds: [vmId] });
   await api.services.metering.housekeeping();
 });
 afterAll(() => api?.close());

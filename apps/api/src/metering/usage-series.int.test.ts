@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { startTestApi, type TestApi } from '../testing/harness';
+import { existedSince } from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // Usage and cost over time, through the real API: agents' samples are
@@ -112,6 +113,7 @@ beforeAll(async () => {
   vmA = await create(c.blueAdmin, 'chart-a');
   vmB = await create(c.blueAdmin, 'chart-b');
   yellowVm = await create(c.yellowAdmin, 'yellow-chart');
+  await existedSince(api, { hostIds: [hostId], vmIds: [vmA, vmB, yellowVm] });
   await api.services.metering.housekeeping();
 
   // Day 0, 10:00–11:00: A all hour at 1,000 MHz / 2 GiB; B half the hour at 500 MHz / 1 GiB; Yellow all hour.

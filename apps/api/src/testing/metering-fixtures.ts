@@ -2,7 +2,7 @@ import type { Clock } from '@fabric/core/shared/clock';
 import { expect } from 'vitest';
 import { agentPost, register } from './agent-fixtures';
 import type { ApiClient } from './api-client';
-import type { TestApi } from './harness';
+import { type TestApi, withSql } from './harness';
 import type { DemoLogin } from './seed';
 
 /** A provider's price list for tests (USD), the numbers the hand-checked amounts use. */
@@ -63,13 +63,55 @@ export interface TestHost {
   seq: number;
 }
 
-/** A host registered in the demo's Production cluster as an agent would, ready to send samples. */
+/**
+ * Metering tests send history (samples of last month, to bill it), and the API
+ * refuses a sample from before its host registered or its VM was created
+ * (sample-plausibility.ts). They travel back in time by dating the host and
+ * VMs they sample back to this instant, before any sample a test sends.
+ */
+export const HISTORY_START = '2020-01-01T00:00:00Z';
+
+/** Dates hosts' registration and VMs' creation back to `since` (HISTORY_START), so their history can be sampled. */
+export async function existedSince(
+  api: Pick<TestApi, 'databaseUrl'>,
+  ids: { hostIds?: readonly string[]; vmIds?: readonly string[] },
+  since = HISTORY_START,
+) {
+  await withSql(api.databaseUrl, async (sql) => {
+    if (ids.hostIds?.length) {
+      await sql.query('UPDATE hosts SET registered_at = least(registered_at, $2) WHERE id = ANY($1::uuid[])', [
+        ids.hostIds,
+        since,
+      ]);
+    }
+    if (ids.vmIds?.length) {
+      await sql.query('UPDATE vms SET created_at = least(created_at, $2) WHERE id = ANY($1::uuid[])', [
+        ids.vmIds,
+        since,
+      ]);
+    }
+  });
+}
+
+/** The VMs of `samples` dated back to HISTORY_START (see `existedSince`). */
+export function vmsExistedSince(api: Pick<TestApi, 'databaseUrl'>, samples: readonly unknown[]) {
+  const vmIds = samples.flatMap((s) =>
+    typeof s === 'object' && s !== null && 'vmId' in s && typeof s.vmId === 'string' ? [s.vmId] : [],
+  );
+  return existedSince(api, { vmIds: [...new Set(vmIds)] });
+}
+
+/**
+ * A host registered in the demo's Production cluster as an agent would, ready to send samples; registered
+ * since HISTORY_START, so that it may send history.
+ */
 export async function registerProductionHost(api: TestApi, admin: ApiClient, hostname: string): Promise<TestHost> {
   const clusters = await admin.query<{ id: string; name: string }[]>('clusters.list');
   const { token } = await admin.mutate<{ token: string }>('tokens.create', {
     clusterId: clusters.find((cl) => cl.name === 'Production')?.id,
   });
   const host = (await register(api.url, token, hostname)).body as { hostId: string; credential: string };
+  await existedSince(api, { hostIds: [host.hostId] });
   return { ...host, seq: 1 };
 }
 
@@ -126,8 +168,9 @@ export function hourOfSamples(vmId: string, hourIso: string, values: Partial<Sam
   return Array.from({ length: 60 }, (_, i) => minuteSample(vmId, start + (i + 1) * 60_000, values));
 }
 
-/** Sends one batch through the real agent endpoint, as the host's agent would. */
+/** Sends one batch through the real agent endpoint, as the host's agent would (its VMs dated back: history). */
 export async function postSamples(api: TestApi, host: TestHost, samples: object[]) {
+  await vmsExistedSince(api, samples);
   const seq = host.seq++;
   const r = await agentPost(
     api.url,

@@ -70,6 +70,8 @@ export const CORE_ERROR_CODES = {
   ADDRESS_CLASS_IN_USE: 'CONFLICT',
   // The agent endpoint answers 400: the batch names a class the API does not know.
   UNKNOWN_METERED_ACL: 'BAD_REQUEST',
+  // The agent endpoint answers 422 with a verdict per sample: the batch holds samples that cannot be true.
+  IMPLAUSIBLE_SAMPLES: 'UNPROCESSABLE_CONTENT',
   EXPORT_FORBIDDEN: 'FORBIDDEN',
   EXPORT_INVALID_INPUT: 'BAD_REQUEST',
   EXPORT_NOT_FOUND: 'NOT_FOUND',

@@ -1,4 +1,5 @@
 import type { MeasureParts, VmPeriodTotals } from './measure';
+import type { SampleFacts } from './sample-plausibility';
 import type { VmSample } from './sample-protocol.schema';
 import type { BucketTotals } from './usage-series';
 import type { UsageBucket } from './usage-series.schema';
@@ -54,6 +55,13 @@ export interface MeteringRepository {
    * Anything refused writes nothing, `seq` included.
    */
   ingestBatch(batch: SampleBatch): Promise<SampleBatchOutcome>;
+  /**
+   * What the stored state says about a batch before it is written, in one
+   * read: the host (registration, clock), the batch's VMs that are on it
+   * (creation, vCPUs, most memory) and the stored samples of those VMs whose
+   * spans overlap a batch sample's (by its index), a resent copy excepted.
+   */
+  sampleFacts(hostId: string, samples: readonly VmSample[]): Promise<SampleFacts>;
   /**
    * Recomputes up to `limit` pending hours from raw samples, and the UTC days
    * they belong to whole from the hourly rows; returns the hours done.

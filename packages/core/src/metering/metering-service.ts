@@ -8,9 +8,10 @@ import type { Actor, TenantScope } from '../shared/tenant-scope';
 import type { UnitOfWork } from '../shared/unit-of-work';
 import type { MeasureInput, Measurement } from './measure.schema';
 import { measure } from './measure-service';
-import { unknownAclError } from './metering.errors';
+import { SamplesRefusedError, unknownAclError } from './metering.errors';
 import type { MeasureVmInput, VmMeasurement } from './metering.schema';
 import type { MeteringRepository } from './metering-repository';
+import { judgeSamples } from './sample-plausibility';
 import type { SamplesRequest, SamplesResponse } from './sample-protocol.schema';
 import type { UsageSeries, UsageSeriesInput } from './usage-series.schema';
 import { usageSeries } from './usage-series-service';
@@ -33,8 +34,15 @@ export class MeteringService {
    * a removed host or replaced credential stores nothing, and a replayed or
    * refused batch leaves no trace. Only samples for VMs that run on that host
    * are kept (a host reports for itself only); duplicates change nothing.
+   * A batch holding a sample that cannot be true (sample-plausibility.ts) is
+   * refused whole before the write, with a verdict per refused sample.
    */
   async ingest(agent: AgentCredential, request: SamplesRequest): Promise<SamplesResponse> {
+    if (request.samples.length > 0) {
+      const facts = await this.deps.metering.sampleFacts(agent.host.id, request.samples);
+      const refused = judgeSamples(request.samples, facts, this.deps.clock.now());
+      if (refused.length > 0) throw new SamplesRefusedError(refused);
+    }
     const outcome = await this.deps.metering.ingestBatch({
       hostId: agent.host.id,
       credentialHash: agent.secretHash,
