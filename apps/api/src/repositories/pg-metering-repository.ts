@@ -10,7 +10,6 @@ import type { VmSample } from '@fabric/core/metering/sample-protocol.schema';
 import type { BucketTotals } from '@fabric/core/metering/usage-series';
 import type { UsageBucket } from '@fabric/core/metering/usage-series.schema';
 import type pg from 'pg';
-import { runForAllTenants } from '../tenancy/db-scope';
 
 /**
  * A host's batch in one statement (one round trip, one transaction): the
@@ -229,9 +228,7 @@ export class PgMeteringRepository implements MeteringRepository {
   }
 
   async rollupPending(limit: number): Promise<number> {
-    // Every tenant's samples, whoever's work runs it: a rollup seeing one tenant
-    // would mark the hours done for all (row-level security, db-scope.ts).
-    const client = await runForAllTenants(() => this.pool.connect());
+    const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       // SKIP LOCKED: several API processes share the work, none does an hour twice at once.
@@ -246,10 +243,7 @@ export class PgMeteringRepository implements MeteringRepository {
              mem_min_mib, mem_max_mib, disk_gib_seconds, disk_read_bytes, disk_write_bytes, net_in_internet_bytes,
              net_out_internet_bytes, net_in_datacenter_bytes, net_out_datacenter_bytes, running_seconds, vcpus, vm_name)
            SELECT s.vm_id, s.tenant_id, h.hour, count(*), sum(s.interval_s), sum(s.cpu_avg_mhz * s.interval_s),
-             -- The minimum is over the time the VM held memory: an off VM's 0 is not its minimum (Measure-VM's
-             -- MinimumMemory); an hour it never ran stores 0 with no running seconds.
-             sum(s.mem_avg_mib * s.interval_s),
-             coalesce(min(s.mem_min_mib) FILTER (WHERE s.mem_avg_mib > 0 OR s.cpu_avg_mhz > 0), 0), max(s.mem_max_mib),
+             sum(s.mem_avg_mib * s.interval_s), min(s.mem_min_mib), max(s.mem_max_mib),
              sum(s.disk_allocated_gib * s.interval_s), sum(s.disk_read_bytes), sum(s.disk_write_bytes),
              sum(s.net_in_internet_bytes), sum(s.net_out_internet_bytes), sum(s.net_in_datacenter_bytes),
              sum(s.net_out_datacenter_bytes),
@@ -313,7 +307,7 @@ export class PgMeteringRepository implements MeteringRepository {
     // Several API processes (or a close racing the housekeeping worker) may
     // create the same day's partition: one at a time, under a lock that ends
     // with the transaction.
-    const client = await runForAllTenants(() => this.pool.connect());
+    const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       await client.query("SELECT pg_advisory_xact_lock(hashtext('fabric.vm_sample_partitions'))");
@@ -332,22 +326,28 @@ export class PgMeteringRepository implements MeteringRepository {
   }
 
   async dropPartitionsBefore(day: Date) {
+    const cutoff = day.toISOString().slice(0, 10).replaceAll('-', '');
     // vm_acl_samples is partitioned by the same days and dropped with vm_samples; the count is vm_samples' days.
-    // DDL on the owner's tables: a SECURITY DEFINER function does it (the row_level_security migration).
-    const r = await runForAllTenants(() =>
-      this.pool.query<{ n: number }>('SELECT drop_vm_sample_partitions_before($1::date) AS n', [
-        day.toISOString().slice(0, 10),
-      ]),
+    const r = await this.pool.query<{ name: string; parent: string }>(
+      `SELECT c.relname AS name, p.relname AS parent FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       JOIN pg_class p ON p.oid = i.inhparent
+       WHERE p.relname IN ('vm_samples', 'vm_acl_samples') AND c.relname ~ '^vm_(acl_)?samples_[0-9]{8}$'`,
     );
-    return r.rows[0]?.n ?? 0;
+    let dropped = 0;
+    for (const { name, parent } of r.rows) {
+      if (name.slice(-8) < cutoff) {
+        await this.pool.query(`DROP TABLE IF EXISTS "${name}"`);
+        if (parent === 'vm_samples') dropped += 1;
+      }
+    }
+    return dropped;
   }
 
   async totals(vmId: string, from: Date, to: Date): Promise<MeasuredTotals> {
     const r = await this.pool.query<Record<string, string | null>>(
       `SELECT count(*) AS samples, coalesce(sum(interval_s), 0) AS seconds,
          coalesce(sum(cpu_avg_mhz * interval_s), 0) AS cpu, coalesce(sum(mem_avg_mib * interval_s), 0) AS mem,
-         -- Over the samples of a running VM: a restart's off minute holds no memory and is no minimum.
-         min(mem_min_mib) FILTER (WHERE mem_avg_mib > 0 OR cpu_avg_mhz > 0) AS mem_min, max(mem_max_mib) AS mem_max,
+         min(mem_min_mib) AS mem_min, max(mem_max_mib) AS mem_max,
          coalesce(sum(disk_allocated_gib * interval_s), 0) AS disk,
          (array_agg(disk_allocated_gib ORDER BY at DESC))[1] AS last_disk,
          coalesce(sum(disk_read_bytes), 0) AS disk_read, coalesce(sum(disk_write_bytes), 0) AS disk_write,
@@ -472,8 +472,7 @@ export class PgMeteringRepository implements MeteringRepository {
       `WITH parts AS (
          SELECT s.vm_id, count(*)::numeric AS samples, sum(s.interval_s)::numeric AS seconds,
            sum(s.cpu_avg_mhz * s.interval_s) AS cpu, sum(s.mem_avg_mib * s.interval_s) AS mem,
-           min(s.mem_min_mib) FILTER (WHERE s.mem_avg_mib > 0 OR s.cpu_avg_mhz > 0) AS mem_min, max(s.mem_max_mib) AS mem_max,
-           sum(s.disk_allocated_gib * s.interval_s) AS disk,
+           min(s.mem_min_mib) AS mem_min, max(s.mem_max_mib) AS mem_max, sum(s.disk_allocated_gib * s.interval_s) AS disk,
            ${sums},
            -- As the rollups: a VM ran during a sample when it held memory or used CPU.
            coalesce(sum(s.interval_s) FILTER (WHERE s.mem_avg_mib > 0 OR s.cpu_avg_mhz > 0), 0)::numeric AS running,
@@ -481,7 +480,7 @@ export class PgMeteringRepository implements MeteringRepository {
          FROM vm_samples s WHERE ${inScope('s')} AND ${rawWhere('s')} GROUP BY s.vm_id
          UNION ALL
          SELECT u.vm_id, sum(u.samples), sum(u.seconds), sum(u.cpu_mhz_seconds), sum(u.mem_mib_seconds),
-           min(u.mem_min_mib) FILTER (WHERE u.running_seconds > 0), max(u.mem_max_mib), sum(u.disk_gib_seconds), ${sums},
+           min(u.mem_min_mib), max(u.mem_max_mib), sum(u.disk_gib_seconds), ${sums},
            -- Capped per hour at 3,600 s, as the daily rows are.
            sum(least(u.running_seconds, 3600)), max(u.vm_name)
          FROM vm_usage_hourly u WHERE ${inScope('u')} AND ${hourWhere('u')} GROUP BY u.vm_id
