@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkBillingSpan } from './period-limit';
 import { ratingPeriodSchema } from './usage.schema';
 
 export const BILL_EXPORT_FORMATS = ['csv', 'json', 'pdf'] as const;
@@ -22,5 +23,6 @@ export const billExportInput = z
   .refine((input) => !(input.all && input.tenantId), {
     message: 'Name one tenant (tenantId) or ask for all tenants (all=1), not both',
     path: ['all'],
-  });
+  })
+  .superRefine((input, ctx) => checkBillingSpan(input.period, ctx, 'An export'));
 export type BillExportInput = z.infer<typeof billExportInput>;

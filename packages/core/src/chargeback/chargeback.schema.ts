@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkBillingSpan } from './period-limit';
 import { rateCardSchema } from './rate-card.schema';
 import { tenantPlanSchema } from './tenant-plan.schema';
 import { ratingPeriodSchema } from './usage.schema';
@@ -7,7 +8,9 @@ export const addRateCardInput = rateCardSchema;
 export const setPlanInput = z.object({ tenantId: z.string().uuid(), plan: tenantPlanSchema });
 
 /** A bill (showback): finance and provider admins name the tenant; a tenant admin gets its own. */
-export const billInput = z.object({ tenantId: z.string().uuid().optional(), period: ratingPeriodSchema });
+export const billInput = z
+  .object({ tenantId: z.string().uuid().optional(), period: ratingPeriodSchema })
+  .superRefine((input, ctx) => checkBillingSpan(input.period, ctx, 'A bill'));
 
 export const invoiceSchema = z.object({
   currency: z.string(),
@@ -35,7 +38,9 @@ export const invoiceSchema = z.object({
 });
 
 /** Finance's report: every tenant's bill for a period, in totals; one tenant's row alone when `tenantId` is named. */
-export const reportInput = z.object({ period: ratingPeriodSchema, tenantId: z.string().uuid().optional() });
+export const reportInput = z
+  .object({ period: ratingPeriodSchema, tenantId: z.string().uuid().optional() })
+  .superRefine((input, ctx) => checkBillingSpan(input.period, ctx, 'A report'));
 
 export const reportRowSchema = z.object({
   tenantId: z.string(),
