@@ -69,6 +69,8 @@ export function createAuthRoutes(deps: {
         message: body.message,
         details: { source, sourceKey: key, code: body.code },
       });
+      // At most one window: the oldest counted failure leaves it by then (merged into sendJson's headers).
+      if (status === 429) res.setHeader('retry-after', String(Math.ceil(throttle.windowMs / 1000)));
       sendJson(res, status, body);
     };
 

@@ -122,7 +122,9 @@ describe('throttling per client address and per account', () => {
         401,
       );
     }
-    expect((await jsonSignIn(from, `nobody-${randomUUID()}@nowhere.example`, 'some-password-1')).status).toBe(429);
+    const refused = await jsonSignIn(from, `nobody-${randomUUID()}@nowhere.example`, 'some-password-1');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('900');
     // Even a real account with its right password: this client has shown what it is doing.
     const { email, password } = demoUser('admin');
     expect((await jsonSignIn(from, email, password)).status).toBe(429);
@@ -226,7 +228,7 @@ describe('a stranger cannot grow the audit log without limit', () => {
     );
   }
 
-  it('1,000 bad agent credentials write a bounded number of rows, with the count of the rest', async () => {
+  it('1,000 bad agent credentials write a bounded number of rows', async () => {
     const before = await countRows(api.databaseUrl, 'audit_events');
     const hostId = randomUUID();
     const statuses = new Set<number>();
