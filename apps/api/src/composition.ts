@@ -20,6 +20,7 @@ import pg from 'pg';
 import { type Auth, betterAuthPasswords, createAuth } from './auth/auth';
 import type { ApiConfig } from './env';
 import { HostEventBus } from './events/host-events';
+import { PdfkitRenderer } from './pdf/pdfkit-renderer';
 import { PgHeartbeatRecorder } from './repositories/pg-heartbeat-recorder';
 import { PgMeteringRepository } from './repositories/pg-metering-repository';
 import { createPrismaClient, type PrismaClient } from './repositories/prisma';
@@ -107,6 +108,8 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     tenantsPerStep: config.workflows.closeTenantsPerStep,
   });
   workflows.register(closeMonth.workflow);
+  // Bills as PDF with embedded Unicode fonts; the font catalogue is read once per process.
+  const pdf = new PdfkitRenderer();
   return {
     pool,
     agentPool,
@@ -132,8 +135,8 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     closeMonth,
     tasks: new TaskLogService({ jobs: uow.repos.jobs }),
     workflows,
-    billExports: new BillExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, bills: chargeback }),
-    invoiceExports: new InvoiceExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, invoices }),
+    billExports: new BillExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, bills: chargeback, pdf }),
+    invoiceExports: new InvoiceExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, invoices, pdf }),
     metering,
     addressClasses: new AddressClassService({ uow, clock }),
     hostEvents: new HostEventBus(config.databaseUrl),

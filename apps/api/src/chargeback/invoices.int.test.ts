@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readPdf } from '@fabric/core/chargeback/invoice-pdf.testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPdf } from '../pdf/read-pdf.testing';
 import { type AgentProcess, eventually, spawnAgent } from '../testing/agent-process';
 import type { ApiClient } from '../testing/api-client';
 import { startTestApi, type TestApi } from '../testing/harness';
@@ -167,8 +167,8 @@ describe('a frozen invoice as a file', () => {
       { invoiceNumber: blue?.number, version: 1, status: 'closed', total: blue?.total },
     ]);
 
-    const pdf = readPdf(
-      Buffer.from(await (await download(c.finance, `invoice.pdf?id=${blue?.id}`)).arrayBuffer()).toString('latin1'),
+    const pdf = await readPdf(
+      new Uint8Array(await (await download(c.finance, `invoice.pdf?id=${blue?.id}`)).arrayBuffer()),
     );
     expect(pdf.texts.join(' ')).toContain('Blue Corp');
     expect(pdf.texts).toContain(`${blue?.total} USD`);

@@ -1,5 +1,5 @@
-import { readPdf } from '@fabric/core/chargeback/invoice-pdf.testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPdf } from '../pdf/read-pdf.testing';
 import { agentPost, register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
 import { startTestApi, type TestApi } from '../testing/harness';
@@ -118,7 +118,7 @@ async function contents(format: Format, response: Response) {
   if (format === 'pdf') {
     const bytes = Buffer.from(await response.arrayBuffer());
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-    const pdf = readPdf(bytes.toString('latin1'));
+    const pdf = await readPdf(bytes);
     return { text: pdf.texts.join('\n'), pdf };
   }
   return { text: await response.text(), pdf: null };

@@ -3,12 +3,16 @@ import type { BillExportFormat } from './bill-export.schema';
 import { billCsvHeader, billCsvRows } from './invoice-csv';
 import { BillTotals, billJsonClose, billJsonOpen, billJsonPart } from './invoice-json';
 import { BillPdf } from './invoice-pdf';
+import type { PdfRenderer } from './pdf-document';
 
 export const BILL_CONTENT_TYPES: Record<BillExportFormat, string> = {
   csv: 'text/csv; charset=utf-8',
   json: 'application/json; charset=utf-8',
   pdf: 'application/pdf',
 };
+
+/** A part of an export file: text for CSV and JSON, bytes for PDF. */
+export type ExportChunk = string | Uint8Array;
 
 /** Writes one export file a bill at a time; `emit` gets each part as soon as it is rendered. */
 export interface BillWriter {
@@ -20,8 +24,9 @@ export interface BillWriter {
 
 export function createBillWriter(
   format: BillExportFormat,
-  emit: (chunk: string) => void,
+  emit: (chunk: ExportChunk) => void,
   meta: { period: { from: string; to: string }; title: string },
+  pdfRenderer: PdfRenderer,
 ): BillWriter {
   const totals = new BillTotals();
   switch (format) {
@@ -48,7 +53,7 @@ export function createBillWriter(
         },
       };
     case 'pdf': {
-      const pdf = new BillPdf(emit);
+      const pdf = new BillPdf(pdfRenderer, emit);
       return {
         totals,
         add(doc) {

@@ -10,6 +10,7 @@ import { existedDuring } from './chargeback-repository';
 import type { ChargebackService } from './chargeback-service';
 import { ExportError } from './export.errors';
 import type { ExportSink } from './export-sink';
+import type { PdfRenderer } from './pdf-document';
 import type { Invoice } from './rate';
 
 /** Who may download a bill: the same roles as `chargeback.bill`. */
@@ -43,6 +44,8 @@ export class BillExportService {
       tenancy: Pick<TenancyRepository, 'listTenants' | 'findTenant'>;
       audit: AuditRepository;
       bills: Pick<ChargebackService, 'bill'>;
+      /** Renders the PDF format (fonts and file format are the adapter's). */
+      pdf: PdfRenderer;
     },
   ) {}
 
@@ -90,7 +93,12 @@ export class BillExportService {
         first && single
           ? `${billTitle(first)} ${single.name} ${day(from)} to ${day(to)}`
           : `Bills, all tenants, ${day(from)} to ${day(to)}`;
-      writer = createBillWriter(input.format, (chunk) => sink.write(chunk), { period: input.period, title });
+      writer = createBillWriter(
+        input.format,
+        (chunk) => sink.write(chunk),
+        { period: input.period, title },
+        this.deps.pdf,
+      );
       return writer;
     };
 

@@ -10,6 +10,7 @@ import type { ExportSink } from './export-sink';
 import { monthPeriod } from './invoice';
 import { invoiceByIdInput, monthSchema } from './invoice.schema';
 import type { FrozenInvoice, InvoiceService } from './invoice-service';
+import type { PdfRenderer } from './pdf-document';
 
 /** Same roles as `chargeback.invoice` (one) and `chargeback.periods` (a whole month). */
 const INVOICE_ROLES: readonly Role[] = ['provider-admin', 'finance', 'tenant-admin'];
@@ -51,6 +52,8 @@ export class InvoiceExportService {
       tenancy: Pick<TenancyRepository, 'listTenants'>;
       audit: AuditRepository;
       invoices: Pick<InvoiceService, 'get' | 'list'>;
+      /** Renders the PDF format (fonts and file format are the adapter's). */
+      pdf: PdfRenderer;
     },
   ) {}
 
@@ -94,10 +97,15 @@ export class InvoiceExportService {
 
     const slugs = new Map((await this.deps.tenancy.listTenants(scope)).map((tenant) => [tenant.id, tenant.slug]));
     sink.open({ name, format });
-    const writer = createBillWriter(format, (chunk) => sink.write(chunk), {
-      period: monthPeriod(month),
-      title: kind === 'invoice' ? `Invoice ${name}` : `Invoices, all tenants, ${month}`,
-    });
+    const writer = createBillWriter(
+      format,
+      (chunk) => sink.write(chunk),
+      {
+        period: monthPeriod(month),
+        title: kind === 'invoice' ? `Invoice ${name}` : `Invoices, all tenants, ${month}`,
+      },
+      this.deps.pdf,
+    );
     let single: FrozenInvoice | null = null;
     for (const id of ids) {
       const stored = await this.deps.invoices.get(scope, id);

@@ -1,3 +1,4 @@
+import type { ExportChunk } from './bill-export';
 import type { BillExportFormat } from './bill-export.schema';
 
 /**
@@ -8,7 +9,7 @@ import type { BillExportFormat } from './bill-export.schema';
 export interface ExportSink {
   /** Called once, right before the first byte: the transport sends its headers. */
   open(file: { name: string; format: BillExportFormat }): void;
-  write(chunk: string): void;
+  write(chunk: ExportChunk): void;
   /** Resolves once the client has taken what was written, so a slow client paces the export. */
   drained(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { billPdf } from './invoice-pdf';
-import { billDoc, billLine, readPdf } from './invoice-pdf.testing';
+import { billDoc, billLine, readRecordedPdf, recordingPdfRenderer } from './invoice-pdf.testing';
 
 describe('bill PDF with metered address classes', () => {
   it('labels class lines by direction and class, beside the fixed ones', () => {
@@ -17,7 +17,7 @@ describe('bill PDF with metered address classes', () => {
         { ...billLine('v1', 'web-01', '0.00'), resource: 'network-in:backup', unit: 'GiB', quantity: '1', rate: '0' },
       ],
     });
-    const text = readPdf(billPdf([doc], 'Bill')).texts.join('\n');
+    const text = readRecordedPdf(billPdf(recordingPdfRenderer, [doc], 'Bill')).texts.join('\n');
     expect(text).toContain('Network out, storage');
     expect(text).toContain('Network in, backup');
     expect(text).not.toContain('network-out:storage');

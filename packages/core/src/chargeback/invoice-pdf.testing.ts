@@ -1,9 +1,10 @@
 import type { BillDocument } from './bill-document';
+import type { PdfRenderer } from './pdf-document';
 import type { InvoiceLine } from './rate';
 
 /**
  * Test helpers shared by the unit and integration tests of the bill exports:
- * a document builder and a structural reader of the PDFs we write.
+ * a document builder and a renderer that records what the PDF layout draws.
  */
 
 export function billLine(
@@ -46,54 +47,51 @@ export function billDoc(overrides: Partial<BillDocument> & { lines?: InvoiceLine
   };
 }
 
-export interface PdfStructure {
-  version: string;
+/** What the recording renderer saw: the pages' texts and the title, as written (in order). */
+export interface RecordedPdf {
   pageCount: number;
-  /** Every string shown with Tj, unescaped (WinAnsi bytes as Latin-1 characters). */
+  /** Every text drawn, page by page, as the layout gave it. */
   texts: string[];
-}
-
-function unescapePdf(literal: string): string {
-  return literal.replace(/\\([0-7]{3}|.)/g, (_, esc: string) =>
-    /^[0-7]{3}$/.test(esc) ? String.fromCharCode(Number.parseInt(esc, 8)) : esc,
-  );
+  pages: string[][];
+  title: string | null;
 }
 
 /**
- * Reads a PDF as a viewer would start to: the header, `startxref`, the
- * cross-reference table (every in-use entry must point at "<n> 0 obj"), each
- * stream's /Length, the page tree's count, and the text drawn. Throws with
- * what is wrong.
+ * A `PdfRenderer` for layout tests: it "writes" each page as one JSON line of
+ * the texts drawn on it and the title at the end, and measures text as half
+ * an em per character (about Helvetica's average). The bytes a real PDF holds
+ * are the adapter's business (apps/api/src/pdf, tested there).
  */
-export function readPdf(pdf: string): PdfStructure {
-  const version = /^%PDF-(\d\.\d)\n/.exec(pdf)?.[1];
-  if (!version) throw new Error('no %PDF- header');
-  if (!pdf.endsWith('%%EOF\n')) throw new Error('no %%EOF at the end');
-  const startxref = /startxref\n(\d+)\n%%EOF\n$/.exec(pdf);
-  if (!startxref?.[1]) throw new Error('no startxref');
-  const xrefAt = Number(startxref[1]);
-  if (!pdf.startsWith('xref\n', xrefAt)) throw new Error(`startxref ${xrefAt} does not point at xref`);
-  const head = /^xref\n0 (\d+)\n/.exec(pdf.slice(xrefAt));
-  if (!head?.[1]) throw new Error('bad xref subsection');
-  const size = Number(head[1]);
-  const entriesAt = xrefAt + head[0].length;
-  for (let id = 0; id < size; id++) {
-    const entry = pdf.slice(entriesAt + id * 20, entriesAt + (id + 1) * 20);
-    const m = /^(\d{10}) (\d{5}) ([nf]) \n$/.exec(entry);
-    if (!m) throw new Error(`xref entry ${id} malformed: ${JSON.stringify(entry)}`);
-    if (m[3] === 'n' && !pdf.startsWith(`${id} 0 obj\n`, Number(m[1]))) {
-      throw new Error(`xref entry ${id} (offset ${m[1]}) does not point at "${id} 0 obj"`);
-    }
+export const recordingPdfRenderer: PdfRenderer = {
+  open(emit) {
+    const encoder = new TextEncoder();
+    let pages = 0;
+    return {
+      measure: (text, _font, size) => [...text].length * size * 0.5,
+      get pageCount() {
+        return pages;
+      },
+      addPage(page) {
+        pages++;
+        const texts = page.ops.flatMap((op) => (op.kind === 'text' ? [op.text] : []));
+        emit(encoder.encode(`${JSON.stringify({ page: texts })}\n`));
+      },
+      end(info) {
+        emit(encoder.encode(`${JSON.stringify({ title: info.title })}\n`));
+      },
+    };
+  },
+};
+
+/** Reads what `recordingPdfRenderer` wrote. */
+export function readRecordedPdf(bytes: Uint8Array | string): RecordedPdf {
+  const text = typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes);
+  const pages: string[][] = [];
+  let title: string | null = null;
+  for (const line of text.split('\n').filter(Boolean)) {
+    const entry: { page?: string[]; title?: string } = JSON.parse(line);
+    if (entry.page) pages.push(entry.page);
+    if (entry.title !== undefined) title = entry.title;
   }
-  const trailerSize = /trailer\n<< \/Size (\d+)/.exec(pdf.slice(xrefAt))?.[1];
-  if (Number(trailerSize) !== size) throw new Error('trailer /Size differs from the xref');
-  for (const m of pdf.matchAll(/<< \/Length (\d+) >>\nstream\n/g)) {
-    const start = (m.index ?? 0) + m[0].length;
-    if (!pdf.startsWith('\nendstream', start + Number(m[1]))) throw new Error(`stream at ${start} has a wrong /Length`);
-  }
-  const count = /\/Type \/Pages \/Kids \[[^\]]*\] \/Count (\d+)/.exec(pdf)?.[1];
-  const pageObjects = pdf.match(/\/Type \/Page /g)?.length ?? 0;
-  if (Number(count) !== pageObjects) throw new Error(`/Count ${count} but ${pageObjects} page objects`);
-  const texts = [...pdf.matchAll(/\(((?:\\.|[^\\)])*)\) Tj/g)].map((m) => unescapePdf(m[1] ?? ''));
-  return { version, pageCount: pageObjects, texts };
+  return { pageCount: pages.length, texts: pages.flat(), pages, title };
 }

@@ -1,6 +1,14 @@
 import { type BillDocument, billTitle } from './bill-document';
-import { fitText, PAGE_HEIGHT, PAGE_WIDTH, PdfPage, PdfWriter } from './invoice-pdf-writer';
 import { Dec } from './money';
+import {
+  fitText,
+  type MeasureText,
+  PAGE_HEIGHT,
+  PAGE_WIDTH,
+  type PdfDocument,
+  PdfPage,
+  type PdfRenderer,
+} from './pdf-document';
 
 const MARGIN = 48;
 const LEFT = MARGIN;
@@ -48,6 +56,15 @@ const COLUMNS: Column[] = [
 ];
 const PAD = 4;
 
+/**
+ * A name set inside a longer text, between Unicode's first-strong isolate
+ * and its end (FSI … PDI, UAX #9): a right-to-left name keeps its own order
+ * without pulling the dates and separators around it into right to left.
+ */
+function isolate(name: string): string {
+  return `\u2068${name}\u2069`;
+}
+
 /** "2026-11-02T00:00:00Z" → "2026-11-02 00:00" (instants are UTC). */
 function utc(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
@@ -74,7 +91,7 @@ function metaLine(doc: BillDocument): string {
 function row(page: PdfPage, y: number, cells: string[], font: 'regular' | 'bold', gray = 0): void {
   let x = LEFT;
   COLUMNS.forEach((column, i) => {
-    const text = fitText(cells[i] ?? '', font, TABLE_SIZE, column.width - 2 * PAD);
+    const text = fitText(page.measure, cells[i] ?? '', font, TABLE_SIZE, column.width - 2 * PAD);
     const at = column.align === 'right' ? x + column.width - PAD : x + PAD;
     if (text) page.text(at, y, text, { font, size: TABLE_SIZE, align: column.align, gray });
     x += column.width;
@@ -103,10 +120,13 @@ function firstPageHeader(page: PdfPage, doc: BillDocument): number {
   page.text(LEFT, y, 'Tenant', { size: 8, gray: MUTED });
   page.text(320, y, 'Period (UTC, end excluded)', { size: 8, gray: MUTED });
   y -= 14;
-  page.text(LEFT, y, fitText(tenant.name, 'bold', 11, 260), { font: 'bold', size: 11 });
+  page.text(LEFT, y, fitText(page.measure, tenant.name, 'bold', 11, 260), { font: 'bold', size: 11 });
   page.text(320, y, `${utc(invoice.period.from)} – ${utc(invoice.period.to)}`, { size: 10 });
   y -= 12;
-  page.text(LEFT, y, fitText(`${tenant.slug}  ·  ${tenant.id}`, 'regular', 8, 260), { size: 8, gray: MUTED });
+  page.text(LEFT, y, fitText(page.measure, `${tenant.slug}  ·  ${tenant.id}`, 'regular', 8, 260), {
+    size: 8,
+    gray: MUTED,
+  });
   page.text(320, y, `Currency ${invoice.currency}${doc.issuedAt ? `  ·  Issued ${utc(doc.issuedAt)}` : ''}`, {
     size: 8,
     gray: MUTED,
@@ -138,8 +158,8 @@ function firstPageHeader(page: PdfPage, doc: BillDocument): number {
 
 function continuationHeader(page: PdfPage, doc: BillDocument): number {
   page.text(LEFT, TOP - 10, 'Fabric', { font: 'bold', size: 12 });
-  const what = `${billTitle(doc)}  ·  ${doc.tenant.name}  ·  ${utc(doc.invoice.period.from)} – ${utc(doc.invoice.period.to)} (continued)`;
-  page.text(RIGHT, TOP - 10, fitText(what, 'regular', 9, 400), { size: 9, align: 'right', gray: MUTED });
+  const what = `${billTitle(doc)}  ·  ${isolate(doc.tenant.name)}  ·  ${utc(doc.invoice.period.from)} – ${utc(doc.invoice.period.to)} (continued)`;
+  page.text(RIGHT, TOP - 10, fitText(page.measure, what, 'regular', 9, 400), { size: 9, align: 'right', gray: MUTED });
   page.line(LEFT, TOP - 18, RIGHT, TOP - 18, { gray: 0.6 });
   return tableHeader(page, TOP - 30, doc.invoice.currency);
 }
@@ -165,8 +185,8 @@ function totals(page: PdfPage, top: number, doc: BillDocument): void {
 
 function footer(page: PdfPage, doc: BillDocument, index: number, count: number): void {
   page.line(LEFT, 44, RIGHT, 44, { gray: 0.8 });
-  const left = `Fabric  ·  ${doc.tenant.name}  ·  ${utc(doc.invoice.period.from)} – ${utc(doc.invoice.period.to)} UTC`;
-  page.text(LEFT, 32, fitText(left, 'regular', 7.5, 380), { size: 7.5, gray: MUTED });
+  const left = `Fabric  ·  ${isolate(doc.tenant.name)}  ·  ${utc(doc.invoice.period.from)} – ${utc(doc.invoice.period.to)} UTC`;
+  page.text(LEFT, 32, fitText(page.measure, left, 'regular', 7.5, 380), { size: 7.5, gray: MUTED });
   page.text(RIGHT, 32, `Page ${index + 1} of ${count}`, { size: 7.5, gray: MUTED, align: 'right' });
 }
 
@@ -177,9 +197,9 @@ function footer(page: PdfPage, doc: BillDocument, index: number, count: number):
  * "Page i of n" of this bill in every footer. The amounts are the invoice's
  * strings, so the totals are the CSV's and JSON's.
  */
-export function billPdfPages(doc: BillDocument): PdfPage[] {
+export function billPdfPages(doc: BillDocument, measure: MeasureText): PdfPage[] {
   const pages: PdfPage[] = [];
-  let page = new PdfPage();
+  let page = new PdfPage(measure);
   pages.push(page);
   let y = firstPageHeader(page, doc);
   let previousVm: string | null = null;
@@ -190,7 +210,7 @@ export function billPdfPages(doc: BillDocument): PdfPage[] {
   }
   for (const line of doc.invoice.lines) {
     if (y < BOTTOM) {
-      page = new PdfPage();
+      page = new PdfPage(measure);
       pages.push(page);
       y = continuationHeader(page, doc);
       previousVm = null;
@@ -208,7 +228,7 @@ export function billPdfPages(doc: BillDocument): PdfPage[] {
     y -= ROW;
   }
   if (y - TOTALS_HEIGHT < BOTTOM - ROW) {
-    page = new PdfPage();
+    page = new PdfPage(measure);
     pages.push(page);
     y = continuationHeader(page, doc);
   }
@@ -223,34 +243,39 @@ export function billPdfPages(doc: BillDocument): PdfPage[] {
  * than one tenant's pages.
  */
 export class BillPdf {
-  private readonly writer: PdfWriter;
+  private readonly document: PdfDocument;
 
-  constructor(emit: (chunk: string) => void) {
-    this.writer = new PdfWriter(emit);
+  constructor(renderer: PdfRenderer, emit: (chunk: Uint8Array) => void) {
+    this.document = renderer.open(emit);
   }
 
   add(doc: BillDocument): void {
-    for (const page of billPdfPages(doc)) this.writer.addPage(page);
+    for (const page of billPdfPages(doc, this.document.measure)) this.document.addPage(page);
   }
 
   /** A document without bills still gets one page saying so (a PDF needs a page). */
   end(title: string): void {
-    if (this.writer.pageCount === 0) {
-      const page = new PdfPage();
+    if (this.document.pageCount === 0) {
+      const page = new PdfPage(this.document.measure);
       page.text(LEFT, TOP - 14, 'Fabric', { font: 'bold', size: 20 });
       page.text(LEFT, TOP - 40, 'No tenants to bill.', { size: 10 });
-      this.writer.addPage(page);
+      this.document.addPage(page);
     }
-    this.writer.end({ title });
+    this.document.end({ title });
   }
 }
 
-export function billPdf(docs: Iterable<BillDocument>, title: string): string {
-  let out = '';
-  const pdf = new BillPdf((chunk) => {
-    out += chunk;
-  });
+/** The whole PDF of these bills in one buffer (tests, small documents). */
+export function billPdf(renderer: PdfRenderer, docs: Iterable<BillDocument>, title: string): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  const pdf = new BillPdf(renderer, (chunk) => chunks.push(chunk));
   for (const doc of docs) pdf.add(doc);
   pdf.end(title);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
   return out;
 }
