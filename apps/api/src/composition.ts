@@ -25,6 +25,7 @@ import { PgHeartbeatRecorder } from './repositories/pg-heartbeat-recorder';
 import { PgMeteringRepository } from './repositories/pg-metering-repository';
 import { createPrismaClient, type PrismaClient } from './repositories/prisma';
 import { prismaUnitOfWork, type Repositories } from './repositories/prisma-unit-of-work';
+import { TenantScopedPool } from './tenancy/scoped-pool';
 import { DbosWorkflowEngine } from './workflows/dbos-engine';
 
 export interface Services {
@@ -64,10 +65,12 @@ export interface Services {
 
 /** Builds the repositories and services once per process. */
 export function compose(config: ApiConfig, clock: Clock = systemClock): Services {
-  const prisma = createPrismaClient(config.databaseUrl, config.dbPoolSize);
+  // The API's queries run as the app role, under row-level security (docs/row-level-security.md);
+  // the owner's URL serves only the workflow engine (its own schema) and migrations.
+  const prisma = createPrismaClient(config.appDatabaseUrl, config.dbPoolSize);
   const uow = prismaUnitOfWork(prisma);
-  const pool = new pg.Pool({
-    connectionString: config.databaseUrl,
+  const pool = new TenantScopedPool({
+    connectionString: config.appDatabaseUrl,
     max: Math.max(2, Math.ceil(config.dbPoolSize / 2)),
   });
   const agentPool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
@@ -139,6 +142,6 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     invoiceExports: new InvoiceExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, invoices, pdf }),
     metering,
     addressClasses: new AddressClassService({ uow, clock }),
-    hostEvents: new HostEventBus(config.databaseUrl),
+    hostEvents: new HostEventBus(config.appDatabaseUrl),
   };
 }

@@ -4,12 +4,19 @@ import { hostname } from 'node:os';
 import { validateHeartbeatPolicy } from '@fabric/core/fabric/host-state';
 import type { SignInThrottlePolicy } from '@fabric/core/identity/sign-in-throttle';
 import { z } from 'zod';
+import { appDatabaseUrl } from './tenancy/app-database-url';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const schema = z
   .object({
     DATABASE_URL: z.string().url('DATABASE_URL must be a postgresql:// URL'),
+    /**
+     * The API's own connections, as a role that owns no table (row-level
+     * security applies to it). Default: DATABASE_URL switched to the role
+     * fabric_app (docs/row-level-security.md).
+     */
+    DATABASE_APP_URL: z.string().url('DATABASE_APP_URL must be a postgresql:// URL').optional(),
     FABRIC_API_HOST: z.string().default('127.0.0.1'),
     FABRIC_API_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     /** The browser-facing origin (the web console), used for auth cookies and CSRF checks. */
@@ -122,7 +129,10 @@ export function monitorTickSeconds(monitorIntervalMs: number): number {
 }
 
 export interface ApiConfig {
+  /** The owner's: migrations and the workflow engine (DBOS). */
   databaseUrl: string;
+  /** The API's queries: a role without the tables, so row-level security holds. */
+  appDatabaseUrl: string;
   host: string;
   port: number;
   publicUrl: string;
@@ -163,6 +173,7 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
   const env = parsed.data;
   return {
     databaseUrl: env.DATABASE_URL,
+    appDatabaseUrl: appDatabaseUrl(env.DATABASE_URL, env.DATABASE_APP_URL),
     host: env.FABRIC_API_HOST,
     port: env.FABRIC_API_PORT,
     publicUrl: env.FABRIC_PUBLIC_URL,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../http/request';
+import { runForCaller } from '../tenancy/db-scope';
 import { createContext, type RouterServices } from '../trpc/context';
 import { failExport } from './fail-export';
 import { handleInvoiceExport, INVOICE_PATH } from './invoice-export-routes';
@@ -24,21 +25,24 @@ export function createExportRoutes(services: RouterServices) {
     }
     const { caller } = await createContext(services, req);
     if (!caller) return sendJson(res, 401, { message: 'Sign in to continue' });
-    if (invoice) return handleInvoiceExport(services, caller, req, res, invoice);
-    try {
-      await services.billExports.exportBills(
-        caller,
-        {
-          format: format ?? '',
-          tenantId: url.searchParams.get('tenantId') || undefined,
-          all: url.searchParams.get('all') || undefined,
-          period: { from: url.searchParams.get('from') ?? '', to: url.searchParams.get('to') ?? '' },
-        },
-        responseSink(res),
-      );
-      res.end();
-    } catch (error) {
-      return failExport(res, error, 'bill');
-    }
+    // A tenant's export reads with its tenant only (row-level security), as its tRPC calls do.
+    return runForCaller(caller, async () => {
+      if (invoice) return handleInvoiceExport(services, caller, req, res, invoice);
+      try {
+        await services.billExports.exportBills(
+          caller,
+          {
+            format: format ?? '',
+            tenantId: url.searchParams.get('tenantId') || undefined,
+            all: url.searchParams.get('all') || undefined,
+            period: { from: url.searchParams.get('from') ?? '', to: url.searchParams.get('to') ?? '' },
+          },
+          responseSink(res),
+        );
+        res.end();
+      } catch (error) {
+        return failExport(res, error, 'bill');
+      }
+    });
   };
 }

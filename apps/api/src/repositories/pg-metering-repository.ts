@@ -10,6 +10,7 @@ import type { VmSample } from '@fabric/core/metering/sample-protocol.schema';
 import type { BucketTotals } from '@fabric/core/metering/usage-series';
 import type { UsageBucket } from '@fabric/core/metering/usage-series.schema';
 import type pg from 'pg';
+import { runForAllTenants } from '../tenancy/db-scope';
 
 /**
  * A host's batch in one statement (one round trip, one transaction): the
@@ -228,7 +229,9 @@ export class PgMeteringRepository implements MeteringRepository {
   }
 
   async rollupPending(limit: number): Promise<number> {
-    const client = await this.pool.connect();
+    // Every tenant's samples, whoever's work runs it: a rollup seeing one tenant
+    // would mark the hours done for all (row-level security, db-scope.ts).
+    const client = await runForAllTenants(() => this.pool.connect());
     try {
       await client.query('BEGIN');
       // SKIP LOCKED: several API processes share the work, none does an hour twice at once.
@@ -307,7 +310,7 @@ export class PgMeteringRepository implements MeteringRepository {
     // Several API processes (or a close racing the housekeeping worker) may
     // create the same day's partition: one at a time, under a lock that ends
     // with the transaction.
-    const client = await this.pool.connect();
+    const client = await runForAllTenants(() => this.pool.connect());
     try {
       await client.query('BEGIN');
       await client.query("SELECT pg_advisory_xact_lock(hashtext('fabric.vm_sample_partitions'))");
@@ -326,21 +329,14 @@ export class PgMeteringRepository implements MeteringRepository {
   }
 
   async dropPartitionsBefore(day: Date) {
-    const cutoff = day.toISOString().slice(0, 10).replaceAll('-', '');
     // vm_acl_samples is partitioned by the same days and dropped with vm_samples; the count is vm_samples' days.
-    const r = await this.pool.query<{ name: string; parent: string }>(
-      `SELECT c.relname AS name, p.relname AS parent FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       JOIN pg_class p ON p.oid = i.inhparent
-       WHERE p.relname IN ('vm_samples', 'vm_acl_samples') AND c.relname ~ '^vm_(acl_)?samples_[0-9]{8}$'`,
+    // DDL on the owner's tables: a SECURITY DEFINER function does it (the row_level_security migration).
+    const r = await runForAllTenants(() =>
+      this.pool.query<{ n: number }>('SELECT drop_vm_sample_partitions_before($1::date) AS n', [
+        day.toISOString().slice(0, 10),
+      ]),
     );
-    let dropped = 0;
-    for (const { name, parent } of r.rows) {
-      if (name.slice(-8) < cutoff) {
-        await this.pool.query(`DROP TABLE IF EXISTS "${name}"`);
-        if (parent === 'vm_samples') dropped += 1;
-      }
-    }
-    return dropped;
+    return r.rows[0]?.n ?? 0;
   }
 
   async totals(vmId: string, from: Date, to: Date): Promise<MeasuredTotals> {

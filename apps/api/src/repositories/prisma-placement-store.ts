@@ -1,6 +1,7 @@
 import type { PlacementStore } from '@fabric/core/placement/placement-store';
 import type { ClusterSnapshot, HostSnapshot } from '@fabric/core/placement/snapshot';
 import type { VmOnHost } from '@fabric/core/placement/what-if';
+import { seeingAllTenants } from '../tenancy/scoped-prisma';
 import type { Db } from './prisma';
 
 interface GroupJson {
@@ -24,7 +25,10 @@ export class PrismaPlacementStore implements PlacementStore {
    * snapshot decides).
    */
   async placementClusters(memoryMiB = 0) {
-    const rows = await this.db.$queryRaw<{ id: string; name: string }[]>`
+    // Every tenant's VMs hold memory: placement sees them all, even for a tenant's VM.
+    const rows = await seeingAllTenants(
+      this.db,
+      () => this.db.$queryRaw<{ id: string; name: string }[]>`
       SELECT c.id, c.name
       FROM clusters c
       LEFT JOIN hosts h ON h.cluster_id = c.id
@@ -33,7 +37,8 @@ export class PrismaPlacementStore implements PlacementStore {
       GROUP BY c.id, c.name
       ORDER BY count(h.id) FILTER (
         WHERE h.state = 'connected' AND h.memory_mib - h.reserved_memory_mib - coalesce(a.memory, 0) >= ${memoryMiB}
-      ) DESC, c.id`;
+      ) DESC, c.id`,
+    );
     return rows;
   }
 
@@ -82,31 +87,34 @@ export class PrismaPlacementStore implements PlacementStore {
     const cluster = await this.db.cluster.findUniqueOrThrow({ where: { id: clusterId } });
     // Aggregates per host in SQL: the cost follows the number of hosts (≤ 64),
     // not the number of VMs (≤ 4,000).
-    const [hosts, allocations, groupRows, nicRows, disks] = await Promise.all([
-      this.db.host.findMany({
-        where: { clusterId },
-        orderBy: { name: 'asc' },
-        include: { nics: { orderBy: { name: 'asc' } }, storagePools: { orderBy: { name: 'asc' } } },
-      }),
-      this.db.$queryRaw<{ host_id: string; vcpus: bigint; memory: bigint; vms: bigint }[]>`
+    // What every tenant's VMs hold on each host (seeingAllTenants), never returned as such.
+    const [hosts, allocations, groupRows, nicRows, disks] = await seeingAllTenants(this.db, () =>
+      Promise.all([
+        this.db.host.findMany({
+          where: { clusterId },
+          orderBy: { name: 'asc' },
+          include: { nics: { orderBy: { name: 'asc' } }, storagePools: { orderBy: { name: 'asc' } } },
+        }),
+        this.db.$queryRaw<{ host_id: string; vcpus: bigint; memory: bigint; vms: bigint }[]>`
         SELECT host_id, sum(vcpus) AS vcpus, sum(memory_mib) AS memory, count(*) AS vms
         FROM vms WHERE cluster_id = ${clusterId}::uuid AND host_id IS NOT NULL GROUP BY host_id`,
-      this.db.$queryRaw<{ host_id: string; tenant_id: string; name: string; vms: bigint }[]>`
+        this.db.$queryRaw<{ host_id: string; tenant_id: string; name: string; vms: bigint }[]>`
         SELECT v.host_id, v.tenant_id, g->>'name' AS name, count(*) AS vms
         FROM vms v CROSS JOIN LATERAL jsonb_array_elements(v.groups) g
         WHERE v.cluster_id = ${clusterId}::uuid AND v.host_id IS NOT NULL AND g->>'name' IS NOT NULL
         GROUP BY 1, 2, 3`,
-      this.db.$queryRaw<{ host_id: string; mbps: number }[]>`
+        this.db.$queryRaw<{ host_id: string; mbps: number }[]>`
         SELECT v.host_id, n.minimum_bandwidth_mbps AS mbps
         FROM vm_nics n JOIN vms v ON v.id = n.vm_id
         WHERE v.cluster_id = ${clusterId}::uuid AND v.host_id IS NOT NULL AND n.minimum_bandwidth_mbps IS NOT NULL
         ORDER BY n.id`,
-      this.db.$queryRaw<{ host_id: string; pool: string; bytes: bigint }[]>`
+        this.db.$queryRaw<{ host_id: string; pool: string; bytes: bigint }[]>`
         SELECT v.host_id, d.pool, sum(d.size_bytes) AS bytes
         FROM vm_disks d JOIN vms v ON v.id = d.vm_id
         WHERE v.cluster_id = ${clusterId}::uuid AND v.host_id IS NOT NULL
         GROUP BY v.host_id, d.pool`,
-    ]);
+      ]),
+    );
     const diskBytes = new Map(disks.map((d) => [`${d.host_id}/${d.pool}`, Number(d.bytes)]));
     const allocated = new Map(allocations.map((a) => [a.host_id, a]));
     let vmCount = 0;

@@ -1,5 +1,6 @@
 import { RefusalBudget } from '@fabric/core/audit/refusal-budget';
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
+import { scopeTransaction, tenantScopedPrisma } from '../tenancy/scoped-prisma';
 import type { Db, PrismaClient } from './prisma';
 import { PrismaAddressClassRepository } from './prisma-address-class-repository';
 import { PrismaAuditRepository } from './prisma-audit-repository';
@@ -61,18 +62,23 @@ function isRetryable(error: unknown): boolean {
   );
 }
 
+/**
+ * `prisma` connects as the app role: outside a unit of work the repositories
+ * use it scoped to the current tenant (row-level security), and a unit of
+ * work's transaction sets its tenant first (tenancy/scoped-prisma.ts).
+ */
 export function prismaUnitOfWork(prisma: PrismaClient): UnitOfWork<Repositories> {
   // One budget for the process: a transaction's audit repository shares it (audit/refusal-budget.ts).
   const refusals = new RefusalBudget();
   return {
-    repos: repositoriesOn(prisma, refusals),
+    repos: repositoriesOn(tenantScopedPrisma(prisma), refusals),
     async run(fn) {
       // Locks are taken in the order the work needs them (a tenant's quota,
       // then clusters by promise), so two transactions can rarely deadlock;
       // Postgres then aborts one, which is retried here.
       for (let attempt = 1; ; attempt++) {
         try {
-          return await prisma.$transaction((tx) => fn(repositoriesOn(tx, refusals)), { maxWait: 5_000, timeout: 15_000 });
+          return await prisma.$transaction(async (tx) => fn(repositoriesOn(await scopeTransaction(tx), refusals)), { maxWait: 5_000, timeout: 15_000 });
         } catch (error) {
           if (attempt >= 3 || !isRetryable(error)) throw error;
         }

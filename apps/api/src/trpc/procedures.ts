@@ -2,17 +2,26 @@ import type { Role } from '@fabric/core/shared/roles';
 import type { Caller } from '@fabric/core/shared/tenant-scope';
 import { TRPCError } from '@trpc/server';
 import { consoleSlot } from './console-slot';
+import { runForCaller } from '../tenancy/db-scope';
 import { mapErrors, t } from './init';
 
 // Every call takes a console slot first (console-slot.ts): the context is still the one the API made.
 const base = t.procedure.use(mapErrors).use(consoleSlot);
 
+/**
+ * The database sees what the caller may: a tenant's call runs every query
+ * with its tenant (row-level security, tenancy/db-scope.ts), whatever the
+ * procedure; no session or a provider role sees every tenant.
+ */
+const scopeToCaller = t.middleware(({ ctx, next }) => (ctx.caller ? runForCaller(ctx.caller, () => next()) : next()));
+
 /** No session needed. */
-export const publicProcedure = base.meta({ roles: 'public' });
+export const publicProcedure = base.meta({ roles: 'public' }).use(scopeToCaller);
 
 const requireCaller = t.middleware(({ ctx, next }) => {
-  if (!ctx.caller) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
-  return next({ ctx: { ...ctx, caller: ctx.caller } });
+  const caller = ctx.caller;
+  if (!caller) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
+  return runForCaller(caller, () => next({ ctx: { ...ctx, caller } }));
 });
 
 /** Any signed-in user, whatever the role. */
