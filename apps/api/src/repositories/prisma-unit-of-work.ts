@@ -78,7 +78,10 @@ export function prismaUnitOfWork(prisma: PrismaClient): UnitOfWork<Repositories>
       // Postgres then aborts one, which is retried here.
       for (let attempt = 1; ; attempt++) {
         try {
-          return await prisma.$transaction(async (tx) => fn(repositoriesOn(await scopeTransaction(tx), refusals)), { maxWait: 5_000, timeout: 15_000 });
+          return await prisma.$transaction(async (tx) => fn(repositoriesOn(await scopeTransaction(tx), refusals)), {
+            maxWait: 5_000,
+            timeout: 15_000,
+          });
         } catch (error) {
           if (attempt >= 3 || !isRetryable(error)) throw error;
         }
