@@ -73,7 +73,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     connectionString: config.appDatabaseUrl,
     max: Math.max(2, Math.ceil(config.dbPoolSize / 2)),
   });
-  const agentPool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+  const agentPool = new pg.Pool({ connectionString: config.appDatabaseUrl, max: 2 });
   const chargeback = new ChargebackService({
     chargeback: uow.repos.chargeback,
     audit: uow.repos.audit,
