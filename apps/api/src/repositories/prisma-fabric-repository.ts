@@ -3,6 +3,7 @@ import type { HostChangeEvent, ListHostsInput, Overview } from '@fabric/core/fab
 import type { FabricRepository, HostRecord, NewHost } from '@fabric/core/fabric/fabric-repository';
 import type { HostState } from '@fabric/core/fabric/host-state';
 import type { HostInventory } from '@fabric/core/fabric/inventory.schema';
+import { escapeLike } from '@fabric/core/shared/text.schema';
 import type { Prisma } from '@fabric/db/generated/prisma/client';
 import type { Db } from './prisma';
 import { uniqueOr } from './prisma-errors';
@@ -333,7 +334,8 @@ export class PrismaFabricRepository implements FabricRepository {
 
   async listHosts(q: ListHostsInput) {
     const where: Prisma.HostWhereInput = {
-      ...(q.search ? { name: { contains: q.search, mode: 'insensitive' } } : {}),
+      // Literal: Prisma's contains leaves LIKE's % and _ live.
+      ...(q.search ? { name: { contains: escapeLike(q.search), mode: 'insensitive' } } : {}),
       ...(q.state ? { state: q.state } : {}),
       ...(q.clusterId ? { clusterId: q.clusterId } : {}),
     };

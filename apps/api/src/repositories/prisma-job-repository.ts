@@ -3,6 +3,7 @@ import type { ListTasksQuery } from '@fabric/core/jobs/job.schema';
 import { type JobStep, jobStepSchema, type TaskList, type TaskRecord } from '@fabric/core/jobs/job.schema';
 import type { JobPatch, JobRepository, NewJob } from '@fabric/core/jobs/job-repository';
 import type { TenantScope } from '@fabric/core/shared/tenant-scope';
+import { likePattern } from '@fabric/core/shared/text.schema';
 import { z } from 'zod';
 import type { Db } from './prisma';
 import { uniqueOr } from './prisma-errors';
@@ -88,14 +89,16 @@ function branches(query: ListTasksQuery, params: unknown[], states: string[] | n
     agents.push(kindCondition.replace('%s', 'k.kind'));
   }
   if (query.targetId) {
-    const id = p(query.targetId);
-    jobs.push(`j.target_id = ${id}`);
+    // A parameter only for a branch that is queried: one the source filter leaves out would be
+    // unreferenced, and Postgres refuses a parameter whose type it cannot determine (42P18).
+    if (query.source !== 'agent') jobs.push(`j.target_id = ${p(query.targetId)}`);
     // A VM id in any case, compared as a uuid (the index on vm_id); anything else names no VM.
-    if (UUID.test(query.targetId)) agents.push(`k.vm_id = ${p(query.targetId.toLowerCase())}::uuid`);
-    else agents.push('FALSE');
+    if (query.source !== 'workflow') {
+      agents.push(UUID.test(query.targetId) ? `k.vm_id = ${p(query.targetId.toLowerCase())}::uuid` : 'FALSE');
+    }
   }
   if (query.search) {
-    const like = p(`%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const like = p(likePattern(query.search));
     // What the table shows: target, who, tenant, and for the provider the host.
     const tenantNamed = (column: string) =>
       `EXISTS (SELECT 1 FROM tenants tn WHERE tn.id = ${column} AND tn.name ILIKE ${like})`;

@@ -2,6 +2,7 @@ import { ComputeError } from '@fabric/core/compute/compute.errors';
 import type { ListVmsInput, VmState } from '@fabric/core/compute/vm.schema';
 import type { NewVm, VmChangeEvent, VmRepository } from '@fabric/core/compute/vm-repository';
 import type { TenantScope } from '@fabric/core/shared/tenant-scope';
+import { escapeLike } from '@fabric/core/shared/text.schema';
 import type { VmSpec } from '@fabric/core/tasks/task-protocol.schema';
 import type { Prisma } from '@fabric/db/generated/prisma/client';
 import type { Db } from './prisma';
@@ -118,7 +119,8 @@ export class PrismaVmRepository implements VmRepository {
     const where: Prisma.VmWhereInput = {
       AND: [
         vmWhere(scope),
-        q.search ? { name: { contains: q.search, mode: 'insensitive' } } : {},
+        // Prisma's contains is a LIKE that leaves % and _ live: a search for "web_1" must not match "webx1".
+        q.search ? { name: { contains: escapeLike(q.search), mode: 'insensitive' } } : {},
         q.state ? { state: q.state } : {},
         scope.kind === 'provider' && q.tenantId ? { tenantId: q.tenantId } : {},
         scope.kind === 'provider' && q.hostId ? { hostId: q.hostId } : {},

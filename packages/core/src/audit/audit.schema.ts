@@ -1,14 +1,16 @@
 import { z } from 'zod';
+import { dateInRange, searchText } from '../shared/text.schema';
 
 export const listAuditInput = z.object({
-  action: z.string().trim().max(100).optional(),
+  /** An action or its prefix ('vm.'), matched literally. */
+  action: searchText('Action', 100),
   result: z.enum(['success', 'denied', 'failure']).optional(),
   actorType: z.enum(['user', 'agent', 'system']).optional(),
-  targetType: z.string().trim().max(50).optional(),
-  targetId: z.string().trim().max(100).optional(),
-  search: z.string().trim().max(100).optional(),
-  from: z.date().optional(),
-  to: z.date().optional(),
+  targetType: searchText('Target type', 50),
+  targetId: searchText('Target id', 100),
+  search: searchText('Search', 100),
+  from: dateInRange('From').optional(),
+  to: dateInRange('To').optional(),
   page: z.number().int().min(1).max(100_000).default(1),
   pageSize: z.number().int().min(10).max(200).default(50),
 });

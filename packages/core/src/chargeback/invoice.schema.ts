@@ -1,11 +1,15 @@
 import { z } from 'zod';
+import { DATE_RANGE, text } from '../shared/text.schema';
 import { invoiceSchema } from './chargeback.schema';
 
 /** A calendar month in UTC, "2026-11". Months are what finance closes. */
 export const monthSchema = z
   .string()
   .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'A month is written YYYY-MM, e.g. 2026-11')
-  .refine((m) => m >= '2000-01' && m <= '2999-12', 'A month lies between 2000-01 and 2999-12');
+  .refine(
+    (m) => m >= `${DATE_RANGE.minYear}-01` && m <= `${DATE_RANGE.maxYear}-12`,
+    `A month lies between ${DATE_RANGE.minYear}-01 and ${DATE_RANGE.maxYear}-12`,
+  );
 
 export const closePeriodInput = z.object({ month: monthSchema });
 export const reviewPeriodInput = z.object({ month: monthSchema });
@@ -14,7 +18,7 @@ export const reratePeriodInput = z.object({
   /** One tenant's invoice, or every tenant whose bill changed. */
   tenantId: z.string().uuid().optional(),
   /** Why, shown on the new version (e.g. "late samples from hv-07"). */
-  reason: z.string().trim().min(3, 'Say why in at least 3 characters').max(200, 'A reason is at most 200 characters'),
+  reason: text('Reason', { min: 3, max: 200 }),
 });
 export const listInvoicesInput = z.object({ month: monthSchema.optional(), tenantId: z.string().uuid().optional() });
 export const invoiceByIdInput = z.object({ id: z.string().uuid() });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoDateInRange } from '../shared/text.schema';
 
 /** A price per unit: a plain decimal string, at most 6 decimals, never a float. */
 export const priceSchema = z
@@ -9,7 +10,7 @@ export const priceSchema = z
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'A currency is three capital letters (ISO 4217)');
 
 /** A card takes effect at 00:00 UTC of this date. */
-export const effectiveFromSchema = z.iso.date();
+export const effectiveFromSchema = isoDateInRange('Effective date');
 
 export const addressClassSchema = z.enum(['internet', 'datacenter']);
 

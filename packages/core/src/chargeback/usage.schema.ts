@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { isoDateTimeInRange } from '../shared/text.schema';
 import { Dec } from './money';
 
 /** An instant on a whole UTC hour, e.g. "2026-11-01T13:00:00Z". */
-const wholeHourSchema = z.iso
-  .datetime()
-  .refine((value) => Date.parse(value) % 3_600_000 === 0, 'Must fall on a whole UTC hour');
+const wholeHourSchema = isoDateTimeInRange('Time').refine(
+  (value) => Date.parse(value) % 3_600_000 === 0,
+  'Must fall on a whole UTC hour',
+);
 
 /**
  * A non-negative counter: a number, or an exact decimal string. Sums over a

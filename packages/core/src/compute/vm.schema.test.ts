@@ -64,7 +64,7 @@ describe('createVmInput reports each problem at the field it belongs to', () => 
       { nics: [{ name: 'nic0', minimumBandwidthWeight: 500 }] },
       'nics.0.minimumBandwidthWeight: Bandwidth weight is 1–100',
     ],
-    ['a tag of 33 characters', { tags: ['x'.repeat(33)] }, 'tags.0: A tag is at most 32 characters'],
+    ['a tag of 33 characters', { tags: ['x'.repeat(33)] }, 'tags.0: A tag must be at most 32 characters'],
   ])('%s', (_, change, expected) => {
     expect(issuesOf({ ...valid, ...change })).toContain(expected);
   });

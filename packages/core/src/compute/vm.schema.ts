@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HYPERV_LIMITS } from '../shared/limits';
+import { searchText, text } from '../shared/text.schema';
 
 // Limits from the whitepaper ("Scale up"): 64 vCPUs and 1 TB of memory per VM;
 // VHDX up to 64 TB with 512 or 4,096-byte logical sectors.
@@ -47,12 +48,10 @@ const requiredNumber = (what: string) => ({
     issue.input === undefined || Number.isNaN(issue.input) ? `${what} is required` : `${what} must be a number`,
 });
 
-export const vmNameSchema = z
-  .string()
-  .trim()
-  .min(1, 'VM name is required')
-  .max(L.nameLength, `VM name must be at most ${L.nameLength} characters`)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'VM name may hold letters, digits, dots, hyphens and underscores');
+export const vmNameSchema = text('VM name', { min: 1, max: L.nameLength }).regex(
+  /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  'VM name may hold letters, digits, dots, hyphens and underscores',
+);
 
 const memoryMiB = (what: string) =>
   z
@@ -85,24 +84,26 @@ export const memoryInput = z.discriminatedUnion('mode', [
         .max(L.memoryWeight.max, weightMessage)
         .default(5000),
     })
-    .refine((m) => m.minimumMiB <= m.startupMiB, {
-      message: 'Minimum memory must not exceed startup memory',
-      path: ['minimumMiB'],
-    })
-    .refine((m) => m.startupMiB <= m.maximumMiB, {
-      message: 'Startup memory must not exceed maximum memory',
-      path: ['maximumMiB'],
+    // Minimum ≤ startup ≤ maximum: a broken pair is flagged at both of its fields, so the form shows
+    // both (a minimum above the maximum used to mark the minimum alone).
+    .superRefine((m, ctx) => {
+      const pairs = [
+        ['minimumMiB', 'startupMiB', m.minimumMiB <= m.startupMiB, 'Minimum memory must not exceed startup memory'],
+        ['startupMiB', 'maximumMiB', m.startupMiB <= m.maximumMiB, 'Startup memory must not exceed maximum memory'],
+        ['minimumMiB', 'maximumMiB', m.minimumMiB <= m.maximumMiB, 'Minimum memory must not exceed maximum memory'],
+      ] as const;
+      for (const [low, high, ok, message] of pairs) {
+        if (ok) continue;
+        // The field the rule names second first: a form shows each field's first message.
+        ctx.addIssue({ code: 'custom', message, path: [high] });
+        ctx.addIssue({ code: 'custom', message, path: [low] });
+      }
     }),
 ]);
 export type MemoryInput = z.infer<typeof memoryInput>;
 
 export const diskInput = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(1, 'Disk name is required')
-    .max(64, 'Disk name must be at most 64 characters')
-    .default('disk0'),
+  name: text('Disk name', { min: 1, max: 64 }).default('disk0'),
   sizeGiB: z
     .number(requiredNumber('Disk size'))
     .positive('Disk size must be positive')
@@ -112,8 +113,8 @@ export const diskInput = z.object({
     .default(4096),
   kind: z.enum(['fixed', 'dynamic', 'differencing']).default('dynamic'),
   /** For differencing disks: the parent disk's name on the same VM. */
-  parent: z.string().max(64).optional(),
-  pool: z.string().max(128).optional(),
+  parent: text('Parent disk', { max: 64 }).optional(),
+  pool: text('Storage pool', { max: 128 }).optional(),
 });
 
 const mbpsMessage = `Bandwidth is a whole number of ${L.bandwidthMbps.min}–${L.bandwidthMbps.max.toLocaleString('en-US')} Mbps`;
@@ -126,18 +127,8 @@ const weightOfBandwidthMessage = `Bandwidth weight is ${L.bandwidthWeight.min}�
 
 export const nicInput = z
   .object({
-    name: z
-      .string()
-      .trim()
-      .min(1, 'Adapter name is required')
-      .max(64, 'Adapter name must be at most 64 characters')
-      .default('nic0'),
-    network: z
-      .string()
-      .trim()
-      .min(1, 'Network is required')
-      .max(64, 'Network name must be at most 64 characters')
-      .default('default'),
+    name: text('Adapter name', { min: 1, max: 64 }).default('nic0'),
+    network: text('Network name', { min: 1, max: 64 }).default('default'),
     minimumBandwidthMbps: bandwidthMbps.optional(),
     minimumBandwidthWeight: z
       .number(requiredNumber('Bandwidth weight'))
@@ -160,7 +151,7 @@ export const nicInput = z
   );
 
 export const groupInput = z.object({
-  name: z.string().trim().min(1).max(64),
+  name: text('Group name', { min: 1, max: 64 }),
   kind: z.enum(['affinity', 'anti-affinity']),
   hard: z.boolean().default(false),
 });
@@ -211,9 +202,7 @@ export const createVmInput = z.object({
     .default([{ name: 'nic0', network: 'default' }]),
   haPriority: z.enum(HA_PRIORITIES).default('medium'),
   tags: z
-    .array(
-      z.string().trim().min(1, 'A tag cannot be empty').max(L.tagLength, `A tag is at most ${L.tagLength} characters`),
-    )
+    .array(text('A tag', { min: 1, max: L.tagLength }))
     .max(L.tagsPerVm, `At most ${L.tagsPerVm} tags`)
     .default([]),
   groups: z.array(groupInput).max(8).default([]),
@@ -254,12 +243,13 @@ export type VmAction = (typeof VM_ACTIONS)[number];
 export const vmActionInput = z.object({ id: z.string().uuid(), action: z.enum(VM_ACTIONS) });
 export const bulkVmActionInput = z.object({
   /** A name or a wildcard pattern, like Start-VM -Name web*: `*` any run, `?` one character. */
-  pattern: z.string().trim().min(1).max(64),
+  pattern: text('Pattern', { min: 1, max: 64 }),
   action: z.enum(VM_ACTIONS),
 });
 
 export const listVmsInput = z.object({
-  search: z.string().trim().max(64).optional(),
+  /** Part of the name, matched literally (% and _ are not wildcards). */
+  search: searchText('Search', 64),
   state: z.enum(VM_STATES).optional(),
   tenantId: z.string().uuid().optional(),
   hostId: z.string().uuid().optional(),

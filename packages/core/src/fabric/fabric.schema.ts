@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HYPERV_LIMITS } from '../shared/limits';
+import { searchText, text } from '../shared/text.schema';
 import { HOST_STATES } from './host-state';
 import { TOKEN_TTL_MINUTES } from './registration-token';
 
@@ -7,19 +8,14 @@ import { TOKEN_TTL_MINUTES } from './registration-token';
 
 const id = z.string().uuid('must be a valid id');
 
-export const clusterNameSchema = z
-  .string()
-  .trim()
-  .min(1, 'Cluster name is required')
-  .max(63, 'Cluster name must be at most 63 characters')
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9 ._-]*$/,
-    'Cluster name may hold letters, digits, spaces, dots, hyphens and underscores',
-  );
+export const clusterNameSchema = text('Cluster name', { min: 1, max: 63 }).regex(
+  /^[A-Za-z0-9][A-Za-z0-9 ._-]*$/,
+  'Cluster name may hold letters, digits, spaces, dots, hyphens and underscores',
+);
 
 export const createClusterInput = z.object({
   name: clusterNameSchema,
-  description: z.string().trim().max(500, 'Description must be at most 500 characters').default(''),
+  description: text('Description', { max: 500, multiline: true }).default(''),
   maxHosts: z
     .number()
     .int()
@@ -55,7 +51,7 @@ export type ClusterView = z.infer<typeof clusterSchema>;
 
 export const createTokenInput = z.object({
   clusterId: id,
-  label: z.string().trim().max(100, 'Label must be at most 100 characters').default(''),
+  label: text('Label', { max: 100 }).default(''),
   ttlMinutes: z
     .number()
     .int()
@@ -91,7 +87,7 @@ export const listTokensInput = z.object({ clusterId: id });
 export const HOST_SORTS = ['name', 'state', 'cluster', 'lastHeartbeatAt', 'logicalProcessors', 'memoryMiB'] as const;
 
 export const listHostsInput = z.object({
-  search: z.string().trim().max(100).optional(),
+  search: searchText('Search', 100),
   state: z.enum(HOST_STATES).optional(),
   clusterId: id.optional(),
   sort: z.enum(HOST_SORTS).default('name'),
@@ -158,7 +154,7 @@ export type HostDetail = z.infer<typeof hostDetailSchema>;
 export const setMaintenanceInput = z.object({
   id,
   enabled: z.boolean(),
-  reason: z.string().trim().max(200, 'Reason must be at most 200 characters').optional(),
+  reason: text('Reason', { max: 200 }).optional(),
 });
 
 export const overviewSchema = z.object({

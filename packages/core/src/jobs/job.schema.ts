@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { searchText } from '../shared/text.schema';
 
 /**
  * A task in the Tasks panel: a long operation run by a durable workflow
@@ -48,8 +49,6 @@ export const taskRecordSchema = z.object({
 });
 export type TaskRecord = z.infer<typeof taskRecordSchema>;
 
-const noControl = (s: string) => !/\p{Cc}/u.test(s);
-
 export const listTasksInput = z.object({
   /** Running means queued or running. */
   state: z.enum(['active', 'running', 'succeeded', 'failed', 'cancelled', 'queued']).optional(),
@@ -61,8 +60,8 @@ export const listTasksInput = z.object({
     .regex(/^[a-z0-9.-]*$/, 'A task kind has lowercase letters, digits, dots and dashes')
     .optional(),
   /** Matches the target's name or id, who started it, the tenant's name and, for provider roles, the host's (case-insensitive, literally). */
-  search: z.string().max(100).refine(noControl, 'Search text cannot contain control characters').optional(),
-  targetId: z.string().max(100).refine(noControl, 'A target id cannot contain control characters').optional(),
+  search: searchText('Search', 100),
+  targetId: searchText('Target id', 100),
   page: z.number().int().min(1).max(10_000).default(1),
   pageSize: z.number().int().min(1).max(100).default(25),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../shared/text.schema';
 
 /**
  * Metered address classes (the whitepaper's metered port ACLs, Hyper-V 2012's
@@ -152,7 +153,7 @@ export const defineAddressClassInput = z.object({
 });
 export type DefineAddressClassInput = z.infer<typeof defineAddressClassInput>;
 
-export const removeAddressClassInput = z.object({ name: z.string().min(1).max(64) });
+export const removeAddressClassInput = z.object({ name: text('Class name', { min: 1, max: 64 }) });
 
 export const addressClassSchema = z.object({
   name: z.string(),

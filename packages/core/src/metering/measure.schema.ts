@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateInRange } from '../shared/text.schema';
 
 const DAY_MS = 86_400_000;
 
@@ -23,9 +24,9 @@ export const measureInput = z
   .object({
     scope: measureScopeSchema,
     /** Start of the period (exclusive, as Measure-VM: a sample ending at `from` belongs to the period before). */
-    from: z.date(),
+    from: dateInRange('From'),
     /** End of the period (inclusive). */
-    to: z.date(),
+    to: dateInRange('To'),
   })
   .superRefine((q, ctx) => {
     const spanMs = q.to.getTime() - q.from.getTime();

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { dateInRange } from '../shared/text.schema';
 
 export const measureVmInput = z
   .object({
     id: z.string().uuid(),
     /** Default: since the VM's metering was last reset. */
-    from: z.date().optional(),
+    from: dateInRange('From').optional(),
     /** Default: now. */
-    to: z.date().optional(),
+    to: dateInRange('To').optional(),
   })
   .refine((q) => !q.from || !q.to || q.from < q.to, { message: 'The period must end after it starts', path: ['to'] });
 export type MeasureVmInput = z.infer<typeof measureVmInput>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateInRange } from '../shared/text.schema';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -19,7 +20,8 @@ export function usageBucketCount(fromMs: number, toMs: number, bucket: UsageBuck
   return Math.ceil(toMs / DAY_MS) - Math.floor(fromMs / DAY_MS);
 }
 
-const wholeHour = z.date().refine((d) => d.getTime() % HOUR_MS === 0, 'Must fall on a whole UTC hour');
+const wholeHour = (label: string) =>
+  dateInRange(label).refine((d) => d.getTime() % HOUR_MS === 0, 'Must fall on a whole UTC hour');
 
 /**
  * Whose usage: a tenant's (a tenant role always gets its own, whatever
@@ -37,9 +39,9 @@ export const usageSeriesInput = z
   .object({
     scope: usageScopeSchema,
     /** Start of the first bucket, on a whole UTC hour (inclusive). */
-    from: wholeHour,
+    from: wholeHour('From'),
     /** End of the last bucket, on a whole UTC hour (exclusive). */
-    to: wholeHour,
+    to: wholeHour('To'),
     bucket: usageBucketSchema,
   })
   .superRefine((q, ctx) => {

@@ -58,8 +58,8 @@ export function text(label: string, options: TextOptions) {
  */
 export function searchText(label: string, max: number) {
   return text(label, { max })
-    .optional()
-    .transform((value) => (value === '' ? undefined : value));
+    .transform((value) => (value === '' ? undefined : value))
+    .optional();
 }
 
 /**

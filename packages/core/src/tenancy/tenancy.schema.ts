@@ -4,11 +4,7 @@ import { text } from '../shared/text.schema';
 
 const id = z.string().uuid('must be a valid id');
 
-export const tenantNameSchema = z
-  .string()
-  .trim()
-  .min(2, 'Tenant name must be at least 2 characters')
-  .max(80, 'Tenant name must be at most 80 characters');
+export const tenantNameSchema = text('Tenant name', { min: 2, max: 80 });
 
 export const createTenantInput = z.object({ name: tenantNameSchema });
 export type CreateTenantInput = z.infer<typeof createTenantInput>;
@@ -61,7 +57,7 @@ export type CreateTenantUserInput = z.infer<typeof createTenantUserInput>;
 export const listUsersInput = z.object({ tenantId: id.optional() }).default({});
 
 /** Users have better-auth's text ids; tenants have uuids, checked here so a malformed one is a 400, not a failed query. */
-export const byIdInput = z.object({ id: z.string().min(1).max(100) });
+export const byIdInput = z.object({ id: text('id', { min: 1, max: 100 }) });
 export const tenantByIdInput = z.object({ id });
 
 export const portalOverviewSchema = z.object({
