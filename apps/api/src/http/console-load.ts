@@ -19,8 +19,9 @@ const MAX_WAITING_PER_TENANT = 64;
 export function createConsoleLoad(config: ApiConfig['load'], newContext: (req: IncomingMessage) => Promise<Context>) {
   const gate = new FairGate({
     limit: config.consoleConcurrency,
-    // One tenant never holds every slot: the others' calls always find one free soon.
-    perKeyLimit: Math.max(1, Math.ceil(config.consoleConcurrency / 2)),
+    // One tenant holds at most a quarter of the slots: the others' calls find one free soon, and
+    // its calls' JavaScript (rating, serialising) shares the event loop with theirs, not crowds it.
+    perKeyLimit: Math.max(1, Math.ceil(config.consoleConcurrency / 4)),
     maxWaitingPerKey: MAX_WAITING_PER_TENANT,
   });
   const procedures: Record<string, unknown> = appRouter._def.procedures;
