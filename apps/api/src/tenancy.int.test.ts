@@ -372,7 +372,7 @@ describe('the provider admin manages tenants and users', () => {
     expect(await countRows(api.databaseUrl, 'audit_events', `action = 'tenant.create'`)).toBe(auditBefore);
   });
 
-  it.each(['東京', '!!!'])('refuses %j, a name with no letter or digit to slug, as a bad request', async (name) => {
+  it.each(['!!!', '— · —'])('refuses %j, no letter or digit in any script, as a bad request', async (name) => {
     const before = await identityCounts();
     const result = await c.admin.call('tenants.create', 'mutation', { name });
     expect(result).toMatchObject({
