@@ -23,6 +23,30 @@ const schema = z
     FABRIC_PUBLIC_URL: z.string().url().default('http://localhost:3000'),
     /** The URL agents use to reach this API, shown in the copyable agent command. */
     FABRIC_AGENT_API_URL: z.string().url().optional(),
+    /**
+     * Further origins (comma-separated URLs) the console is served from, besides FABRIC_PUBLIC_URL:
+     * cookie-authenticated requests that change something must come from one of them (http/cross-site.ts).
+     */
+    FABRIC_TRUSTED_ORIGINS: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .refine((urls) => urls.every((u) => URL.canParse(u)), 'FABRIC_TRUSTED_ORIGINS: URLs, comma-separated'),
+    /** A request's headers must arrive within this (slow-header clients are cut with 408). */
+    FABRIC_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).default(10_000),
+    /** A request's body must arrive within this of its headers (http/body-deadline.ts), on every route. */
+    FABRIC_HTTP_BODY_TIMEOUT_MS: z.coerce.number().int().min(500).default(15_000),
+    /** Largest tRPC request body (a batch of calls); larger ones are answered 413 unread. */
+    FABRIC_TRPC_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
     BETTER_AUTH_SECRET: z.string().min(32, 'BETTER_AUTH_SECRET must be at least 32 characters'),
     FABRIC_HEARTBEAT_INTERVAL_MS: int(10_000),
     FABRIC_SUSPECT_AFTER_MISSED: int(3),
@@ -51,7 +75,10 @@ const schema = z
           .map((a) => a.trim())
           .filter(Boolean),
       )
-      .refine((addresses) => addresses.every((a) => isIP(a) !== 0), 'FABRIC_TRUSTED_PROXIES: IP addresses, comma-separated'),
+      .refine(
+        (addresses) => addresses.every((a) => isIP(a) !== 0),
+        'FABRIC_TRUSTED_PROXIES: IP addresses, comma-separated',
+      ),
     FABRIC_DB_POOL_SIZE: int(10),
     /** How long a task handed to an agent is its own before it is handed out again. */
     FABRIC_TASK_LEASE_MS: int(60_000),
@@ -137,6 +164,8 @@ export interface ApiConfig {
   port: number;
   publicUrl: string;
   agentApiUrl: string;
+  /** The HTTP edge (issue 9): request deadlines, the tRPC body limit, the origins trusted for CSRF. */
+  http: { headersTimeoutMs: number; bodyTimeoutMs: number; trpcMaxBodyBytes: number; trustedOrigins: string[] };
   authSecret: string;
   heartbeat: { heartbeatIntervalMs: number; suspectAfterMissed: number; failedAfterMissed: number };
   monitorIntervalMs: number;
@@ -178,6 +207,12 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
     port: env.FABRIC_API_PORT,
     publicUrl: env.FABRIC_PUBLIC_URL,
     agentApiUrl: env.FABRIC_AGENT_API_URL ?? `http://${env.FABRIC_API_HOST}:${env.FABRIC_API_PORT}`,
+    http: {
+      headersTimeoutMs: env.FABRIC_HTTP_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: env.FABRIC_HTTP_BODY_TIMEOUT_MS,
+      trpcMaxBodyBytes: env.FABRIC_TRPC_MAX_BODY_BYTES,
+      trustedOrigins: [env.FABRIC_PUBLIC_URL, ...env.FABRIC_TRUSTED_ORIGINS],
+    },
     authSecret: env.BETTER_AUTH_SECRET,
     heartbeat: {
       heartbeatIntervalMs: env.FABRIC_HEARTBEAT_INTERVAL_MS,

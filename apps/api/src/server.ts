@@ -9,6 +9,7 @@ import type { ApiConfig } from './env';
 import { createExportRoutes } from './exports/export-routes';
 import { ConcurrencyGate } from './http/concurrency-gate';
 import { createConsoleLoad } from './http/console-load';
+import { createHttpEdge, serverTimeouts } from './http/edge';
 import { sendJson } from './http/request';
 import { appRouter } from './routers/root';
 import { createContext } from './trpc/context';
@@ -67,10 +68,18 @@ export async function startApi(
 
   const exports = createExportRoutes(routerServices);
 
-  const server = createServer((req, res) => {
+  // Headers, body deadline, CSRF: before any route (issue 9).
+  const edge = createHttpEdge(config.http);
+  const server = createServer(serverTimeouts(config.http), (req, res) => {
     const path = req.url ?? '/';
+    const deadline = edge.open(req, res, path);
+    if (!deadline) return;
     const handle = async () => {
-      if (path.startsWith('/api/trpc/')) return consoleLoad.admission.trpc(req, res, () => trpc(req, res));
+      if (path.startsWith('/api/trpc/')) {
+        // Read whole, within its size limit and deadline, before tRPC (or anything that waits in line) runs.
+        if (!(await edge.readTrpcBody(req, res))) return;
+        return consoleLoad.admission.trpc(req, res, () => trpc(req, res));
+      }
       if (path.startsWith('/api/auth/')) return auth(req, res);
       if (path.startsWith('/api/exports/')) return consoleLoad.admission.export(req, res, () => exports(req, res));
       if (path === '/agent/v1' || path.startsWith('/agent/v1/')) return agent(req, res);
@@ -81,14 +90,14 @@ export async function startApi(
       return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route ${path}` } });
     };
     handle().catch((error: unknown) => {
+      // Answered 408 by the body deadline already: what the route did next has nowhere to go.
+      if (deadline.expired) return;
       console.error('[api] request failed:', error);
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
       else res.end();
     });
   });
-  // SSE subscriptions stay open; keep-alive pings keep proxies from closing them.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
+  // Idle keep-alive connections (not requests) may stay a while; SSE pings keep proxies from closing streams.
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {

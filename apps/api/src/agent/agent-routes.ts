@@ -149,13 +149,22 @@ export function createAgentRoutes(deps: {
           // The hot path (every host, every interval): the credential is verified from a short cache and
           // checked again by the write itself, which also accepts `seq`, all in one statement.
           const agent = await fabric.authenticateAgentForWrite(hostId.toLowerCase(), bearerOf(req), source);
-          const release = ingestGate ? await ingestGate.tryEnter() : () => undefined;
-          if (!release) {
+          // A place in line (bounded), then the whole body within the body deadline, and only then a
+          // writer's slot: a host that trickles its body holds a place, never a writer (issue 9).
+          const place = ingestGate ? ingestGate.tryReserve() : { enter: async () => () => undefined, leave() {} };
+          if (!place) {
             res.setHeader('retry-after', '2');
             throw new AgentHttpError(503, 'BUSY', 'The API is taking in other samples; keep these and send them again');
           }
+          let body: z.infer<typeof samplesRequestSchema>;
           try {
-            const body = await parseJson(req, samplesRequestSchema, SAMPLES_MAX_BODY_BYTES);
+            body = await parseJson(req, samplesRequestSchema, SAMPLES_MAX_BODY_BYTES);
+          } catch (error) {
+            place.leave();
+            throw error;
+          }
+          const release = await place.enter();
+          try {
             return sendJson(res, 200, await metering.ingest(agent, body));
           } finally {
             release();

@@ -1,12 +1,28 @@
+/** A place in line, held while its request's body is read; entering trades it for a slot. */
+export interface GatePlace {
+  /** Waits for a slot (in arrival order) and resolves with its release function. */
+  enter(): Promise<() => void>;
+  /** Gives the place up without entering (the body never came, or was refused). */
+  leave(): void;
+}
+
 /**
  * At most `limit` holders at once; up to `maxWaiting` more queue in arrival
- * order, and past that `tryEnter` says no (the caller answers "busy, retry
- * later"). Used to bound what sample ingest holds in memory: a waiting
- * request's body is not read until it enters, so nothing accumulates however
- * many agents send at once.
+ * order, and past that the gate says no (the caller answers "busy, retry
+ * later"). Used to bound sample ingest: `limit` batches are written at once,
+ * and at most `limit + maxWaiting` requests are past the door at all.
+ *
+ * A request takes a place (`tryReserve`) before its body is read and a slot
+ * (`enter`) only once the body is in: a client that trickles its body holds
+ * a place until the body deadline, never a writer's slot, so it delays no
+ * one (issue 9: eight 1-byte/s uploads used to stall every host's samples).
+ * Memory stays bounded by the places: at most `limit + maxWaiting` bodies
+ * of at most SAMPLES_MAX_BODY_BYTES each.
  */
 export class ConcurrencyGate {
   private active = 0;
+  /** Places held by requests still reading their body. */
+  private reading = 0;
   private readonly waiting: (() => void)[] = [];
 
   constructor(
@@ -14,10 +30,36 @@ export class ConcurrencyGate {
     private readonly maxWaiting: number,
   ) {}
 
-  /** Resolves with a release function once inside, or null when the queue is full. */
+  /** A place in line, or null when `limit + maxWaiting` requests already hold one. */
+  tryReserve(): GatePlace | null {
+    if (this.active + this.reading + this.waiting.length >= this.limit + this.maxWaiting) return null;
+    this.reading += 1;
+    let held = true;
+    const giveUp = () => {
+      if (!held) return false;
+      held = false;
+      this.reading -= 1;
+      return true;
+    };
+    return {
+      enter: async () => {
+        if (!giveUp()) throw new Error('This place in line was already used');
+        return this.enter();
+      },
+      leave: () => {
+        giveUp();
+      },
+    };
+  }
+
+  /** A place and a slot at once: resolves once inside, or null when the line is full. */
   async tryEnter(): Promise<(() => void) | null> {
+    const place = this.tryReserve();
+    return place ? place.enter() : null;
+  }
+
+  private async enter(): Promise<() => void> {
     if (this.active >= this.limit) {
-      if (this.waiting.length >= this.maxWaiting) return null;
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.active += 1;
@@ -34,6 +76,6 @@ export class ConcurrencyGate {
   }
 
   get load() {
-    return { active: this.active, waiting: this.waiting.length };
+    return { active: this.active, reading: this.reading, waiting: this.waiting.length };
   }
 }
