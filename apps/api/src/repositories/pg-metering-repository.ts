@@ -5,10 +5,12 @@ import type {
   SampleBatch,
   SampleBatchOutcome,
 } from '@fabric/core/metering/metering-repository';
+import type { SampleFacts, SampleVmFacts } from '@fabric/core/metering/sample-plausibility';
 import type { VmSample } from '@fabric/core/metering/sample-protocol.schema';
 import type { BucketTotals } from '@fabric/core/metering/usage-series';
 import type { UsageBucket } from '@fabric/core/metering/usage-series.schema';
 import type pg from 'pg';
+import { runForAllTenants } from '../tenancy/db-scope';
 
 /**
  * A host's batch in one statement (one round trip, one transaction): the
@@ -82,6 +84,54 @@ SELECT (SELECT count(*) FROM auth)::int AS authenticated,
   (SELECT count(*) FROM new_samples)::int AS stored,
   ${acls ? '(SELECT names FROM unknown)' : 'NULL::text[]'} AS unknown_acls`;
 
+/**
+ * What a batch is judged against (sample-plausibility.ts), in one read: the
+ * host, the batch's VMs on it, and for each sample of those VMs the first
+ * stored sample of the VM whose span (at − interval, at] overlaps its own. A
+ * stored span overlapping (at − i, at] ends after at − i and before at + its
+ * own interval (≤ 3600 s), so the (vm_id, at) key bounds the search.
+ */
+const SAMPLE_FACTS = `
+WITH b AS (
+  SELECT * FROM unnest($2::uuid[], $3::timestamptz[], $4::int[]) WITH ORDINALITY AS b(vm_id, at, interval_s, i)
+),
+on_host AS (
+  SELECT v.id, v.created_at, v.vcpus, greatest(v.memory_mib, v.maximum_memory_mib) AS max_mib
+  FROM vms v WHERE v.host_id = $1::uuid AND v.id = ANY($2::uuid[])
+),
+overlapping AS (
+  SELECT b.i - 1 AS index, s.at, s.interval_s
+  FROM b JOIN on_host o ON o.id = b.vm_id
+  CROSS JOIN LATERAL (
+    SELECT s.at, s.interval_s FROM vm_samples s
+    WHERE s.vm_id = b.vm_id AND s.at > b.at - make_interval(secs => b.interval_s)
+      AND s.at < b.at + interval '3600 seconds' AND s.at - make_interval(secs => s.interval_s) < b.at
+      AND NOT (s.at = b.at AND s.interval_s = b.interval_s)
+    LIMIT 1
+  ) s
+)
+SELECT h.registered_at, h.cpu_mhz,
+  (SELECT array_agg(id::text ORDER BY id) FROM on_host) AS vm_ids,
+  (SELECT array_agg(created_at ORDER BY id) FROM on_host) AS vm_created,
+  (SELECT array_agg(vcpus ORDER BY id) FROM on_host) AS vm_vcpus,
+  (SELECT array_agg(max_mib ORDER BY id) FROM on_host) AS vm_max_mib,
+  (SELECT array_agg(index::int ORDER BY index) FROM overlapping) AS overlap_index,
+  (SELECT array_agg(at ORDER BY index) FROM overlapping) AS overlap_at,
+  (SELECT array_agg(interval_s ORDER BY index) FROM overlapping) AS overlap_interval
+FROM (SELECT 1) AS one LEFT JOIN hosts h ON h.id = $1::uuid`;
+
+interface SampleFactsRow {
+  registered_at: Date | null;
+  cpu_mhz: number | null;
+  vm_ids: string[] | null;
+  vm_created: Date[] | null;
+  vm_vcpus: number[] | null;
+  vm_max_mib: number[] | null;
+  overlap_index: number[] | null;
+  overlap_at: Date[] | null;
+  overlap_interval: number[] | null;
+}
+
 const INGEST = ingestStatement(false);
 const INGEST_WITH_ACLS = ingestStatement(true);
 
@@ -151,8 +201,37 @@ export class PgMeteringRepository implements MeteringRepository {
     return { kind: 'stored', onHost: row.on_host, stored: row.stored };
   }
 
+  async sampleFacts(hostId: string, samples: readonly VmSample[]): Promise<SampleFacts> {
+    const r = await this.pool.query<SampleFactsRow>({
+      name: 'fabric.sample-facts',
+      text: SAMPLE_FACTS,
+      values: [hostId, samples.map((s) => s.vmId), samples.map((s) => s.at), samples.map((s) => s.intervalSeconds)],
+    });
+    const row = r.rows[0];
+    const vms = new Map<string, SampleVmFacts>();
+    // Parallel arrays, each aggregated in id order.
+    (row?.vm_ids ?? []).forEach((id, i) => {
+      const createdAt = row?.vm_created?.[i];
+      const vcpus = row?.vm_vcpus?.[i];
+      const maximumMemoryMiB = row?.vm_max_mib?.[i];
+      if (createdAt && vcpus !== undefined && maximumMemoryMiB !== undefined) {
+        vms.set(id, { createdAt, vcpus, maximumMemoryMiB });
+      }
+    });
+    const overlaps = (row?.overlap_index ?? []).flatMap((index, i) => {
+      const at = row?.overlap_at?.[i];
+      const intervalSeconds = row?.overlap_interval?.[i];
+      return at && intervalSeconds !== undefined ? [{ index, at, intervalSeconds }] : [];
+    });
+    const host =
+      row?.registered_at && row.cpu_mhz !== null ? { registeredAt: row.registered_at, cpuMhz: row.cpu_mhz } : null;
+    return { host, vms, overlaps };
+  }
+
   async rollupPending(limit: number): Promise<number> {
-    const client = await this.pool.connect();
+    // Every tenant's samples, whoever's work runs it: a rollup seeing one tenant
+    // would mark the hours done for all (row-level security, db-scope.ts).
+    const client = await runForAllTenants(() => this.pool.connect());
     try {
       await client.query('BEGIN');
       // SKIP LOCKED: several API processes share the work, none does an hour twice at once.
@@ -234,7 +313,7 @@ export class PgMeteringRepository implements MeteringRepository {
     // Several API processes (or a close racing the housekeeping worker) may
     // create the same day's partition: one at a time, under a lock that ends
     // with the transaction.
-    const client = await this.pool.connect();
+    const client = await runForAllTenants(() => this.pool.connect());
     try {
       await client.query('BEGIN');
       await client.query("SELECT pg_advisory_xact_lock(hashtext('fabric.vm_sample_partitions'))");
@@ -253,21 +332,14 @@ export class PgMeteringRepository implements MeteringRepository {
   }
 
   async dropPartitionsBefore(day: Date) {
-    const cutoff = day.toISOString().slice(0, 10).replaceAll('-', '');
     // vm_acl_samples is partitioned by the same days and dropped with vm_samples; the count is vm_samples' days.
-    const r = await this.pool.query<{ name: string; parent: string }>(
-      `SELECT c.relname AS name, p.relname AS parent FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       JOIN pg_class p ON p.oid = i.inhparent
-       WHERE p.relname IN ('vm_samples', 'vm_acl_samples') AND c.relname ~ '^vm_(acl_)?samples_[0-9]{8}$'`,
+    // DDL on the owner's tables: a SECURITY DEFINER function does it (the row_level_security migration).
+    const r = await runForAllTenants(() =>
+      this.pool.query<{ n: number }>('SELECT drop_vm_sample_partitions_before($1::date) AS n', [
+        day.toISOString().slice(0, 10),
+      ]),
     );
-    let dropped = 0;
-    for (const { name, parent } of r.rows) {
-      if (name.slice(-8) < cutoff) {
-        await this.pool.query(`DROP TABLE IF EXISTS "${name}"`);
-        if (parent === 'vm_samples') dropped += 1;
-      }
-    }
-    return dropped;
+    return r.rows[0]?.n ?? 0;
   }
 
   async totals(vmId: string, from: Date, to: Date): Promise<MeasuredTotals> {
