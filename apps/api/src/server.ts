@@ -41,7 +41,7 @@ export async function startApi(
   await services.hostEvents.start();
 
   // One tenant cannot slow the others: batch cap, per-user and per-tenant limits, a fair console gate.
-  const consoleLoad = createConsoleLoad(config.load, (req: IncomingMessage) => createContext(routerServices, req));
+  const consoleLoad = createConsoleLoad(config, (req: IncomingMessage) => createContext(routerServices, req));
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/api/trpc/',

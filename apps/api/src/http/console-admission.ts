@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../trpc/context';
 import type { Admission, CallKeys, CallLimits } from './call-limits';
 import { costOfCall, EXPORT_COST } from './procedure-costs';
-import { clientAddress, sendJson } from './request';
+import { clientAddress, sendJson, type TrustedProxies } from './request';
 
 /**
  * The door of console and automation traffic (tRPC, exports): a batch above
@@ -22,6 +22,8 @@ export class ConsoleAdmission {
       maxBatchSize: number;
       resolveContext: (req: IncomingMessage) => Promise<Context>;
       isSubscription: (path: string) => boolean;
+      /** Proxies whose X-Forwarded-For names an anonymous caller's address (the console's). */
+      trustedProxies: TrustedProxies;
     },
   ) {}
 
@@ -33,14 +35,14 @@ export class ConsoleAdmission {
   /** A tRPC request (`/api/trpc/a,b?batch=1`): refused, or run by `handle` inside the caller's limits. */
   async trpc(req: IncomingMessage, res: ServerResponse, handle: () => unknown): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const paths = decodeURIComponent(url.pathname.slice('/api/trpc/'.length)).split(',');
+    const paths = decodedPath(url.pathname.slice('/api/trpc/'.length)).split(',');
     if (url.searchParams.get('batch') === '1' && paths.length > this.deps.maxBatchSize) {
       req.resume();
       return sendTrpcError(res, 400, 'BAD_REQUEST', batchMessage(paths.length, this.deps.maxBatchSize));
     }
     const ctx = await this.deps.resolveContext(req);
     this.contexts.set(req, ctx);
-    const keys = keysOf(ctx, req);
+    const keys = keysOf(ctx, req, this.deps.trustedProxies);
     const stream = paths.length === 1 && paths[0] !== undefined && this.deps.isSubscription(paths[0]);
     const admission = stream
       ? this.deps.limits.admitStream(keys)
@@ -58,7 +60,7 @@ export class ConsoleAdmission {
   /** An export (a file): the same limits at a file's cost. */
   async export(req: IncomingMessage, res: ServerResponse, handle: () => unknown): Promise<void> {
     const ctx = await this.deps.resolveContext(req);
-    const admission = this.deps.limits.admitRequest(keysOf(ctx, req), EXPORT_COST);
+    const admission = this.deps.limits.admitRequest(keysOf(ctx, req, this.deps.trustedProxies), EXPORT_COST);
     if (!admission.ok) {
       req.resume();
       res.setHeader('retry-after', String(admission.retryAfterSeconds));
@@ -68,14 +70,23 @@ export class ConsoleAdmission {
   }
 }
 
+/** The procedure paths as sent; a malformed escape is left as it is (tRPC then says no such procedure). */
+function decodedPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 export function batchMessage(calls: number, max: number): string {
   return `A batch may hold at most ${max} calls; this one has ${calls}. Send fewer calls per request.`;
 }
 
 /** Signed-in callers by user and tenant (provider staff share the provider's); others by client address. */
-function keysOf(ctx: Context, req: IncomingMessage): CallKeys {
+function keysOf(ctx: Context, req: IncomingMessage, trustedProxies: TrustedProxies): CallKeys {
   if (ctx.caller) return { user: ctx.caller.userId, tenant: ctx.caller.tenantId ?? 'provider' };
-  const address = `anonymous ${clientAddress(req)}`;
+  const address = `anonymous ${clientAddress(req, trustedProxies)}`;
   return { user: address, tenant: address };
 }
 

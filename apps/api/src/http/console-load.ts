@@ -16,7 +16,10 @@ const MAX_WAITING_PER_TENANT = 64;
  * once per API process: the door (batch cap, per-user and per-tenant limits)
  * and the fair gate every console call runs through.
  */
-export function createConsoleLoad(config: ApiConfig['load'], newContext: (req: IncomingMessage) => Promise<Context>) {
+export function createConsoleLoad(
+  { load: config, trustedProxies }: Pick<ApiConfig, 'load' | 'trustedProxies'>,
+  newContext: (req: IncomingMessage) => Promise<Context>,
+) {
   const gate = new FairGate({
     limit: config.consoleConcurrency,
     // One tenant holds at most a quarter of the slots: the others' calls find one free soon, and
@@ -29,6 +32,7 @@ export function createConsoleLoad(config: ApiConfig['load'], newContext: (req: I
     limits: new CallLimits({ user: config.user, tenant: config.tenant }),
     maxBatchSize: config.maxBatchSize,
     resolveContext: newContext,
+    trustedProxies,
     isSubscription: (path) => isSubscription(procedures[path]),
   });
   return {
