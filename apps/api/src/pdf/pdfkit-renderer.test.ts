@@ -29,6 +29,16 @@ describe('bill PDF through pdfkit', () => {
     expect(pdf.texts).toContain(`Fabric · ${name} · ${PERIOD}`);
   });
 
+  it('prints VM names of any script in the table', async () => {
+    const lines = [
+      billLine('v1', 'ウェブ-01', '0.05'),
+      billLine('v2', 'веб-сервер_1', '0.05'),
+      billLine('v3', 'διακομιστής.2', '0.05'),
+    ];
+    const pdf = await readPdf(billPdf(renderer, [billDoc({ lines })], 'Bill'));
+    for (const vm of ['ウェブ-01', 'веб-сервер_1', 'διακομιστής.2']) expect(pdf.texts).toContain(vm);
+  });
+
   it('prints an Arabic name shaped, right to left, and keeps the dates around it in order', async () => {
     const pdf = await readPdf(billPdf(renderer, [billDoc({ tenant: tenant('شركة النور') })], 'Bill'));
     // Texts are read left to right across the page: the first word of a

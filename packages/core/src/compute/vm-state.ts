@@ -74,11 +74,15 @@ export function stateAfterFailure(task: TaskKind, reported: 'off' | 'running' | 
   return task === 'vm.create' ? 'failed' : 'failed';
 }
 
-/** `web*` → /^web.*$/i: the whitepaper's `Start-VM -Name web*` wildcard. */
+/**
+ * `web*` → /^web.*$/iu: the whitepaper's `Start-VM -Name web*` wildcard. In
+ * Unicode mode, so `?` is one character of any script (not half of a
+ * surrogate pair) and case folds in every script (`ВЕБ*` finds `веб-01`).
+ */
 export function wildcardToRegExp(pattern: string): RegExp {
   const escaped = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*/g, '.*')
     .replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`, 'i');
+  return new RegExp(`^${escaped}$`, 'iu');
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createManyVmsInput, createVmInput, tierVmName } from './vm.schema';
+import { createManyVmsInput, createVmInput, tierVmName, vmNameSchema } from './vm.schema';
+import { wildcardToRegExp } from './vm-state';
 
 const valid = {
   name: 'web-01',
@@ -109,5 +110,40 @@ describe('createManyVmsInput', () => {
       'count: The number of VMs is required',
     ]);
     expect(issuesOf({ vm: valid, count: 101 }, createManyVmsInput)).toEqual(['count: At most 100 VMs at once']);
+  });
+});
+
+describe('VM names in other scripts', () => {
+  it.each([
+    ['Japanese', 'ウェブ-01'],
+    ['Cyrillic', 'веб-сервер_1'],
+    ['Greek', 'διακομιστής.2'],
+    ['Arabic', 'خادم-01'],
+    ['Devanagari, with its vowel signs', 'सर्वर-01'],
+    ['Latin with diacritics', 'größe.café'],
+    ['Chinese outside the BMP', '𠀋-01'],
+  ])('accepts a %s name', (_, name) => {
+    expect(vmNameSchema.safeParse(name)).toMatchObject({ success: true, data: name });
+  });
+
+  it.each([
+    ['a space', 'web 01'],
+    ['a wildcard', 'web*'],
+    ['a question mark', 'web?'],
+    ['a path separator', 'web/01'],
+    ['a colon', 'c:web'],
+    ['a leading hyphen', '-web'],
+    ['a leading combining mark', '\u0301web'],
+    ['an emoji', 'web-🔥'],
+  ])('still refuses %s', (_, name) => {
+    expect(issuesOf({ ...valid, name })).toEqual([
+      'name: VM name may hold letters, digits, dots, hyphens and underscores',
+    ]);
+  });
+
+  it('a wildcard pattern matches names of any script, `?` one character, case folded', () => {
+    expect(wildcardToRegExp('ВЕБ-*').test('веб-сервер_1')).toBe(true);
+    expect(wildcardToRegExp('?-01').test('𠀋-01')).toBe(true);
+    expect(wildcardToRegExp('??-01').test('𠀋-01')).toBe(false);
   });
 });

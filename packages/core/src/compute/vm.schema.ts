@@ -48,8 +48,16 @@ const requiredNumber = (what: string) => ({
     issue.input === undefined || Number.isNaN(issue.input) ? `${what} is required` : `${what} must be a number`,
 });
 
+/**
+ * Letters and digits of any script (with their combining marks: Devanagari's
+ * vowel signs, Arabic's harakat), dots, hyphens and underscores, starting with
+ * a letter or digit. Hyper-V takes any Unicode display name; what stays out
+ * is deliberate: spaces, `*` and `?` (the name is matched by `Start-VM -Name
+ * web*` patterns), and the characters Windows refuses in the file names
+ * tools derive from a VM's name (\ / : * ? " < > |).
+ */
 export const vmNameSchema = text('VM name', { min: 1, max: L.nameLength }).regex(
-  /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  /^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]*$/u,
   'VM name may hold letters, digits, dots, hyphens and underscores',
 );
 

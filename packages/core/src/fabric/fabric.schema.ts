@@ -8,8 +8,9 @@ import { TOKEN_TTL_MINUTES } from './registration-token';
 
 const id = z.string().uuid('must be a valid id');
 
+/** Letters and digits of any script (with their combining marks), spaces, dots, hyphens and underscores. */
 export const clusterNameSchema = text('Cluster name', { min: 1, max: 63 }).regex(
-  /^[A-Za-z0-9][A-Za-z0-9 ._-]*$/,
+  /^[\p{L}\p{N}][\p{L}\p{M}\p{N} ._-]*$/u,
   'Cluster name may hold letters, digits, spaces, dots, hyphens and underscores',
 );
 
