@@ -21,6 +21,7 @@ import { type Auth, betterAuthPasswords, createAuth } from './auth/auth';
 import type { ApiConfig } from './env';
 import { HostEventBus } from './events/host-events';
 import { PdfkitRenderer } from './pdf/pdfkit-renderer';
+import { HostNameCache } from './repositories/host-name-cache';
 import { PgHeartbeatRecorder } from './repositories/pg-heartbeat-recorder';
 import { PgMeteringRepository } from './repositories/pg-metering-repository';
 import { createPrismaClient, type PrismaClient } from './repositories/prisma';
@@ -61,6 +62,8 @@ export interface Services {
   /** The agent plane's own connections (heartbeats): console load never leaves a beat waiting for one. */
   agentPool: pg.Pool;
   hostEvents: HostEventBus;
+  /** The provider's host names, hidden from every tenant's answers (trpc/hide-hosts.ts). */
+  hostNames: HostNameCache;
 }
 
 /** Builds the repositories and services once per process. */
@@ -143,5 +146,6 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     metering,
     addressClasses: new AddressClassService({ uow, clock }),
     hostEvents: new HostEventBus(config.appDatabaseUrl),
+    hostNames: new HostNameCache(prisma),
   };
 }

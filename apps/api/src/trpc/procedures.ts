@@ -3,10 +3,12 @@ import type { Caller } from '@fabric/core/shared/tenant-scope';
 import { TRPCError } from '@trpc/server';
 import { consoleSlot } from './console-slot';
 import { runForCaller } from '../tenancy/db-scope';
+import { hideHostsFromTenants } from './hide-hosts';
 import { mapErrors, t } from './init';
 
 // Every call takes a console slot first (console-slot.ts): the context is still the one the API made.
-const base = t.procedure.use(mapErrors).use(consoleSlot);
+// Outermost: tenants' answers and errors, whatever built them, name no host (hide-hosts.ts).
+const base = t.procedure.use(hideHostsFromTenants).use(mapErrors).use(consoleSlot);
 
 /**
  * The database sees what the caller may: a tenant's call runs every query
