@@ -83,7 +83,8 @@ beforeAll(async () => {
   host = await registerProductionHost(api, c.admin, 'measure-01');
   vmA = await createStoppedVm(c.blueAdmin, 'measure-a');
   vmB = await createStoppedVm(c.blueAdmin, 'measure-b', { diskGiB: 100 });
-  yellowVm = await createStoppedVm(c.yellowAdmin, 'measure-yellow');
+  // 4 vCPUs: its 9,000 MHz is more than 2 vCPUs of this host's 2,900 MHz can give (refused as impossible).
+  yellowVm = await createStoppedVm(c.yellowAdmin, 'measure-yellow', { vcpus: 4 });
   await api.services.metering.housekeeping();
 
   const acl = (inBytes: number, outBytes: number) => ({ networkAcls: [{ acl: 'storage-net', inBytes, outBytes }] });

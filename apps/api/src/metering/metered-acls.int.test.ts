@@ -141,15 +141,16 @@ describe('samples with metered ACLs', () => {
     // 10:01–10:59 with ACLs, plus one without (it stores as it always did).
     const big = 2 ** 40 + 7; // Beyond 32 bits: stored as bigint, summed as numeric.
     const batch = Array.from({ length: 59 }, (_, i) =>
-      sample(
-        minute(10, i + 1),
-        i === 58
-          ? undefined
-          : [
+      i === 58
+        ? sample(minute(10, i + 1))
+        : {
+            ...sample(minute(10, i + 1), [
               { acl: 'storage', inBytes: big, outBytes: 1_000 + i },
               { acl: 'backup', inBytes: 0, outBytes: 5 },
-            ],
-      ),
+            ]),
+            // An ACL's bytes are part of the sample's traffic (more would be refused as impossible).
+            networkInDatacenterBytes: big,
+          },
     );
     expect((await post(batch)).body).toEqual({ stored: 59, ignored: 0 });
     expect(await countRows(api.databaseUrl, 'vm_acl_samples', `vm_id = '${vmId}'`)).toBe(58 * 2);

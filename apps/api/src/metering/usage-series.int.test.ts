@@ -100,11 +100,11 @@ beforeAll(async () => {
   });
   const host = (await register(api.url, token, 'chart-01')).body as { hostId: string; credential: string };
   hostId = host.hostId;
-  const create = async (client: ApiClient, name: string) =>
+  const create = async (client: ApiClient, name: string, vcpus = 2) =>
     (
       await client.mutate<{ vm: { id: string } }>('vms.create', {
         name,
-        vcpus: 2,
+        vcpus,
         memory: { mode: 'static', sizeMiB: 2048 },
         disks: [{ sizeGiB: 40 }],
         startAfterCreate: false,
@@ -112,7 +112,8 @@ beforeAll(async () => {
     ).vm.id;
   vmA = await create(c.blueAdmin, 'chart-a');
   vmB = await create(c.blueAdmin, 'chart-b');
-  yellowVm = await create(c.yellowAdmin, 'yellow-chart');
+  // 4 vCPUs: its 9,000 MHz is more than 2 vCPUs of this host's 2,900 MHz can give (refused as impossible).
+  yellowVm = await create(c.yellowAdmin, 'yellow-chart', 4);
   await existedSince(api, { hostIds: [hostId], vmIds: [vmA, vmB, yellowVm] });
   await api.services.metering.housekeeping();
 
