@@ -106,6 +106,6 @@ describe('bill CSV', () => {
     const doc = billDoc({ status: 'closed', invoiceNumber: 'INV-2026-11-0001', version: 2 });
     doc.invoice.unpricedBefore = '2026-11-03T00:00:00Z';
     const row = parseCsv(billCsv([doc]))[1] ?? [];
-    expect(row.slice(-4)).toEqual(['closed', 'INV-2026-11-0001', '2', '2026-11-03T00:00:00Z']);
+    expect(row.slice(-5, -1)).toEqual(['closed', 'INV-2026-11-0001', '2', '2026-11-03T00:00:00Z']);
   });
 });

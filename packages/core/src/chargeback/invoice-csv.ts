@@ -1,4 +1,5 @@
 import type { BillDocument } from './bill-document';
+import { quantityDecimals, shownQuantity } from './quantity-precision';
 
 /**
  * A spreadsheet runs a cell that starts with =, +, -, @, tab or CR as a
@@ -15,6 +16,7 @@ export function csvCell(value: string): string {
  * per tenant. The first twelve columns are the original single-tenant file's;
  * the tenant's id and slug and the document's status come after them, so a
  * multi-tenant file is the single-tenant files concatenated under one header.
+ * Quantities are rounded to their unit's decimals, said in the last column.
  */
 export const INVOICE_CSV_HEADER = [
   'tenant',
@@ -35,6 +37,7 @@ export const INVOICE_CSV_HEADER = [
   'invoice_number',
   'version',
   'unpriced_before',
+  'quantity_decimals',
 ] as const;
 
 const CRLF = '\r\n';
@@ -73,13 +76,15 @@ export function billCsvRows(doc: BillDocument): string {
       line.vmId,
       line.vmName,
       line.resource,
-      line.quantity,
+      // Rounded per unit and the precision said in its own column; the amount is the exact quantity's, to the cent.
+      shownQuantity(line.quantity, line.unit),
       line.unit,
       line.rate,
       line.amount,
       invoice.currency,
       line.cardEffectiveFrom,
       ...trailer,
+      String(quantityDecimals(line.unit)),
     ]);
   }
   for (const [label, amount] of [
@@ -87,7 +92,7 @@ export function billCsvRows(doc: BillDocument): string {
     ['discount', invoice.discount],
     ['total', invoice.total],
   ] as const) {
-    out += csvRow([tenant.name, from, to, '', '', label, '', '', '', amount, invoice.currency, '', ...trailer]);
+    out += csvRow([tenant.name, from, to, '', '', label, '', '', '', amount, invoice.currency, '', ...trailer, '']);
   }
   return out;
 }
