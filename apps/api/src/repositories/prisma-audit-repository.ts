@@ -5,6 +5,7 @@ import { RefusalBudget } from '@fabric/core/audit/refusal-budget';
 import type { AuditRow } from '@fabric/core/fabric/fabric.schema';
 import type { SignInFailureCounts } from '@fabric/core/identity/sign-in-throttle';
 import type { TenantScope } from '@fabric/core/shared/tenant-scope';
+import { escapeLike } from '@fabric/core/shared/text.schema';
 import type { Prisma } from '@fabric/db/generated/prisma/client';
 import type { Db } from './prisma';
 
@@ -74,7 +75,8 @@ export class PrismaAuditRepository implements AuditRepository {
   async list(scope: TenantScope, q: ListAuditInput) {
     const where: Prisma.AuditEventWhereInput = {
       ...(scope.kind === 'tenant' ? { tenantId: scope.tenantId } : {}),
-      ...(q.action ? { action: { startsWith: q.action } } : {}),
+      // Literal prefixes and searches: Prisma's startsWith / contains leave LIKE's % and _ live.
+      ...(q.action ? { action: { startsWith: escapeLike(q.action) } } : {}),
       ...(q.result ? { result: q.result } : {}),
       ...(q.actorType ? { actorType: q.actorType } : {}),
       ...(q.targetType ? { targetType: q.targetType } : {}),
@@ -83,10 +85,10 @@ export class PrismaAuditRepository implements AuditRepository {
       ...(q.search
         ? {
             OR: [
-              { actorLabel: { contains: q.search, mode: 'insensitive' } },
-              { targetLabel: { contains: q.search, mode: 'insensitive' } },
-              { message: { contains: q.search, mode: 'insensitive' } },
-              { action: { contains: q.search, mode: 'insensitive' } },
+              { actorLabel: { contains: escapeLike(q.search), mode: 'insensitive' } },
+              { targetLabel: { contains: escapeLike(q.search), mode: 'insensitive' } },
+              { message: { contains: escapeLike(q.search), mode: 'insensitive' } },
+              { action: { contains: escapeLike(q.search), mode: 'insensitive' } },
             ],
           }
         : {}),
