@@ -7,7 +7,7 @@ import {
   type PdfRenderer,
 } from '@fabric/core/chargeback/pdf-document';
 import PDFDocument from 'pdfkit';
-import { textRuns } from './text-runs';
+import { type TextRun, textRuns } from './text-runs';
 import { FontCatalogue, type FontFace } from './unicode-fonts';
 
 /** What pdfkit's font objects hold that this file reaches: fontkit's layout, to fix one ToUnicode gap. */
@@ -53,6 +53,10 @@ class PdfkitDocument implements PdfDocument {
     info: { Producer: 'Fabric', Creator: 'Fabric' },
   });
   private readonly registered = new Set<string>();
+  private readonly runCache = new Map<string, TextRun[]>();
+  private readonly widthCache = new Map<string, number>();
+  /** The face and size pdfkit has selected (it keeps one current font). */
+  private current: { face: FontFace | null; size: number } = { face: null, size: 0 };
   private pages = 0;
 
   constructor(
@@ -65,9 +69,15 @@ class PdfkitDocument implements PdfDocument {
   }
 
   readonly measure = (text: string, font: PdfFont, size: number): number => {
-    let width = 0;
-    for (const run of textRuns(text, font, this.fonts))
-      width += this.use(run.face).fontSize(size).widthOfString(run.text);
+    const key = `${font}\u0000${size}\u0000${text}`;
+    let width = this.widthCache.get(key);
+    if (width === undefined) {
+      width = 0;
+      for (const run of this.runs(text, font)) width += this.use(run.face, size).widthOfString(run.text);
+      // Bounded like the runs: labels, units and amounts repeat, names mostly do not.
+      if (this.widthCache.size >= 10_000) this.widthCache.clear();
+      this.widthCache.set(key, width);
+    }
     return width;
   };
 
@@ -77,11 +87,12 @@ class PdfkitDocument implements PdfDocument {
       if (op.kind === 'text') {
         doc.fillColor(gray(op.gray));
         let x = op.x;
-        for (const run of textRuns(op.text, op.font, this.fonts)) {
-          this.use(run.face).fontSize(op.size);
+        const runs = this.runs(op.text, op.font);
+        for (const [i, run] of runs.entries()) {
+          this.use(run.face, op.size);
           // pdfkit's y is from the top; 'alphabetic' puts the baseline there, as the layout means it.
           doc.text(run.text, x, PAGE_HEIGHT - op.y, { lineBreak: false, baseline: 'alphabetic' });
-          x += doc.widthOfString(run.text);
+          if (i < runs.length - 1) x += doc.widthOfString(run.text);
         }
       } else if (op.kind === 'line') {
         doc
@@ -107,17 +118,34 @@ class PdfkitDocument implements PdfDocument {
     this.flush();
   }
 
-  /** Selects a face (registering it with this document the first time) and returns the document. */
-  private use(face: FontFace): PDFKit.PDFDocument {
+  /** A text's runs, remembered: a bill repeats its labels, units and amounts on every page. */
+  private runs(text: string, font: PdfFont): TextRun[] {
+    const key = `${font}\u0000${text}`;
+    let runs = this.runCache.get(key);
+    if (!runs) {
+      // Bounded: an all-tenant file's names and amounts are mostly seen once.
+      if (this.runCache.size >= 10_000) this.runCache.clear();
+      runs = textRuns(text, font, this.fonts);
+      this.runCache.set(key, runs);
+    }
+    return runs;
+  }
+
+  /** Selects a face and size (registering the face with this document the first time) and returns the document. */
+  private use(face: FontFace, size: number): PDFKit.PDFDocument {
+    if (this.current.face === face && this.current.size === size) return this.doc;
     if (!this.registered.has(face.key)) {
       this.doc.registerFont(face.key, this.fonts.fileOf(face));
       this.registered.add(face.key);
       this.doc.font(face.key);
       const embedded = (this.doc as unknown as { _font?: { font?: FontkitLayout } })._font?.font;
       if (face.rtl && embedded) markGlyphsAsJoiners(embedded);
-      return this.doc;
+    } else if (this.current.face !== face) {
+      this.doc.font(face.key);
     }
-    return this.doc.font(face.key);
+    this.doc.fontSize(size);
+    this.current = { face, size };
+    return this.doc;
   }
 
   /** pdfkit is a readable stream that buffers what it writes: take it out now, so bytes leave in order as pages are done. */

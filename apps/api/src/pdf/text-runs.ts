@@ -12,6 +12,7 @@ const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/u;
 const LETTER = /\p{L}/u;
 const DIGIT = /\p{Nd}/u;
 const CONTROL = /[\p{Cc}]/gu;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 /** First-strong, left-to-right and right-to-left isolates (FSI, LRI, RLI) and their end (PDI). */
 const ISOLATE_START = new Set(['\u2068', '\u2066', '\u2067']);
 const ISOLATE_END = '\u2069';
@@ -147,6 +148,8 @@ export function visualOrder<T>(items: T[], levels: number[]): T[] {
  * joins them and lays them right to left. Controls print as spaces.
  */
 export function textRuns(text: string, font: PdfFont, fonts: FontCatalogue): TextRun[] {
+  // Most of a bill is ASCII (numbers, units, labels): one run in the Latin face, no bidi to resolve.
+  if (PRINTABLE_ASCII.test(text)) return text ? [{ text, face: fonts.primary(font) }] : [];
   const chars = [...text.replace(CONTROL, ' ')];
   if (chars.length === 0) return [];
   const levels = isolatedLevels(chars);
