@@ -12,6 +12,7 @@ import { createConsoleLoad } from './http/console-load';
 import { createHttpEdge, serverTimeouts } from './http/edge';
 import { sendJson } from './http/request';
 import { appRouter } from './routers/root';
+import { assertRowLevelSecurityBinds } from './tenancy/app-database-url';
 import { createContext } from './trpc/context';
 import { scheduleBackgroundWork } from './workflows/background-work';
 
@@ -38,6 +39,11 @@ export async function startApi(
   const log = (line: string) => {
     if (config.logLevel !== 'silent' && config.logLevel !== 'error') console.log(`[api] ${line}`);
   };
+  // Row-level security binds only a role that owns nothing: refuse to run otherwise.
+  await assertRowLevelSecurityBinds(services.prisma).catch(async (error: unknown) => {
+    await Promise.allSettled([services.prisma.$disconnect(), services.pool.end(), services.agentPool.end()]);
+    throw error;
+  });
   await services.hostEvents.start();
 
   // One tenant cannot slow the others: batch cap, per-user and per-tenant limits, a fair console gate.

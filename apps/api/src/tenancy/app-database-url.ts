@@ -1,3 +1,4 @@
+import type { PrismaClient } from '../repositories/prisma';
 import { ALL_TENANTS, TENANT_SETTING } from './db-scope';
 
 /** The role the row_level_security migration creates: it owns no table, so the policies apply to it. */
@@ -27,4 +28,25 @@ export function appDatabaseUrl(ownerUrl: string, appUrl?: string): string {
   ].filter(Boolean);
   url.searchParams.set('options', options.join(' '));
   return url.toString();
+}
+
+/**
+ * Refuses to start when the API's connections would not be bound by the
+ * policies: a superuser, a role with BYPASSRLS, or one owning tables (a
+ * DATABASE_APP_URL naming the owner, say). Row-level security would then
+ * hold nothing, silently.
+ */
+export async function assertRowLevelSecurityBinds(db: PrismaClient): Promise<void> {
+  const [role] = await db.$queryRaw<{ name: string; superuser: boolean; bypass: boolean; owned: bigint }[]>`
+    SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolbypassrls AS bypass,
+      (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'public' AND c.relowner = r.oid) AS owned
+    FROM pg_roles r WHERE r.rolname = current_user`;
+  if (!role || role.superuser || role.bypass || role.owned > 0n) {
+    throw new Error(
+      `The API's database role ${role?.name ?? '(unknown)'} is not bound by row-level security ` +
+        `(${role?.superuser ? 'a superuser' : role?.bypass ? 'BYPASSRLS' : 'it owns tables'}): ` +
+        `set DATABASE_APP_URL to a login role granted ${APP_ROLE}, or leave it unset (docs/row-level-security.md)`,
+    );
+  }
 }

@@ -143,6 +143,12 @@ describe('the database connection', () => {
     expect(pooled.rows[0]?.role).toBe(APP_ROLE);
   });
 
+  it('refuses to start when told to connect as a role the policies do not bind (the owner, a superuser)', async () => {
+    await expect(
+      startTestApi({ databaseUrl: api.databaseUrl, env: { DATABASE_APP_URL: api.databaseUrl }, monitor: false }),
+    ).rejects.toThrow(/not bound by row-level security \(a superuser\)/);
+  });
+
   it('puts every table with a tenant_id, and a VM’s disks and NICs, under a forced policy', async () => {
     const tables = await withSql(api.databaseUrl, async (sql) => {
       const r = await sql.query<{ table: string; rls: boolean; forced: boolean; policies: string }>(
