@@ -3,6 +3,9 @@ import type { ReactNode } from 'react';
 import { Providers } from '@/trpc/provider';
 import './globals.css';
 
+// Rendered per request: each page's scripts carry that request's CSP nonce (src/proxy.ts).
+export const dynamic = 'force-dynamic';
+
 export const metadata: Metadata = {
   title: { default: 'Fabric', template: '%s · Fabric' },
   description: 'Control plane for virtualization datacenters',

@@ -1,5 +1,6 @@
 'use client';
 
+import '@/lib/zod-csp';
 import type { AppRouter } from '@fabric/api/routers/root';
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
