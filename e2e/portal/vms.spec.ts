@@ -97,7 +97,8 @@ test("the form puts the API schema's messages beside the fields they concern, be
   await page.locator('#vm-vcpus').fill('');
   await page.getByRole('button', { name: 'Create VM' }).click();
   await expect(page.locator('#vm-vcpus-error')).toHaveText('vCPUs is required');
-  await expect(page.getByText('Fix 3 fields above')).toBeVisible();
+  // Four: minimum above startup marks both fields of the rule.
+  await expect(page.getByText('Fix 4 fields above')).toBeVisible();
   await expect(page.locator('#vm-vcpus')).toBeFocused();
   await expect(page).toHaveURL(/\/portal\/vms\/new$/);
 });

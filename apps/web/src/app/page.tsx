@@ -5,7 +5,7 @@ import { useEffect } from 'react';
 import { ShellSkeleton } from '@/components/shell/app-shell';
 import { useMeQuery } from '@/components/shell/session';
 import { ErrorState } from '@/components/ui/error-state';
-import { isUnauthorized } from '@/lib/errors';
+import { failureTitle, isUnauthorized } from '@/lib/errors';
 import { homeFor } from '@/lib/routes';
 
 /** `/` sends each role to its own area; no session goes to sign-in (via the query cache). */
@@ -21,7 +21,7 @@ export default function IndexPage() {
   if (me.isError && !isUnauthorized(me.error)) {
     return (
       <main className="flex min-h-dvh items-center justify-center">
-        <ErrorState error={me.error} title="Could not reach the control plane" onRetry={() => void me.refetch()} />
+        <ErrorState error={me.error} title={failureTitle(me.error)} onRetry={() => void me.refetch()} />
       </main>
     );
   }

@@ -1,4 +1,5 @@
 import { TRPCClientError } from '@trpc/client';
+import { HttpFailure } from './http-failure';
 
 interface ErrorData {
   code?: unknown;
@@ -56,4 +57,38 @@ export function fieldErrors(error: unknown): Record<string, string> {
     }
   }
   return out;
+}
+
+/**
+ * What kind of failure this was, for a title that tells people what to do:
+ * nothing answered (retry later, check the connection), the server failed
+ * (a bug of ours, logged), the request was refused (the message says why),
+ * or it was too large (ask for less).
+ */
+export type FailureKind = 'unreachable' | 'server' | 'refused' | 'too-large';
+
+export function failureKind(error: unknown): FailureKind {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof HttpFailure) return cause.kind;
+  if (error instanceof HttpFailure) return error.kind;
+  const status = dataOf(error)?.httpStatus;
+  if (typeof status === 'number') {
+    if (status === 413 || status === 431) return 'too-large';
+    return status >= 500 ? 'server' : 'refused';
+  }
+  // fetch's own failure (no answer at all) is a TypeError.
+  if (cause instanceof TypeError || error instanceof TypeError) return 'unreachable';
+  return 'server';
+}
+
+const TITLES: Record<FailureKind, string> = {
+  unreachable: 'Could not reach the control plane',
+  server: 'The control plane failed to answer',
+  refused: 'The control plane refused the request',
+  'too-large': 'The request is too large',
+};
+
+/** A page-level failure's title, by its kind (see failureKind). */
+export function failureTitle(error: unknown): string {
+  return TITLES[failureKind(error)];
 }

@@ -3,11 +3,23 @@
 import '@/lib/zod-csp';
 import type { AppRouter } from '@fabric/api/routers/root';
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import { type ReactNode, useState } from 'react';
 import superjson from 'superjson';
-import { errorCode, isUnauthorized } from '@/lib/errors';
+import { errorCode, failureKind, isUnauthorized } from '@/lib/errors';
+import { explainingFetch } from '@/lib/http-failure';
 import { TRPCProvider } from './client';
+
+// Node's HTTP server refuses request headers past 16 KiB (431): a batch's URL stays well below, and one
+// query's input that alone would pass this goes in a body instead.
+const MAX_URL_CHARS = 8_000;
+const MAX_URL_INPUT_CHARS = 2_000;
+
+/** The length of an input as the URL would carry it (superjson, then percent-encoding: about ×1.5 for JSON). */
+function inputLength(input: unknown): number {
+  if (input === undefined) return 0;
+  return Math.ceil(JSON.stringify(superjson.serialize(input)).length * 1.5);
+}
 
 // Errors that a retry cannot fix: fail fast and show them.
 const FINAL_CODES = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_REQUEST', 'CONFLICT']);
@@ -38,6 +50,9 @@ function makeQueryClient(): QueryClient {
         retry: (failureCount, error) => {
           const code = errorCode(error);
           if (code && FINAL_CODES.has(code)) return false;
+          // Too large or refused without a tRPC answer: the same request fails the same way again.
+          const kind = failureKind(error);
+          if (kind === 'too-large' || kind === 'refused') return false;
           return failureCount < 2;
         },
       },
@@ -55,7 +70,24 @@ export function Providers({ children }: { children: ReactNode }) {
           // Server-sent events through the same-origin /api rewrite.
           true: httpSubscriptionLink({ url: '/api/trpc', transformer: superjson }),
           // At most the API's batch cap (FABRIC_MAX_BATCH_SIZE, 16 by default) per request; more go in the next.
-          false: httpBatchLink({ url: '/api/trpc', transformer: superjson, maxItems: 16 }),
+          false: splitLink({
+            // A query whose input would make a long URL (a what-if of hundreds of VMs gave HTTP 431) goes
+            // alone, as a POST body; the API allows it (allowMethodOverride). Others batch in GET URLs.
+            condition: (op) => op.type === 'query' && inputLength(op.input) > MAX_URL_INPUT_CHARS,
+            true: httpLink({
+              url: '/api/trpc',
+              transformer: superjson,
+              methodOverride: 'POST',
+              fetch: explainingFetch,
+            }),
+            false: httpBatchLink({
+              url: '/api/trpc',
+              transformer: superjson,
+              maxItems: 16,
+              maxURLLength: MAX_URL_CHARS,
+              fetch: explainingFetch,
+            }),
+          }),
         }),
       ],
     }),

@@ -35,11 +35,14 @@ export const evacuationSchema = z.object({
   ),
 });
 
+/** The most VMs one what-if places (the console's form says so and stops there). */
+export const WHAT_IF_MAX_VMS = 500;
+
 export const whatIfBatchInput = z.object({
   clusterId: z.string().uuid(),
   /** Whose VMs they would be (affinity groups and dedicated hosts are per tenant). */
   tenantId: z.string().uuid(),
-  vms: z.array(createVmInput).min(1).max(500, 'At most 500 VMs per what-if'),
+  vms: z.array(createVmInput).min(1).max(WHAT_IF_MAX_VMS, `At most ${WHAT_IF_MAX_VMS} VMs per what-if`),
 });
 
 export const whatIfBatchSchema = z.object({

@@ -80,7 +80,31 @@ function columnsOf(trace: HostTrace[]) {
   return { filters, scorers };
 }
 
-const humanize = (name: string) => name.replace(/-/g, ' ');
+/** People's names for the pipeline's plugins (core/placement/filters, scorers); the code name stays in the tooltip. */
+const PLUGIN_LABELS: Record<string, string> = {
+  'host-state': 'Host state',
+  cpu: 'CPU',
+  memory: 'Memory',
+  storage: 'Storage',
+  'vm-limits': 'VM limits (cluster, host)',
+  'nic-qos': 'Network bandwidth (QoS)',
+  affinity: 'Affinity',
+  'anti-affinity': 'Anti-affinity',
+  'tenant-dedication': 'Dedicated hosts',
+  'cpu-headroom': 'CPU headroom',
+  'memory-headroom': 'Memory headroom',
+  'ha-headroom': 'HA headroom',
+  'numa-fit': 'NUMA fit',
+  'soft-affinity': 'Soft affinity',
+};
+
+/** A plugin's label; an unknown one reads as words ("new-filter" → "New filter"). */
+export function pluginLabel(name: string): string {
+  const known = PLUGIN_LABELS[name];
+  if (known) return known;
+  const words = name.replace(/-/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
 
 export function DecisionView({ id }: { id: string }) {
   const trpc = useTRPC();
@@ -271,17 +295,17 @@ function TraceTable({ trace, chosenId }: { trace: HostTrace[]; chosenId: string 
         <TH>Host</TH>
         <TH className="text-right">Score</TH>
         {filters.map((f) => (
-          <TH key={f} className="whitespace-normal align-bottom capitalize leading-tight" title={`Filter: ${f}`}>
-            {humanize(f)}
+          <TH key={f} className="whitespace-normal align-bottom leading-tight" title={`Filter: ${f}`}>
+            {pluginLabel(f)}
           </TH>
         ))}
         {scorers.map((s) => (
           <TH
             key={s}
-            className="whitespace-normal align-bottom capitalize leading-tight"
+            className="whitespace-normal align-bottom leading-tight"
             title={`Scorer: ${s} (contribution = normalized × weight)`}
           >
-            {humanize(s)}
+            {pluginLabel(s)}
           </TH>
         ))}
       </THead>
@@ -419,7 +443,7 @@ function HostNumbers({ host }: { host: HostTrace }) {
             {host.verdicts.map((v) => (
               <li key={v.filter} className="flex flex-wrap items-baseline gap-x-2">
                 <span className={cn('font-medium', v.ok ? 'text-fg' : 'text-danger')}>
-                  {v.ok ? '✓' : '✗'} {v.filter}
+                  {v.ok ? '✓' : '✗'} {pluginLabel(v.filter)}
                 </span>
                 {v.code ? <code className="font-mono text-[11px] text-muted">{v.code}</code> : null}
                 {v.reason ? <span className="text-danger">{v.reason}</span> : null}
@@ -458,7 +482,7 @@ function HostNumbers({ host }: { host: HostTrace }) {
             <tbody>
               {host.scores.map((s) => (
                 <tr key={s.scorer}>
-                  <td className="text-fg">{s.scorer}</td>
+                  <td className="text-fg">{pluginLabel(s.scorer)}</td>
                   <td className="text-right">{formatNumber(s.raw)}</td>
                   <td className="text-right">{formatNumber(s.normalized)}</td>
                   <td className="text-right">{formatNumber(s.weight)}</td>

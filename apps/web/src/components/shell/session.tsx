@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { createContext, type ReactNode, useContext, useEffect } from 'react';
 import { ErrorState } from '@/components/ui/error-state';
-import { isUnauthorized } from '@/lib/errors';
+import { failureTitle, isUnauthorized } from '@/lib/errors';
 import { homeFor } from '@/lib/routes';
 import { useTRPC } from '@/trpc/client';
 import type { Me, Role } from '@/trpc/types';
@@ -49,7 +49,7 @@ export function SessionGate({
       <main className="flex min-h-dvh items-center justify-center">
         <ErrorState
           error={me.error}
-          title="Could not reach the control plane"
+          title={failureTitle(me.error)}
           onRetry={() => void me.refetch()}
           retrying={me.isFetching}
         />

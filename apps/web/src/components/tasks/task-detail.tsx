@@ -92,6 +92,8 @@ export function TaskDetail({ id, area }: { id: string; area: TaskArea }) {
   const target = targetText(t);
   const href = targetHref(t, area);
   const active = isActive(t.state);
+  // Queued behind another task (a start behind its create): not running, no progress to speak of.
+  const waiting = t.state === 'queued' && !t.startedAt;
   return (
     <>
       <PageHeader
@@ -116,10 +118,16 @@ export function TaskDetail({ id, area }: { id: string; area: TaskArea }) {
               <CardBody className="flex flex-col gap-2">
                 <div className="flex items-baseline justify-between gap-3 text-[13px]">
                   <span className="font-medium text-fg" data-testid="task-message">
-                    {active ? t.message || 'Working…' : t.state === 'failed' ? 'Stopped' : t.message || 'Cancelled'}
+                    {waiting
+                      ? t.message || 'Queued: waiting for the host (it runs after the tasks ahead of it)'
+                      : active
+                        ? t.message || 'Working…'
+                        : t.state === 'failed'
+                          ? 'Stopped'
+                          : t.message || 'Cancelled'}
                   </span>
                   <span className="text-muted tabular" data-testid="task-progress">
-                    {t.progress}%
+                    {waiting ? '—' : `${t.progress}%`}
                   </span>
                 </div>
                 <ProgressBar
@@ -195,9 +203,11 @@ export function TaskDetail({ id, area }: { id: string; area: TaskArea }) {
               <Timestamp value={t.createdAt} />
             </Fact>
             <Fact term="Started">{t.startedAt ? <Timestamp value={t.startedAt} /> : 'Waiting'}</Fact>
-            <Fact term="Finished">{t.finishedAt ? <Timestamp value={t.finishedAt} /> : active ? 'Running' : '—'}</Fact>
+            <Fact term="Finished">
+              {t.finishedAt ? <Timestamp value={t.finishedAt} /> : waiting ? 'Not started' : active ? 'Running' : '—'}
+            </Fact>
             <Fact term="Duration">
-              <span className="tabular">{formatDuration(t.durationSeconds)}</span>
+              <span className="tabular">{waiting ? 'Waiting' : formatDuration(t.durationSeconds)}</span>
             </Fact>
             <Fact term="Kind">
               <span className="font-mono text-[12px]">{t.kind}</span>

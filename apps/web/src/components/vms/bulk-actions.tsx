@@ -1,6 +1,8 @@
 'use client';
 
 import type { VmAction } from '@fabric/core/compute/vm.schema';
+import { wildcardToRegExp } from '@fabric/core/compute/vm-state';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { CheckCircle2, X, XCircle } from 'lucide-react';
 import Link from 'next/link';
 import { type FormEvent, useState } from 'react';
@@ -10,6 +12,7 @@ import { Dialog } from '@/components/ui/dialog';
 import { InlineError } from '@/components/ui/error-state';
 import { describedBy, Field, Input, Select } from '@/components/ui/input';
 import { errorMessage } from '@/lib/errors';
+import { useTRPC } from '@/trpc/client';
 import { ACTION_HELP, ACTION_LABEL, ACTION_ORDER, canAct } from './vm-state';
 import type { VmRow } from './vms-list-view';
 
@@ -177,7 +180,11 @@ export function PatternDialog({
   const [action, setAction] = useState<VmAction>('start');
   const [confirm, setConfirm] = useState('');
   const needsConfirm = action === 'delete';
-  const valid = pattern.trim().length > 0 && (!needsConfirm || confirm.trim() === pattern.trim());
+  const preview = usePatternPreview(open ? pattern.trim() : '');
+  const valid =
+    pattern.trim().length > 0 &&
+    (!needsConfirm || confirm.trim() === pattern.trim()) &&
+    (preview.matches?.length ?? 0) > 0;
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -205,6 +212,7 @@ export function PatternDialog({
               className="font-mono"
             />
           </Field>
+          <PatternPreview preview={preview} action={action} />
           <Field label="Action" htmlFor="vm-pattern-action" hint={ACTION_HELP[action]}>
             <Select
               {...describedBy('vm-pattern-action', undefined, true)}
@@ -238,5 +246,66 @@ export function PatternDialog({
         </form>
       ) : null}
     </Dialog>
+  );
+}
+
+/** How many of the names a preview lists before "and N more". */
+const PREVIEW_NAMES = 8;
+
+/**
+ * The VMs a pattern would hit, before anything is done: the server's name
+ * search narrows to the pattern's longest literal part (its first 100, by
+ * name), and core's own wildcard rule picks the matches among them.
+ */
+function usePatternPreview(pattern: string) {
+  const trpc = useTRPC();
+  const literal = pattern.split(/[*?]+/).reduce((a, b) => (b.length > a.length ? b : a), '');
+  const list = useQuery(
+    trpc.vms.list.queryOptions(
+      { search: literal || undefined, pageSize: 100, sort: 'name', dir: 'asc' },
+      { enabled: pattern.length > 0, placeholderData: keepPreviousData },
+    ),
+  );
+  if (pattern.length === 0) return { pattern, matches: undefined, partial: false, list };
+  const re = wildcardToRegExp(pattern);
+  const matches = list.data?.rows.filter((vm) => re.test(vm.name));
+  return { pattern, matches, partial: (list.data?.total ?? 0) > (list.data?.rows.length ?? 0), list };
+}
+
+function PatternPreview({ preview, action }: { preview: ReturnType<typeof usePatternPreview>; action: VmAction }) {
+  const { matches, partial, list, pattern } = preview;
+  if (pattern.length === 0) return null;
+  if (list.isError) return <InlineError>Could not list the matching VMs: {errorMessage(list.error)}</InlineError>;
+  if (matches === undefined) return <p className="text-[12.5px] text-muted">Finding the VMs that match…</p>;
+  if (matches.length === 0) {
+    return (
+      <p className="text-[12.5px] text-muted" data-testid="pattern-preview" role="status">
+        No VM matches <span className="font-mono text-fg">{pattern}</span>.
+      </p>
+    );
+  }
+  const acting = matches.filter((vm) => canAct(action, vm.state)).length;
+  return (
+    <div
+      className="rounded-md border border-border px-3 py-2 text-[12.5px]"
+      data-testid="pattern-preview"
+      role="status"
+    >
+      <p className="font-medium text-fg">
+        {matches.length}
+        {partial ? '+' : ''} VM{matches.length === 1 ? '' : 's'} match: {acting} will{' '}
+        {ACTION_LABEL[action].toLowerCase()}
+        {matches.length > acting ? `, ${matches.length - acting} cannot in their state (reported, not changed)` : ''}
+      </p>
+      <ul className="mt-1 flex flex-wrap gap-x-3 gap-y-0.5 text-muted">
+        {matches.slice(0, PREVIEW_NAMES).map((vm) => (
+          <li key={vm.id}>
+            <span className="font-mono text-fg">{vm.name}</span> ({vm.state})
+          </li>
+        ))}
+        {matches.length > PREVIEW_NAMES ? <li>and {matches.length - PREVIEW_NAMES} more</li> : null}
+      </ul>
+      {partial ? <p className="mt-1 text-subtle">Only the first 100 names were checked: more may match.</p> : null}
+    </div>
   );
 }

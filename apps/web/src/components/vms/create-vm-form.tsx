@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { AlertTriangle, ChevronRight } from 'lucide-react';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, useState } from 'react';
 import { Button, buttonClass } from '@/components/ui/button';
 import { InlineError } from '@/components/ui/error-state';
 import { PageHeader } from '@/components/ui/page-header';
@@ -112,11 +112,13 @@ export function CreateVmForm() {
     }
   }
 
+  // Field errors first: a quota sum over a mistyped field (40,000 GiB for 4) is not the problem to fix.
+  const shownErrors = Object.keys(checked.errors).filter((key) => errorOf(key) !== undefined).length;
   const reason = create.isPending
     ? null
-    : !checked.ok && attempted
-      ? `Fix ${errorCount} field${errorCount === 1 ? '' : 's'} above`
-      : blocked.length > 0
+    : shownErrors > 0 || (!checked.ok && attempted)
+      ? `Fix ${formatCount(Math.max(shownErrors, errorCount))} field${Math.max(shownErrors, errorCount) === 1 ? '' : 's'} above`
+      : checked.ok && blocked.length > 0
         ? `Over quota: ${blocked.map((h) => headroomSentence(h, count)).join('; ')}`
         : null;
 
@@ -152,7 +154,13 @@ export function CreateVmForm() {
         title="New virtual machine"
         description="Fabric checks your quota, then places the VM on the host that fits it best."
       />
-      <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-5 xl:grid-cols-3" aria-label="Create a VM">
+      <form
+        onSubmit={submit}
+        onKeyDown={blockImplicitSubmit}
+        noValidate
+        className="grid grid-cols-1 gap-5 xl:grid-cols-3"
+        aria-label="Create a VM"
+      >
         <div className="flex flex-col gap-5 xl:col-span-2">
           {banner ? (
             <div data-testid="create-error">
@@ -171,6 +179,18 @@ export function CreateVmForm() {
       </form>
     </>
   );
+}
+
+/**
+ * Enter in a field does not create (and start) VMs: creating is a deliberate
+ * press of the Create button (Tab to it, then Enter or Space works).
+ */
+function blockImplicitSubmit(event: KeyboardEvent<HTMLFormElement>) {
+  if (event.key !== 'Enter') return;
+  const target = event.target;
+  if (target instanceof HTMLInputElement && target.type !== 'submit' && target.type !== 'button') {
+    event.preventDefault();
+  }
 }
 
 function Breadcrumb() {

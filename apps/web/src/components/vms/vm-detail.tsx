@@ -19,6 +19,7 @@ import { Skeleton } from '@/components/ui/skeleton';
 import { Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { errorCode, errorMessage } from '@/lib/errors';
 import { formatBytes, formatCount, formatDateTime, formatMbps, formatMiB } from '@/lib/format';
+import { useListHref } from '@/lib/list-return';
 import { useTRPC } from '@/trpc/client';
 import type { RouterOutputs } from '@/trpc/types';
 import { useLiveTask } from './live-vms';
@@ -37,10 +38,12 @@ export function VmDetail({ id, area }: { id: string; area: 'portal' | 'admin' })
   const trpc = useTRPC();
   const vm = useQuery(trpc.vms.get.queryOptions({ id }));
   const base = area === 'admin' ? '/admin/vms' : '/portal/vms';
+  // Back to the list as it was filtered, not the bare list.
+  const listHref = useListHref(base);
 
   const breadcrumb = (
     <nav aria-label="Breadcrumb" className="flex items-center gap-1">
-      <Link href={base} className="hover:text-fg hover:underline">
+      <Link href={listHref} className="hover:text-fg hover:underline">
         Virtual machines
       </Link>
       <ChevronRight className="size-3.5" aria-hidden="true" />
@@ -188,6 +191,7 @@ function VmActions({ vm, base }: { vm: Vm; base: string }) {
   const queryClient = useQueryClient();
   const router = useRouter();
   const [deleting, setDeleting] = useState(false);
+  const [turningOff, setTurningOff] = useState(false);
   const [typed, setTyped] = useState('');
   const act = useMutation(
     trpc.vms.act.mutationOptions({
@@ -198,6 +202,7 @@ function VmActions({ vm, base }: { vm: Vm; base: string }) {
           router.push(base);
           return;
         }
+        setTurningOff(false);
         await queryClient.invalidateQueries(trpc.vms.get.queryFilter({ id: vm.id }));
         await queryClient.invalidateQueries(trpc.vms.list.queryFilter());
       },
@@ -210,6 +215,12 @@ function VmActions({ vm, base }: { vm: Vm; base: string }) {
     if (action === 'delete') {
       act.reset();
       setDeleting(true);
+      return;
+    }
+    if (action === 'turn-off') {
+      // Pulling the power cord loses what the guest had not written: asked, like a delete.
+      act.reset();
+      setTurningOff(true);
       return;
     }
     act.mutate({ id: vm.id, action });
@@ -239,11 +250,31 @@ function VmActions({ vm, base }: { vm: Vm; base: string }) {
       ) : (
         <p className="text-[12.5px] text-muted">No actions while the VM is {vm.state}.</p>
       )}
-      {act.isError && !deleting ? (
+      {act.isError && !deleting && !turningOff ? (
         <div className="max-w-md">
           <InlineError>{errorMessage(act.error)}</InlineError>
         </div>
       ) : null}
+      <Dialog
+        open={turningOff}
+        onClose={() => setTurningOff(false)}
+        title={`Turn off ${vm.name}?`}
+        description="Like pulling the power cord: the guest does not shut down, and what it had not written to disk is lost. Shut down stops it cleanly."
+        footer={
+          <>
+            <Button onClick={() => setTurningOff(false)}>Cancel</Button>
+            <Button
+              variant="danger"
+              loading={pending === 'turn-off'}
+              onClick={() => act.mutate({ id: vm.id, action: 'turn-off' })}
+            >
+              Turn off
+            </Button>
+          </>
+        }
+      >
+        {act.isError ? <InlineError>{errorMessage(act.error)}</InlineError> : null}
+      </Dialog>
       <Dialog
         open={deleting}
         onClose={() => {

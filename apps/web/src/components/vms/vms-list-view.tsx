@@ -20,6 +20,7 @@ import { TableSkeleton } from '@/components/ui/skeleton';
 import { SortableTH, type SortDir, Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { cn } from '@/lib/cn';
 import { formatBytes, formatCount, formatMiB } from '@/lib/format';
+import { useRememberListQuery } from '@/lib/list-return';
 import { readEnum, readInt, useUrlState } from '@/lib/use-url-state';
 import { useTRPC, useTRPCClient } from '@/trpc/client';
 import type { RouterInputs, RouterOutputs } from '@/trpc/types';
@@ -47,6 +48,7 @@ export function VmsListView({ area }: { area: 'portal' | 'admin' }) {
   const { params, update } = useUrlState();
   const admin = area === 'admin';
   const base = admin ? '/admin/vms' : '/portal/vms';
+  useRememberListQuery(base, params.toString());
 
   const search = params.get('q') ?? '';
   const state = readEnum(params.get('state'), VM_STATE_LIST);

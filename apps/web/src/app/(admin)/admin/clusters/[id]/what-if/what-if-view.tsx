@@ -1,5 +1,6 @@
 'use client';
 
+import { WHAT_IF_MAX_VMS } from '@fabric/core/compute/what-if.schema';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Boxes, ChevronRight, FlaskConical, LogOut, Play, RotateCw, Server, ShieldCheck } from 'lucide-react';
 import Link from 'next/link';
@@ -310,7 +311,8 @@ interface Draft {
 }
 type Errors = Partial<Record<keyof Draft, string>>;
 
-const MAX_BATCH = 500;
+// The API's own limit: the form stops where the server would refuse.
+const MAX_BATCH = WHAT_IF_MAX_VMS;
 
 function validate(d: Draft): Errors {
   const errors: Errors = {};
@@ -429,6 +431,7 @@ function PlacePanel({ clusterId }: { clusterId: string }) {
             min={1}
             max={MAX_BATCH}
             unit="VMs"
+            hint={`At most ${formatCount(MAX_BATCH)}`}
           />
           <NumberField
             id="wi-vcpus"
@@ -474,7 +477,10 @@ function PlacePanel({ clusterId }: { clusterId: string }) {
         ) : null}
         {whatIf.isError ? (
           <div className="mt-3">
-            <InlineError>{errorMessage(whatIf.error)}</InlineError>
+            <InlineError>
+              This run failed: {errorMessage(whatIf.error)}
+              {run ? ' The results below are from the previous run.' : ''}
+            </InlineError>
           </div>
         ) : null}
         <p className="mt-3 text-[12px] text-muted">
@@ -485,7 +491,7 @@ function PlacePanel({ clusterId }: { clusterId: string }) {
       {whatIf.isPending && !run ? (
         <TableSkeleton rows={5} columns={3} />
       ) : run ? (
-        <PlaceResults run={run} stale={whatIf.isPending} />
+        <PlaceResults run={run} stale={whatIf.isPending || whatIf.isError} />
       ) : (
         <EmptyState
           icon={<FlaskConical />}
@@ -508,6 +514,7 @@ function NumberField({
   max,
   step = 1,
   unit,
+  hint,
 }: {
   id: string;
   label: string;
@@ -518,9 +525,10 @@ function NumberField({
   max: number;
   step?: number;
   unit: string;
+  hint?: string;
 }) {
   return (
-    <Field label={label} htmlFor={id} error={error}>
+    <Field label={label} htmlFor={id} error={error} hint={hint}>
       <div className="relative">
         <Input
           {...describedBy(id, error)}
