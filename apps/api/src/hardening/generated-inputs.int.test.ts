@@ -31,6 +31,8 @@ import { anyHostile, deriveArbitrary, inputSchemaOf } from '../testing/zod-arbit
  */
 const RUNS_PER_TARGET = Number(process.env.FABRIC_GENERATED_RUNS ?? 25);
 const MS_PER_TARGET = Number(process.env.FABRIC_GENERATED_MS_PER_TARGET ?? 1_200);
+/** A call unanswered after this long is a finding (a hang), not a slow answer. */
+const ANSWER_MS = 20_000;
 const SEED = Number(process.env.FABRIC_GENERATED_SEED ?? Date.now() % 2 ** 31);
 
 /**
@@ -130,10 +132,11 @@ async function callProcedure(path: string, type: 'query' | 'mutation', role: Rol
   if (cookie) headers.cookie = cookie;
   const encoded = input === undefined ? undefined : encodeInput(input);
   const url = `${api.url}/api/trpc/${path}`;
+  const signal = AbortSignal.timeout(ANSWER_MS);
   const response =
     type === 'query'
-      ? await fetch(encoded ? `${url}?input=${encodeURIComponent(encoded)}` : url, { headers })
-      : await fetch(url, { method: 'POST', headers, body: encoded ?? '{}' });
+      ? await fetch(encoded ? `${url}?input=${encodeURIComponent(encoded)}` : url, { headers, signal })
+      : await fetch(url, { method: 'POST', headers, body: encoded ?? '{}', signal });
   return { status: response.status, text: await response.text() };
 }
 
@@ -143,7 +146,16 @@ async function probe(target: string, role: string, input: unknown, send: () => P
   const before = baseline ?? (await settledDigest());
   baseline = null;
   const callStart = performance.now();
-  const outcome = await send();
+  let outcome: Outcome;
+  try {
+    outcome = await send();
+  } catch (error) {
+    // No answer at all (a hang past ANSWER_MS, a dropped connection): as bad as a 5xx for a client that retries.
+    outcome = {
+      status: 599,
+      text: `no answer: ${error instanceof Error ? `${error.name} ${error.message}` : String(error)}`,
+    };
+  }
   const callEnd = performance.now();
   tally.callMs += callEnd - callStart;
   tally.checkMs += callStart - checkStart;
@@ -187,7 +199,8 @@ async function assertProperty<T extends [unknown, ...unknown[]]>(property: fc.IA
     interruptAfterTimeLimit: MS_PER_TARGET,
   });
   tally.runsPerTarget.push(details.numRuns);
-  if (!details.failed) return;
+  // Out of time budget is not a failure (markInterruptAsFailure is off); only a thrown finding is.
+  if (!details.failed || details.errorInstance === null) return;
   const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   throw new Error(
     `${cause.slice(0, 2000)}\n(replay: FABRIC_GENERATED_SEED=${details.seed}, run ${details.numRuns} of this target)`,
@@ -301,7 +314,11 @@ describe('every tRPC procedure answers generated input with no 5xx and refuses w
       : fc.oneof(fc.constant(undefined), anyHostile);
     await assertProperty(
       fc.asyncProperty(roleArbitrary(procedure._def.meta), input, async (role, value) => {
+        const started = performance.now();
         await probe(path, role, value, () => callProcedure(path, type, role, value));
+        const ms = performance.now() - started;
+        if (ms > 5_000)
+          console.log(`[generated-inputs] slow: ${path} as ${role} took ${Math.round(ms)} ms: ${describeInput(value)}`);
       }),
     );
   });
@@ -388,7 +405,12 @@ describe('every agent endpoint answers generated bodies with no 5xx and refuses 
         if (who === 'wrong') headers.authorization = `Bearer ${agent.hostId}.${'x'.repeat(43)}`;
         const raw = plainJson(value);
         await probe(`agent ${endpoint.name}`, who, value, async () => {
-          const response = await fetch(`${api.url}${endpoint.path()}`, { method: endpoint.method, headers, body: raw });
+          const response = await fetch(`${api.url}${endpoint.path()}`, {
+            method: endpoint.method,
+            headers,
+            body: raw,
+            signal: AbortSignal.timeout(ANSWER_MS),
+          });
           return { status: response.status, text: await response.text() };
         });
       }),
