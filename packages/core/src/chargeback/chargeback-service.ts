@@ -98,6 +98,7 @@ export class ChargebackService {
    * A tenant gets its own; finance and provider admins name the tenant.
    */
   async bill(scope: TenantScope, tenantId: string | undefined, period: RatingPeriod): Promise<Invoice> {
+    this.refuseUnstarted(period);
     const target = scope.kind === 'tenant' ? scope.tenantId : tenantId;
     const tenant = target ? await this.deps.chargeback.findTenant(target) : null;
     if (!target || !tenant) throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
@@ -160,6 +161,7 @@ export class ChargebackService {
    * own usage only (the bill's query, without building and sending the lines).
    */
   async report(period: RatingPeriod, tenantId?: string): Promise<ReportRow[]> {
+    this.refuseUnstarted(period);
     const { tenants, cards, plans, usage } =
       tenantId === undefined ? await this.usageOfAll(period, false) : await this.usageOfOne(period, tenantId);
     return tenants.map((tenant) => {
@@ -167,6 +169,21 @@ export class ChargebackService {
       const totals = rateUsageTotals(usage.get(tenant.id) ?? [], cards, plans.get(tenant.id) ?? LIST_PLAN, period);
       return { tenantId: tenant.id, tenantName: tenant.name, ...totals, unpricedBefore: totals.unpricedBefore ?? null };
     });
+  }
+
+  /**
+   * A bill or report is of time that has begun (issue 9, class 5: a bill came out for a month in the future).
+   * A period under way is showback so far ("this month so far" ends with the current hour); invoices are
+   * issued only for months that are over (close-month.ts, PERIOD_NOT_OVER).
+   */
+  private refuseUnstarted(period: RatingPeriod): void {
+    const now = this.deps.clock.now();
+    if (Date.parse(period.from) > now.getTime()) {
+      throw new ChargebackError(
+        'PERIOD_NOT_STARTED',
+        `The period starts ${period.from}, after now (${now.toISOString()}): there is no usage to bill yet`,
+      );
+    }
   }
 
   /** `usageOfAll`'s shape for one tenant: its usage, plan and name. */

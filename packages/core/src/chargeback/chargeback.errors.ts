@@ -10,6 +10,7 @@ export type ChargebackErrorCode =
   | 'RATE_CARD_IN_PAST'
   | 'BILL_TENANT_NOT_FOUND'
   | 'PERIOD_BEFORE_TENANT'
+  | 'PERIOD_NOT_STARTED'
   | 'UNKNOWN_ADDRESS_CLASS';
 
 export class ChargebackError extends CoreError<ChargebackErrorCode> {
