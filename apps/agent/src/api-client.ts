@@ -13,6 +13,7 @@ import {
 import {
   type SamplesRequest,
   type SamplesResponse,
+  type SampleVerdict,
   samplesResponseSchema,
 } from '@fabric/core/metering/sample-protocol.schema';
 import {
@@ -43,6 +44,8 @@ export class AgentApiError extends Error {
     readonly status: number,
     /** The API's error code (`REPLAYED`, `INVALID_TOKEN`, …), or a local one for non-HTTP failures. */
     readonly code: string,
+    /** `422 IMPLAUSIBLE_SAMPLES`: the batch's refused samples, each with its reason. */
+    readonly refusedSamples: readonly SampleVerdict[] = [],
   ) {
     super(message);
     this.name = 'AgentApiError';
@@ -162,7 +165,8 @@ export class AgentApiClient {
     if (!response.ok) {
       const parsed = agentErrorSchema.safeParse(json);
       if (parsed.success) {
-        throw new AgentApiError('http', parsed.data.error.message, response.status, parsed.data.error.code);
+        const { message, code, samples } = parsed.data.error;
+        throw new AgentApiError('http', message, response.status, code, samples ?? []);
       }
       // A 502 from a load balancer carries no protocol body; keep the status, invent nothing.
       throw new AgentApiError('http', `HTTP ${response.status} ${response.statusText}`.trim(), response.status, 'HTTP');

@@ -261,6 +261,31 @@ describe('Metering', () => {
     expect(agent.log.lines.some((l) => l.includes('refused batch'))).toBe(false);
   });
 
+  it('leaves out the samples the API refuses as impossible (422) and sends the rest of the batch again', async () => {
+    const impossible = '00000000-0000-4000-8000-000000000002';
+    api.impossibleVms.add(impossible);
+    const agent = start({ token: api.issueToken() });
+    await waitFor(() => api.sampleBatches.length >= 3, 'batches taken');
+    agent.controller.abort();
+    await agent.done;
+    expect(received().slice(0, 3)).toEqual([1, 2, 3]);
+    // Each taken batch holds the two other VMs' samples, not the impossible one's.
+    for (const b of api.sampleBatches.slice(0, 3)) expect(b.count).toBe(2);
+    expect([...api.samples.values()].some((s) => s.vmId === impossible)).toBe(false);
+    expect(agent.log.lines.some((l) => /refused 1 sample\(s\) of batch 1 as impossible/.test(l))).toBe(true);
+    expect(agent.log.lines.some((l) => l.includes('refused batch'))).toBe(false);
+  });
+
+  it('drops a batch whose every sample the API refuses as impossible', async () => {
+    for (const n of [1, 2, 3]) api.impossibleVms.add(`00000000-0000-4000-8000-00000000000${n}`);
+    const agent = start({ token: api.issueToken() });
+    await waitFor(() => agent.log.lines.filter((l) => l.includes('refused batch')).length >= 2, 'batches dropped');
+    agent.controller.abort();
+    await agent.done;
+    expect(api.sampleBatches).toEqual([]);
+    expect(agent.log.lines.find((l) => l.includes('refused batch 1'))).toMatch(/HTTP 422 IMPLAUSIBLE_SAMPLES/);
+  });
+
   it('keeps its batches when the API does not take samples yet (404)', async () => {
     api.samplesUnsupported = true;
     const agent = start({ token: api.issueToken() });

@@ -23,7 +23,8 @@ import { sleep as realSleep } from './sleep';
  *   deletes each when the API answers 200. No answer, 5xx, 408 or 429: the batch
  *   stays and the sender backs off; the collector keeps buffering meanwhile.
  *   400, 413 or 422: the API will never take that batch; it is dropped with one
- *   log line. 404/405: an API from before metering; batches are kept and the
+ *   log line, except a 422 IMPLAUSIBLE_SAMPLES that lists the samples that cannot
+ *   be true: those are left out (logged) and the rest of the batch is sent again. 404/405: an API from before metering; batches are kept and the
  *   sender looks again at the longest backoff. 401/403 end the agent.
  *
  * The API stores each (vmId, at) once, so a batch resent after a lost answer
@@ -79,6 +80,12 @@ export class Metering implements SessionLoop {
    * rather than dropped, so the rest of their figures still count.
    */
   private readonly withoutAcls = new Set<number>();
+  /**
+   * Samples the API refused as impossible (422 IMPLAUSIBLE_SAMPLES: in the
+   * future, before the VM existed, above its size…), by batch, as `vmId@at`:
+   * left out when the batch is sent again, so its true samples still count.
+   */
+  private readonly refusedSamples = new Map<number, Set<string>>();
 
   constructor(private readonly options: MeteringOptions) {
     this.intervalSeconds = options.intervalSeconds ?? 60;
@@ -208,9 +215,7 @@ export class Metering implements SessionLoop {
               seq,
               batch: batch.batch,
               dropped: batch.dropped,
-              samples: this.withoutAcls.has(batch.batch)
-                ? batch.samples.map(({ networkAcls: _, ...sample }) => sample)
-                : batch.samples,
+              samples: this.outgoing(batch.batch, batch.samples),
             },
             signal,
           ),
@@ -233,6 +238,11 @@ export class Metering implements SessionLoop {
           this.withoutAcls.add(batch.batch);
           log.warn(
             `metering: API does not know an ACL of batch ${batch.batch} (${error.message}); resending it without ACLs`,
+          );
+        } else if (error.kind === 'http' && error.code === 'IMPLAUSIBLE_SAMPLES' && this.leaveOut(batch, error)) {
+          log.error(
+            `metering: API refused ${error.refusedSamples.length} sample(s) of batch ${batch.batch} as impossible ` +
+              `(${error.message}); sending the rest again without them`,
           );
         } else if (error.kind === 'http' && REFUSED_STATUSES.has(error.status)) {
           outcome = 'refused';
@@ -257,10 +267,37 @@ export class Metering implements SessionLoop {
         }
       } finally {
         await buffer.release(batch.batch, outcome);
-        if (outcome !== 'kept') this.withoutAcls.delete(batch.batch);
+        if (outcome !== 'kept') {
+          this.withoutAcls.delete(batch.batch);
+          this.refusedSamples.delete(batch.batch);
+        }
       }
       if (delayMs > 0) await this.sleep(delayMs, signal);
     }
+  }
+
+  /** A buffered batch's samples as sent now: without those refused as impossible, and without ACLs if asked. */
+  private outgoing(batch: number, samples: readonly VmSample[]): VmSample[] {
+    const refused = this.refusedSamples.get(batch);
+    const kept = refused ? samples.filter((s) => !refused.has(`${s.vmId}@${s.at}`)) : [...samples];
+    return this.withoutAcls.has(batch) ? kept.map(({ networkAcls: _, ...sample }) => sample) : kept;
+  }
+
+  /**
+   * Records the samples a 422 IMPLAUSIBLE_SAMPLES names (indexes into what was sent) to leave out of the next
+   * send; false when that leaves nothing to send or names nothing new (then the batch is dropped as refused).
+   */
+  private leaveOut(batch: { batch: number; samples: readonly VmSample[] }, error: AgentApiError): boolean {
+    const sent = this.outgoing(batch.batch, batch.samples);
+    const refused = this.refusedSamples.get(batch.batch) ?? new Set<string>();
+    const before = refused.size;
+    for (const verdict of error.refusedSamples) {
+      const sample = sent[verdict.index];
+      if (sample) refused.add(`${sample.vmId}@${sample.at}`);
+    }
+    if (refused.size === before) return false;
+    this.refusedSamples.set(batch.batch, refused);
+    return this.outgoing(batch.batch, batch.samples).length > 0;
   }
 
   /** Until the collector buffers a batch, or the loop stops. */

@@ -87,6 +87,8 @@ export class FakeAgentApi {
   readonly sampleBatches: { batch: number; dropped: number; count: number; stored: number }[] = [];
   /** Answer these batch numbers 400 INVALID_BODY (a batch the API will never take). */
   readonly rejectSampleBatches = new Set<number>();
+  /** Samples of these VMs cannot be true: a batch holding one is refused whole, 422 IMPLAUSIBLE_SAMPLES with verdicts. */
+  readonly impossibleVms = new Set<string>();
   /** Answer the samples route 404, like an API from before metering. */
   samplesUnsupported = false;
   /** Metered ACLs listed in heartbeat answers (undefined: an API from before them, which lists nothing). */
@@ -361,6 +363,16 @@ export class FakeAgentApi {
       );
       if (unknown.length) {
         return record(400, { error: { code: 'UNKNOWN_METERED_ACL', message: `unknown ACL "${unknown[0]?.acl}"` } });
+      }
+      const impossible = parsed.data.samples.flatMap((x, index) =>
+        this.impossibleVms.has(x.vmId)
+          ? [{ index, vmId: x.vmId, at: x.at, code: 'SAMPLE_MEMORY_ABOVE_VM', message: 'above the VM' }]
+          : [],
+      );
+      if (impossible.length) {
+        return record(422, {
+          error: { code: 'IMPLAUSIBLE_SAMPLES', message: `${impossible.length} impossible`, samples: impossible },
+        });
       }
       let stored = 0;
       for (const sample of parsed.data.samples) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sampleVerdictSchema } from '../metering/sample-protocol.schema';
 import { text } from '../shared/text.schema';
 import { HOST_STATES } from './host-state';
 import { hostInventorySchema } from './inventory.schema';
@@ -92,6 +93,11 @@ export type InventoryResponse = z.infer<typeof inventoryResponseSchema>;
 
 /** Every 4xx/5xx body. `code` is stable; `message` is for people. */
 export const agentErrorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string() }),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    /** `422 IMPLAUSIBLE_SAMPLES` only: the refused samples of the batch, each with its own code. */
+    samples: z.array(sampleVerdictSchema).optional(),
+  }),
 });
 export type AgentError = z.infer<typeof agentErrorSchema>;

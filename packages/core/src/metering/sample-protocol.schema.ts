@@ -99,3 +99,16 @@ export const samplesResponseSchema = z.object({
   ignored: z.number().int(),
 });
 export type SamplesResponse = z.infer<typeof samplesResponseSchema>;
+
+/**
+ * One refused sample of a `422 IMPLAUSIBLE_SAMPLES` answer (`error.samples`): its place in the batch and why it
+ * cannot be true (sample-plausibility.ts). The batch stored nothing; send it again without these.
+ */
+export const sampleVerdictSchema = z.object({
+  index: z.number().int().min(0),
+  vmId: z.string(),
+  at: z.string(),
+  code: z.string(),
+  message: z.string(),
+});
+export type SampleVerdict = z.infer<typeof sampleVerdictSchema>;
