@@ -168,9 +168,9 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange' | 
   'chargeback.getPlan': { input: { tenantId: 'not-a-uuid' }, allowed: 'BAD_REQUEST' },
   'chargeback.periods': { allowed: 'ok' },
   // Months that are not over cannot close (and the probe must not close one).
-  'chargeback.closePeriod': { input: { month: '2999-12' }, allowed: 'PRECONDITION_FAILED' },
-  'chargeback.reviewPeriod': { input: { month: '2999-12' }, allowed: 'PRECONDITION_FAILED' },
-  'chargeback.rerate': { input: { month: '2999-12', reason: 'probe' }, allowed: 'PRECONDITION_FAILED' },
+  'chargeback.closePeriod': { input: { month: '2199-12' }, allowed: 'PRECONDITION_FAILED' },
+  'chargeback.reviewPeriod': { input: { month: '2199-12' }, allowed: 'PRECONDITION_FAILED' },
+  'chargeback.rerate': { input: { month: '2199-12', reason: 'probe' }, allowed: 'PRECONDITION_FAILED' },
   'chargeback.invoices': { input: {}, allowed: 'ok' },
   'chargeback.invoice': byRandomId(),
   'tasks.list': { input: {}, allowed: 'ok' },
