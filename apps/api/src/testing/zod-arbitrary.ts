@@ -252,8 +252,12 @@ function walk(schema: unknown, options: DeriveOptions, depth: number): fc.Arbitr
       const maxLength = (checks.find((c) => c.check === 'max_length')?.maximum as number | undefined) ?? 5;
       const element = next(def.element);
       const plausible = fc.array(element, { minLength, maxLength: Math.min(Math.max(minLength, maxLength), 8) });
-      // One past the limit (a 501-VM what-if), as copies of one element: generating 501 distinct ones is slow.
-      const tooMany = element.map((e) => Array.from({ length: Math.min(maxLength + 1, 10_001) }, () => e));
+      // One past the limit (a 501-VM what-if), as copies of one plausible element: generating 501 distinct
+      // ones is slow, and 10,001 copies of a hostile 100k-character string pass V8's longest string.
+      const tooMany = walk(def.element, { ...options, hostileWeight: 0 }, depth + 1).map((e) =>
+        Array.from({ length: Math.min(maxLength + 1, 10_001) }, () => e),
+      );
+      if (options.hostileWeight <= 0) return plausible;
       return withHostile(
         fc.oneof({ weight: 6, arbitrary: plausible }, { weight: 1, arbitrary: tooMany }),
         wrongType,
@@ -276,6 +280,8 @@ function walk(schema: unknown, options: DeriveOptions, depth: number): fc.Arbitr
             .tuple(record, fc.dictionary(fc.string({ maxLength: 40 }), catchall, { maxKeys: 3 }))
             .map(([base, extra]) => ({ ...extra, ...base }))
         : record;
+      // Plausible means no unknown keys either (they may carry 100k-character strings).
+      if (options.hostileWeight <= 0) return withCatchall;
       return withHostile(
         fc.oneof({ weight: 5, arbitrary: withCatchall }, { weight: 1, arbitrary: withExtras }),
         wrongType,
