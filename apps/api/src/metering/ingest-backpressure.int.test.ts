@@ -11,9 +11,10 @@ import {
 } from '../testing/metering-fixtures';
 import { seedAndSignIn } from '../testing/seed';
 
-// Sample ingest holds a bounded number of batches: one being read and written
-// here, one waiting (its body unread), and the next told to come back later,
-// which the agent does with the samples still in its buffer.
+// Sample ingest holds a bounded number of places: here one batch written at
+// once plus one more in line (places are taken before a body is read, so a
+// slow body costs a place, never a writer's slot), and the next told to come
+// back later, which the agent does with the samples still in its buffer.
 
 let api: TestApi;
 let host: TestHost;
@@ -34,32 +35,35 @@ afterAll(() => api?.close());
 const body = (seq: number, minute: number) =>
   JSON.stringify({ seq, batch: seq, samples: [minuteSample(vmId, Date.UTC(2026, 10, 3, 10, minute))] });
 
-describe('sample ingest under load', () => {
-  it('answers 503 with Retry-After past the queue, and takes the batch when sent again', async () => {
-    // The first batch enters and stalls mid-body: it holds the only slot.
-    const url = new URL(`${api.url}/agent/v1/hosts/${host.hostId}/samples`);
-    const first = body(1, 1);
-    const stalled = request(url, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${host.credential}`,
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(first),
-      },
+/** A batch whose body stops after ten bytes: it holds a place in line until `finish`. */
+function stalledUpload(url: URL, payload: string) {
+  const req = request(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${host.credential}`,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(payload),
+    },
+  });
+  const answer = new Promise<number>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
     });
-    const firstAnswer = new Promise<number>((resolve, reject) => {
-      stalled.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      stalled.on('error', reject);
-    });
-    stalled.write(first.slice(0, 10));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    req.on('error', reject);
+  });
+  req.write(payload.slice(0, 10));
+  return { answer, finish: () => req.end(payload.slice(10)) };
+}
 
-    // The second waits in the queue; the third finds it full.
-    const waiting = agentPost(api.url, url.pathname, JSON.parse(body(2, 2)), { credential: host.credential });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+describe('sample ingest under load', () => {
+  it('answers 503 with Retry-After past the line, and takes the batch when sent again', async () => {
+    const url = new URL(`${api.url}/agent/v1/hosts/${host.hostId}/samples`);
+    // Two batches stall mid-body: they hold both places (1 writer + 1 waiting).
+    const first = stalledUpload(url, body(1, 1));
+    const second = stalledUpload(url, body(2, 2));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
     const refused = await fetch(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${host.credential}`, 'content-type': 'application/json' },
@@ -69,9 +73,10 @@ describe('sample ingest under load', () => {
     expect(refused.headers.get('retry-after')).toBe('2');
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('BUSY');
 
-    stalled.end(first.slice(10));
-    expect(await firstAnswer).toBe(200);
-    expect((await waiting).status).toBe(200);
+    first.finish();
+    second.finish();
+    expect(await first.answer).toBe(200);
+    expect(await second.answer).toBe(200);
     // Sent again, as the agent does from its buffer: taken.
     const again = await agentPost(api.url, url.pathname, JSON.parse(body(3, 3)), { credential: host.credential });
     expect(again).toMatchObject({ status: 200, body: { stored: 1 } });
