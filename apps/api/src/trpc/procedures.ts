@@ -1,8 +1,8 @@
 import type { Role } from '@fabric/core/shared/roles';
 import type { Caller } from '@fabric/core/shared/tenant-scope';
 import { TRPCError } from '@trpc/server';
-import { consoleSlot } from './console-slot';
 import { runForCaller } from '../tenancy/db-scope';
+import { consoleSlot } from './console-slot';
 import { hideHostsFromTenants } from './hide-hosts';
 import { mapErrors, t } from './init';
 

@@ -6,11 +6,10 @@ import { text } from '../shared/text.schema';
 // agent's 400, not a Postgres error (a 500 the agent would retry for ever).
 const name = (label: string) => text(label, { min: 1, max: 128 });
 
-export const hostnameSchema = text('host name', { min: 1, max: 253 })
-  .regex(
-    /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/,
-    'host name must be a DNS name (letters, digits, hyphens and dots)',
-  );
+export const hostnameSchema = text('host name', { min: 1, max: 253 }).regex(
+  /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/,
+  'host name must be a DNS name (letters, digits, hyphens and dots)',
+);
 
 export const nicInventorySchema = z.object({
   name: name('NIC name'),
