@@ -5,7 +5,7 @@ import superjson from 'superjson';
 
 export type ProcedureResult =
   | { ok: true; data: unknown }
-  | { ok: false; status: number; code: string; message: string; zodError?: unknown };
+  | { ok: false; status: number; code: string; message: string; zodError?: unknown; retryAfterSeconds?: number };
 
 /** A signed-in (or anonymous) HTTP client of the tRPC API, as a browser would use it. */
 export class ApiClient {
@@ -27,7 +27,13 @@ export class ApiClient {
     return new ApiClient(baseUrl, cookie, origin);
   }
 
-  async call(path: string, type: 'query' | 'mutation', input?: unknown): Promise<ProcedureResult> {
+  /** One call as its result; a 429 is waited out as its Retry-After says (as a well-behaved client does). */
+  call(path: string, type: 'query' | 'mutation', input?: unknown): Promise<ProcedureResult> {
+    return this.politely(() => this.callOnce(path, type, input));
+  }
+
+  /** One call, a 429 returned as it is: for tests about the limits themselves. */
+  async callOnce(path: string, type: 'query' | 'mutation', input?: unknown): Promise<ProcedureResult> {
     const headers: Record<string, string> = { 'content-type': 'application/json', origin: this.origin };
     if (this.cookie) headers.cookie = this.cookie;
     const encoded = input === undefined ? undefined : JSON.stringify(superjson.serialize(input));
@@ -50,6 +56,9 @@ export class ApiClient {
       code: error?.data.code ?? 'UNKNOWN',
       message: error?.message ?? '',
       zodError: error?.data.zodError,
+      ...(response.headers.has('retry-after')
+        ? { retryAfterSeconds: Number(response.headers.get('retry-after')) }
+        : {}),
     };
   }
 
@@ -60,7 +69,19 @@ export class ApiClient {
   mutate<T = unknown>(path: string, input?: unknown): Promise<T> {
     return this.call(path, 'mutation', input).then(unwrap<T>(path));
   }
+
+  private async politely(send: () => Promise<ProcedureResult>): Promise<ProcedureResult> {
+    for (let attempt = 1; ; attempt++) {
+      const result = await send();
+      if (result.ok || result.status !== 429 || attempt >= MAX_THROTTLED_ATTEMPTS) return result;
+      const seconds = result.retryAfterSeconds || 1;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(seconds, 1), 10) * 1000));
+    }
+  }
 }
+
+/** Integration tests run many calls as one user; the API's per-user limits answer 429 past a burst. */
+const MAX_THROTTLED_ATTEMPTS = 8;
 
 function unwrap<T>(path: string) {
   return (result: ProcedureResult): T => {
