@@ -50,6 +50,7 @@ export function createAuthRoutes(deps: {
   trustedProxies: TrustedProxies;
 }) {
   const { auth, audit, clock, throttle } = deps;
+  const attemptsInFlight = new AttemptsInFlight();
 
   return async function handleAuth(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', deps.publicUrl);
@@ -98,72 +99,117 @@ export function createAuthRoutes(deps: {
 
     // better-auth looks the account up by the e-mail in lower case: so does the throttle.
     const email = isSignIn ? emailOf(body) : null;
-    if (isSignIn) {
-      if (!email) {
-        return refuseSignIn(400, { code: 'BAD_REQUEST', message: 'Enter your e-mail address and password' }, null);
-      }
-      const counts = await audit.countSignInFailures({
-        email,
-        source: key,
-        since: windowStart(clock.now(), throttle),
-      });
-      const limit = throttledBy(counts, throttle);
-      if (limit) {
-        return refuseSignIn(429, { code: 'TOO_MANY_ATTEMPTS', message: throttleMessage(throttle) }, email);
-      }
+    let releaseAttempt = () => {};
+    try {
+      return await judge();
+    } finally {
+      releaseAttempt();
     }
-    if (req.method === 'POST' && url.pathname === UPDATE_USER_PATH) {
-      const parsed = updateUserBody.safeParse(body);
-      if (!parsed.success) {
-        return sendJson(res, 400, {
-          code: 'BAD_REQUEST',
-          message: parsed.error.issues[0]?.message ?? 'Only the name can be changed',
+    async function judge(): Promise<void> {
+      if (isSignIn) {
+        if (!email) {
+          return refuseSignIn(400, { code: 'BAD_REQUEST', message: 'Enter your e-mail address and password' }, null);
+        }
+        // Attempts still being judged count as failures for those that arrive after them: the stored
+        // count is read before better-auth answers, so 40 guesses sent at once all read the same count.
+        const ahead = attemptsInFlight.enter(email, key);
+        releaseAttempt = ahead.release;
+        const stored = await audit.countSignInFailures({
+          email,
+          source: key,
+          since: windowStart(clock.now(), throttle),
+        });
+        const counts = {
+          account: stored.account + ahead.account,
+          accountFromSource: stored.accountFromSource + ahead.accountFromSource,
+          source: stored.source + ahead.source,
+        };
+        const limit = throttledBy(counts, throttle);
+        if (limit) {
+          releaseAttempt();
+          return refuseSignIn(429, { code: 'TOO_MANY_ATTEMPTS', message: throttleMessage(throttle) }, email);
+        }
+      }
+      if (req.method === 'POST' && url.pathname === UPDATE_USER_PATH) {
+        const parsed = updateUserBody.safeParse(body);
+        if (!parsed.success) {
+          return sendJson(res, 400, {
+            code: 'BAD_REQUEST',
+            message: parsed.error.issues[0]?.message ?? 'Only the name can be changed',
+          });
+        }
+        body = parsed.data;
+      }
+
+      const signOutSession =
+        req.method === 'POST' && url.pathname === '/api/auth/sign-out'
+          ? await auth.api.getSession({ headers: headersOf(req) }).catch(() => null)
+          : null;
+
+      const headers = headersOf(req);
+      headers.delete('content-length');
+      headers.delete('transfer-encoding');
+      if (body !== undefined) headers.set('content-type', 'application/json');
+      const response = await auth.handler(
+        new Request(url, {
+          method: req.method ?? 'GET',
+          headers,
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        }),
+      );
+
+      if (isSignIn && email) {
+        const ok = response.status === 200;
+        await audit.append({
+          actor: { type: 'user', id: null, label: email },
+          action: SIGN_IN_ACTION,
+          targetType: 'user',
+          targetId: email,
+          targetLabel: email,
+          result: ok ? 'success' : 'denied',
+          message: ok ? 'Signed in' : 'Wrong email or password',
+          details: { source, sourceKey: key },
         });
       }
-      body = parsed.data;
+      if (signOutSession && response.status === 200) {
+        await audit.append({
+          actor: { type: 'user', id: signOutSession.user.id, label: signOutSession.user.email },
+          action: 'auth.sign_out',
+          targetType: 'session',
+          targetId: signOutSession.session.id,
+          result: 'success',
+        });
+      }
+      await sendFetchResponse(res, await withoutBodySecrets(response));
     }
-
-    const signOutSession =
-      req.method === 'POST' && url.pathname === '/api/auth/sign-out'
-        ? await auth.api.getSession({ headers: headersOf(req) }).catch(() => null)
-        : null;
-
-    const headers = headersOf(req);
-    headers.delete('content-length');
-    headers.delete('transfer-encoding');
-    if (body !== undefined) headers.set('content-type', 'application/json');
-    const response = await auth.handler(
-      new Request(url, {
-        method: req.method ?? 'GET',
-        headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      }),
-    );
-
-    if (isSignIn && email) {
-      const ok = response.status === 200;
-      await audit.append({
-        actor: { type: 'user', id: null, label: email },
-        action: SIGN_IN_ACTION,
-        targetType: 'user',
-        targetId: email,
-        targetLabel: email,
-        result: ok ? 'success' : 'denied',
-        message: ok ? 'Signed in' : 'Wrong email or password',
-        details: { source, sourceKey: key },
-      });
-    }
-    if (signOutSession && response.status === 200) {
-      await audit.append({
-        actor: { type: 'user', id: signOutSession.user.id, label: signOutSession.user.email },
-        action: 'auth.sign_out',
-        targetType: 'session',
-        targetId: signOutSession.session.id,
-        result: 'success',
-      });
-    }
-    await sendFetchResponse(res, await withoutBodySecrets(response));
   };
+}
+
+/** Sign-in attempts of this process not yet judged, per account, per source and per both. */
+class AttemptsInFlight {
+  private readonly counts = new Map<string, number>();
+
+  /** Counts this attempt in, and says how many were already in flight ahead of it. */
+  enter(email: string, source: string) {
+    const keys = [`a:${email}`, `s:${source}`, `as:${email}|${source}`] as const;
+    const [account, src, both] = keys.map((k) => this.counts.get(k) ?? 0);
+    for (const k of keys) this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+    let released = false;
+    return {
+      account: account ?? 0,
+      source: src ?? 0,
+      accountFromSource: both ?? 0,
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const k of keys) {
+          const left = (this.counts.get(k) ?? 1) - 1;
+          if (left <= 0) this.counts.delete(k);
+          else this.counts.set(k, left);
+        }
+      },
+    };
+  }
 }
 
 /**
