@@ -4,6 +4,17 @@ import { readAuthBody, withoutSecrets } from './auth-body';
 const json = (text: string) => Buffer.from(text, 'utf8');
 
 describe('readAuthBody', () => {
+  it('refuses a NUL or another control character anywhere in the body (Postgres answered 500)', () => {
+    for (const raw of [
+      '{"email":"n\\u0000ul@x.example","password":"abcdefghijk"}',
+      '{"token":"a\\u0000b"}',
+      '{"a":{"b":["\\u001b"]}}',
+    ]) {
+      expect(readAuthBody('application/json', Buffer.from(raw))).toMatchObject({ ok: false, status: 400 });
+    }
+    expect(readAuthBody('application/json', Buffer.from('{"name":"Zoë 株式会社"}'))).toMatchObject({ ok: true });
+  });
+
   it.each([
     ['application/json', json('{"email":"a@b.c"}'), { email: 'a@b.c' }],
     ['Application/JSON; charset=UTF-8', json('{"email":"a@b.c"}'), { email: 'a@b.c' }],

@@ -37,11 +37,27 @@ export function readAuthBody(contentType: string | undefined, body: Buffer): Aut
   } catch {
     return { ok: false, status: 400, code: 'BAD_REQUEST', message: 'The body is not valid UTF-8' };
   }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch {
     return { ok: false, status: 400, code: 'BAD_REQUEST', message: 'The body is not valid JSON' };
   }
+  // No e-mail, password, token or name holds a control character; Postgres refuses NUL with a 500.
+  if (hasControlCharacter(value)) {
+    return { ok: false, status: 400, code: 'BAD_REQUEST', message: 'A value holds a control character' };
+  }
+  return { ok: true, value };
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function hasControlCharacter(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return CONTROL.test(value);
+  if (depth > 32 || value === null || typeof value !== 'object') return false;
+  const items = Array.isArray(value) ? value : Object.entries(value).flat();
+  return items.some((item) => hasControlCharacter(item, depth + 1));
 }
 
 /** Credentials better-auth puts in its answers (a session's token); the httpOnly cookie is their only copy. */
