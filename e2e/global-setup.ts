@@ -15,6 +15,7 @@ export default async function globalSetup() {
     heartbeatIntervalMs: E2E.heartbeatIntervalMs,
     demoAgents: true,
     quiet: true,
+    logDir: E2E.logDir,
     log: (line) => console.log(`[e2e stack] ${line}`),
   });
   return async () => {

@@ -9,6 +9,10 @@ export const E2E = {
   apiPort: 4391,
   webPort: 3391,
   heartbeatIntervalMs: 1000,
+  /** Each process's output, kept for a failed run (npm test prints the API's tail). */
+  get logDir() {
+    return path.join(this.dataDir, 'logs');
+  },
   get webUrl() {
     return `http://localhost:${this.webPort}`;
   },

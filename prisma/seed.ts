@@ -91,8 +91,40 @@ export async function seedDemo(
     if (await uow.repos.fabric.findClusterByName(cluster.name)) continue;
     await fabric.createCluster(SYSTEM_ACTOR, { ...cluster, maxHosts: 64, maxVms: 4000 });
   }
+  await seedNetworks(services, tenantIds);
   if (options.billingHistory ?? true) await seedBillingHistory(services, tenantIds, new Date());
   return true;
+}
+
+/**
+ * The whitepaper's example (issue 13): Blue Corp and Yellow Corp each keep
+ * 10.1.1.0/24 in their own VM network "intranet" (VSIDs 5001 and 6001); the
+ * provider's PA pools, one per cluster on logical network "provider". A VM
+ * created on network "intranet/lan" gets an address there.
+ */
+async function seedNetworks(services: Services, tenantIds: Map<string, string>) {
+  const { network, uow } = services;
+  for (const [name, vsid] of [
+    ['Blue Corp', 5001],
+    ['Yellow Corp', 6001],
+  ] as const) {
+    const tenantId = tenantIds.get(name);
+    if (!tenantId) continue;
+    const scope = { kind: 'tenant', tenantId } as const;
+    const net = await network.createVmNetwork(SYSTEM_ACTOR, scope, { name: 'intranet', isolation: 'gre' });
+    await network.createSubnet(SYSTEM_ACTOR, scope, { vmNetworkId: net.id, name: 'lan', prefix: '10.1.1.0/24', vsid });
+  }
+  const provider = await network.createLogicalNetwork(SYSTEM_ACTOR, 'provider');
+  for (const [i, cluster] of DEMO_CLUSTERS.entries()) {
+    const row = await uow.repos.fabric.findClusterByName(cluster.name);
+    if (!row) continue;
+    await network.addPaPool(SYSTEM_ACTOR, {
+      logicalNetworkId: provider.id,
+      clusterId: row.id,
+      prefix: `192.168.${i + 1}.0/24`,
+      vlanId: 100 + i,
+    });
+  }
 }
 
 /** The demo's price list (USD). */

@@ -22,6 +22,14 @@ const stack = await startStack({
   compiled: SERVER_ENTRIES,
 });
 
+if (process.env.FABRIC_DEMO_AGENTS !== '0') {
+  // Blue's and Yellow's app-01 on their overlapping 10.1.1.0/24 (in the background).
+  const { seedDemoNetworks } = await import('./lib/demo-networks');
+  void seedDemoNetworks(stack.apiUrl, stack.webUrl, (line) => console.log(line)).catch((error: unknown) =>
+    console.log(`demo networks: ${error instanceof Error ? error.message : String(error)}`),
+  );
+}
+
 const width = Math.max(...DEMO_USERS.map((u) => u.email.length));
 console.log(`
   Fabric is running: ${stack.webUrl}

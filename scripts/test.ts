@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { E2E } from '../e2e/stack.config';
 import { REPO_ROOT } from '../packages/db/src/database';
 import { generatePrismaClient } from './lib/prisma-generate';
 
@@ -30,6 +31,15 @@ function step(name: string, command: string, args: string[]): boolean {
   console.log(`${ok ? '✔' : '✘'} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   if (!ok) failures.push(name);
   return ok;
+}
+
+/** The end of a browser-test stack's log, and its last errors, so a failed CI run says what the API was doing. */
+function printTail(file: string, lines: number): void {
+  if (!existsSync(file)) return;
+  const all = readFileSync(file, 'utf8').split('\n');
+  const errors = all.filter((line) => /error|fatal|uncaught|unhandled|heap|exited/i.test(line)).slice(-30);
+  console.log(`\n── ${path.relative(REPO_ROOT, file)}: last errors (${errors.length}) ──\n${errors.join('\n')}`);
+  console.log(`── ${path.relative(REPO_ROOT, file)}: last ${lines} lines ──\n${all.slice(-lines).join('\n')}`);
 }
 
 function readJson<T>(file: string): T | null {
@@ -76,6 +86,7 @@ if (playwright) {
 } else if (!e2eOk) {
   failed += 1;
 }
+if (!e2eOk) printTail(path.join(E2E.logDir, 'api.log'), 80);
 
 if (failures.length) console.log(`\nFailed steps: ${failures.join(', ')}`);
 console.log(`fabric: ${passed} passed, ${failed} failed`);

@@ -18,7 +18,7 @@ test('a tenant admin sees its totals for the month and its VMs, heaviest CPU fir
   const perVm = totals.getByRole('table', { name: 'Usage per VM, heaviest CPU first' });
   // sql-01 (8 vCPUs at half load) uses the most CPU; the web servers follow.
   await expect(perVm.getByRole('row').nth(1)).toContainText('sql-01');
-  for (const name of ['web-01', 'web-02']) await expect(perVm.getByRole('cell', { name })).toBeVisible();
+  for (const name of ['web-01', 'web-02']) await expect(perVm.getByRole('cell', { name, exact: true })).toBeVisible();
   await expect(totals.getByText('Average CPU')).toBeVisible();
   await expect(totals.getByText(/GHz|MHz/).first()).toBeVisible();
   // Yellow's app-01 and batch VMs are not Blue's.

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { REPO_ROOT } from '../../packages/db/src/database';
 
 /** Node flags every Fabric process runs with: TypeScript through tsx, the Prisma schema engine as WebAssembly. */
@@ -15,7 +16,7 @@ export function spawnChild(
   name: string,
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; quiet?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; quiet?: boolean; logFile?: string } = {},
 ): Child {
   // Each child leads its own process group, so stopping it also stops what
   // it spawned (`next start` runs the server as a grandchild).
@@ -26,13 +27,18 @@ export function spawnChild(
     detached: true,
   });
   const prefix = `[${name}] `;
+  // A quiet child still keeps its output: in its log file, for the run that fails.
+  const file = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : null;
   const forward = (stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream) => {
     let partial = '';
     stream?.on('data', (chunk: Buffer) => {
       const text = partial + chunk.toString('utf8');
       const lines = text.split('\n');
       partial = lines.pop() ?? '';
-      if (!options.quiet) for (const line of lines) out.write(`${prefix}${line}\n`);
+      for (const line of lines) {
+        if (!options.quiet) out.write(`${prefix}${line}\n`);
+        file?.write(`${new Date().toISOString()} ${line}\n`);
+      }
     });
   };
   forward(child.stdout, process.stdout);

@@ -25,6 +25,8 @@ export interface StackOptions {
    */
   compiled?: { api: string; agent: string };
   quiet?: boolean;
+  /** Where each process's output goes as well (`api.log`, `web.log`, `agent-<host>.log`); none if unset. */
+  logDir?: string;
   log?: (line: string) => void;
 }
 
@@ -84,6 +86,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   mkdirSync(dataDir, { recursive: true });
   const children: Child[] = [];
   killAllOnExit(children);
+  if (options.logDir) mkdirSync(options.logDir, { recursive: true });
+  const logFile = (name: string) => (options.logDir ? path.join(options.logDir, `${name}.log`) : undefined);
   const db = await openDatabase({
     databaseUrl: options.databaseUrl,
     dataDir: path.join(dataDir, 'postgres'),
@@ -157,6 +161,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       {
         env: apiEnv,
         quiet: options.quiet,
+        logFile: logFile('api'),
       },
     );
     children.push(api);
@@ -167,26 +172,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }),
     ]);
 
-    await buildWebIfStale(log);
-    const web = spawnChild(
-      'web',
-      process.execPath,
-      [
-        path.join(REPO_ROOT, 'node_modules/next/dist/bin/next'),
-        'start',
-        '-p',
-        String(options.webPort),
-        '-H',
-        '127.0.0.1',
-      ],
-      {
-        cwd: path.join(REPO_ROOT, 'apps/web'),
-        env: { NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', FABRIC_API_URL: apiUrl },
-        quiet: options.quiet,
-      },
-    );
-    children.push(web);
-
+    // The agents before the console's build (minutes on a first start): started after it, every host
+    // went connected → suspect → failed while the API's host monitor watched it build.
     for (const plan of agentPlans) {
       const args = [
         ...(options.compiled ? [options.compiled.agent] : [...NODE_FLAGS, 'apps/agent/src/main.ts']),
@@ -202,14 +189,45 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         plan.stateDir,
         ...(plan.token ? ['--token', plan.token] : []),
       ];
-      const agent = spawnChild(`agent ${plan.hostname}`, process.execPath, args, { quiet: options.quiet });
+      const agent = spawnChild(`agent ${plan.hostname}`, process.execPath, args, {
+        quiet: options.quiet,
+        logFile: logFile(`agent-${plan.hostname}`),
+      });
       children.push(agent);
       agent.exited.then((code) => {
         if (code === 3) log(`agent ${plan.hostname} stopped: its host was removed in the console`);
       });
     }
 
+    await buildWebIfStale(log);
+    const web = spawnChild(
+      'web',
+      process.execPath,
+      // Next.js's handler behind a server that writes X-Forwarded-For from the socket (apps/web/server.mjs).
+      [path.join(REPO_ROOT, 'apps/web/server.mjs')],
+      {
+        cwd: path.join(REPO_ROOT, 'apps/web'),
+        env: {
+          NEXT_TELEMETRY_DISABLED: '1',
+          NODE_ENV: 'production',
+          FABRIC_API_URL: apiUrl,
+          PORT: String(options.webPort),
+          HOSTNAME: '127.0.0.1',
+        },
+        quiet: options.quiet,
+        logFile: logFile('web'),
+      },
+    );
+    children.push(web);
+
     await waitForHttp(`${webUrl}/login`, 60_000, (s) => s < 500);
+    if (options.demoAgents) {
+      // The demo's replicated VM, once the agents have registered (in the background: start returns now).
+      const { seedDemoReplication } = await import('./demo-replication');
+      void seedDemoReplication(apiUrl, webUrl, log).catch((error: unknown) =>
+        log(`demo replication: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    }
     return { webUrl, apiUrl, databaseUrl: db.url, stop: stopAll };
   } catch (error) {
     await stopAll();

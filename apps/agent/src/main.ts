@@ -1,16 +1,27 @@
 import path from 'node:path';
 import { AgentApiClient } from './api-client';
 import { defaultStateDir, parseAgentArgs, USAGE } from './args';
+import { simulatedDisks } from './disks/agent-disks';
 import { type Driver, DriverError } from './drivers/driver';
 import { createLibvirtDriver } from './drivers/libvirt/libvirt-driver';
 import { resolveProfilePath } from './drivers/simulated/profile';
 import { SimulatedDriver } from './drivers/simulated/simulated-driver';
+import { EpochStore } from './ha/epoch-store';
+import { HaAgent } from './ha/ha-agent';
+import { RunLog } from './ha/run-log';
+import { RunLoggingDriver } from './ha/run-logging-driver';
 import { createLogger } from './log';
 import { MeteredAcls } from './metered-acls';
 import { Metering } from './metering';
+import { MigrationDisks } from './migration/disk-transfer';
+import { registerMigrationHandlers } from './migration/migration-handlers';
+import { registerStorageMoveHandlers } from './migration/storage-move-handlers';
+import { NetworkAgent } from './network/network-agent';
+import { registerReplicaHandlers } from './replica/replica-handlers';
 import { EXIT_CODES, Reporter } from './reporter';
 import { SampleBuffer } from './sample-buffer';
 import { StateStore } from './state-store';
+import { TaskHandlers } from './task-handlers';
 import { TaskJournal } from './task-journal';
 import { TaskRunner } from './task-runner';
 import { AGENT_VERSION } from './version';
@@ -36,6 +47,8 @@ async function main(): Promise<number> {
   let driver: Driver;
   let hostname: string;
   let stateDir: string;
+  let simulated: ReturnType<typeof simulatedDisks>;
+  let simDriver: SimulatedDriver;
   try {
     if (config.driver === 'libvirt') createLibvirtDriver();
     const profilePath = resolveProfilePath(config.profile ?? '');
@@ -43,7 +56,18 @@ async function main(): Promise<number> {
     // host name decides the default state directory, where the VMs are kept.
     hostname = (await new SimulatedDriver({ profilePath, hostname: config.hostname }).inventory()).hostname;
     stateDir = path.resolve(config.stateDir ?? defaultStateDir(hostname));
-    driver = new SimulatedDriver({ profilePath, hostname: config.hostname, stateDir, speed });
+    // VM disks are real sparse files a simulated guest writes to; the peer listener ships their blocks (disks/).
+    simulated = simulatedDisks(stateDir);
+    const peer = simulated.peer;
+    simDriver = new SimulatedDriver({
+      profilePath,
+      hostname: config.hostname,
+      stateDir,
+      speed,
+      disks: simulated.disks,
+      peerUrl: () => peer.urlOrNull(),
+    });
+    driver = simDriver;
     await driver.inventory();
   } catch (error) {
     if (!(error instanceof DriverError)) throw error;
@@ -52,6 +76,10 @@ async function main(): Promise<number> {
   }
 
   const log = createLogger(hostname);
+  await simulated.start();
+  await simDriver.resumeGuests();
+  // Kinds beyond vm.* (replica.*, …), each family registering its handlers (task-handlers.ts).
+  const handlers = new TaskHandlers();
   log.info(`fabric agent ${AGENT_VERSION} (driver ${driver.name}) → ${config.api}, state in ${stateDir}`);
 
   const controller = new AbortController();
@@ -70,6 +98,33 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const api = new AgentApiClient({ baseUrl: config.api });
+  // Ownership epochs and the run log (docs/high-availability.md): tasks run on a driver that logs every start and stop.
+  const epochs = new EpochStore(stateDir);
+  const runLogged = new RunLoggingDriver(driver, new RunLog(stateDir, hostname), epochs);
+  await runLogged.reconcile();
+  registerReplicaHandlers(handlers, { disks: simulated.disks, store: simulated.replicas, driver: runLogged, log });
+  // Live migration's host side (migration/migration-handlers.ts), on the run-logged driver.
+  // The disks follow the VM host to host over the peer listener (migration/disk-transfer.ts).
+  registerMigrationHandlers(handlers, {
+    driver: runLogged,
+    disks: new MigrationDisks({ stateDir, disks: simulated.disks, peer: simulated.peer }),
+  });
+  // Live storage migration on this host: the disk files move between pool folders while the guest writes.
+  registerStorageMoveHandlers(handlers, {
+    disks: simulated.disks,
+    inventory: () => simDriver.inventory(),
+    setDiskPool: (vmId, names, pool) => simDriver.setDiskPool(vmId, names, pool),
+  });
+  const ha = new HaAgent({
+    driver: runLogged,
+    epochs,
+    log,
+    stateDir,
+    sharedDir: process.env.FABRIC_HA_DIR || null,
+    peerIntervalMs: Number(process.env.FABRIC_HA_PEER_MS) || 1000,
+    discardDisks: simulated.discardDisks,
+  });
+  await ha.start();
   const meteredAcls = new MeteredAcls();
   const reporter = new Reporter({
     api,
@@ -79,7 +134,7 @@ async function main(): Promise<number> {
     apiUrl: config.api,
     token: config.token,
     heartbeatMsOverride: config.heartbeatMs,
-    tasks: new TaskRunner({ api, driver, journal: new TaskJournal(stateDir), log }),
+    tasks: new TaskRunner({ api, driver: runLogged, journal: new TaskJournal(stateDir), log, epochs, handlers }),
     metering: new Metering({
       api,
       driver,
@@ -89,8 +144,16 @@ async function main(): Promise<number> {
       acls: meteredAcls,
     }),
     meteredAcls,
+    ha,
   });
+  // Tenant networks: this host's compiled policy, pulled, applied to the simulated switch and acknowledged.
+  const network = new NetworkAgent({ apiUrl: config.api, store: new StateStore(stateDir), stateDir, log });
+  void network
+    .run(controller.signal)
+    .catch((error: unknown) => log.warn(`network policy loop stopped: ${String(error)}`));
   const exit = await reporter.run(controller.signal);
+  await simulated.stop();
+  ha.stop();
   return exit.code;
 }
 

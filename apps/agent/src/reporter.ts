@@ -5,6 +5,7 @@ import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './backoff';
 import { canonicalJson } from './canonical-json';
 import { type Driver, DriverError, type HostUsage } from './drivers/driver';
 import { AgentExit, type AgentExitInfo, EXIT_CODES } from './exit';
+import type { HaAgent } from './ha/ha-agent';
 import type { Logger } from './log';
 import type { MeteredAcls } from './metered-acls';
 import { SeqCounter } from './seq';
@@ -48,6 +49,8 @@ export interface ReporterOptions {
   metering?: SessionLoop;
   /** Where the metered ACLs of each heartbeat answer go (read by the metering loop). */
   meteredAcls?: MeteredAcls;
+  /** High availability (ha/ha-agent.ts): adds `ha` to each heartbeat and acts on the answer's. */
+  ha?: Pick<HaAgent, 'heartbeat' | 'answered' | 'failed'>;
 }
 
 /** Used until the API says otherwise; the protocol's documented default. */
@@ -250,6 +253,7 @@ export class Reporter {
       } catch (error) {
         if (signal.aborted) return;
         if (!(error instanceof AgentApiError)) throw error;
+        this.options.ha?.failed();
         waitMs = this.failed(error, 'heartbeat');
       }
       await this.sleep(waitMs, signal);
@@ -261,14 +265,22 @@ export class Reporter {
     const inventory = await this.readInventory();
     await this.reportInventoryIfNeeded(credential, inventory, signal);
     const usage = await this.readUsage();
+    const ha = this.options.ha ? await this.options.ha.heartbeat(credential.hostId) : undefined;
     const response = await this.authed((seq) =>
       this.api.heartbeat(
         credential.hostId,
         credential.credential,
-        { seq, agentVersion: this.agentVersion, inventoryHash: this.inventoryHash, ...(usage ? { usage } : {}) },
+        {
+          seq,
+          agentVersion: this.agentVersion,
+          inventoryHash: this.inventoryHash,
+          ...(usage ? { usage } : {}),
+          ...(ha ? { ha } : {}),
+        },
         signal,
       ),
     );
+    await this.options.ha?.answered(credential.hostId, response.ha, ha?.vms !== undefined);
     this.adoptInterval(response.heartbeatIntervalMs);
     this.options.meteredAcls?.adopt(response.meteredAcls);
     if (response.state !== this.lastHostState) {

@@ -27,6 +27,8 @@ export const finalReportSchema = z.discriminatedUnion('status', [
     status: z.literal('succeeded'),
     vmState: z.enum(HOST_VM_STATES).nullable(),
     message: z.string(),
+    /** The kind's result (replica.cycle's checksums, ...), sent as the report's `result`. */
+    result: z.record(z.string(), z.unknown()).nullish(),
   }),
   z.object({
     status: z.literal('failed'),

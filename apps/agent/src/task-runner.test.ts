@@ -3,12 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TaskKind, TaskReport, VmSpec } from '@fabric/core/tasks/task-protocol.schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { AgentApiClient } from './api-client';
 import { resolveProfilePath } from './drivers/simulated/profile';
 import { EXIT_CODES } from './exit';
 import { createMemoryLogger } from './log';
 import { Reporter } from './reporter';
 import { StateStore } from './state-store';
+import { parseParams, TaskHandlers } from './task-handlers';
 import { TaskJournal } from './task-journal';
 import { TaskRunner, type TaskRunnerOptions } from './task-runner';
 import { FakeAgentApi, type FakeTask, waitFor } from './testing/fake-agent-api';
@@ -119,6 +121,32 @@ describe('TaskRunner', () => {
   function enqueue(hostId: string, kind: TaskKind, spec: VmSpec): string {
     return api.enqueueTask(hostId, kind, spec.vmId, kind === 'vm.create' ? spec : null);
   }
+
+  it('runs other kinds by their registered handler, with params in and a result out', async () => {
+    const handlers = new TaskHandlers().register('replica.retain', async (task) => {
+      const params = parseParams(task, z.object({ keepPointIds: z.array(z.string()).max(3) }));
+      return {
+        status: 'succeeded',
+        vmState: null,
+        message: `kept ${params.keepPointIds.length}`,
+        result: { kept: params.keepPointIds },
+      };
+    });
+    const agent = await registeredAgent({ runner: { handlers } });
+    const vmId = vmSpec({ name: 'r-01' }).vmId;
+    const ok = api.enqueueTask(agent.hostId, 'replica.retain', vmId, null, { keepPointIds: ['a', 'b'] });
+    const refused = api.enqueueTask(agent.hostId, 'replica.retain', vmId, null, { keepPointIds: ['a', 'b', 'c', 'd'] });
+    const unknown = api.enqueueTask(agent.hostId, 'replica.accept', vmId, null, {});
+
+    expect((await finished(ok)).final).toMatchObject({
+      status: 'succeeded',
+      message: 'kept 2',
+      result: { kept: ['a', 'b'] },
+    });
+    expect((await finished(refused)).final).toMatchObject({ status: 'failed', code: 'INVALID_PARAMS' });
+    expect((await finished(unknown)).final).toMatchObject({ status: 'failed', code: 'UNSUPPORTED_TASK_KIND' });
+    await agent.stop();
+  });
 
   it('creates then starts a VM, reporting progress and then success', async () => {
     // Slow enough (about 0.5 s per create) for the 25 % steps to be reported.

@@ -10,10 +10,12 @@ import {
   type VmPowerState,
 } from './drivers/driver';
 import { AgentExit } from './exit';
+import type { EpochStore } from './ha/epoch-store';
 import type { Logger } from './log';
 import type { SessionLoop } from './reporter';
 import type { AgentSession } from './session';
 import { sleep as realSleep } from './sleep';
+import { TaskError, TaskHandlers } from './task-handlers';
 import type { FinalReport, TaskJournal } from './task-journal';
 
 /**
@@ -37,6 +39,8 @@ export interface TaskRunnerOptions {
   driver: Driver;
   journal: TaskJournal;
   log: Logger;
+  /** Handlers of the kinds beyond vm.* (replica.*, ...), by kind; a kind without one fails UNSUPPORTED_TASK_KIND. */
+  handlers?: TaskHandlers;
   /** Tasks running at once (across VMs). Default 4. */
   concurrency?: number;
   /** How long the API may hold a poll for tasks. Default 20 s. */
@@ -48,6 +52,8 @@ export interface TaskRunnerOptions {
   backoff?: BackoffOptions;
   random?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Ownership epochs per VM (ha/epoch-store.ts): a task under an older epoch fails STALE_EPOCH unrun. */
+  epochs?: Pick<EpochStore, 'admit'>;
 }
 
 /** Progress reports at these steps (plus start and keep-alives): enough to watch, few enough to be cheap. */
@@ -71,6 +77,7 @@ export class TaskRunner implements SessionLoop {
   private readonly driver: Driver;
   private readonly journal: TaskJournal;
   private readonly log: Logger;
+  private readonly handlers: TaskHandlers;
   private readonly concurrency: number;
   private readonly waitMs: number;
   private readonly keepAliveMs: number;
@@ -78,6 +85,7 @@ export class TaskRunner implements SessionLoop {
   private readonly backoffOptions: BackoffOptions;
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly epochs: Pick<EpochStore, 'admit'> | null;
 
   private session: AgentSession | null = null;
   private stop = new AbortController();
@@ -99,6 +107,7 @@ export class TaskRunner implements SessionLoop {
     this.driver = options.driver;
     this.journal = options.journal;
     this.log = options.log;
+    this.handlers = options.handlers ?? new TaskHandlers();
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.waitMs = options.waitMs ?? 20_000;
     this.keepAliveMs = options.keepAliveMs ?? 20_000;
@@ -106,6 +115,7 @@ export class TaskRunner implements SessionLoop {
     this.backoffOptions = options.backoff ?? DEFAULT_BACKOFF;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? realSleep;
+    this.epochs = options.epochs ?? null;
   }
 
   async run(session: AgentSession, signal: AbortSignal): Promise<void> {
@@ -234,7 +244,7 @@ export class TaskRunner implements SessionLoop {
         onProgress: (percent, message) => held.progress.update(percent, message),
       };
       try {
-        report = await this.perform(task, context);
+        report = (await this.staleEpochReport(task)) ?? (await this.perform(task, context));
       } catch (error) {
         const interrupted =
           error instanceof VmOperationError &&
@@ -293,13 +303,38 @@ export class TaskRunner implements SessionLoop {
       case 'vm.delete':
         await driver.deleteVm(task.vmId, context);
         return { status: 'succeeded', vmState: null, message: `VM ${task.vmId} deleted` };
+      default: {
+        // Every other kind is run by the handler registered for it (task-handlers.ts).
+        const handler = this.handlers.get(task.kind);
+        if (!handler) {
+          throw new TaskError(
+            'UNSUPPORTED_TASK_KIND',
+            `this agent has no handler for ${task.kind} tasks`,
+            await this.vmStateOf(task.vmId),
+          );
+        }
+        const report = await handler(task, context);
+        return { ...report, message: clip(report.message) };
+      }
     }
+  }
+
+  /** The refusal of a task queued before its VM moved to another host (ownership epochs), or null to run it. */
+  private async staleEpochReport(task: AgentTask): Promise<FinalReport | null> {
+    const known = this.epochs ? await this.epochs.admit(task) : null;
+    if (known === null) return null;
+    return {
+      status: 'failed',
+      code: 'STALE_EPOCH',
+      message: clip(`task is for ownership epoch ${task.epoch}, but this host has heard of epoch ${known}; not run`),
+      vmState: await this.vmStateOf(task.vmId),
+    };
   }
 
   /** A stable code for every failure; anything the driver did not classify is DRIVER_ERROR. */
   private async failureReport(task: AgentTask, error: unknown): Promise<FinalReport> {
-    if (error instanceof VmOperationError) {
-      return { status: 'failed', code: error.code, message: clip(error.message), vmState: error.vmState };
+    if (error instanceof VmOperationError || error instanceof TaskError) {
+      return { status: 'failed', code: error.code.slice(0, 64), message: clip(error.message), vmState: error.vmState };
     }
     const message = error instanceof Error ? error.message : String(error);
     if (!(error instanceof DriverError)) {

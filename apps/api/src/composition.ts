@@ -7,11 +7,22 @@ import { InvoiceExportService } from '@fabric/core/chargeback/export-invoices';
 import { InvoiceService } from '@fabric/core/chargeback/invoice-service';
 import { ComputeService } from '@fabric/core/compute/compute-service';
 import { FabricService } from '@fabric/core/fabric/fabric-service';
+import { HaAdmission } from '@fabric/core/ha/admission';
+import { HaAgentChannel } from '@fabric/core/ha/ha-agent-channel';
+import { HaService } from '@fabric/core/ha/ha-service';
+import { RecoverHost } from '@fabric/core/ha/recover-host';
 import { JobTracker } from '@fabric/core/jobs/job-tracker';
 import { TaskLogService } from '@fabric/core/jobs/task-log-service';
 import { AddressClassService } from '@fabric/core/metering/address-class-service';
 import { MeteringService } from '@fabric/core/metering/metering-service';
+import { EvacuateHost } from '@fabric/core/mobility/evacuate-host';
+import { MigrateVm } from '@fabric/core/mobility/migrate-vm';
+import { MoveVmStorage } from '@fabric/core/mobility/move-vm-storage';
+import { RebalanceCluster } from '@fabric/core/mobility/rebalance-cluster';
+import { NetworkService } from '@fabric/core/network/network-service';
 import { PlacementService } from '@fabric/core/placement/placement-service';
+import { ReplicationQueries } from '@fabric/core/replication/replication-queries';
+import { ReplicationService } from '@fabric/core/replication/replication-service';
 import { type Clock, systemClock } from '@fabric/core/shared/clock';
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
 import { AgentTaskQueue } from '@fabric/core/tasks/agent-task-queue';
@@ -20,12 +31,27 @@ import pg from 'pg';
 import { type Auth, betterAuthPasswords, createAuth } from './auth/auth';
 import type { ApiConfig } from './env';
 import { HostEventBus } from './events/host-events';
+import {
+  migrationTimeScale,
+  PrismaMobilityStore,
+  PrismaStorageMoveStore,
+  TaskQueueMigrationAgents,
+} from './mobility/mobility-adapters';
 import { PdfkitRenderer } from './pdf/pdfkit-renderer';
+import {
+  PrismaVmOwnership,
+  replicaCredentials,
+  replicationUnitOfWork,
+  TaskQueueReplicaAgents,
+} from './replication/replication-adapters';
 import { HostNameCache } from './repositories/host-name-cache';
 import { PgHeartbeatRecorder } from './repositories/pg-heartbeat-recorder';
 import { PgMeteringRepository } from './repositories/pg-metering-repository';
 import { createPrismaClient, type PrismaClient } from './repositories/prisma';
+import { networkUnitOfWork } from './repositories/prisma-network-repository';
+import { PrismaRebalanceRepository } from './repositories/prisma-rebalance-repository';
 import { prismaUnitOfWork, type Repositories } from './repositories/prisma-unit-of-work';
+import { runForAllTenants } from './tenancy/db-scope';
 import { TenantScopedPool } from './tenancy/scoped-pool';
 import { DbosWorkflowEngine } from './workflows/dbos-engine';
 
@@ -50,6 +76,15 @@ export interface Services {
   invoices: InvoiceService;
   /** Closing a month: a durable workflow, a task in the Tasks panel. */
   closeMonth: CloseMonth;
+  /** Hyper-V Replica (issue 10): enabling, the cycle scheduler, health, failovers (durable workflows). */
+  replication: ReplicationService;
+  migrateVm: MigrateVm;
+  moveVmStorage: MoveVmStorage;
+  evacuateHost: EvacuateHost;
+  /** Dynamic optimization (issue 12): per-cluster rounds from measured load, recommendations, automatic moves. */
+  rebalance: RebalanceCluster;
+  mobilityStore: PrismaMobilityStore;
+  replicationQueries: ReplicationQueries;
   /** The Tasks panel: durable jobs and agents' VM tasks. */
   tasks: TaskLogService;
   /** Durable workflows (DBOS): registered here, launched by startApi. */
@@ -64,6 +99,12 @@ export interface Services {
   hostEvents: HostEventBus;
   /** The provider's host names, hidden from every tenant's answers (trpc/hide-hosts.ts). */
   hostNames: HostNameCache;
+  /** High availability's half of each heartbeat: isolation settings, VMs to discard, peers seen. */
+  haAgent: HaAgentChannel;
+  /** High availability: settings, VM priority, the failure monitor and its recovery workflow. */
+  ha: HaService;
+  /** Tenant networks (issue 13): IPAM, port policies, per-host compiled policy, isolation proof, trace. */
+  network: NetworkService;
 }
 
 /** Builds the repositories and services once per process. */
@@ -102,6 +143,66 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     poolSize: config.workflows.poolSize,
     logLevel: config.logLevel,
   });
+  const replicationUow = replicationUnitOfWork(prisma);
+  const replication = new ReplicationService({
+    uow: replicationUow,
+    placement: uow.repos.placement,
+    agents: new TaskQueueReplicaAgents({ uow: replicationUow, clock }),
+    ownership: new PrismaVmOwnership({ uow: replicationUow, clock }),
+    workflows,
+    tracker: new JobTracker({ jobs: uow.repos.jobs, clock }),
+    clock,
+    newId: randomUUID,
+    credentialFor: replicaCredentials(config.authSecret),
+  });
+  for (const definition of replication.workflows) workflows.register(definition);
+  // Live migration (issue 12): both hosts' agents through the task queue, ownership by ha's epochs.
+  const mobilityStore = new PrismaMobilityStore({ uow: replicationUow, prisma, clock });
+  const migrateVm = new MigrateVm({
+    uow,
+    placement: uow.repos.placement,
+    store: mobilityStore,
+    agents: new TaskQueueMigrationAgents({ uow: replicationUow, clock }),
+    workflows,
+    tracker: new JobTracker({ jobs: uow.repos.jobs, clock }),
+    clock,
+    newId: randomUUID,
+    timeScale: migrationTimeScale(),
+  });
+  workflows.register(migrateVm.workflow);
+  // Live storage migration (issue 12): the VM's disks to another pool of its host, through its agent.
+  const moveVmStorage = new MoveVmStorage({
+    uow,
+    placement: uow.repos.placement,
+    store: mobilityStore,
+    disks: new PrismaStorageMoveStore(prisma),
+    agents: new TaskQueueMigrationAgents({ uow: replicationUow, clock }),
+    workflows,
+    tracker: new JobTracker({ jobs: uow.repos.jobs, clock }),
+    clock,
+    newId: randomUUID,
+  });
+  workflows.register(moveVmStorage.workflow);
+  const fabric = new FabricService({
+    uow,
+    clock,
+    policy: config.heartbeat,
+    agentApiUrl: config.agentApiUrl,
+    heartbeats: new PgHeartbeatRecorder(agentPool),
+  });
+  const evacuateHost = new EvacuateHost({
+    placement: uow.repos.placement,
+    migrate: migrateVm,
+    setMaintenance: (actor, hostId, enabled, reason) => fabric.setMaintenance(actor, hostId, enabled, reason),
+  });
+  const rebalance = new RebalanceCluster({
+    repo: new PrismaRebalanceRepository(prisma),
+    placement: uow.repos.placement,
+    migrations: migrateVm,
+    audit: uow.repos.audit,
+    clock,
+    newId: randomUUID,
+  });
   const closeMonth = new CloseMonth({
     uow,
     billing: chargeback,
@@ -114,6 +215,21 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     tenantsPerStep: config.workflows.closeTenantsPerStep,
   });
   workflows.register(closeMonth.workflow);
+  const hostEvents = new HostEventBus(config.appDatabaseUrl);
+  // High availability: one durable recovery workflow per host failure (docs/high-availability.md).
+  const haAgent = new HaAgentChannel({ repos: uow.repos, clock });
+  const recoverHost = new RecoverHost({
+    uow,
+    workflows,
+    tracker: new JobTracker({ jobs: uow.repos.jobs, clock }),
+    clock,
+    newId: randomUUID,
+    heartbeatIntervalMs: config.heartbeat.heartbeatIntervalMs,
+    pollMs: Math.min(1000, Math.max(200, Math.round(config.heartbeat.heartbeatIntervalMs / 2))),
+    maxRounds: config.haMaxRounds,
+  });
+  workflows.register(recoverHost.workflow);
+  workflows.register(recoverHost.waitWorkflow);
   // Bills as PDF with embedded Unicode fonts; the font catalogue is read once per process.
   const pdf = new PdfkitRenderer();
   return {
@@ -124,28 +240,69 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     prisma,
     uow,
     auth: createAuth({ prisma, publicUrl: config.publicUrl, secret: config.authSecret }),
-    fabric: new FabricService({
-      uow,
-      clock,
-      policy: config.heartbeat,
-      agentApiUrl: config.agentApiUrl,
-      heartbeats: new PgHeartbeatRecorder(agentPool),
-    }),
+    fabric,
     tenancy: new TenancyService({ uow, passwords: betterAuthPasswords, clock }),
     audit: new AuditService({ audit: uow.repos.audit }),
-    compute: new ComputeService({ uow }),
+    compute: new ComputeService({ uow, admission: new HaAdmission({ ha: uow.repos.ha }) }),
     placement: new PlacementService({ store: uow.repos.placement, decisions: uow.repos.decisions }),
-    agentTasks: new AgentTaskQueue({ uow, clock, taskLeaseMs: config.taskLeaseMs }),
+    agentTasks: new AgentTaskQueue({
+      uow,
+      clock,
+      taskLeaseMs: config.taskLeaseMs,
+      // A deleted replicated VM's replica goes too (a replication.remove job).
+      onVmDeleted: (vmId) => replication.removeAfterVmDeleted(vmId),
+    }),
     chargeback,
     invoices,
     closeMonth,
+    replication,
+    migrateVm,
+    moveVmStorage,
+    evacuateHost,
+    rebalance,
+    mobilityStore,
+    replicationQueries: new ReplicationQueries({ repo: replicationUow.repos.replication, clock }),
     tasks: new TaskLogService({ jobs: uow.repos.jobs }),
     workflows,
     billExports: new BillExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, bills: chargeback, pdf }),
     invoiceExports: new InvoiceExportService({ tenancy: uow.repos.tenancy, audit: uow.repos.audit, invoices, pdf }),
     metering,
     addressClasses: new AddressClassService({ uow, clock }),
-    hostEvents: new HostEventBus(config.appDatabaseUrl),
+    hostEvents,
     hostNames: new HostNameCache(prisma),
+    haAgent,
+    ha: new HaService({
+      uow,
+      recover: recoverHost,
+      clock,
+      heartbeatIntervalMs: config.heartbeat.heartbeatIntervalMs,
+      onSettingsChanged: (clusterId) => haAgent.forget(clusterId),
+    }),
+    network: new NetworkService({
+      uow: networkUnitOfWork(prisma),
+      clock,
+      callExtension: callSwitchExtension,
+      asFabric: runForAllTenants,
+      onPolicyChanged: (hostIds) => hostEvents.emit('network-policy', hostIds),
+    }),
   };
+}
+
+/** A switch extension's webhook: POST the change, answer { allow, reason } within its timeout. */
+async function callSwitchExtension(
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<{ allow: boolean; reason?: string }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+    redirect: 'error',
+  });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const answer = (await res.json()) as { allow?: unknown; reason?: unknown };
+  if (typeof answer.allow !== 'boolean') throw new Error('answer without a boolean "allow"');
+  return { allow: answer.allow, reason: typeof answer.reason === 'string' ? answer.reason.slice(0, 500) : undefined };
 }

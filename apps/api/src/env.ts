@@ -51,6 +51,8 @@ const schema = z
     FABRIC_HEARTBEAT_INTERVAL_MS: int(10_000),
     FABRIC_SUSPECT_AFTER_MISSED: int(3),
     FABRIC_FAILED_AFTER_MISSED: int(6),
+    /** Restart rounds a host's recovery (or each later wait) runs before it hands its waiting VMs over (ha/recover-host.ts). */
+    FABRIC_HA_MAX_ROUNDS: int(1800),
     /** How often the host monitor looks for silent hosts; defaults to half a heartbeat interval. */
     FABRIC_MONITOR_INTERVAL_MS: z.coerce.number().int().positive().optional(),
     /** Failed sign-ins of one account from one address, of one account, and from one address (identity/sign-in-throttle.ts). */
@@ -107,6 +109,8 @@ const schema = z
     FABRIC_TENANT_BURST: int(400),
     FABRIC_TENANT_IN_FLIGHT: int(16),
     FABRIC_TENANT_STREAMS: int(64),
+    /** A live stream reads its session again this often and ends once it is signed out or revoked. */
+    FABRIC_STREAM_SESSION_CHECK_MS: int(10_000),
     /**
      * This process's name for its durable workflows, stable across restarts so
      * a restarted process resumes its own at once. Default: api-<hostname>-<port>.
@@ -168,6 +172,8 @@ export interface ApiConfig {
   http: { headersTimeoutMs: number; bodyTimeoutMs: number; trpcMaxBodyBytes: number; trustedOrigins: string[] };
   authSecret: string;
   heartbeat: { heartbeatIntervalMs: number; suspectAfterMissed: number; failedAfterMissed: number };
+  /** HA recovery: restart rounds per workflow before waiting VMs are handed over to the next one. */
+  haMaxRounds: number;
   monitorIntervalMs: number;
   signIn: SignInThrottlePolicy;
   trustedProxies: ReadonlySet<string>;
@@ -181,6 +187,7 @@ export interface ApiConfig {
     consoleConcurrency: number;
     user: { burst: number; refillPerSecond: number; inFlight: number; streams: number };
     tenant: { burst: number; refillPerSecond: number; inFlight: number; streams: number };
+    streamSessionCheckMs: number;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   workflows: {
@@ -219,6 +226,7 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
       suspectAfterMissed: env.FABRIC_SUSPECT_AFTER_MISSED,
       failedAfterMissed: env.FABRIC_FAILED_AFTER_MISSED,
     },
+    haMaxRounds: env.FABRIC_HA_MAX_ROUNDS,
     monitorIntervalMs: monitorIntervalOf(env),
     signIn: {
       maxFailures: env.FABRIC_SIGNIN_MAX_FAILURES,
@@ -246,6 +254,7 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
         inFlight: env.FABRIC_TENANT_IN_FLIGHT,
         streams: env.FABRIC_TENANT_STREAMS,
       },
+      streamSessionCheckMs: env.FABRIC_STREAM_SESSION_CHECK_MS,
     },
     logLevel: env.FABRIC_LOG_LEVEL,
     workflows: {

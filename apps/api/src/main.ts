@@ -9,6 +9,12 @@ try {
   process.exit(2);
 }
 
+// A rejection nobody awaited is a defect to fix, not a reason to stop the control plane for every user:
+// say it loudly and keep serving (every long operation is a durable workflow and resumes anyway).
+process.on('unhandledRejection', (reason) => {
+  console.error('[api] unhandled rejection (kept running):', reason);
+});
+
 const api = await startApi(config);
 console.log(`[api] listening on ${api.url} (agents: ${config.agentApiUrl}/agent/v1)`);
 

@@ -11,6 +11,9 @@ import { ConcurrencyGate } from './http/concurrency-gate';
 import { createConsoleLoad } from './http/console-load';
 import { createHttpEdge, serverTimeouts } from './http/edge';
 import { sendJson } from './http/request';
+import { createNetworkAgentRoutes, NETWORK_POLICY_PATH } from './network/network-agent-routes';
+import { startNetworkReconciler } from './network/network-reconciler';
+import { startReplicationLoops } from './replication/replication-loop';
 import { appRouter } from './routers/root';
 import { assertRowLevelSecurityBinds } from './tenancy/app-database-url';
 import { createContext } from './trpc/context';
@@ -47,7 +50,9 @@ export async function startApi(
   await services.hostEvents.start();
 
   // One tenant cannot slow the others: batch cap, per-user and per-tenant limits, a fair console gate.
-  const consoleLoad = createConsoleLoad(config, (req: IncomingMessage) => createContext(routerServices, req));
+  const consoleLoad = createConsoleLoad(config, (req: IncomingMessage) =>
+    createContext(routerServices, req, config.load.streamSessionCheckMs),
+  );
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/api/trpc/',
@@ -72,10 +77,16 @@ export async function startApi(
     metering: services.metering,
     addressClasses: services.addressClasses,
     events: services.hostEvents,
+    ha: services.haAgent,
     ingestGate: new ConcurrencyGate(config.ingest.concurrency, config.ingest.maxWaiting),
   });
 
   const exports = createExportRoutes(routerServices);
+  const networkAgent = createNetworkAgentRoutes({
+    fabric: services.fabric,
+    network: services.network,
+    events: services.hostEvents,
+  });
 
   // Headers, body deadline, CSRF: before any route (issue 9).
   const edge = createHttpEdge(config.http);
@@ -91,6 +102,8 @@ export async function startApi(
       }
       if (path.startsWith('/api/auth/')) return auth(req, res);
       if (path.startsWith('/api/exports/')) return consoleLoad.admission.export(req, res, () => exports(req, res));
+      const networkPolicy = NETWORK_POLICY_PATH.exec(path.split('?')[0] ?? '');
+      if (networkPolicy?.[1]) return networkAgent(req, res, networkPolicy[1]);
       if (path === '/agent/v1' || path.startsWith('/agent/v1/')) return agent(req, res);
       if (path === '/healthz') {
         await services.prisma.$queryRaw`SELECT 1`;
@@ -121,12 +134,24 @@ export async function startApi(
     scheduleBackgroundWork(services, { monitorIntervalMs: config.monitorIntervalMs, log });
   }
   await services.workflows.launch();
+  // Hyper-V Replica: the cycle scheduler and the health pass (due-time indexes; cycles are workflows, once each).
+  const replicationLoops =
+    options.monitor !== false
+      ? startReplicationLoops({ replication: services.replication, cycleTickMs: 1_000, healthTickMs: 5_000, log })
+      : { stop: async () => undefined };
+  // Tenant networks: every host's compiled policy kept current (on VM changes, and a periodic level-triggered pass).
+  const networkReconciler =
+    options.monitor !== false
+      ? startNetworkReconciler({ network: services.network, events: services.hostEvents, intervalMs: 2_000, log })
+      : { stop: async () => undefined };
 
   return {
     url,
     server,
     services,
     async close() {
+      await replicationLoops.stop();
+      await networkReconciler.stop();
       await services.workflows.shutdown();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -99,6 +99,8 @@ export const VM_ERROR_CODES = [
   'INVALID_SPEC',
   'CANCELLED',
   'DRIVER_ERROR',
+  /** HA isolation: this host applied its isolation response and starts nothing until the API answers. */
+  'HOST_ISOLATED',
 ] as const;
 export type VmErrorCode = (typeof VM_ERROR_CODES)[number];
 

@@ -127,10 +127,16 @@ export class FakeAgentApi {
   }
 
   /** Queues a task for a host; a waiting long poll answers at once. */
-  enqueueTask(hostId: string, kind: TaskKind, vmId: string, spec: VmSpec | null = null): string {
+  enqueueTask(
+    hostId: string,
+    kind: TaskKind,
+    vmId: string,
+    spec: VmSpec | null = null,
+    params: Record<string, unknown> | null = null,
+  ): string {
     const taskId = randomUUID();
     this.tasks.set(taskId, {
-      task: { taskId, kind, vmId, spec, attempt: 0 },
+      task: { taskId, kind, vmId, spec, attempt: 0, params },
       hostId,
       state: 'queued',
       leaseUntil: 0,

@@ -114,6 +114,15 @@ describe('control characters in the agent protocol', () => {
       { credential },
     );
     expectFieldRefused(report, 'message');
+    // The free-form result of a succeeded report: no schema names its keys (a generated-inputs run found it
+    // accepted the seq, then the database refused the result).
+    const resultKey = await agentPost(
+      api.url,
+      `/agent/v1/hosts/${hostId}/tasks/${randomUUID()}/report`,
+      { seq: ++seq, status: 'succeeded', vmState: null, result: { [`size${NUL}`]: 1 } },
+      { credential },
+    );
+    expectFieldRefused(resultKey, 'result');
 
     const sample = {
       vmId: randomUUID(),

@@ -8,6 +8,7 @@ import {
   registerRequestSchema,
 } from '@fabric/core/fabric/agent-protocol.schema';
 import type { FabricService } from '@fabric/core/fabric/fabric-service';
+import type { HaAgentChannel } from '@fabric/core/ha/ha-agent-channel';
 import type { AddressClassService } from '@fabric/core/metering/address-class-service';
 import { SamplesRefusedError } from '@fabric/core/metering/metering.errors';
 import type { MeteringService } from '@fabric/core/metering/metering-service';
@@ -17,6 +18,7 @@ import type { AgentTaskQueue } from '@fabric/core/tasks/agent-task-queue';
 import { nextTasksRequestSchema, taskReportSchema } from '@fabric/core/tasks/task-protocol.schema';
 import type { z } from 'zod';
 import type { ConcurrencyGate } from '../http/concurrency-gate';
+import { checkJsonShape, JSON_SHAPE_LIMITS } from '../http/json-shape';
 import { BodyTooLargeError, clientAddress, readBody, sendJson } from '../http/request';
 import { CORE_ERROR_CODES, databaseValueErrorCode, HTTP_STATUS, isCoreErrorCode } from '../trpc/error-map';
 
@@ -58,6 +60,24 @@ function waitForTasks(events: EventEmitter, hostId: string, ms: number, res: Ser
   });
 }
 
+/** Where a key or string of a JSON value holds U+0000, or null. */
+function nulPath(value: unknown, at: (string | number)[]): (string | number)[] | null {
+  if (typeof value === 'string') return value.includes('\0') ? at : null;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const found = nulPath(v, [...at, i]);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key.includes('\0')) return [...at, '(a key)'];
+      const found = nulPath(v, [...at, key]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 async function parseJson<S extends z.ZodType>(
   req: IncomingMessage,
   schema: S,
@@ -76,6 +96,13 @@ async function parseJson<S extends z.ZodType>(
     }
     throw error;
   }
+  // Before JSON.parse: deep nesting costs it CPU out of all proportion to the body's size (json-shape.ts).
+  // A full sample batch (2,000 samples with their ACL counters) may hold more values than a console call.
+  const shape = checkJsonShape(raw, {
+    maxDepth: JSON_SHAPE_LIMITS.maxDepth,
+    maxValues: Math.max(JSON_SHAPE_LIMITS.maxValues, Math.floor(limit / 8)),
+  });
+  if (!shape.ok) throw new AgentHttpError(400, 'MALFORMED_JSON', shape.message);
   let json: unknown;
   try {
     json = JSON.parse(raw.toString('utf8'));
@@ -89,6 +116,17 @@ async function parseJson<S extends z.ZodType>(
       .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
       .join('; ');
     throw new AgentHttpError(400, 'INVALID_BODY', `Invalid request: ${issues}`);
+  }
+  // Postgres stores no NUL character in text or jsonb; the schemas refuse it in every named field, and
+  // this in the rest (the keys of a task's free-form result): a report carrying one had its seq accepted,
+  // then its write refused, leaving the host row changed.
+  const nulAt = raw.includes('\\u0000') ? nulPath(parsed.data, []) : null;
+  if (nulAt) {
+    throw new AgentHttpError(
+      400,
+      'INVALID_BODY',
+      `Invalid request: ${nulAt.join('.') || 'body'}: control characters are not allowed (a NUL, \\u0000)`,
+    );
   }
   return parsed.data;
 }
@@ -107,8 +145,10 @@ export function createAgentRoutes(deps: {
   events: EventEmitter;
   /** Bounds sample batches in flight (read, parsed, written): memory stays flat under any load. */
   ingestGate?: ConcurrencyGate;
+  /** High availability: isolation settings, VMs to discard and peers seen, on each heartbeat. */
+  ha?: Pick<HaAgentChannel, 'onHeartbeat'>;
 }) {
-  const { fabric, agentTasks, metering, addressClasses, events, ingestGate } = deps;
+  const { fabric, agentTasks, metering, addressClasses, events, ingestGate, ha } = deps;
 
   return async function handleAgent(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -176,7 +216,12 @@ export function createAgentRoutes(deps: {
           const agent = await fabric.authenticateAgentForWrite(hostId.toLowerCase(), bearerOf(req), source);
           const body = await parseJson(req, heartbeatRequestSchema);
           const answer = await fabric.heartbeat(agent, body);
-          return sendJson(res, 200, { ...answer, meteredAcls: await addressClasses.forAgents() });
+          const haAnswer = ha ? await ha.onHeartbeat(agent.host.id, body.ha) : undefined;
+          return sendJson(res, 200, {
+            ...answer,
+            meteredAcls: await addressClasses.forAgents(),
+            ...(haAnswer ? { ha: haAnswer } : {}),
+          });
         }
         const host = await fabric.authenticateAgent(hostId.toLowerCase(), bearerOf(req), source);
         if (action === 'tasks/next') {

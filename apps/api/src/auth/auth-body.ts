@@ -1,3 +1,5 @@
+import { checkJsonShape, JSON_SHAPE_LIMITS } from '../http/json-shape';
+
 /**
  * The one reading of an /api/auth request body. better-auth (better-call's
  * getBody) would also read a form-urlencoded body, any `application/*+json`
@@ -37,6 +39,9 @@ export function readAuthBody(contentType: string | undefined, body: Buffer): Aut
   } catch {
     return { ok: false, status: 400, code: 'BAD_REQUEST', message: 'The body is not valid UTF-8' };
   }
+  // Before JSON.parse: deep nesting costs it CPU out of all proportion to the body's size (json-shape.ts).
+  const shape = checkJsonShape(body, JSON_SHAPE_LIMITS);
+  if (!shape.ok) return { ok: false, status: 400, code: 'BAD_REQUEST', message: shape.message };
   let value: unknown;
   try {
     value = JSON.parse(text);

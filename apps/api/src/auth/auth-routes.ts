@@ -19,13 +19,39 @@ import {
   sendJson,
   type TrustedProxies,
 } from '../http/request';
-import { SIGN_IN_ACTION, SIGN_IN_REFUSED_ACTION } from '../repositories/prisma-audit-repository';
+import {
+  CHANGE_PASSWORD_ACTION,
+  CHANGE_PASSWORD_REFUSED_ACTION,
+  SIGN_IN_ACTION,
+  SIGN_IN_REFUSED_ACTION,
+} from '../repositories/prisma-audit-repository';
 import type { Auth } from './auth';
 import { readAuthBody, withoutSecrets } from './auth-body';
 
 const AUTH_MAX_BODY_BYTES = 16 * 1024;
 const SIGN_IN_PATH = '/api/auth/sign-in/email';
 const UPDATE_USER_PATH = '/api/auth/update-user';
+const CHANGE_PASSWORD_PATH = '/api/auth/change-password';
+
+/**
+ * The better-auth endpoints Fabric serves: what the console and automation
+ * use (sign-in, sign-out, the session and its list, revoking sessions, the
+ * name, the password). better-auth mounts many more (verify-password, a
+ * password oracle for anyone holding a session; sign-up, e-mail change,
+ * password reset, account linking, delete-user): each is a door nobody
+ * watches, so everything else is a 404 before better-auth sees it.
+ */
+export const SERVED_AUTH_ROUTES: ReadonlySet<string> = new Set([
+  `POST ${SIGN_IN_PATH}`,
+  'POST /api/auth/sign-out',
+  'GET /api/auth/get-session',
+  'GET /api/auth/list-sessions',
+  'POST /api/auth/revoke-session',
+  'POST /api/auth/revoke-sessions',
+  'POST /api/auth/revoke-other-sessions',
+  `POST ${UPDATE_USER_PATH}`,
+  `POST ${CHANGE_PASSWORD_PATH}`,
+]);
 
 /**
  * What /api/auth/update-user may change: the name only, by the rules user
@@ -56,7 +82,16 @@ export function createAuthRoutes(deps: {
     const url = new URL(req.url ?? '/', deps.publicUrl);
     const source = clientAddress(req, deps.trustedProxies);
     const key = sourceKey(source);
+    if (!SERVED_AUTH_ROUTES.has(`${req.method ?? 'GET'} ${url.pathname}`)) {
+      // The body is not read: the connection is closed after the answer instead.
+      res.setHeader('connection', 'close');
+      return sendJson(res, 404, {
+        code: 'NOT_FOUND',
+        message: `${req.method ?? 'GET'} ${url.pathname.slice(0, 100)} is not an endpoint of this API`,
+      });
+    }
     const isSignIn = req.method === 'POST' && url.pathname === SIGN_IN_PATH;
+    const isChangePassword = req.method === 'POST' && url.pathname === CHANGE_PASSWORD_PATH;
 
     /** A sign-in refused before better-auth saw it: not a guess (not counted), audited within a budget. */
     const refuseSignIn = async (status: number, body: { code: string; message: string }, email: string | null) => {
@@ -100,6 +135,7 @@ export function createAuthRoutes(deps: {
     // better-auth looks the account up by the e-mail in lower case: so does the throttle.
     const email = isSignIn ? emailOf(body) : null;
     let releaseAttempt = () => {};
+    let changer: Awaited<ReturnType<typeof auth.api.getSession>> = null;
     try {
       return await judge();
     } finally {
@@ -128,6 +164,44 @@ export function createAuthRoutes(deps: {
         if (limit) {
           releaseAttempt();
           return refuseSignIn(429, { code: 'TOO_MANY_ATTEMPTS', message: throttleMessage(throttle) }, email);
+        }
+      }
+      if (isChangePassword) {
+        // A wrong current password is a guess at the account's password: counted and throttled as sign-ins are.
+        changer = await auth.api.getSession({ headers: headersOf(req) }).catch(() => null);
+        if (changer) {
+          const account = changer.user.email.toLowerCase();
+          const ahead = attemptsInFlight.enter(account, key);
+          releaseAttempt = ahead.release;
+          const stored = await audit.countSignInFailures({
+            email: account,
+            source: key,
+            since: windowStart(clock.now(), throttle),
+          });
+          const limit = throttledBy(
+            {
+              account: stored.account + ahead.account,
+              accountFromSource: stored.accountFromSource + ahead.accountFromSource,
+              source: stored.source + ahead.source,
+            },
+            throttle,
+          );
+          if (limit) {
+            releaseAttempt();
+            const message = throttleMessage(throttle);
+            await audit.appendRefusal({
+              actor: { type: 'user', id: changer.user.id, label: changer.user.email },
+              action: CHANGE_PASSWORD_REFUSED_ACTION,
+              targetType: 'user',
+              targetId: account,
+              targetLabel: changer.user.email,
+              result: 'denied',
+              message,
+              details: { source, sourceKey: key, code: 'TOO_MANY_ATTEMPTS', limit },
+            });
+            res.setHeader('retry-after', String(Math.ceil(throttle.windowMs / 1000)));
+            return sendJson(res, 429, { code: 'TOO_MANY_ATTEMPTS', message });
+          }
         }
       }
       if (req.method === 'POST' && url.pathname === UPDATE_USER_PATH) {
@@ -171,6 +245,7 @@ export function createAuthRoutes(deps: {
           details: { source, sourceKey: key },
         });
       }
+      if (changer) await auditPasswordChange(changer, response);
       if (signOutSession && response.status === 200) {
         await audit.append({
           actor: { type: 'user', id: signOutSession.user.id, label: signOutSession.user.email },
@@ -181,6 +256,35 @@ export function createAuthRoutes(deps: {
         });
       }
       await sendFetchResponse(res, await withoutBodySecrets(response));
+    }
+
+    /** Every judged password change is audited; a wrong current password as a guess the throttle counts. */
+    async function auditPasswordChange(
+      who: NonNullable<Awaited<ReturnType<typeof auth.api.getSession>>>,
+      response: Response,
+    ): Promise<void> {
+      const ok = response.status === 200;
+      const answer = ok
+        ? null
+        : ((await response
+            .clone()
+            .json()
+            .catch(() => null)) as { code?: string; message?: string } | null);
+      const guess = ok || answer?.code === 'INVALID_PASSWORD';
+      await audit.append({
+        actor: { type: 'user', id: who.user.id, label: who.user.email },
+        action: guess ? CHANGE_PASSWORD_ACTION : CHANGE_PASSWORD_REFUSED_ACTION,
+        targetType: 'user',
+        targetId: who.user.email.toLowerCase(),
+        targetLabel: who.user.email,
+        result: ok ? 'success' : 'denied',
+        message: ok
+          ? 'Changed the password'
+          : guess
+            ? 'Wrong current password'
+            : (answer?.message ?? `Password change refused (${response.status})`).slice(0, 200),
+        details: { source, sourceKey: key, ...(answer?.code ? { code: answer.code } : {}) },
+      });
     }
   };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../testing/api-client';
-import { startTestApi, type TestApi } from '../testing/harness';
+import { startTestApi, type TestApi, withSql } from '../testing/harness';
 import { addCardFrom, demoTenantIds, movableClock } from '../testing/metering-fixtures';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
@@ -71,5 +71,50 @@ describe('a tenant created after a period ended', () => {
       },
     );
     expect(one.status).toBe(400);
+  });
+});
+
+// Upgrade path (final probe): databases from before creation dates were kept
+// hold November invoices of tenants "created" in December. Such an invoice
+// exists, so it is reviewed, re-rated, reported and exported like any other.
+describe('an invoice that exists for a period before its tenant was created', () => {
+  interface Review {
+    changed: { tenantId: string }[];
+    unchanged: number;
+  }
+  const reviewed = (review: Review) => review.changed.length + review.unchanged;
+
+  it('is followed: the period review counts it, the report and the bills show it', async () => {
+    const before = await c.finance.query<Review>('chargeback.reviewPeriod', { month: '2026-11' });
+    // As an older Fabric wrote it: a copy of Blue's November invoice, issued to the late tenant.
+    await withSql(api.databaseUrl, (sql) =>
+      sql.query(
+        `INSERT INTO invoices (id, number, tenant_id, tenant_name, month, version, currency, subtotal, discount, total,
+                               adjustment, line_count, document, reason, created_by, created_at)
+         SELECT gen_random_uuid(), 'INV-2026-11-OLD', $1, 'December Corp', month, 1, currency, subtotal, discount, total,
+                adjustment, line_count, document, reason, created_by, created_at
+         FROM invoices WHERE tenant_id = $2 AND month = '2026-11-01' AND version = 1`,
+        [lateId, blueId],
+      ),
+    );
+    const after = await c.finance.query<Review>('chargeback.reviewPeriod', { month: '2026-11' });
+    expect(reviewed(after)).toBe(reviewed(before) + 1);
+
+    const rows = await c.finance.query<{ tenantId: string }[]>('chargeback.report', { period: NOVEMBER });
+    expect(rows.map((r) => r.tenantId)).toContain(lateId);
+    const bill = await c.finance.call('chargeback.bill', 'query', { tenantId: lateId, period: NOVEMBER });
+    expect(bill.ok).toBe(true);
+    const invoices = await c.finance.query<{ tenantId: string }[]>('chargeback.invoices', { month: '2026-11' });
+    expect(invoices.map((i) => i.tenantId)).toContain(lateId);
+    const all = await fetch(`${api.url}/api/exports/bill.json?all=1&from=${NOVEMBER.from}&to=${NOVEMBER.to}`, {
+      headers: { cookie: c.finance.cookie ?? '' },
+    });
+    expect(await all.text()).toContain('December Corp');
+  });
+
+  it('a tenant with neither existence nor an invoice in the period is still left out (the control)', async () => {
+    const october = { from: '2026-10-01T00:00:00Z', to: '2026-11-01T00:00:00Z' };
+    const rows = await c.finance.query<{ tenantId: string }[]>('chargeback.report', { period: october });
+    expect(rows.map((r) => r.tenantId)).not.toContain(lateId);
   });
 });

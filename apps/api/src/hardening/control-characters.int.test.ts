@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register } from '../testing/agent-fixtures';
 import type { ApiClient } from '../testing/api-client';
-import { countRows, startTestApi, type TestApi } from '../testing/harness';
-import { type DemoLogin, seedAndSignIn } from '../testing/seed';
+import { countRows, startTestApi, type TestApi, withSql } from '../testing/harness';
+import { type DemoLogin, demoUser, seedAndSignIn } from '../testing/seed';
 
 // Issue 9, class 6, member by member: a NUL byte (or another control
 // character, or a lone surrogate) in any string, and a date like year 0 or
@@ -207,5 +207,87 @@ describe('searches match % and _ literally', () => {
     expect(page.rows).toEqual([]);
     const hyphen = await c.admin.query<{ rows: { name: string }[] }>('hosts.list', { search: 'hv-ctl' });
     expect(hyphen.rows.map((r) => r.name)).toEqual(['hv-ctl-01']);
+  });
+});
+
+// The final probe: names that print as nothing, or as someone else, were accepted.
+describe('invisible and deceptive names are refused, saying which rule', () => {
+  it.each([
+    ['zero width spaces only', '\u200B\u200B\u200B', /must contain at least one visible letter or digit/],
+    ['a right-to-left override posing as Alice', '\u202Eecila Corp', /bidirectional control characters/],
+    ['an isolate', '\u2067Alice\u2069 Corp', /bidirectional control characters/],
+    ['a private-use character', 'Alice \uE000 Corp', /private-use characters/],
+    ['tag characters', 'Alice Corp\u{E0041}\u{E0042}', /tag characters/],
+    ['a noncharacter', 'Alice Corp\uFFFE', /noncharacters/],
+  ])('tenants.create refuses %s', async (_what, name, message) => {
+    await expectBadRequest(c.admin, 'tenants.create', 'mutation', { name }, message, 'tenants');
+  });
+
+  it.each([
+    ['zero width spaces only', '\u200B\u200B', /visible letter or digit/],
+    ['a right-to-left override', 'Eve\u202E', /bidirectional/],
+  ])('portal.users.create refuses a name of %s', async (_what, name, message) => {
+    await expectBadRequest(
+      c.blueAdmin,
+      'portal.users.create',
+      'mutation',
+      {
+        name,
+        email: `inv-${Math.random().toString(36).slice(2, 8)}@blue.example`,
+        password: 'long-enough-1',
+        role: 'tenant-user',
+      },
+      message,
+      'users',
+    );
+  });
+
+  it('vms.create refuses an invisible tag and a disk name of marks alone', async () => {
+    await expectBadRequest(
+      c.blueAdmin,
+      'vms.create',
+      'mutation',
+      vm({ tags: ['\u200B'] }),
+      /A tag must contain at least one visible/,
+      'vms',
+    );
+    await expectBadRequest(
+      c.blueAdmin,
+      'vms.create',
+      'mutation',
+      vm({ disks: [{ name: '\u0301', sizeGiB: 10 }] }),
+      /Disk name must contain at least one visible/,
+      'vms',
+    );
+  });
+
+  it('/api/auth/update-user refuses the same names and keeps the old one', async () => {
+    for (const name of ['\u200B\u200B', '\u202Eecila', 'Bob\uE000']) {
+      const response = await fetch(`${api.url}/api/auth/update-user`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          origin: 'http://localhost:3000',
+          cookie: c.blueUser.cookie ?? '',
+        },
+        body: JSON.stringify({ name }),
+      });
+      expect(response.status).toBe(400);
+    }
+    const { email, name } = demoUser('blueUser');
+    const stored = await withSql(api.databaseUrl, (sql) =>
+      sql.query<{ name: string }>('SELECT name FROM users WHERE email = $1', [email]),
+    );
+    expect(stored.rows[0]?.name).toBe(name);
+  });
+
+  it.each([
+    ['Japanese', '株式会社みらい'],
+    ['Cyrillic', 'ООО Ромашка'],
+    ['Arabic', 'شركة النور'],
+    ['Hebrew', 'חברת אור'],
+  ])('a tenant named in %s is still accepted', async (_what, name) => {
+    const result = await c.admin.call('tenants.create', 'mutation', { name });
+    expect(result.ok).toBe(true);
   });
 });

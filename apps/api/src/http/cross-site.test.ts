@@ -25,7 +25,16 @@ describe('judgeCrossSite', () => {
       false,
     ],
     ['GET without Origin (a query, a download link)', 'GET', undefined, undefined, true],
-    ['GET the browser calls same-site', 'GET', undefined, 'same-site', true],
+    ['GET the browser calls same-origin (the console, through its proxy)', 'GET', undefined, 'same-origin', true],
+    [
+      'GET the browser calls same-site (a sibling subdomain: the Lax cookie goes along)',
+      'GET',
+      undefined,
+      'same-site',
+      false,
+    ],
+    ['POST same-site, even with a trusted Origin', 'POST', 'http://localhost:3000', 'same-site', false],
+    ['GET with a Sec-Fetch-Site value not in the standard', 'GET', undefined, 'same-planet', false],
     ['GET typed in the address bar', 'GET', undefined, 'none', true],
     [
       'GET the browser calls cross-site (an embedded export, a cross-site fetch)',

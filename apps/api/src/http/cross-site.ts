@@ -5,7 +5,8 @@
  * change something must say where it came from (Origin, which browsers send
  * on every non-GET request and scripts cannot forge), and that must be the
  * console; and nothing at all is served to a request the browser itself
- * labels cross-site (Sec-Fetch-Site), reads included.
+ * labels as coming from anywhere but the console's own origin or the user
+ * (Sec-Fetch-Site other than same-origin or none), reads included.
  * better-auth applies the same Origin rule to /api/auth (trustedOrigins).
  */
 
@@ -25,8 +26,13 @@ export function judgeCrossSite(request: {
   secFetchSite: string | undefined;
   trustedOrigins: ReadonlySet<string>;
 }): CrossSiteVerdict {
-  if (request.secFetchSite?.toLowerCase() === 'cross-site') {
-    return { ok: false, reason: 'Refused a cross-site request (Sec-Fetch-Site: cross-site)' };
+  // A browser says where a request comes from: only the console itself (same-origin, through its proxy)
+  // or the user (none: the address bar, a bookmark) is served. same-site is a sibling subdomain's page,
+  // which the SameSite=Lax cookie does not keep out; an unknown value is not trusted either.
+  // Clients that send no Sec-Fetch-Site (scripts, agents, old browsers) meet the Origin rule below.
+  const site = request.secFetchSite?.toLowerCase();
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    return { ok: false, reason: `Refused a cross-site request (Sec-Fetch-Site: ${site.slice(0, 40)})` };
   }
   if (SAFE_METHODS.has(request.method.toUpperCase())) return { ok: true };
   if (!request.origin) {

@@ -381,7 +381,11 @@ describe('cross-site requests with the session cookie (class 7)', () => {
     expect(await refused.json()).toMatchObject({ code: 'CROSS_SITE_REFUSED' });
     // A link followed from the console, or a URL typed into the address bar, reaches the export itself
     // (which answers on its own terms: this test priced nothing, so 412 NO_RATE_CARD).
-    for (const site of ['same-origin', 'same-site', 'none']) {
+    // A sibling subdomain's page (same-site) carries the Lax cookie: refused like cross-site (final probe).
+    const sibling = await bill('same-site');
+    expect(sibling.status).toBe(403);
+    expect(await sibling.json()).toMatchObject({ code: 'CROSS_SITE_REFUSED' });
+    for (const site of ['same-origin', 'none']) {
       const answer = await bill(site);
       expect(answer.status).not.toBe(403);
       expect(await answer.json()).not.toMatchObject({ code: 'CROSS_SITE_REFUSED' });

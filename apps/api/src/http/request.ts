@@ -2,15 +2,28 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 
 export class BodyTooLargeError extends Error {
-  constructor(readonly limit: number) {
+  constructor(
+    readonly limit: number,
+    /** True when the rest of the body was read (and dropped): the connection can carry the answer and stay. */
+    readonly drained = false,
+  ) {
     super(`Request body is larger than ${limit} bytes`);
   }
 }
 
+/**
+ * How much of a refused body is read (and dropped) before the refusal is
+ * sent. A proxy in front (the console's) still writing the body when the
+ * answer comes and the connection closes fails the whole exchange with a
+ * bare 500 instead of passing the 413 on (EPIPE); past this much, the
+ * connection is closed anyway (the body deadline bounds the time it takes).
+ */
+export const REFUSED_BODY_DRAIN_BYTES = 16 * 1024 * 1024;
+
 /** Reads the whole body, refusing (without buffering it) one above `limit` bytes. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) {
+  if (declared - limit > REFUSED_BODY_DRAIN_BYTES) {
     req.resume();
     throw new BodyTooLargeError(limit);
   }
@@ -19,12 +32,14 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > limit) {
+    // Past the limit the rest is only counted and dropped, up to the drain allowance.
+    if (size > limit + REFUSED_BODY_DRAIN_BYTES) {
       req.resume();
       throw new BodyTooLargeError(limit);
     }
-    chunks.push(buf);
+    if (size <= limit) chunks.push(buf);
   }
+  if (size > limit) throw new BodyTooLargeError(limit, true);
   return Buffer.concat(chunks);
 }
 

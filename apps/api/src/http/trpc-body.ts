@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkJsonShape, JSON_SHAPE_LIMITS } from './json-shape';
 import { BodyTooLargeError, readBody } from './request';
 import { sendTrpcError } from './trpc-error-response';
 
@@ -14,20 +15,21 @@ import { sendTrpcError } from './trpc-error-response';
  * Resolves false when the request was answered here (or its client left).
  */
 export async function readTrpcBody(req: IncomingMessage, res: ServerResponse, limitBytes: number): Promise<boolean> {
-  if (req.method === 'GET' || req.method === 'HEAD') return true;
+  if (req.method === 'GET' || req.method === 'HEAD') return inputShapeAccepted(req, res);
   let body: Buffer;
   try {
     body = await readBody(req, limitBytes);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       if (!res.headersSent) {
-        // Closing the connection after the answer: the rest of the body is drained (readBody), not kept alive for.
+        // Answered once the rest of the body was read and dropped (readBody), so a proxy still writing it gets
+        // the 413 instead of a broken pipe; a body too large even to drop closes the connection after it.
         sendTrpcError(
           res,
           'PAYLOAD_TOO_LARGE',
           413,
           `The request body is larger than ${limitBytes} bytes, the most this API accepts in one call (FABRIC_TRPC_MAX_BODY_BYTES)`,
-          { connection: 'close' },
+          error.drained ? {} : { connection: 'close' },
         );
       }
       return false;
@@ -36,6 +38,29 @@ export async function readTrpcBody(req: IncomingMessage, res: ServerResponse, li
     if (res.headersSent || req.destroyed) return false;
     throw error;
   }
+  // Judged from the bytes before anything parses them: deep nesting costs JSON.parse CPU (json-shape.ts).
+  const shape = checkJsonShape(body, JSON_SHAPE_LIMITS);
+  if (!shape.ok) {
+    sendTrpcError(res, 'BAD_REQUEST', 400, shape.message);
+    return false;
+  }
   Object.assign(req, { body: body.toString('utf8') });
   return true;
+}
+
+/** A query's input travels in its URL (?input=…): held to the same shape before tRPC parses it. */
+function inputShapeAccepted(req: IncomingMessage, res: ServerResponse): boolean {
+  const query = req.url?.indexOf('?') ?? -1;
+  if (query < 0) return true;
+  let input: string | null;
+  try {
+    input = new URLSearchParams(req.url?.slice(query + 1)).get('input');
+  } catch {
+    return true;
+  }
+  if (!input) return true;
+  const shape = checkJsonShape(Buffer.from(input, 'utf8'), JSON_SHAPE_LIMITS);
+  if (shape.ok) return true;
+  sendTrpcError(res, 'BAD_REQUEST', 400, shape.message);
+  return false;
 }

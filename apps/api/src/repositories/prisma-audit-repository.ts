@@ -32,6 +32,15 @@ export function toAuditRow(row: Row): AuditRow {
 export const SIGN_IN_ACTION = 'auth.sign_in';
 /** A sign-in refused before better-auth saw it (throttled, unreadable): not a guess, so not counted. */
 export const SIGN_IN_REFUSED_ACTION = 'auth.sign_in_refused';
+/**
+ * A password change better-auth judged: success, or a wrong current password. A wrong current
+ * password is a guess at the account's password like a wrong sign-in: the throttle counts both.
+ */
+export const CHANGE_PASSWORD_ACTION = 'auth.change_password';
+/** A password change refused for another reason (throttled, a new password too short): not a guess. */
+export const CHANGE_PASSWORD_REFUSED_ACTION = 'auth.change_password_refused';
+/** The actions whose denied events are password guesses (identity/sign-in-throttle.ts). */
+const PASSWORD_ACTIONS = [SIGN_IN_ACTION, CHANGE_PASSWORD_ACTION];
 
 function toRow(event: NewAuditEvent) {
   return {
@@ -125,18 +134,18 @@ export class PrismaAuditRepository implements AuditRepository {
       WITH last_success AS (
         SELECT max(at) FILTER (WHERE details->>'sourceKey' = ${source}) AS from_source, max(at) AS anywhere
         FROM audit_events
-        WHERE action = ${SIGN_IN_ACTION} AND target_id = ${email} AND result = 'success' AND at >= ${since}
+        WHERE action = ANY(${PASSWORD_ACTIONS}) AND target_id = ${email} AND result = 'success' AND at >= ${since}
       )
       SELECT
         (SELECT count(*) FROM audit_events
-          WHERE action = ${SIGN_IN_ACTION} AND target_id = ${email} AND result = 'denied'
+          WHERE action = ANY(${PASSWORD_ACTIONS}) AND target_id = ${email} AND result = 'denied'
             AND details->>'sourceKey' = ${source}
             AND at >= greatest(${since}::timestamptz, (SELECT from_source FROM last_success))) AS account_from_source,
         (SELECT count(*) FROM audit_events
-          WHERE action = ${SIGN_IN_ACTION} AND target_id = ${email} AND result = 'denied'
+          WHERE action = ANY(${PASSWORD_ACTIONS}) AND target_id = ${email} AND result = 'denied'
             AND at >= greatest(${since}::timestamptz, (SELECT anywhere FROM last_success))) AS account,
         (SELECT count(*) FROM audit_events
-          WHERE action = ${SIGN_IN_ACTION} AND details->>'sourceKey' = ${source} AND result = 'denied'
+          WHERE action = ANY(${PASSWORD_ACTIONS}) AND details->>'sourceKey' = ${source} AND result = 'denied'
             AND at >= ${since}) AS source`;
     return {
       accountFromSource: Number(row?.account_from_source ?? 0),

@@ -8,6 +8,7 @@ import type { HourlyUsage } from '@fabric/core/chargeback/usage.schema';
 import type { Prisma } from '@fabric/db/generated/prisma/client';
 import type { Db } from './prisma';
 import { uniqueOr } from './prisma-errors';
+import { replicaGibSeconds } from './prisma-replication-repository';
 
 export class PrismaChargebackRepository implements ChargebackRepository {
   constructor(private readonly db: Db) {}
@@ -187,6 +188,7 @@ export class PrismaChargebackRepository implements ChargebackRepository {
       ...parameters,
     );
     const aclBytes = await this.sumAclParts(source, parts, conditions, parameters);
+    const replica = await replicaGibSeconds(this.db, parts, tenantId);
     return rows.map((r) => {
       const part = parts[Number(r.part)];
       if (part === undefined) throw new Error(`usage for unknown part ${r.part}`);
@@ -199,7 +201,7 @@ export class PrismaChargebackRepository implements ChargebackRepository {
         vcpuSeconds: r.vcpu,
         memMibSeconds: r.mem,
         diskGibSeconds: r.disk,
-        replicaGibSeconds: 0,
+        replicaGibSeconds: replica.get(`${r.vm_id} ${r.part}`) ?? 0,
         networkInBytes: { internet: r.in_i, datacenter: r.in_d },
         networkOutBytes: { internet: r.out_i, datacenter: r.out_d },
         ...withAclBytes(aclBytes.get(`${r.vm_id} ${r.part}`)),
@@ -247,6 +249,12 @@ export class PrismaChargebackRepository implements ChargebackRepository {
       select: { id: true, name: true, createdAt: true },
       orderBy: { name: 'asc' },
     });
+  }
+  async invoicedTenantIds(period: { from: string; to: string }): Promise<ReadonlySet<string>> {
+    const rows = await this.db.$queryRaw<{ tenant_id: string }[]>`
+      SELECT DISTINCT tenant_id::text AS tenant_id FROM invoices
+      WHERE month < ${new Date(period.to)}::timestamptz AND month + interval '1 month' > ${new Date(period.from)}::timestamptz`;
+    return new Set(rows.map((r) => r.tenant_id));
   }
 
   async listPlans(tenantIds?: readonly string[]): Promise<Map<string, TenantPlan>> {

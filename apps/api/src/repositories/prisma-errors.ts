@@ -18,3 +18,10 @@ export async function uniqueOr<T>(write: Promise<T>, domainError: () => Error): 
     throw error;
   }
 }
+
+/** Prisma's code for a foreign-key violation: the row referred to was deleted meanwhile. */
+const FOREIGN_KEY_VIOLATION = 'P2003';
+
+export function isForeignKeyViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === FOREIGN_KEY_VIOLATION;
+}

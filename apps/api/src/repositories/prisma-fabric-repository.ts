@@ -30,6 +30,7 @@ function inventoryColumns(inventory: HostInventory) {
     numaNodes: inventory.numaNodes,
     memoryMiB: inventory.memoryMiB,
     osName: inventory.osName,
+    peerUrl: inventory.peerUrl ?? null,
   };
 }
 

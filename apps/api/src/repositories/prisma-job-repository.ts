@@ -2,11 +2,15 @@ import { JobError } from '@fabric/core/jobs/job.errors';
 import type { ListTasksQuery } from '@fabric/core/jobs/job.schema';
 import { type JobStep, jobStepSchema, type TaskList, type TaskRecord } from '@fabric/core/jobs/job.schema';
 import type { JobPatch, JobRepository, NewJob } from '@fabric/core/jobs/job-repository';
+import { MIGRATE_VM_JOB_KIND, MOVE_VM_STORAGE_JOB_KIND } from '@fabric/core/mobility/migrate-vm';
 import type { TenantScope } from '@fabric/core/shared/tenant-scope';
 import { likePattern } from '@fabric/core/shared/text.schema';
 import { z } from 'zod';
 import type { Db } from './prisma';
 import { uniqueOr } from './prisma-errors';
+
+/** Job kinds that move a VM: one of them at a time per VM (index jobs_one_move_per_vm). */
+const MOVE_KINDS = new Set([MIGRATE_VM_JOB_KIND, MOVE_VM_STORAGE_JOB_KIND]);
 
 /** pg_notify channel: a job's id when it changed (the Tasks panel's live updates, from any API process). */
 export const JOBS_CHANNEL = 'fabric_jobs';
@@ -68,8 +72,14 @@ function toRecord(row: TaskRow, now: Date, scope: TenantScope): TaskRecord {
  * The two sources of the Tasks panel, as one relation: durable jobs and the
  * agents' VM tasks. `$1` is the tenant (null: every tenant), the other
  * filters follow; each branch filters and orders on its own indexes.
+ * `hideKinds` leaves kinds out (scheduled background work, task-kinds.schema.ts).
  */
-function branches(query: ListTasksQuery, params: unknown[], states: string[] | null): string {
+function branches(
+  query: ListTasksQuery,
+  params: unknown[],
+  states: string[] | null,
+  hideKinds: readonly string[] = [],
+): string {
   const p = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
@@ -81,6 +91,11 @@ function branches(query: ListTasksQuery, params: unknown[], states: string[] | n
     const s = p(states);
     jobs.push(`j.state::text = ANY(${s}::text[])`);
     agents.push(`k.state::text = ANY(${s}::text[])`);
+  }
+  if (hideKinds.length) {
+    const hidden = p([...hideKinds]);
+    jobs.push(`j.kind <> ALL(${hidden}::text[])`);
+    agents.push(`k.kind <> ALL(${hidden}::text[])`);
   }
   if (query.kind) {
     const exact = p(query.kind);
@@ -151,7 +166,8 @@ export class PrismaJobRepository implements JobRepository {
       finishedAt: null,
       detail: '',
     }));
-    // jobs_one_active_per_target: one queued or running job per kind and target.
+    // jobs_one_active_per_target: one queued or running job per kind and target;
+    // jobs_one_move_per_vm: one migration or storage move per VM.
     await uniqueOr(
       this.db.job.create({
         data: {
@@ -169,7 +185,13 @@ export class PrismaJobRepository implements JobRepository {
           updatedAt: at,
         },
       }),
-      () => new JobError('TASK_ALREADY_ACTIVE', `A ${job.kind} task for ${job.targetLabel} is already running`),
+      () =>
+        new JobError(
+          'TASK_ALREADY_ACTIVE',
+          MOVE_KINDS.has(job.kind)
+            ? `${job.targetLabel} is already migrating or moving its storage: one move at a time`
+            : `A ${job.kind} task for ${job.targetLabel} is already running`,
+        ),
     );
     await this.notify(job.id);
   }
@@ -213,7 +235,7 @@ export class PrismaJobRepository implements JobRepository {
 
   async find(scope: TenantScope, id: string): Promise<TaskRecord | null> {
     const params: unknown[] = [];
-    const union = branches({ page: 1, pageSize: 1, targetId: undefined }, params, null);
+    const union = branches({ page: 1, pageSize: 1, targetId: undefined, background: true }, params, null);
     params[0] = scope.kind === 'tenant' ? scope.tenantId : null;
     params.push(id);
     const rows = await this.db.$queryRawUnsafe<TaskRow[]>(
@@ -226,10 +248,10 @@ export class PrismaJobRepository implements JobRepository {
     return row ? toRecord(row, this.now(), scope) : null;
   }
 
-  async list(scope: TenantScope, query: ListTasksQuery): Promise<TaskList> {
+  async list(scope: TenantScope, query: ListTasksQuery, hideKinds: readonly string[] = []): Promise<TaskList> {
     const tenant = scope.kind === 'tenant' ? scope.tenantId : null;
     const params: unknown[] = [];
-    const union = branches(query, params, query.state ? (STATES_OF[query.state] ?? null) : null);
+    const union = branches(query, params, query.state ? (STATES_OF[query.state] ?? null) : null, hideKinds);
     params[0] = tenant;
     const offset = (query.page - 1) * query.pageSize;
     params.push(query.pageSize, offset);
@@ -240,10 +262,10 @@ export class PrismaJobRepository implements JobRepository {
       ...params,
     );
     const countParams: unknown[] = [];
-    const countUnion = branches(query, countParams, query.state ? (STATES_OF[query.state] ?? null) : null);
+    const countUnion = branches(query, countParams, query.state ? (STATES_OF[query.state] ?? null) : null, hideKinds);
     countParams[0] = tenant;
     const activeParams: unknown[] = [];
-    const activeUnion = branches(query, activeParams, STATES_OF.active);
+    const activeUnion = branches(query, activeParams, STATES_OF.active, hideKinds);
     activeParams[0] = tenant;
     const [total, active] = await Promise.all([
       this.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM (${countUnion}) t`, ...countParams),

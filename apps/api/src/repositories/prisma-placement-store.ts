@@ -4,6 +4,9 @@ import type { VmOnHost } from '@fabric/core/placement/what-if';
 import { seeingAllTenants } from '../tenancy/scoped-prisma';
 import type { Db } from './prisma';
 
+/** What HA restarts after a host failure (as ha/recover-host.ts takes stock). */
+const LIVE_STATES = new Set(['creating', 'starting', 'running', 'paused', 'stopping']);
+
 interface GroupJson {
   name?: unknown;
   kind?: unknown;
@@ -50,7 +53,7 @@ export class PrismaPlacementStore implements PlacementStore {
   async vmsInCluster(clusterId: string): Promise<VmOnHost[]> {
     const vms = await this.db.vm.findMany({
       where: { clusterId, hostId: { not: null } },
-      include: { disks: { select: { sizeBytes: true } }, nics: { select: { minimumBandwidthMbps: true } } },
+      include: { disks: { select: { sizeBytes: true, pool: true } }, nics: { select: { minimumBandwidthMbps: true } } },
       orderBy: { name: 'asc' },
     });
     return vms.flatMap((vm) =>
@@ -58,13 +61,16 @@ export class PrismaPlacementStore implements PlacementStore {
         ? [
             {
               currentHostId: vm.hostId,
+              live: LIVE_STATES.has(vm.state),
               request: {
                 vmId: vm.id,
                 name: vm.name,
                 tenantId: vm.tenantId,
                 vcpus: vm.vcpus,
                 memoryMiB: vm.memoryMiB,
-                disks: vm.disks.map((d) => ({ sizeBytes: Number(d.sizeBytes) })),
+                // The pool each disk is on: a move (migration, HA restart, rebalancing) keeps the disks where they
+                // are, so only a host that reaches that pool can take the VM.
+                disks: vm.disks.map((d) => ({ sizeBytes: Number(d.sizeBytes), pool: d.pool })),
                 nics: vm.nics.map((n) => (n.minimumBandwidthMbps ? { minBandwidthMbps: n.minimumBandwidthMbps } : {})),
                 groups: (Array.isArray(vm.groups) ? (vm.groups as GroupJson[]) : []).flatMap((g) =>
                   typeof g.name === 'string' && (g.kind === 'affinity' || g.kind === 'anti-affinity')
@@ -147,6 +153,7 @@ export class PrismaPlacementStore implements PlacementStore {
         allocated: { vcpus: Number(a?.vcpus ?? 0), memoryMiB: Number(a?.memory ?? 0), vmCount: Number(a?.vms ?? 0) },
         storagePools: host.storagePools.map((p) => ({
           name: p.name,
+          kind: p.kind,
           capacityBytes: Number(p.capacityBytes),
           // The larger of what VMs were given and what the host reports used.
           allocatedBytes: Math.max(diskBytes.get(`${host.id}/${p.name}`) ?? 0, Number(p.usedBytes)),

@@ -1,5 +1,5 @@
-import type { TaskKind } from '@fabric/core/tasks/task-protocol.schema';
-import type { NewTask, TaskQueueRepository, TaskRecord } from '@fabric/core/tasks/task-queue-repository';
+import type { TaskJsonObject, TaskKind } from '@fabric/core/tasks/task-protocol.schema';
+import type { NewTask, TaskOutcome, TaskQueueRepository, TaskRecord } from '@fabric/core/tasks/task-queue-repository';
 import type { Prisma } from '@fabric/db/generated/prisma/client';
 import type { Db } from './prisma';
 
@@ -25,26 +25,46 @@ function toTask(t: Prisma.TaskGetPayload<object>): TaskRecord {
     vmId: t.vmId,
     hostId: t.hostId,
     tenantId: t.tenantId,
+    ownerEpoch: t.ownerEpoch,
+    params: jsonObject(t.params),
   };
+}
+
+/** A JSON column as the object it was written as (null for SQL NULL, JSON null or a non-object). */
+function jsonObject(value: Prisma.JsonValue | null): TaskJsonObject | null {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as TaskJsonObject) : null;
+}
+
+/** The task row's data for a new task: params as JSON (SQL NULL when there are none). */
+function newTaskData(task: NewTask) {
+  const { params, ...rest } = task;
+  return { ...rest, params: params ? (params as Prisma.InputJsonObject) : undefined, createdAt: nextTaskTime() };
 }
 
 export class PrismaTaskQueueRepository implements TaskQueueRepository {
   constructor(private readonly db: Db) {}
 
   async createTask(task: NewTask) {
-    const created = await this.db.task.create({ data: { ...task, createdAt: nextTaskTime() } });
+    if (task.id) {
+      // Idempotent by id: a workflow step that runs again finds the task it queued the first time.
+      const existing = await this.db.task.findUnique({ where: { id: task.id } });
+      if (existing) return toTask(existing);
+    }
+    const created = await this.db.task.create({ data: newTaskData(task) });
     return toTask(created);
   }
 
   async createTasks(tasks: NewTask[]) {
-    await this.db.task.createMany({ data: tasks.map((t) => ({ ...t, createdAt: nextTaskTime() })) });
+    await this.db.task.createMany({ data: tasks.map(newTaskData) });
   }
 
   async claimTasks(hostId: string, max: number, now: Date, leaseUntil: Date) {
     // SKIP LOCKED: two polls of one host (or two API processes) never take the same task.
     const rows = await this.db.$queryRaw<{ id: string }[]>`
       UPDATE tasks SET state = 'running', attempt = attempt + 1, lease_until = ${leaseUntil},
-                       started_at = coalesce(started_at, ${now})
+                       started_at = coalesce(started_at, ${now}),
+                       -- The epoch it is handed out under (compute/ownership.ts); the agent refuses older ones.
+                       owner_epoch = coalesce(owner_epoch, (SELECT v.owner_epoch FROM vms v WHERE v.id = tasks.vm_id))
       WHERE id IN (
         SELECT id FROM tasks
         WHERE host_id = ${hostId}::uuid
@@ -79,6 +99,7 @@ export class PrismaTaskQueueRepository implements TaskQueueRepository {
     message: string,
     errorCode: string | null,
     now: Date,
+    result: TaskJsonObject | null = null,
   ) {
     await this.db.task.update({
       where: { id: taskId },
@@ -89,8 +110,23 @@ export class PrismaTaskQueueRepository implements TaskQueueRepository {
         finishedAt: now,
         progress: state === 'succeeded' ? 100 : undefined,
         leaseUntil: null,
+        result: result ? (result as Prisma.InputJsonObject) : undefined,
       },
     });
+  }
+
+  async findTaskOutcome(taskId: string): Promise<TaskOutcome | null> {
+    const t = await this.db.task.findUnique({ where: { id: taskId } });
+    if (!t) return null;
+    return {
+      id: t.id,
+      kind: t.kind as TaskKind,
+      state: t.state,
+      progress: t.progress,
+      message: t.message,
+      errorCode: t.errorCode,
+      result: jsonObject(t.result),
+    };
   }
 
   async notifyTasksQueued(hostId: string) {

@@ -6,8 +6,10 @@ import { PrismaAddressClassRepository } from './prisma-address-class-repository'
 import { PrismaAuditRepository } from './prisma-audit-repository';
 import { PrismaChargebackRepository } from './prisma-chargeback-repository';
 import { PrismaFabricRepository } from './prisma-fabric-repository';
+import { PrismaHaRepository } from './prisma-ha-repository';
 import { PrismaInvoiceRepository } from './prisma-invoice-repository';
 import { PrismaJobRepository } from './prisma-job-repository';
+import { PrismaOwnershipRepository } from './prisma-ownership-repository';
 import { PrismaPlacementDecisionRepository } from './prisma-placement-decision-repository';
 import { PrismaPlacementStore } from './prisma-placement-store';
 import { PrismaQuotaRepository } from './prisma-quota-repository';
@@ -31,6 +33,10 @@ export interface Repositories {
   /** Long operations users see (the Tasks panel), with the agents' VM tasks. */
   jobs: PrismaJobRepository;
   addressClasses: PrismaAddressClassRepository;
+  /** VM ownership epochs (core compute/ownership.ts): transferOwnership goes through it. */
+  ownership: PrismaOwnershipRepository;
+  /** High availability: settings, the second channel's sightings, failure events and restarts. */
+  ha: PrismaHaRepository;
 }
 
 function repositoriesOn(db: Db, refusals: RefusalBudget): Repositories {
@@ -49,6 +55,8 @@ function repositoriesOn(db: Db, refusals: RefusalBudget): Repositories {
     invoices: new PrismaInvoiceRepository(db),
     jobs: new PrismaJobRepository(db),
     addressClasses: new PrismaAddressClassRepository(db),
+    ownership: new PrismaOwnershipRepository(db),
+    ha: new PrismaHaRepository(db),
   };
 }
 

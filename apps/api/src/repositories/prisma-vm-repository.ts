@@ -1,6 +1,9 @@
 import { ComputeError } from '@fabric/core/compute/compute.errors';
 import type { ListVmsInput, VmState } from '@fabric/core/compute/vm.schema';
 import type { NewVm, VmChangeEvent, VmRepository } from '@fabric/core/compute/vm-repository';
+import { BACKGROUND_TASK_KINDS } from '@fabric/core/jobs/task-kinds.schema';
+import { MIGRATE_VM_JOB_KIND } from '@fabric/core/mobility/migrate-vm';
+import { movedSincePlacement, type VmMoveFact } from '@fabric/core/placement/placement-now';
 import type { TenantScope } from '@fabric/core/shared/tenant-scope';
 import { escapeLike } from '@fabric/core/shared/text.schema';
 import type { VmSpec } from '@fabric/core/tasks/task-protocol.schema';
@@ -170,14 +173,75 @@ export class PrismaVmRepository implements VmRepository {
     });
     if (!vm) return null;
     const [tasks, decision] = await Promise.all([
-      this.db.task.findMany({ where: { vmId: id }, orderBy: { createdAt: 'desc' }, take: 20 }),
-      this.db.placementDecision.findFirst({
-        where: { vmId: id },
+      // Scheduled background work (replication cycles every 30 s) would push the VM's own tasks off the list.
+      this.db.task.findMany({
+        where: { vmId: id, kind: { notIn: [...BACKGROUND_TASK_KINDS] } },
         orderBy: { createdAt: 'desc' },
-        select: { id: true, summary: true },
+        take: 20,
+      }),
+      showHost
+        ? this.db.placementDecision.findFirst({
+            where: { vmId: id },
+            orderBy: { createdAt: 'desc' },
+            select: { id: true, summary: true, hostId: true, hostName: true, createdAt: true },
+          })
+        : null,
+    ]);
+    if (!decision) return toVmDetail(vm, tasks, null, showHost);
+    const moves = await this.movesAfter(id, decision.createdAt);
+    const movedSince = movedSincePlacement(decision, { hostId: vm.hostId, hostName: vm.host?.name ?? null }, moves);
+    return toVmDetail(
+      vm,
+      tasks,
+      {
+        id: decision.id,
+        summary: decision.summary,
+        hostName: decision.hostName,
+        decidedAt: decision.createdAt,
+        movedSince,
+      },
+      showHost,
+    );
+  }
+
+  /**
+   * What moved the VM after `since`: its finished live migrations (rebalancing's when a
+   * 'vm.rebalance' audit names the task) and HA restarts (their audit events).
+   */
+  private async movesAfter(vmId: string, since: Date): Promise<VmMoveFact[]> {
+    const [migrations, audits] = await Promise.all([
+      this.db.job.findMany({
+        where: { targetId: vmId, kind: MIGRATE_VM_JOB_KIND, state: 'succeeded', finishedAt: { gt: since } },
+        orderBy: { finishedAt: 'desc' },
+        take: 10,
+        select: { id: true, finishedAt: true },
+      }),
+      this.db.auditEvent.findMany({
+        where: {
+          targetType: 'vm',
+          targetId: vmId,
+          action: { in: ['vm.ha-restart', 'vm.rebalance'] },
+          at: { gt: since },
+        },
+        orderBy: { at: 'desc' },
+        take: 20,
+        select: { action: true, at: true, details: true },
       }),
     ]);
-    return toVmDetail(vm, tasks, decision, showHost);
+    const rebalanced = new Set(
+      audits
+        .filter((a) => a.action === 'vm.rebalance')
+        .map((a) => (a.details as { taskId?: unknown } | null)?.taskId)
+        .filter((t): t is string => typeof t === 'string'),
+    );
+    return [
+      ...migrations.flatMap((m) =>
+        m.finishedAt
+          ? [{ cause: rebalanced.has(m.id) ? ('rebalance' as const) : ('migration' as const), at: m.finishedAt }]
+          : [],
+      ),
+      ...audits.filter((a) => a.action === 'vm.ha-restart').map((a) => ({ cause: 'ha' as const, at: a.at })),
+    ];
   }
 
   async notifyVmChange(event: VmChangeEvent) {

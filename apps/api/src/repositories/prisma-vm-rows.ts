@@ -118,7 +118,7 @@ type VmDetailRow = VmWithDevices & {
 export function toVmDetail(
   vm: VmDetailRow,
   tasks: Prisma.TaskGetPayload<object>[],
-  decision: { id: string; summary: string } | null,
+  decision: VmDetail['decision'],
   showHost: boolean,
 ): VmDetail {
   return {

@@ -5,7 +5,11 @@ import type { ComputeErrorCode } from '@fabric/core/compute/compute.errors';
 import type { FabricErrorCode } from '@fabric/core/fabric/fabric.errors';
 import type { JobErrorCode } from '@fabric/core/jobs/job.errors';
 import type { MeteringErrorCode } from '@fabric/core/metering/metering.errors';
+import type { MobilityErrorCode } from '@fabric/core/mobility/mobility.errors';
+import type { RebalanceErrorCode } from '@fabric/core/mobility/rebalance.errors';
+import type { NetworkErrorCode } from '@fabric/core/network/network.errors';
 import type { PlacementErrorCode } from '@fabric/core/placement/placement.errors';
+import type { ReplicationErrorCode } from '@fabric/core/replication/replication.errors';
 import type { TenancyErrorCode } from '@fabric/core/tenancy/tenancy.errors';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 
@@ -42,6 +46,11 @@ export const CORE_ERROR_CODES = {
   NO_HOST_FITS: 'UNPROCESSABLE_CONTENT',
   NO_CLUSTER: 'PRECONDITION_FAILED',
   TASK_NOT_FOUND: 'NOT_FOUND',
+  // Ownership epochs (compute/ownership.ts): the agent protocol answers 409 STALE_EPOCH.
+  STALE_EPOCH: 'CONFLICT',
+  INVALID_HA_SETTINGS: 'BAD_REQUEST',
+  HA_ADMISSION_REFUSED: 'PRECONDITION_FAILED',
+  HA_EVENT_NOT_FOUND: 'NOT_FOUND',
   HOST_REJECTS_VM: 'CONFLICT',
   INVALID_REQUEST: 'BAD_REQUEST',
   NO_RATE_CARD: 'PRECONDITION_FAILED',
@@ -68,6 +77,22 @@ export const CORE_ERROR_CODES = {
   DUPLICATE_ADDRESS_CLASS: 'CONFLICT',
   ADDRESS_CLASS_OVERLAP: 'CONFLICT',
   ADDRESS_CLASS_NOT_FOUND: 'NOT_FOUND',
+  // Hyper-V Replica (issue 10): refusals change nothing; the agent's failures end a task, not a request.
+  REPLICATION_NOT_FOUND: 'NOT_FOUND',
+  REPLICATION_EXISTS: 'CONFLICT',
+  REPLICA_TARGET_IS_PRIMARY: 'BAD_REQUEST',
+  REPLICA_TARGET_NOT_AUTHORIZED: 'BAD_REQUEST',
+  REPLICA_TARGET_NOT_FOUND: 'NOT_FOUND',
+  REPLICA_NO_HOST_FITS: 'UNPROCESSABLE_CONTENT',
+  VM_NOT_REPLICATED: 'BAD_REQUEST',
+  VM_NOT_PLACED: 'CONFLICT',
+  REPLICATION_BUSY: 'CONFLICT',
+  REPLICATION_INVALID_STATE: 'CONFLICT',
+  RECOVERY_POINT_NOT_FOUND: 'NOT_FOUND',
+  REPLICA_AUTHORIZATION_NOT_FOUND: 'NOT_FOUND',
+  REPLICA_AGENT_FAILED: 'INTERNAL_SERVER_ERROR',
+  REPLICA_CHECKSUM_MISMATCH: 'INTERNAL_SERVER_ERROR',
+  REPLICA_PRIMARY_RUNNING: 'CONFLICT',
   ADDRESS_CLASS_IN_USE: 'CONFLICT',
   // The agent endpoint answers 400: the batch names a class the API does not know.
   UNKNOWN_METERED_ACL: 'BAD_REQUEST',
@@ -79,8 +104,51 @@ export const CORE_ERROR_CODES = {
   TASK_ALREADY_ACTIVE: 'CONFLICT',
   // A long operation that ended failed; the message and its task (Tasks panel) say at which step and why.
   TASK_FAILED: 'UNPROCESSABLE_CONTENT',
+  // Tenant networks (issue 13): each refusal names the rule it breaks; nothing was written.
+  SUBNET_OVERLAP: 'CONFLICT',
+  CA_OUTSIDE_SUBNET: 'BAD_REQUEST',
+  CA_RESERVED: 'BAD_REQUEST',
+  CA_IN_USE: 'CONFLICT',
+  VLAN_OUT_OF_RANGE: 'BAD_REQUEST',
+  VSID_OUT_OF_RANGE: 'BAD_REQUEST',
+  VSID_IN_USE: 'CONFLICT',
+  POOL_EXHAUSTED: 'UNPROCESSABLE_CONTENT',
+  PVLAN_SECONDARY_WITHOUT_PRIMARY: 'BAD_REQUEST',
+  INVALID_PREFIX: 'BAD_REQUEST',
+  INVALID_ADDRESS: 'BAD_REQUEST',
+  TRUNK_NATIVE_NOT_ALLOWED: 'BAD_REQUEST',
+  MIRROR_DESTINATION_UNKNOWN: 'BAD_REQUEST',
+  QOS_MINIMUM_ABOVE_MAXIMUM: 'BAD_REQUEST',
+  VM_NETWORK_NOT_FOUND: 'NOT_FOUND',
+  SUBNET_NOT_FOUND: 'NOT_FOUND',
+  LOGICAL_NETWORK_NOT_FOUND: 'NOT_FOUND',
+  EXTENSION_VETO: 'FORBIDDEN',
+  NETWORK_IN_USE: 'CONFLICT',
+  MIGRATION_VM_NOT_FOUND: 'NOT_FOUND',
+  MIGRATION_TARGET_NOT_FOUND: 'NOT_FOUND',
+  MIGRATION_TARGET_REFUSED: 'CONFLICT',
+  MIGRATION_SAME_HOST: 'BAD_REQUEST',
+  MIGRATION_NO_TARGET: 'UNPROCESSABLE_CONTENT',
+  MIGRATION_ALREADY_ACTIVE: 'CONFLICT',
+  MIGRATION_VM_STATE: 'CONFLICT',
+  MIGRATION_WOULD_NOT_CONVERGE: 'UNPROCESSABLE_CONTENT',
+  MIGRATION_NOT_CANCELLABLE: 'CONFLICT',
+  MIGRATION_NOT_FOUND: 'NOT_FOUND',
+  MIGRATION_CANCELLED: 'CONFLICT',
+  MIGRATION_HOST_FAILED: 'INTERNAL_SERVER_ERROR',
+  REBALANCE_CLUSTER_NOT_FOUND: 'NOT_FOUND',
+  REBALANCE_RECOMMENDATION_NOT_FOUND: 'NOT_FOUND',
+  REBALANCE_RECOMMENDATION_REFUSED: 'CONFLICT',
+  REBALANCE_ROUND_BUSY: 'CONFLICT',
+  STORAGE_POOL_NOT_FOUND: 'NOT_FOUND',
+  STORAGE_DISK_NOT_FOUND: 'NOT_FOUND',
+  STORAGE_SAME_POOL: 'BAD_REQUEST',
+  STORAGE_NO_SPACE: 'UNPROCESSABLE_CONTENT',
+  STORAGE_HOST_FAILED: 'INTERNAL_SERVER_ERROR',
 } as const satisfies Record<
   | FabricErrorCode
+  | MobilityErrorCode
+  | RebalanceErrorCode
   | TenancyErrorCode
   | ComputeErrorCode
   | PlacementErrorCode
@@ -88,6 +156,8 @@ export const CORE_ERROR_CODES = {
   | InvoiceErrorCode
   | ExportErrorCode
   | MeteringErrorCode
+  | ReplicationErrorCode
+  | NetworkErrorCode
   | JobErrorCode,
   TRPC_ERROR_CODE_KEY
 >;

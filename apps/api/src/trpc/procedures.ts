@@ -5,10 +5,12 @@ import { runForCaller } from '../tenancy/db-scope';
 import { consoleSlot } from './console-slot';
 import { hideHostsFromTenants } from './hide-hosts';
 import { mapErrors, t } from './init';
+import { endStreamsWithSession } from './session-bound-streams';
 
 // Every call takes a console slot first (console-slot.ts): the context is still the one the API made.
 // Outermost: tenants' answers and errors, whatever built them, name no host (hide-hosts.ts).
-const base = t.procedure.use(hideHostsFromTenants).use(mapErrors).use(consoleSlot);
+// A live stream ends with the session that opened it (session-bound-streams.ts).
+const base = t.procedure.use(hideHostsFromTenants).use(mapErrors).use(consoleSlot).use(endStreamsWithSession);
 
 /**
  * The database sees what the caller may: a tenant's call runs every query

@@ -11,9 +11,11 @@ import { monitorTickSeconds } from '../env';
  *   decides only from stored timestamps, so a missed tick loses nothing.
  * - metering housekeeping: sample partitions ahead, old ones dropped, pending
  *   hourly and daily rollups (idempotent: recomputed whole from the level below).
+ * - rebalancing: each cluster not 'off' whose interval has passed runs a round (its
+ *   slot is unique per cluster, so a round is written and applied once).
  */
 export function scheduleBackgroundWork(
-  services: Pick<Services, 'workflows' | 'fabric' | 'metering'>,
+  services: Pick<Services, 'workflows' | 'fabric' | 'metering' | 'ha' | 'rebalance'>,
   options: { monitorIntervalMs: number; log: (line: string) => void },
 ): void {
   services.workflows.schedule({
@@ -22,6 +24,25 @@ export function scheduleBackgroundWork(
     run: async () => {
       const changes = await services.fabric.monitorTick();
       for (const c of changes) options.log(`host ${c.name}: ${c.from} → ${c.to}`);
+    },
+  });
+  // High availability: a host silent for its cluster's detection timeout opens a failure event (ha-service.ts).
+  services.workflows.schedule({
+    name: 'ha-monitor',
+    everySeconds: 1,
+    run: async () => {
+      for (const id of await services.ha.monitorTick()) options.log(`ha: failure event ${id} opened`);
+    },
+  });
+  // Dynamic optimization: a look every minute; each cluster's own interval decides whether a round is due.
+  services.workflows.schedule({
+    name: 'rebalance',
+    everySeconds: 60,
+    run: async () => {
+      for (const r of await services.rebalance.tick()) {
+        const started = r.applied.filter((a) => a.ok).length;
+        options.log(`rebalance ${r.clusterId}: ${r.round.summary}${started ? ` (${started} migrations started)` : ''}`);
+      }
     },
   });
   services.workflows.schedule({

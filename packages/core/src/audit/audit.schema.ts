@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dateInRange, searchText } from '../shared/text.schema';
+import { dateInRange, SEARCH_MAX_LENGTH, searchText } from '../shared/text.schema';
 
 export const listAuditInput = z.object({
   /** An action or its prefix ('vm.'), matched literally. */
@@ -8,7 +8,7 @@ export const listAuditInput = z.object({
   actorType: z.enum(['user', 'agent', 'system']).optional(),
   targetType: searchText('Target type', 50),
   targetId: searchText('Target id', 100),
-  search: searchText('Search', 100),
+  search: searchText('Search', SEARCH_MAX_LENGTH),
   from: dateInRange('From').optional(),
   to: dateInRange('To').optional(),
   page: z.number().int().min(1).max(100_000).default(1),

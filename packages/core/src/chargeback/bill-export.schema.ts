@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { checkBillingSpan } from './period-limit';
+
+/** The longest period a bill export covers (the console says so before it asks). */
+export { BILLING_MAX_DAYS } from './period-limit';
+
 import { ratingPeriodSchema } from './usage.schema';
 
 export const BILL_EXPORT_FORMATS = ['csv', 'json', 'pdf'] as const;

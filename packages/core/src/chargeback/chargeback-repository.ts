@@ -19,6 +19,21 @@ export function existedDuring(tenant: { createdAt: Date }, period: { to: string 
   return tenant.createdAt.getTime() < Date.parse(period.to);
 }
 
+/**
+ * Whether billing shows the tenant for the period: it existed then, or it
+ * holds an invoice for a month of it. Databases from before creation dates
+ * were kept (demo tenants re-dated, tenants re-created) hold November
+ * invoices of tenants "created" in December: an invoice that exists is
+ * always shown, reviewed and re-rated, whatever the creation date says.
+ */
+export function billedFor(
+  tenant: { id: string; createdAt: Date },
+  period: { to: string },
+  invoiced: ReadonlySet<string>,
+): boolean {
+  return existedDuring(tenant, period) || invoiced.has(tenant.id);
+}
+
 export interface ChargebackRepository {
   listRateCards(): Promise<RateCard[]>;
   /** Fails with DUPLICATE_EFFECTIVE_DATE when a card already starts that day. */
@@ -46,6 +61,8 @@ export interface ChargebackRepository {
   ): Promise<TenantUsageRow[]>;
   /** Every tenant, by name. */
   listTenants(ids?: readonly string[]): Promise<BilledTenant[]>;
+  /** The tenants holding an invoice (any version) for a month that overlaps the period. */
+  invoicedTenantIds(period: { from: string; to: string }): Promise<ReadonlySet<string>>;
   /** Every tenant's plan that is not the list price, by tenant id. */
   listPlans(tenantIds?: readonly string[]): Promise<Map<string, TenantPlan>>;
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock';
 import type { Actor, TenantScope } from '../shared/tenant-scope';
 import { ChargebackError } from './chargeback.errors';
 import type { ReportRow } from './chargeback.schema';
-import { type ChargebackRepository, existedDuring, type TenantUsageRow } from './chargeback-repository';
+import { billedFor, type ChargebackRepository, existedDuring, type TenantUsageRow } from './chargeback-repository';
 import type { CostSeries, CostSeriesInput } from './cost-series.schema';
 import { loadCostSeries } from './cost-series-service';
 import { type Invoice, rateUsage, rateUsageTotals } from './rate';
@@ -102,7 +102,7 @@ export class ChargebackService {
     const target = scope.kind === 'tenant' ? scope.tenantId : tenantId;
     const tenant = target ? await this.deps.chargeback.findTenant(target) : null;
     if (!target || !tenant) throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
-    if (!existedDuring(tenant, period)) throw periodBeforeTenant(tenant);
+    await this.refuseBeforeTenant(tenant, period);
     const [cards, plan] = await Promise.all([
       this.deps.chargeback.listRateCards(),
       this.deps.chargeback.findPlan(target),
@@ -152,7 +152,11 @@ export class ChargebackService {
 
   /** The id of every tenant that existed during the period, by name (a tenant created later gets no bill for it). */
   async tenantIds(period: RatingPeriod): Promise<string[]> {
-    return (await this.deps.chargeback.listTenants()).filter((t) => existedDuring(t, period)).map((t) => t.id);
+    const [tenants, invoiced] = await Promise.all([
+      this.deps.chargeback.listTenants(),
+      this.deps.chargeback.invoicedTenantIds(period),
+    ]);
+    return tenants.filter((t) => billedFor(t, period, invoiced)).map((t) => t.id);
   }
 
   /**
@@ -186,6 +190,13 @@ export class ChargebackService {
     }
   }
 
+  /** PERIOD_BEFORE_TENANT for a period that ended before the tenant was created, unless it holds an invoice of it. */
+  private async refuseBeforeTenant(tenant: { id: string; name: string; createdAt: Date }, period: RatingPeriod) {
+    if (existedDuring(tenant, period)) return;
+    if ((await this.deps.chargeback.invoicedTenantIds(period)).has(tenant.id)) return;
+    throw periodBeforeTenant(tenant);
+  }
+
   /** `usageOfAll`'s shape for one tenant: its usage, plan and name. */
   private async usageOfOne(period: RatingPeriod, tenantId: string) {
     const [tenant, cards, plan] = await Promise.all([
@@ -194,7 +205,7 @@ export class ChargebackService {
       this.deps.chargeback.findPlan(tenantId),
     ]);
     if (!tenant) throw new ChargebackError('BILL_TENANT_NOT_FOUND', 'Tenant not found');
-    if (!existedDuring(tenant, period)) throw periodBeforeTenant(tenant);
+    await this.refuseBeforeTenant(tenant, period);
     const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
     // Totals only: no VM names (they label lines).
     const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments, tenantId, { names: false }) : [];
@@ -204,14 +215,16 @@ export class ChargebackService {
 
   /** `names`: whether the usage rows carry VM names (lines need them, totals do not). */
   private async usageOfAll(period: RatingPeriod, names: boolean, tenantIds?: readonly string[]) {
-    const [everyTenant, cards, plans] = await Promise.all([
+    const [everyTenant, cards, plans, invoiced] = await Promise.all([
       // A chunk of a month close reads only its own tenants and plans.
       this.deps.chargeback.listTenants(tenantIds),
       this.deps.chargeback.listRateCards(),
       this.deps.chargeback.listPlans(tenantIds),
+      this.deps.chargeback.invoicedTenantIds(period),
     ]);
-    // A tenant created after the period ended is not billed for it (not even a zero invoice).
-    const tenants = everyTenant.filter((t) => existedDuring(t, period));
+    // A tenant created after the period ended is not billed for it (not even a zero invoice),
+    // unless an invoice of it for the period exists (billedFor: older databases hold such).
+    const tenants = everyTenant.filter((t) => billedFor(t, period, invoiced));
     const { segments } = pricedPeriod(cards, Date.parse(period.from), Date.parse(period.to));
     const rows = segments.length ? await this.deps.chargeback.usageBySpan(segments, tenantIds, { names }) : [];
     const usage = new Map<string, TenantUsageRow[]>();

@@ -6,7 +6,6 @@ import type { TenancyRepository } from '../tenancy/tenancy-repository';
 import { type BillDocument, billTitle } from './bill-document';
 import { type BillWriter, createBillWriter } from './bill-export';
 import { billExportInput } from './bill-export.schema';
-import { existedDuring } from './chargeback-repository';
 import type { ChargebackService } from './chargeback-service';
 import { ExportError } from './export.errors';
 import type { ExportSink } from './export-sink';
@@ -43,7 +42,7 @@ export class BillExportService {
     private readonly deps: {
       tenancy: Pick<TenancyRepository, 'listTenants' | 'findTenant'>;
       audit: AuditRepository;
-      bills: Pick<ChargebackService, 'bill'>;
+      bills: Pick<ChargebackService, 'bill' | 'tenantIds'>;
       /** Renders the PDF format (fonts and file format are the adapter's). */
       pdf: PdfRenderer;
     },
@@ -78,7 +77,9 @@ export class BillExportService {
     if (!input.all && named.length === 0) throw new ExportError('EXPORT_NOT_FOUND', 'Tenant not found');
     // Every tenant's file leaves out those created after the period (no bill of theirs exists);
     // one named tenant's is refused by its bill (PERIOD_BEFORE_TENANT), before the file opens.
-    const tenants = input.all ? named.filter((t) => existedDuring(t, input.period)) : named;
+    // An invoice that exists is followed, whatever the creation date says (ChargebackService.tenantIds).
+    const billable = input.all ? new Set(await this.deps.bills.tenantIds(input.period)) : null;
+    const tenants = billable ? named.filter((t) => billable.has(t.id)) : named;
 
     const { from, to } = input.period;
     const single = input.all ? null : (tenants[0] ?? null);

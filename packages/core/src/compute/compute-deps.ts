@@ -1,4 +1,5 @@
 import type { AuditRepository } from '../audit/audit-repository';
+import type { HaAdmission } from '../ha/admission';
 import type { PlacementDecisionRepository } from '../placement/placement-decision-repository';
 import type { PlacementStore } from '../placement/placement-store';
 import { type Caller, scopeOf } from '../shared/tenant-scope';
@@ -22,6 +23,8 @@ export interface ComputeDeps {
   uow: UnitOfWork<ComputeRepos>;
   /** Seeds placement tie-breaks; fixed in tests so decisions replay. */
   seed?: () => number;
+  /** HA admission control (ha/admission.ts): absent, nothing is refused for HA's sake. */
+  admission?: HaAdmission;
 }
 
 /** The tenant a VM is created for: the caller's own (a provider admin creates none). */

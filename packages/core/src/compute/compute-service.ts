@@ -1,3 +1,4 @@
+import { tenantTaskText } from '../jobs/tenant-task-text';
 import type { Actor, Caller, TenantScope } from '../shared/tenant-scope';
 import { ComputeError } from './compute.errors';
 import { type ComputeDeps, creatorTenant } from './compute-deps';
@@ -40,7 +41,8 @@ export class ComputeService {
     // Only the provider sees where a VM runs.
     const vm = await this.deps.uow.repos.vms.getVmDetail(scope, id, scope.kind === 'provider');
     if (!vm) throw new ComputeError('VM_NOT_FOUND', 'VM not found');
-    return vm;
+    // Its task history without the host's file paths (a storage move's cleanup names them).
+    return scope.kind === 'provider' ? vm : { ...vm, tasks: vm.tasks.map(tenantTaskText) };
   }
 
   quotaAndUsage(tenantId: string) {

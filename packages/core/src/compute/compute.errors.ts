@@ -10,7 +10,15 @@ export type ComputeErrorCode =
   | 'TASK_NOT_FOUND'
   | 'TENANT_NOT_FOUND'
   | 'CLUSTER_NOT_FOUND'
-  | 'HOST_NOT_FOUND';
+  | 'HOST_NOT_FOUND'
+  /** An HA failure event id that does not exist (ha/ha-service.ts). */
+  | 'HA_EVENT_NOT_FOUND'
+  /** The VM's ownership epoch moved (ownership.ts): the task, report or move is for an older owner. */
+  | 'STALE_EPOCH'
+  /** HA settings that break a rule between them (ha/ha-settings.ts); the message names each rule. */
+  | 'INVALID_HA_SETTINGS'
+  /** The cluster's HA admission control refuses a create or start (ha/admission.ts); the message names the limit. */
+  | 'HA_ADMISSION_REFUSED';
 
 export class ComputeError extends CoreError<ComputeErrorCode> {
   readonly module = 'compute';

@@ -60,11 +60,22 @@ export async function createVm(deps: ComputeDeps, actor: Actor, caller: Caller, 
       // cluster is locked while it is decided on, so its last slot is taken once.
       let best: { decision: PlacementDecision; clusterId: string } | null = null;
       let firstRefusal: { decision: PlacementDecision; clusterId: string } | null = null;
+      let admissionRefusal: string | null = null;
       for (const cluster of clusters) {
         await placement.lockCluster(cluster.id);
         const snapshot = await placement.clusterSnapshot(cluster.id);
         const decision = place(snapshot, request, { seed });
         if (decision.hostId) {
+          const refusal = await deps.admission?.refusal(
+            placement,
+            cluster.id,
+            { kind: 'create', vms: [{ request, hostId: decision.hostId, live: input.startAfterCreate }] },
+            snapshot,
+          );
+          if (refusal) {
+            admissionRefusal ??= `${cluster.name}: ${refusal.message}`;
+            continue;
+          }
           best = { decision, clusterId: cluster.id };
           break;
         }
@@ -72,6 +83,10 @@ export async function createVm(deps: ComputeDeps, actor: Actor, caller: Caller, 
           // The refusal worth showing is the one of the cluster with the most hosts (an empty cluster says little).
           firstRefusal = { decision, clusterId: cluster.id };
         }
+      }
+      if (!best?.decision.hostId && admissionRefusal) {
+        // A host fits, but the cluster's HA promise would not hold: the limit says why.
+        throw new ComputeError('HA_ADMISSION_REFUSED', admissionRefusal);
       }
       if (!best?.decision.hostId) {
         const refusal = firstRefusal ?? { decision: null, clusterId: clusters[0]?.id ?? '' };
@@ -169,6 +184,7 @@ export async function createManyVms(deps: ComputeDeps, actor: Actor, caller: Cal
     const requests = names.map((name) => ({ ...requestOf(tenantId, input.vm), name }));
     let chosen: { clusterId: string; clusterName: string; decisions: PlacementDecision[] } | null = null;
     let refusal = 'there is no cluster to place VMs in yet';
+    let admissionRefused = false;
     for (const cluster of await placement.placementClusters(demand.memoryMiB)) {
       await placement.lockCluster(cluster.id);
       const session = new PlacementSession(await placement.clusterSnapshot(cluster.id), { seed, trace: 'summary' });
@@ -183,10 +199,30 @@ export async function createManyVms(deps: ComputeDeps, actor: Actor, caller: Cal
         placed.push(decision);
       }
       if (placed.length === requests.length) {
+        const admission = await deps.admission?.refusal(
+          placement,
+          cluster.id,
+          {
+            kind: 'create',
+            vms: requests.map((request, i) => ({
+              request,
+              hostId: placed[i]?.hostId ?? '',
+              live: input.vm.startAfterCreate,
+            })),
+          },
+          await placement.clusterSnapshot(cluster.id),
+        );
+        if (admission) {
+          refusal = `${cluster.name}: ${admission.message}`;
+          admissionRefused = true;
+          continue;
+        }
+        admissionRefused = false;
         chosen = { clusterId: cluster.id, clusterName: cluster.name, decisions: placed };
         break;
       }
     }
+    if (!chosen && admissionRefused) throw new ComputeError('HA_ADMISSION_REFUSED', refusal);
     if (!chosen) throw new ComputeError('NO_HOST_FITS', `No cluster can run all ${input.count} VMs: ${refusal}`);
     const { clusterId } = chosen;
     const tier = chosen.decisions.map((decision, i) => {

@@ -20,14 +20,14 @@ export interface BulkResult {
  * VM are decided one after the other against its current state.
  */
 export async function actOnVm(
-  deps: Pick<ComputeDeps, 'uow'>,
+  deps: Pick<ComputeDeps, 'uow' | 'admission'>,
   actor: Actor,
   scope: TenantScope,
   id: string,
   action: VmAction,
 ) {
   const transition = VM_TRANSITIONS[action];
-  return deps.uow.run(async ({ vms, quotas, taskQueue, audit }) => {
+  return deps.uow.run(async ({ vms, quotas, taskQueue, placement, audit }) => {
     const vm = await vms.findVmForUpdate(scope, id);
     if (!vm) throw new ComputeError('VM_NOT_FOUND', 'VM not found');
     const refusal = refuseAction(action, vm.state);
@@ -37,6 +37,12 @@ export async function actOnVm(
       const quota = await quotas.lockQuota(vm.tenantId);
       const problems = runningQuotaViolations(quota, await quotas.usage(vm.tenantId), vm);
       if (problems.length) throw new ComputeError('QUOTA_EXCEEDED', quotaMessage(problems));
+      if (deps.admission && vm.clusterId) {
+        // Under the cluster's lock, as placement: two starts cannot pass the same last room together.
+        await placement.lockCluster(vm.clusterId);
+        const refusal = await deps.admission.refusal(placement, vm.clusterId, { kind: 'start', vmId: vm.id });
+        if (refusal) throw new ComputeError('HA_ADMISSION_REFUSED', `${vm.name}: ${refusal.message}`);
+      }
     }
     if (transition.during) await vms.setVmState(vm.id, transition.during, '');
     const task = await taskQueue.createTask({
@@ -65,7 +71,7 @@ export async function actOnVm(
 
 /** Like `Start-VM -Name web*`: every matching VM in scope, each in its own transaction with its own result. */
 export async function actOnPattern(
-  deps: Pick<ComputeDeps, 'uow'>,
+  deps: Pick<ComputeDeps, 'uow' | 'admission'>,
   actor: Actor,
   scope: TenantScope,
   pattern: string,

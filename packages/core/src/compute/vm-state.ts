@@ -62,6 +62,9 @@ export function stateAfterSuccess(
       return 'paused';
     case 'vm.save':
       return 'saved';
+    default:
+      // Kinds beyond vm.* (replica.*, ...) do not move the VM's state (agent-task-queue.ts): it stays as reported.
+      return 'off';
   }
 }
 

@@ -137,7 +137,7 @@ describe('VM names in other scripts', () => {
     ['an emoji', 'web-🔥'],
   ])('still refuses %s', (_, name) => {
     expect(issuesOf({ ...valid, name })).toEqual([
-      'name: VM name may hold letters, digits, dots, hyphens and underscores',
+      'name: VM name may hold letters, digits, dots, hyphens and underscores, and starts with a letter or digit',
     ]);
   });
 

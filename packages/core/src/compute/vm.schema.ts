@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VM_MOVE_CAUSES } from '../placement/placement-now';
 import { HYPERV_LIMITS } from '../shared/limits';
 import { searchText, text } from '../shared/text.schema';
 
@@ -58,7 +59,7 @@ const requiredNumber = (what: string) => ({
  */
 export const vmNameSchema = text('VM name', { min: 1, max: L.nameLength }).regex(
   /^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]*$/u,
-  'VM name may hold letters, digits, dots, hyphens and underscores',
+  'VM name may hold letters, digits, dots, hyphens and underscores, and starts with a letter or digit',
 );
 
 const memoryMiB = (what: string) =>
@@ -111,7 +112,7 @@ export const memoryInput = z.discriminatedUnion('mode', [
 export type MemoryInput = z.infer<typeof memoryInput>;
 
 export const diskInput = z.object({
-  name: text('Disk name', { min: 1, max: 64 }).default('disk0'),
+  name: text('Disk name', { min: 1, max: 64, name: true }).default('disk0'),
   sizeGiB: z
     .number(requiredNumber('Disk size'))
     .positive('Disk size must be positive')
@@ -135,8 +136,8 @@ const weightOfBandwidthMessage = `Bandwidth weight is ${L.bandwidthWeight.min}â€
 
 export const nicInput = z
   .object({
-    name: text('Adapter name', { min: 1, max: 64 }).default('nic0'),
-    network: text('Network name', { min: 1, max: 64 }).default('default'),
+    name: text('Adapter name', { min: 1, max: 64, name: true }).default('nic0'),
+    network: text('Network name', { min: 1, max: 64, name: true }).default('default'),
     minimumBandwidthMbps: bandwidthMbps.optional(),
     minimumBandwidthWeight: z
       .number(requiredNumber('Bandwidth weight'))
@@ -159,7 +160,7 @@ export const nicInput = z
   );
 
 export const groupInput = z.object({
-  name: text('Group name', { min: 1, max: 64 }),
+  name: text('Group name', { min: 1, max: 64, name: true }),
   kind: z.enum(['affinity', 'anti-affinity']),
   hard: z.boolean().default(false),
 });
@@ -210,7 +211,7 @@ export const createVmInput = z.object({
     .default([{ name: 'nic0', network: 'default' }]),
   haPriority: z.enum(HA_PRIORITIES).default('medium'),
   tags: z
-    .array(text('A tag', { min: 1, max: L.tagLength }))
+    .array(text('A tag', { min: 1, max: L.tagLength, name: true }))
     .max(L.tagsPerVm, `At most ${L.tagsPerVm} tags`)
     .default([]),
   groups: z.array(groupInput).max(8).default([]),
@@ -255,9 +256,12 @@ export const bulkVmActionInput = z.object({
   action: z.enum(VM_ACTIONS),
 });
 
+/** A VM search is part of a name: no longer than a name (the console's search box stops there too). */
+export const VM_SEARCH_MAX_LENGTH = 64;
+
 export const listVmsInput = z.object({
   /** Part of the name, matched literally (% and _ are not wildcards). */
-  search: searchText('Search', 64),
+  search: searchText('Search', VM_SEARCH_MAX_LENGTH),
   state: z.enum(VM_STATES).optional(),
   tenantId: z.string().uuid().optional(),
   hostId: z.string().uuid().optional(),
@@ -377,7 +381,18 @@ export const vmDetailSchema = z.object({
     }),
   ),
   tasks: z.array(taskViewSchema),
-  decision: z.object({ id: z.string(), summary: z.string() }).nullable(),
+  /** The latest placement decision (provider only), read against where the VM runs now. */
+  decision: z
+    .object({
+      id: z.string(),
+      summary: z.string(),
+      /** The host the decision chose. */
+      hostName: z.string().nullable(),
+      decidedAt: z.date(),
+      /** Set when a migration, rebalancing or HA restart moved the VM after the decision (placement-now.ts). */
+      movedSince: z.object({ cause: z.enum(VM_MOVE_CAUSES), at: z.date().nullable(), text: z.string() }).nullable(),
+    })
+    .nullable(),
 });
 export type VmDetail = z.infer<typeof vmDetailSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { haHeartbeatAnswerSchema, haHeartbeatSchema } from '../ha/ha-protocol.schema';
 import { sampleVerdictSchema } from '../metering/sample-protocol.schema';
 import { text } from '../shared/text.schema';
 import { HOST_STATES } from './host-state';
@@ -66,6 +67,8 @@ export const heartbeatRequestSchema = z.object({
       memoryUsedMiB: z.number().int().min(0),
     })
     .optional(),
+  /** High availability (ha/ha-protocol.schema.ts): held VMs with their epochs, peers seen, isolation. */
+  ha: haHeartbeatSchema.optional(),
 });
 export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
 
@@ -82,6 +85,8 @@ export const heartbeatResponseSchema = z.object({
     .array(z.object({ name: z.string().min(1).max(64), remoteAddresses: z.array(z.string()).max(64) }))
     .max(64)
     .optional(),
+  /** High availability (ha/ha-protocol.schema.ts): the cluster's isolation settings and VMs to discard. */
+  ha: haHeartbeatAnswerSchema.optional(),
 });
 export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
 

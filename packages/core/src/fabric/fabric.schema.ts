@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HYPERV_LIMITS } from '../shared/limits';
-import { searchText, text } from '../shared/text.schema';
+import { SEARCH_MAX_LENGTH, searchText, text } from '../shared/text.schema';
 import { HOST_STATES } from './host-state';
 import { TOKEN_TTL_MINUTES } from './registration-token';
 
@@ -14,18 +14,31 @@ export const clusterNameSchema = text('Cluster name', { min: 1, max: 63 }).regex
   'Cluster name may hold letters, digits, spaces, dots, hyphens and underscores',
 );
 
+/**
+ * A whole-number field in people's words: an empty field, a fraction or a
+ * number too large to be one (1e400 arrives as Infinity) says what is
+ * expected, instead of zod's "Invalid input: expected int, received number".
+ */
+function wholeNumber(what: string, max: number) {
+  const expected = `${what} must be a whole number from 1 to ${max.toLocaleString('en-US')}`;
+  return z
+    .number({
+      error: (issue: { input: unknown }) =>
+        issue.input === undefined || (typeof issue.input === 'number' && Number.isNaN(issue.input))
+          ? `${what} is required`
+          : expected,
+    })
+    .int(expected);
+}
+
 export const createClusterInput = z.object({
   name: clusterNameSchema,
   description: text('Description', { max: 500, multiline: true }).default(''),
-  maxHosts: z
-    .number()
-    .int()
+  maxHosts: wholeNumber('Maximum hosts', HYPERV_LIMITS.hostsPerCluster)
     .min(1, 'A cluster needs room for at least 1 host')
     .max(HYPERV_LIMITS.hostsPerCluster, `A cluster has at most ${HYPERV_LIMITS.hostsPerCluster} hosts (Hyper-V limit)`)
     .default(HYPERV_LIMITS.hostsPerCluster),
-  maxVms: z
-    .number()
-    .int()
+  maxVms: wholeNumber('Maximum VMs', HYPERV_LIMITS.vmsPerCluster)
     .min(1, 'A cluster needs room for at least 1 VM')
     .max(
       HYPERV_LIMITS.vmsPerCluster,
@@ -88,7 +101,7 @@ export const listTokensInput = z.object({ clusterId: id });
 export const HOST_SORTS = ['name', 'state', 'cluster', 'lastHeartbeatAt', 'logicalProcessors', 'memoryMiB'] as const;
 
 export const listHostsInput = z.object({
-  search: searchText('Search', 100),
+  search: searchText('Search', SEARCH_MAX_LENGTH),
   state: z.enum(HOST_STATES).optional(),
   clusterId: id.optional(),
   sort: z.enum(HOST_SORTS).default('name'),

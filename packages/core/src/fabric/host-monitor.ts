@@ -13,7 +13,16 @@ const MONITOR_LOCK = 'fabric.host-monitor';
 
 /** Moves hosts that stopped heartbeating to suspect, then failed. */
 export class HostMonitor {
-  constructor(private readonly deps: FabricServiceDeps) {}
+  /**
+   * When this process began watching: a host is not counted silent for time the control plane itself
+   * was not listening (after an API restart, every host's last heartbeat is old; a CI run saw the
+   * survivor of an HA test judged failed by the restarted API, which then had nowhere to restart to).
+   */
+  private readonly watchingSince: Date;
+
+  constructor(private readonly deps: FabricServiceDeps) {
+    this.watchingSince = deps.clock.now();
+  }
 
   /**
    * One pass of the host monitor: moves silent hosts to suspect or failed and
@@ -32,7 +41,9 @@ export class HostMonitor {
       const silent = await fabric.findSilentHosts(['connected', 'suspect'], cutoff);
       const changes: StateChange[] = [];
       for (const host of silent) {
-        const next = nextStateFromSilence(host.state, host.lastHeartbeatAt ?? host.registeredAt, now, policy);
+        const lastSeen = host.lastHeartbeatAt ?? host.registeredAt;
+        const heardOrWatched = new Date(Math.max(lastSeen.getTime(), this.watchingSince.getTime()));
+        const next = nextStateFromSilence(host.state, heardOrWatched, now, policy);
         if (!next) continue;
         const threshold = next === 'failed' ? policy.failedAfterMissed : policy.suspectAfterMissed;
         const moved = await fabric.setState({

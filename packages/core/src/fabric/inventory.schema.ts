@@ -64,6 +64,15 @@ export const hostInventorySchema = z
     numaNodes: z.number().int().min(1).max(64),
     nics: z.array(nicInventorySchema).max(64, 'at most 64 NICs'),
     storagePools: z.array(storagePoolInventorySchema).max(256, 'at most 256 storage pools'),
+    /**
+     * The agent's peer listener for agent-to-agent block transfer (replication, storage migration),
+     * e.g. http://127.0.0.1:41234; absent when the agent has none.
+     */
+    peerUrl: z
+      .string()
+      .max(200, 'peerUrl has at most 200 characters')
+      .regex(/^https?:\/\/[0-9A-Za-z.[\]:-]{1,160}:\d{1,5}$/, 'peerUrl must be http(s)://<host>:<port>')
+      .optional(),
   })
   .refine((i) => i.cpu.logicalProcessors >= i.cpu.sockets * i.cpu.coresPerSocket, {
     message: 'logical processors must be at least sockets × cores per socket',

@@ -38,6 +38,9 @@ export interface JobRepository {
   activeTasks(kind: string): Promise<{ id: string; targetId: string }[]>;
   /** A job or an agent's VM task; another tenant's is null, like a missing one. */
   find(scope: TenantScope, id: string): Promise<TaskRecord | null>;
-  /** Jobs and agents' VM tasks together, newest first; a tenant sees only its own. */
-  list(scope: TenantScope, query: ListTasksQuery): Promise<TaskList>;
+  /**
+   * Jobs and agents' VM tasks together, newest first; a tenant sees only its own.
+   * `hideKinds` leaves kinds out (rows, total and active alike); `query.background` is the service's business.
+   */
+  list(scope: TenantScope, query: ListTasksQuery, hideKinds?: readonly string[]): Promise<TaskList>;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { searchText } from '../shared/text.schema';
+import { SEARCH_MAX_LENGTH, searchText } from '../shared/text.schema';
 
 /**
  * A task in the Tasks panel: a long operation run by a durable workflow
@@ -60,8 +60,13 @@ export const listTasksInput = z.object({
     .regex(/^[a-z0-9.-]*$/, 'A task kind has lowercase letters, digits, dots and dashes')
     .optional(),
   /** Matches the target's name or id, who started it, the tenant's name and, for provider roles, the host's (case-insensitive, literally). */
-  search: searchText('Search', 100),
+  search: searchText('Search', SEARCH_MAX_LENGTH),
   targetId: searchText('Target id', 100),
+  /**
+   * Include scheduled background work (replication cycles and their retention,
+   * task-kinds.schema.ts): left out unless asked for, or unless `kind` names one.
+   */
+  background: z.boolean().default(false),
   page: z.number().int().min(1).max(10_000).default(1),
   pageSize: z.number().int().min(1).max(100).default(25),
 });

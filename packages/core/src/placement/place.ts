@@ -6,20 +6,24 @@
  *   applyPlacement() the snapshot with one VM's reservation added;
  *   placeBatch()     several VMs in order on a working copy, nothing committed;
  *   PlacementSession the working copy itself, for callers placing many VMs
- *                    (what-if, benchmarks): it keeps a free-memory index so
- *                    a decision need not visit every host.
+ *                    (what-if, evacuation plans, the rebalancer, benchmarks):
+ *                    commit, release and move update it in place (no rebuild
+ *                    from a snapshot), and it keeps per-host quick figures so
+ *                    a decision need not run the filters on every host.
  */
 import { formatCount, plural } from './format';
 import { PlacementError } from './placement.errors';
 import type { PlacementContext, RejectCode, Rejection } from './plugin';
 import { type PlacementProfile, profileFor } from './profiles';
-import { type Assignment, assign, demandOf, reserveOnHost } from './reservation';
+import { type Assignment, assign, demandOf, releaseFromHost, reserveOnHost } from './reservation';
+import { bindingLeftover, bindingWeights, LEFTOVER_STEPS } from './scorers/binding-fit';
 import { tieKey } from './seeded-order';
 import {
   type ClusterSnapshot,
   freeMemoryMiB,
   type HostSnapshot,
   type PlacementRequest,
+  usableMemoryMiB,
   vcpuCapacity,
 } from './snapshot';
 
@@ -111,7 +115,8 @@ interface FirstFailure {
   readonly verdict: Rejection;
 }
 
-const NO_FIT_PHRASE: Record<RejectCode, [one: string, many: string]> = {
+/** How a no-fit summary counts hosts per rejection code (one, many). */
+export const NO_FIT_PHRASE: Record<RejectCode, [one: string, many: string]> = {
   HOST_MAINTENANCE: ['host in maintenance', 'hosts in maintenance'],
   HOST_SUSPECT: ['host suspect', 'hosts suspect'],
   HOST_FAILED: ['host failed', 'hosts failed'],
@@ -169,6 +174,20 @@ export class PlacementSession {
   private readonly freeVcpus: Float64Array;
   private readonly maxPoolFreeBytes: Float64Array;
   private readonly maxNicFreeMbps: Float64Array;
+  /** vCPU capacity at the overcommit ratio and usable memory, per host (the binding-fit denominators). */
+  private readonly vcpuCap: Float64Array;
+  private readonly memCapMiB: Float64Array;
+  private readonly connected: Uint8Array;
+  /** Over connected hosts: what is allocated and what there is, for the binding weights. */
+  private allocVcpus = 0;
+  private capVcpus = 0;
+  private allocMiB = 0;
+  private capMiB = 0;
+  /** Summary traces' verdicts of a candidate: every filter passed (one shared, frozen list). */
+  private readonly passVerdicts: readonly VerdictTrace[];
+  /** Scratch for the best-fit search's top hosts (reused: a decision allocates none). */
+  private topIndex = new Int32Array(0);
+  private topKey = new Float64Array(0);
   /** Host positions by ascending (free memory, tie key, position); built on first pruned search. */
   private order: Int32Array | null = null;
   private vmCount: number;
@@ -181,6 +200,9 @@ export class PlacementSession {
   ) {
     this.options = options;
     this.profile = options.profile ?? profileFor(cluster.policy);
+    this.passVerdicts = Object.freeze(
+      this.profile.filters.map((f) => Object.freeze({ filter: f.name, ok: true as const })),
+    );
     this.hosts = [...cluster.hosts];
     this.vmCount = cluster.vmCount;
     const n = this.hosts.length;
@@ -189,6 +211,9 @@ export class PlacementSession {
     this.freeVcpus = new Float64Array(n);
     this.maxPoolFreeBytes = new Float64Array(n);
     this.maxNicFreeMbps = new Float64Array(n);
+    this.vcpuCap = new Float64Array(n);
+    this.memCapMiB = new Float64Array(n);
+    this.connected = new Uint8Array(n);
     this.hosts.forEach((host, i) => {
       if (this.indexById.has(host.id)) {
         throw new PlacementError('INVALID_REQUEST', `host ${host.id} appears twice in the snapshot`);
@@ -196,8 +221,17 @@ export class PlacementSession {
       this.indexById.set(host.id, i);
       this.tieKeys[i] = tieKey(host.id, options.seed);
       this.freeMiB[i] = freeMemoryMiB(host);
+      this.vcpuCap[i] = vcpuCapacity(host, cluster.cpuOvercommitRatio);
+      this.memCapMiB[i] = usableMemoryMiB(host);
+      this.connected[i] = host.state === 'connected' ? 1 : 0;
       this.updateQuickFree(i, host);
-      if (host.state === 'connected') this.clusterFreeMiB += Math.max(0, freeMemoryMiB(host));
+      if (host.state === 'connected') {
+        this.clusterFreeMiB += Math.max(0, freeMemoryMiB(host));
+        this.capVcpus += this.vcpuCap[i] ?? 0;
+        this.capMiB += this.memCapMiB[i] ?? 0;
+        this.allocVcpus += host.allocated.vcpus;
+        this.allocMiB += host.allocated.memoryMiB;
+      }
       for (const [group, count] of Object.entries(host.groups)) {
         this.groupVmCounts.set(group, (this.groupVmCounts.get(group) ?? 0) + count);
       }
@@ -251,18 +285,94 @@ export class PlacementSession {
     }
     const assignment = assign(host, request, ctx.demand);
     if (!assignment) throw new PlacementError('HOST_REJECTS_VM', `${host.name} cannot take '${request.name}'`);
-    const next = reserveOnHost(host, request, assignment);
+    this.replaceHost(i, host, reserveOnHost(host, request, assignment), request, +1);
+    return assignment;
+  }
+
+  /**
+   * Takes a VM's reservation off `hostId` (a departure, or the source side of
+   * a move): the session is updated in place, as by commit. `assignment` is
+   * what commit returned (which pool and NICs the VM holds). Throws when the
+   * host does not hold that much (the caller's books are wrong).
+   */
+  release(request: PlacementRequest, hostId: string, assignment: Assignment): void {
+    const i = this.indexById.get(hostId);
+    const host = i === undefined ? undefined : this.hosts[i];
+    if (i === undefined || host === undefined)
+      throw new PlacementError('HOST_NOT_FOUND', `no host ${hostId} in cluster`);
+    if (
+      host.allocated.vmCount < 1 ||
+      host.allocated.vcpus < request.vcpus ||
+      host.allocated.memoryMiB < request.memoryMiB
+    ) {
+      throw new PlacementError('INVALID_REQUEST', `${host.name} does not hold '${request.name}'`);
+    }
+    this.replaceHost(i, host, releaseFromHost(host, request, assignment), request, -1);
+  }
+
+  /**
+   * Moves a VM from one host to another (a migration): released from `fromHostId`,
+   * committed on `toHostId`. When the target refuses, the source keeps the VM and
+   * the error is thrown: the session is unchanged.
+   */
+  move(request: PlacementRequest, fromHostId: string, assignment: Assignment, toHostId: string): Assignment {
+    if (fromHostId === toHostId) throw new PlacementError('INVALID_REQUEST', `'${request.name}' is already there`);
+    this.release(request, fromHostId, assignment);
+    try {
+      return this.commit(request, toHostId);
+    } catch (error) {
+      const i = this.indexById.get(fromHostId) ?? -1;
+      const host = this.hosts[i];
+      if (host) this.replaceHost(i, host, reserveOnHost(host, request, assignment), request, +1);
+      throw error;
+    }
+  }
+
+  /** Where `hostId` would leave the VM on the binding resource (0 = exactly full); for explanations. */
+  leftoverAfter(request: PlacementRequest, hostId: string): number | null {
+    const i = this.indexById.get(hostId);
+    if (i === undefined) return null;
+    return bindingLeftover(
+      this.freeVcpus[i] ?? 0,
+      this.vcpuCap[i] ?? 0,
+      this.freeMiB[i] ?? 0,
+      this.memCapMiB[i] ?? 0,
+      request.vcpus,
+      request.memoryMiB,
+      this.weights(),
+    );
+  }
+
+  /** Cluster-wide utilisation of connected hosts (0–1), what the binding weights follow. */
+  utilisation(): { vcpus: number; memory: number } {
+    return {
+      vcpus: this.capVcpus > 0 ? this.allocVcpus / this.capVcpus : 0,
+      memory: this.capMiB > 0 ? this.allocMiB / this.capMiB : 0,
+    };
+  }
+
+  private weights() {
+    const u = this.utilisation();
+    return bindingWeights(u.vcpus, u.memory);
+  }
+
+  private replaceHost(i: number, host: HostSnapshot, next: HostSnapshot, request: PlacementRequest, sign: 1 | -1) {
     this.hosts[i] = next;
-    this.vmCount += 1;
+    this.vmCount += sign;
     for (const group of new Set(request.groups.map((g) => g.name))) {
-      this.groupVmCounts.set(group, (this.groupVmCounts.get(group) ?? 0) + 1);
+      const count = (this.groupVmCounts.get(group) ?? 0) + sign;
+      if (count > 0) this.groupVmCounts.set(group, count);
+      else this.groupVmCounts.delete(group);
     }
     const oldFreeMiB = this.freeMiB[i] ?? 0;
     const newFreeMiB = freeMemoryMiB(next);
-    if (host.state === 'connected') this.clusterFreeMiB -= Math.max(0, oldFreeMiB) - Math.max(0, newFreeMiB);
+    if (host.state === 'connected') {
+      this.clusterFreeMiB -= Math.max(0, oldFreeMiB) - Math.max(0, newFreeMiB);
+      this.allocVcpus += sign * request.vcpus;
+      this.allocMiB += sign * request.memoryMiB;
+    }
     this.reindex(i, oldFreeMiB, newFreeMiB);
     this.updateQuickFree(i, next);
-    return assignment;
   }
 
   private updateQuickFree(i: number, host: HostSnapshot): void {
@@ -288,6 +398,7 @@ export class PlacementSession {
       groupVmCounts: this.groupVmCounts,
       clusterFreeMemoryMiB: this.clusterFreeMiB,
       explain,
+      bindingWeights: this.weights(),
     };
   }
 
@@ -336,6 +447,7 @@ export class PlacementSession {
    * evaluated so the refusal counts every host.
    */
   private evaluatePruned(ctx: PlacementContext, limit: number): Evaluation {
+    if (this.profile.candidateOrder === 'best-fit') return this.evaluateBestFit(ctx, limit);
     const order = this.ensureOrder();
     const evaluation = newEvaluation();
     const start = this.lowerBound(order, ctx.request.memoryMiB, 0, -1);
@@ -364,6 +476,74 @@ export class PlacementSession {
       for (let p = order.length - 1; p >= start; p--) if (visit(order[p] ?? -1)) break;
     }
     return evaluation.candidates.length === 0 ? this.evaluateAll(ctx, false) : evaluation;
+  }
+
+  /**
+   * Pack's pruned search: one pass over the hosts' quick figures (state,
+   * free vCPUs, memory, pool bytes, NIC bandwidth), keeping the `limit` hosts
+   * with the least leftover on the binding resource (ties by the seeded key);
+   * only those run the filters. The order depends on the VM's shape, so no
+   * standing index serves it; the pass is a few comparisons per host. If none
+   * of them passes every filter, the whole cluster is evaluated (exact refusal).
+   */
+  private evaluateBestFit(ctx: PlacementContext, limit: number): Evaluation {
+    const { vcpus, memoryMiB } = ctx.request;
+    const weights = ctx.bindingWeights ?? bindingWeights(0, 0);
+    const wc = weights.vcpus;
+    const wm = weights.memory;
+    const unpooledBytes = ctx.demand.unpooledDiskBytes;
+    const largestMinMbps = ctx.demand.nicMinimums[0]?.mbps ?? 0;
+    const steps = LEFTOVER_STEPS; // a local: an imported binding is a getter call per host under some loaders
+    if (this.topIndex.length < limit) {
+      this.topIndex = new Int32Array(limit);
+      this.topKey = new Float64Array(limit);
+    }
+    const topIndex = this.topIndex;
+    const topKey = this.topKey;
+    let size = 0;
+    const n = this.hosts.length;
+    for (let i = 0; i < n; i++) {
+      if (this.connected[i] === 0) continue;
+      const freeV = this.freeVcpus[i] ?? 0;
+      const freeM = this.freeMiB[i] ?? 0;
+      if (vcpus > freeV || memoryMiB > freeM) continue;
+      if (unpooledBytes > 0 && unpooledBytes > (this.maxPoolFreeBytes[i] ?? 0)) continue;
+      if (largestMinMbps > 0 && largestMinMbps > (this.maxNicFreeMbps[i] ?? 0)) continue;
+      const capV = this.vcpuCap[i] ?? 0;
+      const capM = this.memCapMiB[i] ?? 0;
+      const key =
+        Math.round(
+          ((capV > 0 ? (wc * (freeV - vcpus)) / capV : 0) + (capM > 0 ? (wm * (freeM - memoryMiB)) / capM : 0)) * steps,
+        ) / steps;
+      if (size === limit && !this.before(key, i, topKey[size - 1] ?? 0, topIndex[size - 1] ?? 0)) continue;
+      let p = size < limit ? size++ : size - 1;
+      while (p > 0 && this.before(key, i, topKey[p - 1] ?? 0, topIndex[p - 1] ?? 0)) {
+        topKey[p] = topKey[p - 1] ?? 0;
+        topIndex[p] = topIndex[p - 1] ?? 0;
+        p--;
+      }
+      topKey[p] = key;
+      topIndex[p] = i;
+    }
+    const evaluation = newEvaluation();
+    for (let p = 0; p < size; p++) {
+      const i = topIndex[p] ?? 0;
+      const host = this.hosts[i];
+      if (!host) continue;
+      evaluation.evaluated += 1;
+      const failure = this.firstFailure(host, ctx);
+      if (failure) evaluation.rejected.push({ index: i, failure, verdicts: null });
+      else evaluation.candidates.push(i);
+    }
+    return evaluation.candidates.length === 0 ? this.evaluateAll(ctx, false) : evaluation;
+  }
+
+  /** Best-fit order: lower leftover first, then the seeded tie key, then position. */
+  private before(key: number, i: number, otherKey: number, other: number): boolean {
+    if (key !== otherKey) return key < otherKey;
+    const a = this.tieKeys[i] ?? 0;
+    const b = this.tieKeys[other] ?? 0;
+    return a !== b ? a < b : i < other;
   }
 
   private decide(
@@ -416,8 +596,7 @@ export class PlacementSession {
       return {
         hostId: host?.id ?? '',
         hostName: host?.name ?? '',
-        verdicts:
-          evaluation.verdicts.get(index) ?? this.profile.filters.map((f) => ({ filter: f.name, ok: true as const })),
+        verdicts: evaluation.verdicts.get(index) ?? this.passVerdicts,
         scores: scorers.map(({ scorer, weight }, s) => {
           const norm = normalized[s]?.[c] ?? 0;
           return { scorer: scorer.name, raw: raws[s]?.[c] ?? 0, normalized: norm, weight, contribution: norm * weight };
@@ -542,7 +721,7 @@ export class PlacementSession {
     return this.order;
   }
 
-  /** Moves host `i` to its new place in the order: a commit only ever lowers free memory, so it moves left. */
+  /** Moves host `i` to its new place in the order: left after a commit, right after a release. */
   private reindex(i: number, oldFreeMiB: number, newFreeMiB: number): void {
     const order = this.order;
     if (!order) {
@@ -552,11 +731,19 @@ export class PlacementSession {
     const tie = this.tieKeys[i] ?? 0;
     const from = this.lowerBound(order, oldFreeMiB, tie, i);
     this.freeMiB[i] = newFreeMiB;
-    const to = this.lowerBound(order, newFreeMiB, tie, i, from);
-    if (to < from) {
-      order.copyWithin(to + 1, to, from);
-      order[to] = i;
+    if (newFreeMiB <= oldFreeMiB) {
+      const to = this.lowerBound(order, newFreeMiB, tie, i, from);
+      if (to < from) {
+        order.copyWithin(to + 1, to, from);
+        order[to] = i;
+      }
+      return;
     }
+    // Free memory grew: the host's new place is after every key below its new one (excluding itself).
+    order.copyWithin(from, from + 1);
+    const to = this.lowerBound(order, newFreeMiB, tie, i, order.length - 1);
+    order.copyWithin(to + 1, to, order.length - 1);
+    order[to] = i;
   }
 }
 

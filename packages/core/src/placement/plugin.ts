@@ -85,6 +85,11 @@ export interface PlacementContext {
   readonly clusterFreeMemoryMiB: number;
   /** Build human reasons for rejections (false while a summary search only counts them). */
   readonly explain: boolean;
+  /**
+   * How tightly each resource binds across the cluster (scorers/binding-fit.ts);
+   * absent: even weights.
+   */
+  readonly bindingWeights?: { readonly vcpus: number; readonly memory: number };
 }
 
 export interface Filter {

@@ -15,6 +15,7 @@ import { storageFilter } from './filters/storage';
 import { tenantDedicationFilter } from './filters/tenant-dedication';
 import { vmLimitsFilter } from './filters/vm-limits';
 import type { Filter, Scorer } from './plugin';
+import { bindingFitScorer } from './scorers/binding-fit';
 import { cpuHeadroomScorer } from './scorers/cpu-headroom';
 import { haHeadroomScorer } from './scorers/ha-headroom';
 import { memoryHeadroomScorer } from './scorers/memory-headroom';
@@ -35,9 +36,11 @@ export interface PlacementProfile {
   /**
    * When a candidate limit prunes the search (large clusters, nomad's limit
    * iterator), candidates are drawn in this order of free memory: fullest
-   * first for packing (best fit), emptiest first for balancing.
+   * first, emptiest first for balancing; 'best-fit' scans every host's
+   * quick figures and takes the hosts the binding-fit scorer ranks best
+   * (the order depends on the VM, so there is no standing index).
    */
-  readonly candidateOrder: 'fullest-first' | 'emptiest-first';
+  readonly candidateOrder: 'fullest-first' | 'emptiest-first' | 'best-fit';
 }
 
 export const FILTERS: readonly Filter[] = [
@@ -72,14 +75,15 @@ export const packProfile: PlacementProfile = {
   name: 'pack',
   filters: FILTERS,
   scorers: [
-    { scorer: memoryHeadroomScorer, weight: -1 },
-    { scorer: cpuHeadroomScorer, weight: -0.5 },
-    // As in balance: above the packing scorers together (at most 200).
+    // Best fit on whichever resource binds across the cluster (CPU, memory or both), not memory-led.
+    { scorer: bindingFitScorer, weight: 2 },
+    // As in balance: above the packing scorer (at most 200).
     { scorer: softAffinityScorer, weight: 3 },
-    { scorer: numaFitScorer, weight: 0.5 },
+    // No NUMA fit: it prefers hosts with room per node, i.e. emptier ones, and cost packing 0.5–1 % of
+    // hosts on the synthetic workloads (bench/migration.bench.ts). Packing trades that locality away.
     // No HA headroom: spreading HA load would undo packing; the N+1 check says whether packing went too far.
   ],
-  candidateOrder: 'fullest-first',
+  candidateOrder: 'best-fit',
 };
 
 export function profileFor(policy: PlacementPolicy): PlacementProfile {

@@ -46,6 +46,13 @@ export function demandOf(request: PlacementRequest): Demand {
  * Named disks go to their pool; the unnamed ones go together to the pool with
  * the most room left after the named ones (ties: the host's pool order).
  */
+/** Where a disk that names no pool goes first: shared storage every node of a cluster reaches. */
+function poolRank(kind: string | undefined): number {
+  if (kind === 'csv') return 0;
+  if (kind === 'smb') return 1;
+  return 2;
+}
+
 export function assignStorage(
   host: HostSnapshot,
   request: PlacementRequest,
@@ -74,15 +81,25 @@ export function assignStorage(
   const unpooledDisks = request.disks.some((d) => d.pool === undefined);
   if (!unpooledDisks) return { ok: true, unpooledPool: null };
   const neededBytes = demand.unpooledDiskBytes;
+  // Disks that name no pool go to the cluster's shared storage first (a Cluster Shared Volume, then a
+  // file share), then to the pool with the most room: a disk on a pool only this host has pins the VM to
+  // it (a new user's VMs all landed on the demo's one host with an SMB share, and none could migrate).
   let best: string | null = null;
   let bestFreeBytes = Number.NEGATIVE_INFINITY;
+  let bestRank = Number.POSITIVE_INFINITY;
+  let roomiest = Number.NEGATIVE_INFINITY;
   for (const pool of pools) {
     const freeBytes = pool.capacityBytes - pool.allocatedBytes - (demand.diskBytesByPool.get(pool.name) ?? 0);
-    if (freeBytes > bestFreeBytes) {
+    roomiest = Math.max(roomiest, freeBytes);
+    const rank = freeBytes >= neededBytes ? poolRank(pool.kind) : Number.POSITIVE_INFINITY;
+    if (best === null || rank < bestRank || (rank === bestRank && freeBytes > bestFreeBytes)) {
       best = pool.name;
       bestFreeBytes = freeBytes;
+      bestRank = rank;
     }
   }
+  // None fits: the refusal names the roomiest pool's room.
+  if (bestRank === Number.POSITIVE_INFINITY) bestFreeBytes = roomiest;
   if (best === null)
     return reject(explain, 'STORAGE_SHORT', () => 'host has no storage pool', { neededBytes, freeBytes: 0 });
   if (neededBytes > bestFreeBytes) {
@@ -188,6 +205,49 @@ export function reserveOnHost(host: HostSnapshot, request: PlacementRequest, ass
         : host.nics.map((n) => {
             const mbps = nicMbps.get(n.name);
             return mbps === undefined ? n : { ...n, reservedMinMbps: n.reservedMinMbps + mbps };
+          }),
+    groups,
+  };
+}
+
+/** A new host with the VM's reservation taken off (the inverse of reserveOnHost); the input is not touched. */
+export function releaseFromHost(host: HostSnapshot, request: PlacementRequest, assignment: Assignment): HostSnapshot {
+  const poolBytes = new Map<string, number>();
+  request.disks.forEach((disk, i) => {
+    const pool = assignment.diskPools[i] ?? '';
+    poolBytes.set(pool, (poolBytes.get(pool) ?? 0) + disk.sizeBytes);
+  });
+  const nicMbps = new Map<string, number>();
+  request.nics.forEach((nic, i) => {
+    const name = assignment.nicNames[i];
+    if (name) nicMbps.set(name, (nicMbps.get(name) ?? 0) + (nic.minBandwidthMbps ?? 0));
+  });
+  let groups = host.groups;
+  for (const name of new Set(request.groups.map((g) => g.name))) {
+    const count = (Object.hasOwn(groups, name) ? (groups[name] ?? 0) : 0) - 1;
+    const { [name]: _gone, ...rest } = groups;
+    groups = count > 0 ? { ...rest, [name]: count } : rest;
+  }
+  return {
+    ...host,
+    allocated: {
+      vcpus: host.allocated.vcpus - request.vcpus,
+      memoryMiB: host.allocated.memoryMiB - request.memoryMiB,
+      vmCount: host.allocated.vmCount - 1,
+    },
+    storagePools:
+      poolBytes.size === 0
+        ? host.storagePools
+        : host.storagePools.map((p) => {
+            const bytes = poolBytes.get(p.name);
+            return bytes === undefined ? p : { ...p, allocatedBytes: Math.max(0, p.allocatedBytes - bytes) };
+          }),
+    nics:
+      nicMbps.size === 0
+        ? host.nics
+        : host.nics.map((n) => {
+            const mbps = nicMbps.get(n.name);
+            return mbps === undefined ? n : { ...n, reservedMinMbps: Math.max(0, n.reservedMinMbps - mbps) };
           }),
     groups,
   };

@@ -14,6 +14,8 @@ export interface StoragePoolSnapshot {
   readonly name: string;
   readonly capacityBytes: number;
   readonly allocatedBytes: number;
+  /** 'csv' (a Cluster Shared Volume), 'smb' (a file share), 'local', …; absent when unknown. */
+  readonly kind?: string;
 }
 
 export interface HostNicSnapshot {

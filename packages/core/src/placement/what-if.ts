@@ -11,6 +11,11 @@ import type { ClusterSnapshot, HaPriority, HostSnapshot, PlacementRequest } from
 export interface VmOnHost {
   readonly request: PlacementRequest;
   readonly currentHostId: string;
+  /**
+   * Running or about to (creating, starting, running, paused, stopping): what HA restarts after its
+   * host fails. Absent: taken as live.
+   */
+  readonly live?: boolean;
 }
 
 export interface PlannedMove {

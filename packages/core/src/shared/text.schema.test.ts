@@ -96,3 +96,56 @@ describe('dates', () => {
     expect(day.safeParse('9999-12-01').success).toBe(false);
   });
 });
+
+describe('invisible and deceptive text (final probe)', () => {
+  const name = text('Name', { min: 1, max: 100, name: true });
+  const free = text('Description', { max: 100 });
+  const refusal = (schema: typeof name, value: string) =>
+    schema.safeParse(value).error?.issues.map((issue) => issue.message) ?? [];
+
+  it.each([
+    ['a right-to-left override posing as Alice', '\u202Eecila', /bidirectional control characters/],
+    ['a left-to-right embedding', 'Ali\u202Ace', /bidirectional control characters/],
+    ['a pop directional formatting', 'Alice\u202C', /bidirectional control characters/],
+    ['a first-strong isolate', '\u2068Alice\u2069', /bidirectional control characters/],
+    ['a right-to-left mark', 'Alice\u200F', /bidirectional control characters/],
+    ['a private-use character', 'Alice\uE000', /private-use characters/],
+    ['a supplementary private-use character', 'Alice\u{F0000}', /private-use characters/],
+    ['a tag character', 'Alice\u{E0041}\u{E007F}', /tag characters/],
+    ['a noncharacter', 'Alice\uFDD0', /noncharacters/],
+    ['a plane’s last code point', 'Alice\u{10FFFF}', /noncharacters/],
+  ])('every text refuses %s, saying which rule', (_what, value, rule) => {
+    expect(refusal(name, value).some((message) => rule.test(message))).toBe(true);
+    expect(refusal(free, value).some((message) => rule.test(message))).toBe(true);
+  });
+
+  it.each([
+    ['zero width spaces only', '\u200B\u200B\u200B'],
+    ['a word joiner and a BOM only', '\u2060\uFEFF\u2060'],
+    ['combining marks only', '\u0301\u0308'],
+    ['punctuation and symbols only', '-- ** 👍'],
+  ])('a name of %s is refused: it must show a letter or digit', (_what, value) => {
+    expect(refusal(name, value)).toContain('Name must contain at least one visible letter or digit');
+  });
+
+  it('a zero width space inside a name is refused (a twin of the name without it)', () => {
+    expect(refusal(name, 'Al\u200Bice').join(' ')).toMatch(/invisible characters/);
+  });
+
+  it.each([
+    ['Latin', 'Société Générale'],
+    ['Japanese', '株式会社東京'],
+    ['Cyrillic', 'Газпром'],
+    ['Arabic', 'شركة الاتصالات'],
+    ['Hebrew', 'בנק הפועלים'],
+    ['Persian with a zero width non-joiner', 'می\u200Cخواهم'],
+    ['Devanagari with its marks', 'हिन्दी'],
+    ['digits only', '42'],
+  ])('letters of every script are accepted: %s', (_what, value) => {
+    expect(name.safeParse(value).success).toBe(true);
+  });
+
+  it('a free text need not hold a letter (a description of dashes)', () => {
+    expect(free.safeParse('---').success).toBe(true);
+  });
+});

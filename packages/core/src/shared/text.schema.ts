@@ -17,6 +17,38 @@ const NO_CONTROL = /^[^\p{Cc}\p{Cs}]*$/u;
 /** Multi-line text (descriptions, notes) keeps tab, line feed and carriage return. */
 const NO_CONTROL_BUT_LINES = /^(?:[^\p{Cc}\p{Cs}]|[\t\n\r])*$/u;
 
+/**
+ * Characters that make a text display as something it is not, refused in
+ * every text(): bidirectional controls (the embeddings and overrides
+ * U+202A–U+202E and isolates U+2066–U+2069, the marks U+200E, U+200F and
+ * U+061C) reorder what follows, so "\u202Eecila" prints as "alice"; each
+ * rule has its own message, so a refusal says which rule it broke.
+ */
+const DECEPTIVE_RULES: ReadonlyArray<{ pattern: RegExp; says: string }> = [
+  {
+    pattern: /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/u,
+    says: 'must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), which make text display in another order',
+  },
+  // Private use (U+E000–U+F8FF and planes 15–16): no meaning outside one font, invisible or anything elsewhere.
+  { pattern: /\p{Co}/u, says: 'must not contain private-use characters (U+E000–U+F8FF, planes 15 and 16)' },
+  // Tag characters: invisible, they can carry hidden text.
+  { pattern: /[\u{E0000}-\u{E007F}]/u, says: 'must not contain tag characters (U+E0000–U+E007F)' },
+  // U+FDD0–U+FDEF and the last two code points of every plane: never meant for interchange.
+  {
+    pattern: /\p{Noncharacter_Code_Point}/u,
+    says: 'must not contain Unicode noncharacters (U+FDD0–U+FDEF, U+xFFFE, U+xFFFF)',
+  },
+];
+
+/** At least one letter or digit of any script: what makes a name visible. */
+const VISIBLE = /[\p{L}\p{N}]/u;
+/**
+ * Invisible format characters that have no place in a name: zero width
+ * space, word joiner and the invisible operators, the BOM. Zero width
+ * (non-)joiner stay: Persian, Indic scripts and emoji sequences need them.
+ */
+const INVISIBLE_IN_NAME = /[\u200B\u2060-\u2064\uFEFF\u180E]/u;
+
 export interface TextOptions {
   /** Longest accepted value after trimming, in UTF-16 code units (what `.length` counts). */
   max: number;
@@ -24,6 +56,12 @@ export interface TextOptions {
   min?: number;
   /** Keeps tab and line breaks (descriptions); names and filters are single-line. */
   multiline?: boolean;
+  /**
+   * A name people read (a tenant's, a user's, a disk's, a tag): it must hold
+   * at least one letter or digit (of any script) and no invisible format
+   * character, so a name of zero-width spaces or marks alone is refused.
+   */
+  name?: boolean;
 }
 
 /**
@@ -32,7 +70,7 @@ export interface TextOptions {
  * Returns a ZodString, so a field adds its own `.regex`, `.optional()` or `.default()`.
  */
 export function text(label: string, options: TextOptions) {
-  const { max, min = 0, multiline = false } = options;
+  const { max, min = 0, multiline = false, name = false } = options;
   let schema = z
     .string({ error: `${label} must be text` })
     .trim()
@@ -45,11 +83,29 @@ export function text(label: string, options: TextOptions) {
         : `${label} must not contain control characters or line breaks`,
     )
     .max(max, `${label} must be at most ${max.toLocaleString('en-US')} characters`);
+  for (const rule of DECEPTIVE_RULES) {
+    schema = schema.refine((value) => !rule.pattern.test(value), `${label} ${rule.says}`);
+  }
+  if (name) {
+    schema = schema
+      .refine(
+        (value) => !INVISIBLE_IN_NAME.test(value),
+        `${label} must not contain invisible characters (zero width space U+200B, word joiner U+2060–U+2064, U+FEFF)`,
+      )
+      // An empty optional value is left to `min`: only a value that has something must show something.
+      .refine(
+        (value) => value === '' || VISIBLE.test(value),
+        `${label} must contain at least one visible letter or digit`,
+      );
+  }
   if (min > 0) {
     schema = schema.min(min, min === 1 ? `${label} is required` : `${label} must be at least ${min} characters`);
   }
   return schema;
 }
+
+/** The longest search the list filters accept (the console's search boxes stop there too). */
+export const SEARCH_MAX_LENGTH = 100;
 
 /**
  * A free-text search or filter: optional, and an empty one (after trimming)

@@ -26,7 +26,9 @@ describe('handing tasks to a host', () => {
     const { world, queue, vm, task } = await queued('vm.create');
 
     const first = await queue.claimTasks('hv-01', { max: 8 });
-    expect(first).toEqual([{ taskId: task.id, kind: 'vm.create', vmId: vm.id, spec: vm.spec, attempt: 1 }]);
+    expect(first).toEqual([
+      { taskId: task.id, kind: 'vm.create', vmId: vm.id, spec: vm.spec, attempt: 1, params: null },
+    ]);
     expect(await queue.claimTasks('hv-01', { max: 8 })).toEqual([]);
 
     world.clock.advance(LEASE_MS - 1);

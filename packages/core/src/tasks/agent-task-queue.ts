@@ -1,18 +1,30 @@
 import type { AuditRepository } from '../audit/audit-repository';
 import { ComputeError } from '../compute/compute.errors';
+import { isStaleEpoch, type OwnershipRepository, staleEpoch } from '../compute/ownership';
 import { vmEvent } from '../compute/vm-event';
 import type { VmRepository } from '../compute/vm-repository';
 import { stateAfterFailure, stateAfterSuccess, VM_TRANSITIONS } from '../compute/vm-state';
 import type { Clock } from '../shared/clock';
 import type { UnitOfWork } from '../shared/unit-of-work';
-import type { AgentTask, NextTasksRequest, TaskReport, TaskReportResponse } from './task-protocol.schema';
+import type { AgentTask, NextTasksRequest, TaskKind, TaskReport, TaskReportResponse } from './task-protocol.schema';
 import type { TaskQueueRepository } from './task-queue-repository';
 
 export interface AgentTaskQueueDeps {
-  uow: UnitOfWork<{ taskQueue: TaskQueueRepository; vms: VmRepository; audit: AuditRepository }>;
+  uow: UnitOfWork<{
+    taskQueue: TaskQueueRepository;
+    vms: VmRepository;
+    audit: AuditRepository;
+    /** Ownership epochs: a report under an older epoch than the VM's is refused (STALE_EPOCH). */
+    ownership?: OwnershipRepository;
+  }>;
   clock: Clock;
   /** How long a handed-out task is the host's before it is handed out again. */
   taskLeaseMs: number;
+  /**
+   * Called once a VM's row is gone (its host confirmed vm.delete), after the commit: what hangs off the VM
+   * elsewhere goes too (its replica: ReplicationService.removeAfterVmDeleted). Its failure does not undo the delete.
+   */
+  onVmDeleted?: (vmId: string) => Promise<unknown>;
 }
 
 /**
@@ -34,7 +46,15 @@ export class AgentTaskQueue {
     for (const task of claimed) {
       if (!task.vmId) continue;
       const spec = task.kind === 'vm.create' ? await vms.vmSpec(task.vmId) : null;
-      tasks.push({ taskId: task.id, kind: task.kind, vmId: task.vmId, spec, attempt: task.attempt });
+      tasks.push({
+        taskId: task.id,
+        kind: task.kind,
+        vmId: task.vmId,
+        spec,
+        attempt: task.attempt,
+        params: task.params,
+        ...(task.ownerEpoch != null ? { epoch: task.ownerEpoch } : {}),
+      });
     }
     return tasks;
   }
@@ -50,13 +70,24 @@ export class AgentTaskQueue {
     report: TaskReport,
   ): Promise<TaskReportResponse> {
     const now = this.deps.clock.now();
-    return this.deps.uow.run(async ({ taskQueue, vms, audit }) => {
+    let deletedVmId: string | null = null;
+    const response = await this.deps.uow.run(async ({ taskQueue, vms, audit, ownership }) => {
       const task = await taskQueue.findTaskForUpdate(host.id, taskId);
       if (!task) throw new ComputeError('TASK_NOT_FOUND', 'No such task for this host');
+      if (ownership && task.vmId && task.ownerEpoch != null) {
+        // A report on a task handed out before the VM moved (HA restart, migration, failover) is not heard: 409.
+        const owner = await ownership.ownerOf(task.vmId);
+        if (owner && isStaleEpoch(task.ownerEpoch, owner.epoch)) {
+          throw staleEpoch(task.vmId, task.ownerEpoch, owner.epoch);
+        }
+      }
       if (task.state === 'succeeded' || task.state === 'failed') {
         return { accepted: report.status === task.state, cancel: false };
       }
-      const vm = task.vmId ? await vms.findVmForUpdate({ kind: 'provider' }, task.vmId) : null;
+      // Only vm.* tasks move the VM's state; other kinds (replica.*, ...) belong to the workflow that queued them,
+      // which reads their result and decides.
+      const vmTask = isVmTask(task.kind);
+      const vm = vmTask && task.vmId ? await vms.findVmForUpdate({ kind: 'provider' }, task.vmId) : null;
       if (report.status === 'running') {
         const leaseUntil = new Date(now.getTime() + this.deps.taskLeaseMs);
         await taskQueue.updateTaskProgress(taskId, report.progress, report.message, leaseUntil);
@@ -70,11 +101,20 @@ export class AgentTaskQueue {
         return { accepted: true, cancel: false };
       }
       const ok = report.status === 'succeeded';
-      await taskQueue.finishTask(taskId, ok ? 'succeeded' : 'failed', report.message, ok ? null : report.code, now);
+      await taskQueue.finishTask(
+        taskId,
+        ok ? 'succeeded' : 'failed',
+        report.message,
+        ok ? null : report.code,
+        now,
+        report.status === 'succeeded' ? (report.result ?? null) : null,
+      );
       if (vm) {
         const next = ok ? stateAfterSuccess(task.kind, report.vmState) : stateAfterFailure(task.kind, report.vmState);
-        if (next === null) await vms.deleteVm(vm.id);
-        else await vms.setVmState(vm.id, next, ok ? '' : `${task.kind} failed: ${report.message}`);
+        if (next === null) {
+          await vms.deleteVm(vm.id);
+          deletedVmId = vm.id;
+        } else await vms.setVmState(vm.id, next, ok ? '' : `${task.kind} failed: ${report.message}`);
         await audit.append({
           actor: { type: 'agent', id: host.id, label: host.name },
           action: task.kind,
@@ -92,5 +132,15 @@ export class AgentTaskQueue {
       }
       return { accepted: true, cancel: false };
     });
+    if (deletedVmId && this.deps.onVmDeleted) {
+      // The agent's report is recorded whatever happens here; the hook reports its own failures (a failed job).
+      await this.deps.onVmDeleted(deletedVmId).catch(() => undefined);
+    }
+    return response;
   }
+}
+
+/** vm.create … vm.delete: tasks whose report moves the VM's power state (stateAfterSuccess / stateAfterFailure). */
+export function isVmTask(kind: TaskKind): boolean {
+  return kind.startsWith('vm.');
 }

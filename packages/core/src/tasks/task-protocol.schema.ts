@@ -18,6 +18,34 @@ export const TASK_KINDS = [
   'vm.resume',
   'vm.save',
   'vm.delete',
+  // Hyper-V Replica, agent side (packages/core/src/tasks/replica-task.schema.ts holds their params and results).
+  'replica.accept',
+  'replica.cycle',
+  'replica.retain',
+  'replica.test-failover',
+  'replica.stop-test',
+  'replica.failover',
+  'replica.commit',
+  'replica.revert',
+  'replica.remove',
+  // Live migration across two hosts (migration-task-protocol.schema.ts holds their params and results).
+  'migration.prepare',
+  'migration.precopy',
+  'migration.final',
+  'migration.activate',
+  'migration.cleanup',
+  'migration.abort',
+  // Shared-nothing: the disks follow the VM from host to host (migration-task-protocol.schema.ts).
+  'migration.disks-receive',
+  'migration.disks-copy',
+  'migration.disks-handover',
+  'migration.disks-abort',
+  // Live storage migration on one host (storage-move-task-protocol.schema.ts holds their params and results).
+  'storage.copy',
+  'storage.sync',
+  'storage.switch',
+  'storage.cleanup',
+  'storage.abort',
 ] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 
@@ -57,6 +85,21 @@ export const vmSpecSchema = z.object({
 });
 export type VmSpec = z.infer<typeof vmSpecSchema>;
 
+/** Longest task params or result, as JSON text: both travel inside 256 KiB agent protocol bodies. */
+export const MAX_TASK_JSON_BYTES = 64 * 1024;
+
+/**
+ * A JSON object (params of a task, result of a succeeded report). Its shape is
+ * the kind's business: each kind validates it with its own zod schema in its
+ * own file (e.g. replica-task.schema.ts). Here only: an object, at most 64 KiB.
+ */
+export const taskJsonObjectSchema = z
+  .record(z.string(), z.unknown())
+  .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= MAX_TASK_JSON_BYTES, {
+    message: `must be at most ${MAX_TASK_JSON_BYTES} bytes of JSON`,
+  });
+export type TaskJsonObject = Record<string, unknown>;
+
 export const agentTaskSchema = z.object({
   taskId: z.string().uuid(),
   kind: z.enum(TASK_KINDS),
@@ -65,6 +108,13 @@ export const agentTaskSchema = z.object({
   spec: vmSpecSchema.nullable(),
   /** Attempt number, from 1: a task re-handed after an agent restart has attempt > 1. */
   attempt: z.number().int().min(1),
+  /**
+   * The VM's ownership epoch when the task was queued (compute/ownership.ts). The agent records the
+   * highest it saw per VM and refuses a task under an older one (STALE_EPOCH). Null from older APIs.
+   */
+  epoch: z.number().int().min(1).max(2_147_483_647).nullable().optional(),
+  /** The kind's parameters (validated by the kind's handler with its own schema); null for vm.* kinds. */
+  params: taskJsonObjectSchema.nullish(),
 });
 export type AgentTask = z.infer<typeof agentTaskSchema>;
 
@@ -99,6 +149,8 @@ export const taskReportSchema = z.discriminatedUnion('status', [
     /** The VM's state on the host afterwards (none after vm.delete). */
     vmState: z.enum(HOST_VM_STATES).nullable(),
     message: reportMessage.default(''),
+    /** What the task produced (its kind's result schema), stored on the task for the workflow that queued it. */
+    result: taskJsonObjectSchema.nullish(),
   }),
   z.object({
     seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),

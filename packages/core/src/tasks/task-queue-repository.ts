@@ -1,4 +1,4 @@
-import type { TaskKind } from './task-protocol.schema';
+import type { TaskJsonObject, TaskKind } from './task-protocol.schema';
 
 export interface TaskRecord {
   id: string;
@@ -7,6 +7,10 @@ export interface TaskRecord {
   vmId: string | null;
   hostId: string;
   tenantId: string | null;
+  /** The VM's ownership epoch the task was handed out under (compute/ownership.ts); null before it was. */
+  ownerEpoch?: number | null;
+  /** The kind's parameters (agent protocol `params`); null for vm.* kinds. */
+  params: TaskJsonObject | null;
 }
 
 export interface NewTask {
@@ -15,6 +19,26 @@ export interface NewTask {
   hostId: string;
   tenantId: string;
   requestedBy: string;
+  /** Parameters for the agent, already validated by the kind's schema. */
+  params?: TaskJsonObject | null;
+  /**
+   * Chosen by the caller to make queuing idempotent (a workflow step that runs
+   * again after a crash queues nothing new): createTask with an id that exists
+   * returns the existing task.
+   */
+  id?: string;
+}
+
+/** A task as the workflow that queued it sees it: its state and, once it ended, its outcome. */
+export interface TaskOutcome {
+  id: string;
+  kind: TaskKind;
+  state: 'queued' | 'running' | 'succeeded' | 'failed';
+  progress: number;
+  message: string;
+  errorCode: string | null;
+  /** The succeeded report's `result`. */
+  result: TaskJsonObject | null;
 }
 
 /** The per-host queue of work for agents. A host's tasks are handed out in the order they were queued. */
@@ -32,7 +56,10 @@ export interface TaskQueueRepository {
     message: string,
     errorCode: string | null,
     now: Date,
+    result?: TaskJsonObject | null,
   ): Promise<void>;
+  /** Any host's task by id (for the workflow awaiting it); null when there is none. */
+  findTaskOutcome(taskId: string): Promise<TaskOutcome | null>;
   /** Wakes the host's long poll (after commit). */
   notifyTasksQueued(hostId: string): Promise<void>;
 }

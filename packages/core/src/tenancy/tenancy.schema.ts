@@ -4,7 +4,7 @@ import { text } from '../shared/text.schema';
 
 const id = z.string().uuid('must be a valid id');
 
-export const tenantNameSchema = text('Tenant name', { min: 2, max: 80 });
+export const tenantNameSchema = text('Tenant name', { min: 2, max: 80, name: true });
 
 export const createTenantInput = z.object({ name: tenantNameSchema });
 export type CreateTenantInput = z.infer<typeof createTenantInput>;
@@ -37,7 +37,7 @@ export const passwordSchema = z
   .max(128, 'Password must be at most 128 characters');
 
 /** A person's name, wherever it is set: user creation here, and /api/auth/update-user (auth/auth-routes.ts). */
-export const userNameSchema = text('Name', { min: 1, max: 100 });
+export const userNameSchema = text('Name', { min: 1, max: 100, name: true });
 
 export const createUserInput = z.object({
   name: userNameSchema,

@@ -129,12 +129,16 @@ export class InMemoryJobRepository implements JobRepository, Snapshottable {
     return job ? this.record(job) : null;
   }
 
-  async list(scope: TenantScope, query: ListTasksQuery): Promise<TaskList> {
+  async list(scope: TenantScope, query: ListTasksQuery, hideKinds: readonly string[] = []): Promise<TaskList> {
     const matching = (states: readonly JobState[] | null) =>
       query.source === 'agent'
         ? []
         : this.jobs.filter(
-            (j) => visible(scope, j) && (states === null || states.includes(j.state)) && matches(j, query),
+            (j) =>
+              visible(scope, j) &&
+              (states === null || states.includes(j.state)) &&
+              !hideKinds.includes(j.kind) &&
+              matches(j, query),
           );
     const rows = matching(query.state ? STATES_OF[query.state] : null).sort(
       (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),

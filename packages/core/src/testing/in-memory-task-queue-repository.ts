@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { NewTask, TaskQueueRepository, TaskRecord } from '../tasks/task-queue-repository';
+import type { TaskJsonObject } from '../tasks/task-protocol.schema';
+import type { NewTask, TaskOutcome, TaskQueueRepository, TaskRecord } from '../tasks/task-queue-repository';
 import type { Snapshottable } from './in-memory-unit-of-work';
 
 export interface StoredTask extends TaskRecord {
@@ -10,6 +11,7 @@ export interface StoredTask extends TaskRecord {
   errorCode: string | null;
   leaseUntil: Date | null;
   finishedAt: Date | null;
+  result: TaskJsonObject | null;
 }
 
 /** Tasks in queue order (the array's), handed out like the SQL: queued ones and those whose lease ran out. */
@@ -19,9 +21,13 @@ export class InMemoryTaskQueueRepository implements TaskQueueRepository, Snapsho
   notified: string[] = [];
 
   async createTask(task: NewTask) {
+    const existing = task.id ? this.tasks.find((t) => t.id === task.id) : undefined;
+    if (existing) return record(existing);
     const stored: StoredTask = {
       ...task,
-      id: randomUUID(),
+      params: task.params ?? null,
+      result: null,
+      id: task.id ?? randomUUID(),
       state: 'queued',
       attempt: 0,
       progress: 0,
@@ -67,9 +73,17 @@ export class InMemoryTaskQueueRepository implements TaskQueueRepository, Snapsho
     message: string,
     errorCode: string | null,
     now: Date,
+    result: TaskJsonObject | null = null,
   ) {
     const progress = state === 'succeeded' ? { progress: 100 } : {};
-    this.update(taskId, { state, message, errorCode, finishedAt: now, leaseUntil: null, ...progress });
+    this.update(taskId, { state, message, errorCode, finishedAt: now, leaseUntil: null, result, ...progress });
+  }
+
+  async findTaskOutcome(taskId: string): Promise<TaskOutcome | null> {
+    const t = this.tasks.find((task) => task.id === taskId);
+    if (!t) return null;
+    const { id, kind, state, progress, message, errorCode, result } = t;
+    return { id, kind, state, progress, message, errorCode, result };
   }
 
   async notifyTasksQueued(hostId: string) {
@@ -90,6 +104,6 @@ export class InMemoryTaskQueueRepository implements TaskQueueRepository, Snapsho
   }
 }
 
-function record({ id, kind, state, vmId, hostId, tenantId }: StoredTask): TaskRecord {
-  return { id, kind, state, vmId, hostId, tenantId };
+function record({ id, kind, state, vmId, hostId, tenantId, params }: StoredTask): TaskRecord {
+  return { id, kind, state, vmId, hostId, tenantId, params };
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   StartOptions,
   WorkflowContext,
@@ -47,6 +48,9 @@ interface Gate extends Trigger {
 export class WorkflowReplayError extends Error {}
 
 const never = new Promise<never>(() => undefined);
+
+/** Set while a step's function runs: a step called inside a step is part of it (DBOS.runStep within a step). */
+const insideStep = new AsyncLocalStorage<true>();
 
 /**
  * The durable-execution port in memory, with DBOS's semantics where a use
@@ -210,6 +214,8 @@ export class InMemoryWorkflowEngine implements WorkflowEngine {
       workflowId: run.id,
       step: async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
         if (dead) return never;
+        // As DBOS: a step within a step is an ordinary call, recorded (and replayed) with the outer step.
+        if (insideStep.getStore()) return fn();
         const index = position++;
         const recorded = run.steps[index];
         if (recorded) {
@@ -229,7 +235,7 @@ export class InMemoryWorkflowEngine implements WorkflowEngine {
         if (this.take(this.crashesBefore, run.id, name)) return die();
         let value: T;
         try {
-          value = await fn();
+          value = await insideStep.run(true, fn);
         } catch (error) {
           if (dead) return never;
           run.steps[index] = { name, ok: false, error };

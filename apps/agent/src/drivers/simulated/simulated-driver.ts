@@ -2,6 +2,7 @@ import path from 'node:path';
 import { type HostInventory, hostInventorySchema } from '@fabric/core/fabric/inventory.schema';
 import type { VmSample } from '@fabric/core/metering/sample-protocol.schema';
 import type { VmSpec } from '@fabric/core/tasks/task-protocol.schema';
+import type { SimDisks } from '../../disks/vm-disks';
 import {
   type Driver,
   DriverError,
@@ -24,6 +25,10 @@ export interface SimulatedDriverOptions {
   stateDir?: string;
   /** Divides every VM operation's duration; tests use 20 or more. Default 1 (real-host timing). */
   speed?: number;
+  /** The VMs' disks as real sparse files with a writing guest (disks/); without it disks are only figures. */
+  disks?: SimDisks;
+  /** The peer listener's URL for the inventory (`peerUrl`), once it listens. */
+  peerUrl?: () => string | null;
 }
 
 /**
@@ -49,7 +54,23 @@ export class SimulatedDriver implements Driver {
       speed,
       profile: () => this.currentProfile(),
       random: () => this.nextVmRandom(),
+      disks: options.disks,
     });
+  }
+
+  /** The VMs' disks (null without them): replica and migration handlers work on these. */
+  get disks(): SimDisks | null {
+    return this.options.disks ?? null;
+  }
+
+  /** Live storage migration switched these disks to `pool` (migration/storage-move-handlers.ts). */
+  setDiskPool(vmId: string, diskNames: readonly string[], pool: string): Promise<void> {
+    return this.vms.setDiskPool(vmId, diskNames, pool);
+  }
+
+  /** After an agent start: the guests of VMs that were running write again. */
+  async resumeGuests(): Promise<void> {
+    await this.vms.resumeGuests();
   }
 
   async inventory(): Promise<HostInventory> {
@@ -61,7 +82,9 @@ export class SimulatedDriver implements Driver {
       ...pool,
       usedBytes: Math.min(pool.capacityBytes, pool.usedBytes + (allocated.get(pool.name) ?? 0)),
     }));
-    return toInventory({ ...profile, storagePools }, this.options.hostname);
+    const inventory = toInventory({ ...profile, storagePools }, this.options.hostname);
+    const peerUrl = this.options.peerUrl?.() ?? null;
+    return peerUrl ? { ...inventory, peerUrl } : inventory;
   }
 
   createVm(spec: VmSpec, context: VmOperationContext): Promise<HostVm> {

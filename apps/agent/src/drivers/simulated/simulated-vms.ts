@@ -2,6 +2,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type VmSpec, vmSpecSchema } from '@fabric/core/tasks/task-protocol.schema';
 import { z } from 'zod';
+import type { SimDisks } from '../../disks/vm-disks';
+import { removePoolFolders } from '../../migration/pool-folders';
 import { sleep } from '../../sleep';
 import { writeFileAtomic } from '../../state-store';
 import {
@@ -75,6 +77,8 @@ export interface SimulatedVmsOptions {
   profile: () => Promise<SimulatedProfile>;
   /** Seeded, for failure injection and the spread of durations. */
   random: () => number;
+  /** Real disk files: made on create, written by the guest while running, removed on delete. */
+  disks?: SimDisks;
 }
 
 export class SimulatedVms {
@@ -133,6 +137,8 @@ export class SimulatedVms {
           { ms: 300, until: 95, message: 'connecting network adapters', cancellable: true },
           { ms: 300, until: 100, message: 'registering the VM', cancellable: false },
         ]);
+        // Files exist already when a replica failover materialized them: create keeps their content.
+        await this.withDisks(null, (disks) => disks.create(spec.vmId, spec.disks));
         const now = new Date().toISOString();
         await this.commit({ vmId: spec.vmId, name: spec.name, state: 'off', spec, createdAt: now, updatedAt: now });
       } finally {
@@ -235,8 +241,12 @@ export class SimulatedVms {
     await this.exclusive(vmId, async () => {
       const vms = await this.load();
       const vm = vms.get(vmId);
-      // Already gone: a delete run again after a restart has nothing left to do.
-      if (!vm) return;
+      // Already gone: a delete run again after a restart has nothing left to do (but files left over go).
+      if (!vm) {
+        await this.withDisks(null, (disks) => disks.remove(vmId));
+        await this.withDisks(null, (disks) => removePoolFolders(disks.vmDir(vmId)));
+        return;
+      }
       if (vm.state === 'running' || vm.state === 'paused') {
         throw invalidState(vm, 'delete', 'turn it off or save it first');
       }
@@ -245,6 +255,22 @@ export class SimulatedVms {
         { ms: 300, until: 100, message: 'deleting virtual disks', cancellable: false },
       ]);
       await this.remove(vmId);
+      await this.withDisks(null, (disks) => disks.remove(vmId));
+      // Disks moved to another pool live in that pool's folder (storage-move-handlers.ts).
+      await this.withDisks(null, (disks) => removePoolFolders(disks.vmDir(vmId)));
+    });
+  }
+
+  /**
+   * Live storage migration switched these disks to `pool`: the VM's record says so (what a restart
+   * finds, and the inventory's per-pool usage). The files moved already (storage-move-handlers.ts).
+   */
+  async setDiskPool(vmId: string, diskNames: readonly string[], pool: string): Promise<void> {
+    await this.exclusive(vmId, async () => {
+      const vm = (await this.load()).get(vmId);
+      if (!vm) return;
+      const disks = vm.spec.disks.map((d) => (diskNames.includes(d.name) ? { ...d, pool } : d));
+      await this.commit({ ...vm, spec: { ...vm.spec, disks }, updatedAt: new Date().toISOString() });
     });
   }
 
@@ -353,9 +379,30 @@ export class SimulatedVms {
   }
 
   private async setState(vm: StoredVm, state: VmPowerState): Promise<StoredVm> {
+    // The guest stops writing before the VM is reported stopped, and writes once it is reported running.
+    if (state !== 'running') await this.withDisks(vm.state, (disks) => disks.stopGuest(vm.vmId));
     const next = { ...vm, state, updatedAt: new Date().toISOString() };
     await this.commit(next);
+    if (state === 'running') await this.withDisks(vm.state, (disks) => disks.startGuest(vm.vmId));
     return next;
+  }
+
+  /** After an agent restart: the guests of running VMs write again. */
+  async resumeGuests(): Promise<void> {
+    for (const vm of (await this.load()).values()) {
+      if (vm.state === 'running') await this.withDisks(vm.state, (disks) => disks.startGuest(vm.vmId));
+    }
+  }
+
+  /** A disk operation; its failure is the driver's (DRIVER_ERROR), the VM staying in `vmState`. */
+  private async withDisks(vmState: VmPowerState | null, fn: (disks: SimDisks) => Promise<unknown>): Promise<void> {
+    const disks = this.options.disks;
+    if (!disks) return;
+    try {
+      await fn(disks);
+    } catch (error) {
+      throw new VmOperationError('DRIVER_ERROR', `virtual disk files: ${describe(error)}`, vmState);
+    }
   }
 
   private mustGet(vmId: string): StoredVm {

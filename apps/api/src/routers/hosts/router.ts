@@ -1,4 +1,3 @@
-import { on } from 'node:events';
 import {
   byIdInput,
   type HostChangeEvent,
@@ -11,6 +10,7 @@ import {
 import { HOST_STATES } from '@fabric/core/fabric/host-state';
 import { actorOf } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
+import { eventsUntilAborted } from '../../events/events-until-aborted';
 import { t } from '../../trpc/init';
 import { providerAdmin } from '../../trpc/procedures';
 
@@ -46,8 +46,8 @@ export const hostsRouter = t.router({
     }),
   /** Live host changes (heartbeats, state changes, inventory, registration, removal) over SSE. */
   onChange: providerAdmin.subscription(async function* ({ ctx, signal }) {
-    for await (const [event] of on(ctx.services.hostEvents, 'event', { signal })) {
-      yield event as HostChangeEvent;
+    for await (const event of eventsUntilAborted<HostChangeEvent>(ctx.services.hostEvents, 'event', signal)) {
+      yield event;
     }
   }),
 });

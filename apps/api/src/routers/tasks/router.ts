@@ -1,6 +1,6 @@
-import { on } from 'node:events';
 import { getTaskInput, listTasksInput, listTasksOutput, taskRecordSchema } from '@fabric/core/jobs/job.schema';
 import { scopeOf } from '@fabric/core/shared/tenant-scope';
+import { eventsUntilAborted } from '../../events/events-until-aborted';
 import { t } from '../../trpc/init';
 import { procedureFor } from '../../trpc/procedures';
 
@@ -27,8 +27,12 @@ export const tasksRouter = t.router({
    */
   onChange: taskReader.subscription(async function* ({ ctx, signal }) {
     const scope = scopeOf(ctx.caller);
-    for await (const [event] of on(ctx.services.hostEvents, 'tasks-changed', { signal })) {
-      const { tenantId } = event as { tenantId: string | null };
+    for await (const event of eventsUntilAborted<{ tenantId: string | null }>(
+      ctx.services.hostEvents,
+      'tasks-changed',
+      signal,
+    )) {
+      const { tenantId } = event;
       if (scope.kind === 'tenant' && tenantId !== scope.tenantId) continue;
       yield { changed: true as const };
     }

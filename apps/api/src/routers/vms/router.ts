@@ -1,4 +1,3 @@
-import { on } from 'node:events';
 import type { VmChangeEvent } from '@fabric/core/compute/compute-repository';
 import {
   bulkResultSchema,
@@ -15,6 +14,7 @@ import {
 } from '@fabric/core/compute/vm.schema';
 import { actorOf, canSee, scopeOf } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
+import { eventsUntilAborted } from '../../events/events-until-aborted';
 import { t } from '../../trpc/init';
 import { procedureFor } from '../../trpc/procedures';
 
@@ -64,8 +64,7 @@ export const vmsRouter = t.router({
   /** Live VM state and task progress: a tenant hears only about its own VMs. */
   onChange: vmUser.subscription(async function* ({ ctx, signal }) {
     const scope = scopeOf(ctx.caller);
-    for await (const [event] of on(ctx.services.hostEvents, 'vm', { signal })) {
-      const change = event as VmChangeEvent;
+    for await (const change of eventsUntilAborted<VmChangeEvent>(ctx.services.hostEvents, 'vm', signal)) {
       if (canSee(scope, change.tenantId)) yield change;
     }
   }),

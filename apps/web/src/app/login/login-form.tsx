@@ -77,7 +77,10 @@ export function LoginForm() {
         <h1 className="mt-4 text-[18px] font-semibold tracking-[-0.01em]">Sign in to Fabric</h1>
         <p className="mt-1 text-[13px] text-muted">Datacenter control plane</p>
       </div>
+      {/* method="post": a submit before the page's script runs (slow first load, a chunk that failed to
+          load) must not put the password in the address bar, history and logs as a GET query. */}
       <form
+        method="post"
         onSubmit={onSubmit}
         noValidate
         className="flex flex-col gap-4 rounded-xl border border-border bg-surface p-6 shadow-sm"

@@ -1,5 +1,6 @@
 'use client';
 
+import { SEARCH_MAX_LENGTH } from '@fabric/core/shared/text.schema';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { ScrollText, X } from 'lucide-react';
 import { useMemo } from 'react';
@@ -110,6 +111,7 @@ export function AuditLogView({ title = 'Audit log' }: { title?: string }) {
       <Card className="mb-3 p-3">
         <div className="flex flex-wrap items-end gap-2">
           <SearchInput
+            maxLength={SEARCH_MAX_LENGTH}
             value={search}
             onChange={(q) => update({ q, page: null })}
             label="Search audit log"
@@ -234,6 +236,18 @@ export function AuditLogView({ title = 'Audit log' }: { title?: string }) {
             onRetry={() => void audit.refetch()}
             retrying={audit.isFetching}
           />
+        ) : audit.data.rows.length === 0 && page > 1 && audit.data.total > 0 ? (
+          // A page past the last (an old link, a hand-edited URL): the events exist, this page holds none.
+          <EmptyState
+            icon={<ScrollText />}
+            title={`There is no page ${page.toLocaleString('en-US')}`}
+            description={`${audit.data.total.toLocaleString('en-US')} event${audit.data.total === 1 ? '' : 's'} match; they end on an earlier page.`}
+            action={
+              <button type="button" className={buttonClass('secondary', 'sm')} onClick={() => update({ page: null })}>
+                Go to the first page
+              </button>
+            }
+          />
         ) : audit.data.rows.length === 0 ? (
           <EmptyState
             icon={<ScrollText />}
@@ -273,7 +287,7 @@ export function AuditLogView({ title = 'Audit log' }: { title?: string }) {
                       <TD>
                         <span className="inline-flex items-center gap-1.5">
                           <ActorIcon type={row.actorType} />
-                          <span className="max-w-48 truncate">{row.actorLabel}</span>
+                          <bdi className="max-w-48 truncate">{row.actorLabel}</bdi>
                         </span>
                       </TD>
                       <TD>
@@ -295,17 +309,24 @@ export function AuditLogView({ title = 'Audit log' }: { title?: string }) {
                             className="rounded text-fg hover:text-accent hover:underline"
                             title="Show only this target"
                           >
-                            {row.targetLabel ?? row.targetId.slice(0, 8)}
+                            <bdi className="inline-block max-w-56 truncate align-bottom">
+                              {row.targetLabel ?? row.targetId.slice(0, 8)}
+                            </bdi>
                           </button>
                         ) : (
-                          <span className="text-fg">{row.targetLabel ?? '—'}</span>
+                          <bdi className="inline-block max-w-56 truncate align-bottom text-fg">
+                            {row.targetLabel ?? '—'}
+                          </bdi>
                         )}
                       </TD>
                       <TD>
                         <AuditResultBadge result={row.result} />
                       </TD>
-                      <TD className="max-w-[28rem] truncate text-muted" title={row.message}>
-                        {row.message}
+                      {/* A table cell ignores max-width: the block inside it is what truncates (long messages ran past 1280 px). */}
+                      <TD className="text-muted" title={row.message}>
+                        <div className="max-w-[22rem] truncate">
+                          <bdi>{row.message}</bdi>
+                        </div>
                       </TD>
                     </TR>
                   ))}

@@ -1,8 +1,11 @@
 'use client';
 
+import { ALL_TASK_KINDS, isBackgroundKind, PROVIDER_ONLY_KINDS } from '@fabric/core/jobs/task-kinds.schema';
+import { SEARCH_MAX_LENGTH } from '@fabric/core/shared/text.schema';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { ListChecks, X } from 'lucide-react';
 import Link from 'next/link';
+import { useEffect, useState } from 'react';
 import { Button, buttonClass, Spinner } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { type ChipOption, Chips } from '@/components/ui/chips';
@@ -23,7 +26,7 @@ import type { RouterInputs } from '@/trpc/types';
 import { LiveBadge } from './live-badge';
 import {
   formatDuration,
-  KIND_LABELS,
+  KIND_GROUPS,
   kindLabel,
   type TaskArea,
   type TaskRecord,
@@ -42,28 +45,40 @@ const API_STATE = { running: 'active', failed: 'failed', succeeded: 'succeeded' 
 const SOURCES = ['workflow', 'agent'] as const;
 const PAGE_SIZE = 25;
 
-/** Kind filter options per area: tenants never see the provider's month closes. */
-function kindOptions(area: TaskArea): { value: string; label: string }[] {
-  const vm = Object.entries(KIND_LABELS)
-    .filter(([kind]) => kind.startsWith('vm.'))
-    .map(([value, label]) => ({ value, label }));
-  return [
-    ...(area === 'admin'
-      ? [
-          { value: 'billing.', label: 'Billing' },
-          { value: 'billing.close-month', label: 'Close month' },
-        ]
-      : []),
-    { value: 'vm.', label: 'Any VM action' },
-    ...vm,
-  ];
+interface KindOption {
+  value: string;
+  label: string;
+}
+
+/**
+ * The Kind filter: every kind of task there is (core's task-kinds.schema.ts), grouped,
+ * each group with an option for all of it. Tenants are not offered the
+ * provider's own (month closes, HA recoveries of hosts), which they never have.
+ * Scheduled background kinds say so: picking one lists them.
+ */
+function kindGroups(area: TaskArea): { label: string; options: KindOption[] }[] {
+  const kinds = ALL_TASK_KINDS.filter((k) => area === 'admin' || !PROVIDER_ONLY_KINDS.includes(k));
+  const option = (k: string): KindOption => ({
+    value: k,
+    label: isBackgroundKind(k) ? `${kindLabel(k)} (scheduled)` : kindLabel(k),
+  });
+  const groups = KIND_GROUPS.flatMap((g) => {
+    const members = kinds.filter((k) => k.startsWith(g.prefix));
+    if (!members.length) return [];
+    const all = members.length > 1 ? [{ value: g.prefix, label: g.any }] : [];
+    return [{ label: g.label, options: [...all, ...members.map(option)] }];
+  });
+  const other = kinds.filter((k) => !KIND_GROUPS.some((g) => k.startsWith(g.prefix)));
+  return other.length ? [...groups, { label: 'Other', options: other.map(option) }] : groups;
 }
 
 /**
  * The Tasks panel: recent and running long operations (month closes, VM
  * actions carried out by hosts' agents), newest first, filtered and paged on
  * the server, kept live by `tasks.onChange`. The portal gets its tenant's
- * tasks only (the API scopes them).
+ * tasks only (the API scopes them). Scheduled background work (replication
+ * cycles every few seconds) is left out unless "Show scheduled background
+ * work" is ticked, so people's own tasks stay on the first page.
  */
 export function TasksView({ area }: { area: TaskArea }) {
   const trpc = useTRPC();
@@ -72,8 +87,14 @@ export function TasksView({ area }: { area: TaskArea }) {
 
   const stateFilter = readEnum(params.get('state'), STATE_FILTERS);
   const source = readEnum(params.get('source'), SOURCES);
-  const kinds = kindOptions(area);
-  const kind = kinds.find((k) => k.value === params.get('kind'))?.value;
+  const groups = kindGroups(area);
+  const kind = groups.flatMap((g) => g.options).find((k) => k.value === params.get('kind'))?.value;
+  // Scheduled background work (replication cycles) is left out unless asked for, or its kind is picked.
+  const backgroundKind = kind !== undefined && isBackgroundKind(kind);
+  const background = params.get('background') === '1';
+  // The box follows a click at once; the URL (and the list) catch up as the router replaces it.
+  const [backgroundBox, setBackgroundBox] = useState(background);
+  useEffect(() => setBackgroundBox(background), [background]);
   const search = params.get('q') ?? '';
   // One target's tasks (a VM page's "All in Tasks"); a UUID or a month, as the API matches it.
   const target = params.get('target') ?? '';
@@ -85,6 +106,7 @@ export function TasksView({ area }: { area: TaskArea }) {
     kind,
     search: search || undefined,
     targetId: target || undefined,
+    background: background || undefined,
     page,
     pageSize: PAGE_SIZE,
   };
@@ -105,7 +127,7 @@ export function TasksView({ area }: { area: TaskArea }) {
   ];
 
   function clearAll() {
-    update({ state: null, source: null, kind: null, q: null, target: null, page: null });
+    update({ state: null, source: null, kind: null, q: null, target: null, background: null, page: null });
   }
 
   return (
@@ -132,6 +154,7 @@ export function TasksView({ area }: { area: TaskArea }) {
       <Card className="mb-3 p-3">
         <div className="flex flex-wrap items-end gap-2">
           <SearchInput
+            maxLength={SEARCH_MAX_LENGTH}
             value={search}
             onChange={(q) => update({ q, page: null })}
             label="Search tasks"
@@ -146,13 +169,17 @@ export function TasksView({ area }: { area: TaskArea }) {
               id="tasks-kind"
               value={kind ?? ''}
               onChange={(e) => update({ kind: e.target.value || null, page: null })}
-              className="w-40"
+              className="w-56"
             >
               <option value="">Any kind</option>
-              {kinds.map((k) => (
-                <option key={k.value} value={k.value}>
-                  {k.label}
-                </option>
+              {groups.map((g) => (
+                <optgroup key={g.label} label={g.label}>
+                  {g.options.map((k) => (
+                    <option key={k.value} value={k.value}>
+                      {k.label}
+                    </option>
+                  ))}
+                </optgroup>
               ))}
             </Select>
           </div>
@@ -171,6 +198,27 @@ export function TasksView({ area }: { area: TaskArea }) {
               <option value="agent">A host’s agent</option>
             </Select>
           </div>
+          <label
+            className="flex h-8 items-center gap-2 text-[13px] text-fg"
+            title={
+              backgroundKind
+                ? 'Listed: the Kind filter picks scheduled background work'
+                : 'Replication cycles and the retention of recovery points, run on a schedule'
+            }
+          >
+            <input
+              type="checkbox"
+              checked={backgroundBox || backgroundKind}
+              disabled={backgroundKind}
+              onChange={(e) => {
+                setBackgroundBox(e.target.checked);
+                update({ background: e.target.checked ? '1' : null, page: null });
+              }}
+              className="size-3.5 accent-[var(--color-accent)]"
+            />
+            Show scheduled background work
+            <span className="text-muted">(replication cycles)</span>
+          </label>
         </div>
         <div className="mt-3 flex flex-wrap items-center gap-2">
           <Chips

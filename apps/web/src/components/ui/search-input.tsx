@@ -12,10 +12,13 @@ export function SearchInput({
   placeholder,
   className,
   delayMs = 250,
+  maxLength,
 }: {
   value: string;
   onChange: (value: string) => void;
   label: string;
+  /** The API's limit for this search (core's schema constant): a longer search would be refused as an error. */
+  maxLength: number;
   placeholder?: string;
   className?: string;
   delayMs?: number;
@@ -60,7 +63,8 @@ export function SearchInput({
         aria-label={label}
         placeholder={placeholder}
         value={draft}
-        onChange={(e) => setDraft(e.target.value)}
+        maxLength={maxLength}
+        onChange={(e) => setDraft(e.target.value.slice(0, maxLength))}
         onKeyDown={(e) => {
           if (e.key === 'Enter') onChangeRef.current(draft);
           if (e.key === 'Escape' && draft) {

@@ -100,7 +100,7 @@ export function BulkActionBar({
         <ul className="mb-3 max-h-32 overflow-y-auto text-[12.5px] text-muted">
           {deletable.map((vm) => (
             <li key={vm.id} className="font-mono">
-              {vm.name}
+              <bdi>{vm.name}</bdi>
             </li>
           ))}
         </ul>
@@ -151,7 +151,7 @@ export function BulkResults({
                 <XCircle className="size-3.5 shrink-0 text-danger" aria-label="Refused" />
               )}
               <Link href={`${base}/${r.vmId}`} className="font-medium text-fg hover:underline">
-                {r.name}
+                <bdi>{r.name}</bdi>
               </Link>
               <span className={r.ok ? 'text-muted' : 'text-danger'}>{r.message}</span>
             </li>
@@ -300,7 +300,8 @@ function PatternPreview({ preview, action }: { preview: ReturnType<typeof usePat
       <ul className="mt-1 flex flex-wrap gap-x-3 gap-y-0.5 text-muted">
         {matches.slice(0, PREVIEW_NAMES).map((vm) => (
           <li key={vm.id}>
-            <span className="font-mono text-fg">{vm.name}</span> ({vm.state})
+            {/* Isolated: a right-to-left name would otherwise swallow the state after it. */}
+            <bdi className="font-mono text-fg">{vm.name}</bdi> ({vm.state})
           </li>
         ))}
         {matches.length > PREVIEW_NAMES ? <li>and {matches.length - PREVIEW_NAMES} more</li> : null}

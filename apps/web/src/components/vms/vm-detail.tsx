@@ -7,6 +7,10 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type ReactNode, useState } from 'react';
 import { UsageCard } from '@/components/charts/usage-card';
+import { VmMigrateCard } from '@/components/mobility/vm-migrate-card';
+import { VmStorageMoveCard } from '@/components/mobility/vm-storage-move-card';
+import { VmPortPolicyCard } from '@/components/network/vm-port-policy-card';
+import { VmReplicationCard } from '@/components/replication/vm-replication-card';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { Button, buttonClass } from '@/components/ui/button';
 import { Card, CardHeader } from '@/components/ui/card';
@@ -22,9 +26,11 @@ import { formatBytes, formatCount, formatDateTime, formatMbps, formatMiB } from 
 import { useListHref } from '@/lib/list-return';
 import { useTRPC } from '@/trpc/client';
 import type { RouterOutputs } from '@/trpc/types';
+import { HaPriorityControl } from './ha-priority-control';
 import { useLiveTask } from './live-vms';
 import { ProgressBar } from './task-progress';
 import { VmMeteringCard } from './vm-metering-card';
+import { VmRecoveryBanner } from './vm-recovery-banner';
 import { ACTION_HELP, ACTION_LABEL, allowedActions, VmStateBadge, vmStateHelp } from './vm-state';
 
 type Vm = RouterOutputs['vms']['get'];
@@ -152,19 +158,34 @@ function VmDetailBody({
         </div>
       </header>
 
+      <VmRecoveryBanner vmId={vm.id} area={area} />
+
       {running ? <RunningTask vmId={vm.id} task={running} /> : null}
 
       {area === 'admin' && vm.decision ? (
         <div className="mb-5 flex flex-wrap items-center justify-between gap-3 rounded-lg border border-border bg-surface px-4 py-3 text-[13px]">
           <div className="flex min-w-0 items-start gap-3">
             <Route className="mt-0.5 size-4 shrink-0 text-accent" aria-hidden="true" />
-            <div className="min-w-0">
+            <div className="min-w-0" data-testid="vm-placement">
               <p className="font-medium text-fg">Placement</p>
-              <p className="mt-0.5 text-muted">{vm.decision.summary}</p>
+              {vm.decision.movedSince ? (
+                <>
+                  {/* The decision explains the first host only: say where the VM is now and what moved it. */}
+                  <p className="mt-0.5 text-fg">
+                    {vm.decision.movedSince.text}
+                    {vm.decision.movedSince.at ? ` (${formatDateTime(vm.decision.movedSince.at)})` : ''}.
+                  </p>
+                  <p className="mt-0.5 text-muted">
+                    At placement, {formatDateTime(vm.decision.decidedAt)}: {vm.decision.summary}
+                  </p>
+                </>
+              ) : (
+                <p className="mt-0.5 text-muted">{vm.decision.summary}</p>
+              )}
             </div>
           </div>
           <Link href={`/admin/placement/${vm.decision.id}`} className={buttonClass('secondary', 'sm')}>
-            Why this host?
+            {vm.decision.movedSince ? 'Why it was placed there' : 'Why this host?'}
           </Link>
         </div>
       ) : null}
@@ -173,12 +194,18 @@ function VmDetailBody({
         <div className="flex flex-col gap-5 xl:col-span-2">
           <HardwareCard vm={vm} />
           <VmMeteringCard vmId={vm.id} vmName={vm.name} area={area} />
+          <VmReplicationCard vmId={vm.id} vmName={vm.name} area={area} />
           <UsageCard scope={{ kind: 'vm', vmId: vm.id }} description="This VM's metered usage per hour or day" />
           <DisksCard vm={vm} />
           <NicsCard vm={vm} />
+          <VmPortPolicyCard vmId={vm.id} area={area} />
         </div>
         <div className="flex flex-col gap-5">
           <TasksCard vm={vm} area={area} />
+          {area === 'admin' ? <VmMigrateCard vmId={vm.id} hostId={vm.hostId} /> : null}
+          {area === 'admin' ? (
+            <VmStorageMoveCard vmId={vm.id} hostId={vm.hostId} diskPools={vm.disks.map((d) => d.pool)} />
+          ) : null}
         </div>
       </div>
     </>
@@ -392,7 +419,7 @@ function HardwareCard({ vm }: { vm: Vm }) {
         />
         <Metric
           label="HA priority"
-          value={<span className="capitalize">{vm.haPriority}</span>}
+          value={<HaPriorityControl vmId={vm.id} vmName={vm.name} priority={vm.haPriority} />}
           sub="restart order after a host failure"
         />
       </dl>

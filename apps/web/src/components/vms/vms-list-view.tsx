@@ -1,6 +1,7 @@
 'use client';
 
 import type { VmAction, VmState } from '@fabric/core/compute/vm.schema';
+import { VM_SEARCH_MAX_LENGTH } from '@fabric/core/compute/vm.schema';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Asterisk, MonitorCog, Plus } from 'lucide-react';
 import Link from 'next/link';
@@ -180,6 +181,7 @@ export function VmsListView({ area }: { area: 'portal' | 'admin' }) {
 
       <div className="mb-3 flex flex-wrap items-center gap-2">
         <SearchInput
+          maxLength={VM_SEARCH_MAX_LENGTH}
           value={search}
           onChange={(q) => update({ q, page: null })}
           label="Search VMs"

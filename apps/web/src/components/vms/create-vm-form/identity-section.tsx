@@ -21,10 +21,13 @@ export function IdentitySection({ draft, update, errorOf, touch, count }: Sectio
           <Input
             {...describedBy('vm-name', nameError, true)}
             value={draft.name}
-            onChange={(e) => update({ name: e.target.value })}
+            onChange={(e) => {
+              update({ name: e.target.value });
+              // A name pasted past the limit is not cut silently: the field says so at once ("at most 64 characters").
+              if (e.target.value.trim().length > VM_INPUT_LIMITS.nameLength) touch('name')();
+            }}
             onBlur={touch('name')}
             placeholder={tier ? 'web' : 'web-01'}
-            maxLength={VM_INPUT_LIMITS.nameLength}
             autoComplete="off"
             spellCheck={false}
             autoFocus
@@ -69,7 +72,10 @@ function TierNames({ name, count }: { name: string; count: number }) {
     >
       <span>Creates {formatCount(count)} VMs:</span>
       <span className={cn('font-mono text-[12px]', valid ? 'text-fg' : 'text-subtle')}>
-        {count === 2 ? `${first}, ${last}` : `${first} … ${last}`}
+        {/* Each name isolated: an Arabic or Hebrew name would otherwise pull the -01 and the ellipsis out of order. */}
+        <bdi>{first}</bdi>
+        {count === 2 ? ', ' : ' … '}
+        <bdi>{last}</bdi>
       </span>
     </p>
   );

@@ -1,8 +1,10 @@
 import { VM_INPUT_LIMITS } from '@fabric/core/compute/vm.schema';
+import { useQuery } from '@tanstack/react-query';
 import { Plus, Trash2 } from 'lucide-react';
 import { Button } from '@/components/ui/button';
 import { InlineError } from '@/components/ui/error-state';
 import { describedBy, Field, Input, Select } from '@/components/ui/input';
+import { useTRPC } from '@/trpc/client';
 import { type MinMode, type NicDraft, newNic } from './draft';
 import { FormSection, type SectionProps } from './form-section';
 
@@ -17,6 +19,11 @@ export function NicsSection({ draft, update, errorOf, touch }: SectionProps) {
   const setNic = (i: number, patch: Partial<NicDraft>) =>
     update({ nics: nics.map((n, j) => (j === i ? { ...n, ...patch } : n)) });
   const listError = errorOf('nics');
+  const trpc = useTRPC();
+  const networks = useQuery({ ...trpc.network.vmNetworks.queryOptions(), retry: false });
+  const subnetChoices = (networks.data ?? []).flatMap((n) =>
+    n.subnets.map((s) => ({ value: `${n.name}/${s.name}`, label: `${n.name} / ${s.name} (${s.prefix})` })),
+  );
   return (
     <FormSection
       title="Network adapters"
@@ -61,12 +68,31 @@ export function NicsSection({ draft, update, errorOf, touch }: SectionProps) {
                 />
               </Field>
               <Field label="Network" htmlFor={id('network')} error={networkError}>
-                <Input
-                  {...describedBy(id('network'), networkError)}
-                  value={nic.network}
-                  onChange={(e) => setNic(i, { network: e.target.value })}
-                  onBlur={touch(`nics.${i}.network`)}
-                />
+                {subnetChoices.length > 0 ? (
+                  // Tenant networks (issue 13): pick a VM network and subnet; the API takes "<network>/<subnet>".
+                  <Select
+                    {...describedBy(id('network'), networkError)}
+                    value={nic.network}
+                    onChange={(e) => setNic(i, { network: e.target.value })}
+                    onBlur={touch(`nics.${i}.network`)}
+                  >
+                    {subnetChoices.some((c) => c.value === nic.network) ? null : (
+                      <option value={nic.network}>{nic.network}</option>
+                    )}
+                    {subnetChoices.map((c) => (
+                      <option key={c.value} value={c.value}>
+                        {c.label}
+                      </option>
+                    ))}
+                  </Select>
+                ) : (
+                  <Input
+                    {...describedBy(id('network'), networkError)}
+                    value={nic.network}
+                    onChange={(e) => setNic(i, { network: e.target.value })}
+                    onBlur={touch(`nics.${i}.network`)}
+                  />
+                )}
               </Field>
               <Field label="Minimum bandwidth" htmlFor={id('min')} error={minError}>
                 <div className="flex gap-1.5">

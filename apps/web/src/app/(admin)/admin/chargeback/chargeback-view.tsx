@@ -229,13 +229,15 @@ function RateCardsCard() {
                   </TD>
                 ))}
                 {pricesClasses ? (
-                  <TD className="tabular text-[12.5px]">
-                    {pricedAclClasses(card.prices)
-                      .map(
-                        (name) =>
-                          `${name} ${card.prices.networkOutGiB[name] ?? '–'} / ${card.prices.networkInGiB[name] ?? '–'}`,
-                      )
-                      .join(', ') || '–'}
+                  // One class a line, wrapping: on one line, a few classes pushed the table past 1280 px.
+                  <TD className="min-w-[12rem] whitespace-normal py-1.5 tabular text-[12.5px]">
+                    {pricedAclClasses(card.prices).length === 0
+                      ? '–'
+                      : pricedAclClasses(card.prices).map((name) => (
+                          <span key={name} className="block">
+                            {name} {card.prices.networkOutGiB[name] ?? '–'} / {card.prices.networkInGiB[name] ?? '–'}
+                          </span>
+                        ))}
                   </TD>
                 ) : null}
               </TR>

@@ -187,6 +187,13 @@ function ClusterItem({
           >
             What if
           </Link>
+          <Link
+            href={`/admin/clusters/${cluster.id}/rebalancing`}
+            className="font-medium text-accent hover:underline"
+            aria-label={`${cluster.name}: rebalancing (dynamic optimization)`}
+          >
+            Rebalancing
+          </Link>
           <Link href={`/admin/hosts?cluster=${cluster.id}`} className="font-medium text-accent hover:underline">
             Hosts
           </Link>

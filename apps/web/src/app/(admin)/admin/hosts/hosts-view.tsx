@@ -1,6 +1,7 @@
 'use client';
 
 import { HOST_STATES, type HostState } from '@fabric/core/fabric/host-state';
+import { SEARCH_MAX_LENGTH } from '@fabric/core/shared/text.schema';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { KeyRound, Server } from 'lucide-react';
 import Link from 'next/link';
@@ -102,6 +103,7 @@ export function HostsView() {
 
       <div className="mb-3 flex flex-wrap items-center gap-2">
         <SearchInput
+          maxLength={SEARCH_MAX_LENGTH}
           value={search}
           onChange={(q) => update({ q, page: null })}
           label="Search hosts"

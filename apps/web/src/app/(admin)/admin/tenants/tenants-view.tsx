@@ -79,15 +79,19 @@ export function TenantsView() {
                     router.push(`/admin/tenants/${tenant.id}`);
                   }}
                 >
-                  <TD>
+                  {/* A long name (up to 80 characters, maybe without a space) is cut with an ellipsis, not past 1280 px. */}
+                  <TD className="max-w-[22rem]">
                     <Link
                       href={`/admin/tenants/${tenant.id}`}
-                      className="font-medium text-fg hover:text-accent hover:underline"
+                      className="block truncate font-medium text-fg hover:text-accent hover:underline"
+                      title={tenant.name}
                     >
-                      {tenant.name}
+                      <bdi>{tenant.name}</bdi>
                     </Link>
                   </TD>
-                  <TD className="font-mono text-[12px] text-muted">{tenant.slug}</TD>
+                  <TD className="max-w-[16rem] truncate font-mono text-[12px] text-muted" title={tenant.slug}>
+                    {tenant.slug}
+                  </TD>
                   <TD className="text-right tabular">{formatCount(tenant.userCount)}</TD>
                   <TD className="text-muted tabular">{formatDate(tenant.createdAt)}</TD>
                 </TR>

@@ -19,6 +19,7 @@ import { type FormEvent, type ReactNode, useState } from 'react';
 import { EventList } from '@/components/audit/event-list';
 import { UsageCard } from '@/components/charts/usage-card';
 import { HostStateBadge } from '@/components/hosts/host-state';
+import { EvacuationPreview } from '@/components/mobility/evacuation-preview';
 import { EvacuationPlan } from '@/components/placement/evacuation-plan';
 import { Badge } from '@/components/ui/badge';
 import { Button, buttonClass } from '@/components/ui/button';
@@ -542,6 +543,7 @@ function MaintenanceDialog({ host, open, onClose }: { host: Host; open: boolean;
     >
       <form onSubmit={submit} className="flex flex-col gap-4">
         {mutation.isError ? <InlineError>{errorMessage(mutation.error)}</InlineError> : null}
+        {enabling && open ? <EvacuationPreview hostId={host.id} onDone={close} /> : null}
         {enabling ? (
           <Field label="Reason" htmlFor="maintenance-reason" hint="Shown on the host and recorded in the audit log.">
             <Textarea

@@ -1,11 +1,12 @@
 import type { Metadata } from 'next';
 import { InvoiceDetail } from '@/components/chargeback/invoice-detail';
 import { RequireRole } from '@/components/shell/require-role';
+import { routeIdOrNotFound } from '@/lib/route-id';
 
 export const metadata: Metadata = { title: 'Invoice' };
 
 export default async function AdminInvoicePage({ params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
+  const id = routeIdOrNotFound((await params).id);
   return (
     <RequireRole roles={['provider-admin', 'finance']}>
       <InvoiceDetail id={id} backHref="/admin/invoices" hrefBase="/admin/invoices" />

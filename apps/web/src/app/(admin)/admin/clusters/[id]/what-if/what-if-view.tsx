@@ -324,7 +324,8 @@ function validate(d: Draft): Errors {
   const mem = Number(d.memoryGiB);
   if (!d.memoryGiB || !Number.isFinite(mem) || mem * 1024 < 32 || mem > 1024) errors.memoryGiB = '32 MiB to 1,024 GiB';
   const disk = Number(d.diskGiB);
-  if (!d.diskGiB || !Number.isFinite(disk) || disk <= 0 || disk > 65_536) errors.diskGiB = 'More than 0, at most 64 TB';
+  if (!d.diskGiB || !Number.isFinite(disk) || disk <= 0 || disk > 65_536)
+    errors.diskGiB = 'More than 0, at most 65,536 GiB (64 TiB)';
   return errors;
 }
 

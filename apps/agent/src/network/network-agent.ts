@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  applyDelta,
+  type HostPolicy,
+  networkPolicyPullSchema,
+  type PolicyDelta,
+  policyDigest,
+  SwitchState,
+} from '@fabric/core/network/network-protocol.schema';
+import type { Logger } from '../log';
+import { sleep } from '../sleep';
+import { type StateStore, writeFileAtomic } from '../state-store';
+
+type PullAnswer =
+  | { kind: 'current'; version: number; digest: string }
+  | { kind: 'deltas'; version: number; digest: string; deltas: PolicyDelta[] }
+  | { kind: 'full'; version: number; digest: string; policy: HostPolicy };
+
+/**
+ * The agent's half of tenant networks (docs/agent-protocol.md, "Network
+ * policy"): long-polls its host's compiled policy, applies the deltas (or the
+ * whole policy), checks the digest, keeps it in the state dir
+ * (network-policy.json: what this host's switch enforces), rebuilds its
+ * simulated switch from it, and acknowledges the version. A digest mismatch
+ * asks for the whole policy again (applied = 0).
+ */
+export class NetworkAgent {
+  private policy: HostPolicy = {};
+  private version = 0;
+  private digest = policyDigest({});
+  private sw: SwitchState | null = null;
+  readonly file: string;
+
+  constructor(
+    private readonly options: { apiUrl: string; store: StateStore; stateDir: string; log: Logger; waitMs?: number },
+  ) {
+    this.file = path.join(options.stateDir, 'network-policy.json');
+  }
+
+  /** The switch as applied now (null before the first policy). */
+  get switchState(): SwitchState | null {
+    return this.sw;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await this.restore();
+    let backoff = 250;
+    while (!signal.aborted) {
+      const credential = await this.options.store.loadCredential().catch(() => null);
+      if (!credential) {
+        await sleep(500, signal).catch(() => undefined);
+        continue;
+      }
+      try {
+        const answer = await this.pull(credential.hostId, credential.credential, signal);
+        if (answer.kind !== 'current' || answer.version !== this.version) {
+          this.adopt(answer);
+          if (this.digest !== answer.digest) {
+            this.options.log.warn(
+              `network policy v${answer.version}: digest mismatch after applying; asking for the whole policy`,
+            );
+            this.version = 0;
+            continue;
+          }
+          await writeFileAtomic(
+            this.file,
+            JSON.stringify({ version: this.version, digest: this.digest, policy: this.policy }),
+          );
+          await this.ack(credential.hostId, credential.credential, signal);
+        } else if (answer.digest !== this.digest) {
+          this.version = 0; // same version, other content: start again from the whole policy
+          continue;
+        }
+        backoff = 250;
+      } catch (error) {
+        if (signal.aborted) return;
+        this.options.log.warn(`network policy: ${error instanceof Error ? error.message : String(error)}; retrying`);
+        await sleep(backoff, signal).catch(() => undefined);
+        backoff = Math.min(backoff * 2, 10_000);
+      }
+    }
+  }
+
+  private adopt(answer: PullAnswer): void {
+    if (answer.kind === 'full') this.policy = answer.policy;
+    else if (answer.kind === 'deltas') for (const d of answer.deltas) this.policy = applyDelta(this.policy, d);
+    this.version = answer.version;
+    this.digest = policyDigest(this.policy);
+    this.sw = new SwitchState('self', this.policy);
+  }
+
+  private async restore(): Promise<void> {
+    try {
+      const saved = JSON.parse(await readFile(this.file, 'utf8')) as {
+        version: number;
+        digest: string;
+        policy: HostPolicy;
+      };
+      if (policyDigest(saved.policy) === saved.digest) {
+        this.policy = saved.policy;
+        this.version = saved.version;
+        this.digest = saved.digest;
+        this.sw = new SwitchState('self', this.policy);
+      }
+    } catch {
+      // none yet
+    }
+  }
+
+  private async pull(hostId: string, credential: string, signal: AbortSignal): Promise<PullAnswer> {
+    const waitMs = this.options.waitMs ?? 20_000;
+    const url = `${this.options.apiUrl.replace(/\/+$/, '')}/agent/v1/hosts/${hostId}/network-policy?applied=${this.version}&waitMs=${waitMs}`;
+    const res = await fetch(url, {
+      headers: { authorization: `Bearer ${credential}`, accept: 'application/json' },
+      signal: AbortSignal.any([signal, AbortSignal.timeout(waitMs + 10_000)]),
+    });
+    if (!res.ok) throw new Error(`GET network-policy: HTTP ${res.status}`);
+    const parsed = networkPolicyPullSchema.safeParse(await res.json());
+    if (!parsed.success) throw new Error('GET network-policy: not a network-policy answer');
+    return parsed.data as PullAnswer;
+  }
+
+  private async ack(hostId: string, credential: string, signal: AbortSignal): Promise<void> {
+    const res = await fetch(`${this.options.apiUrl.replace(/\/+$/, '')}/agent/v1/hosts/${hostId}/network-policy`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ version: this.version, digest: this.digest }),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
+    });
+    if (!res.ok) throw new Error(`POST network-policy ack: HTTP ${res.status}`);
+  }
+}

@@ -1,0 +1,70 @@
+import {
+  cancelMigrationInput,
+  evacuateInput,
+  migrateInput,
+  migrationHistoryInput,
+  moveStorageInput,
+} from '@fabric/core/mobility/mobility.schema';
+import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
+import { z } from 'zod';
+import { t } from '../../trpc/init';
+import { providerAdmin } from '../../trpc/procedures';
+
+const json = z.record(z.string(), z.unknown());
+
+/** Live migration (issue 12): preview ("best" with the engine's explanation, the model's prediction), migrate, cancel, history. */
+export const mobilityRouter = t.router({
+  preview: providerAdmin
+    .input(migrateInput)
+    .output(json)
+    .query(async ({ ctx, input }) => ({ ...(await ctx.services.migrateVm.preview(scopeOf(ctx.caller), input)) })),
+  migrate: providerAdmin
+    .input(migrateInput)
+    .output(z.object({ taskId: z.string(), plan: json }))
+    .mutation(async ({ ctx, input }) => {
+      const { taskId, plan } = await ctx.services.migrateVm.request(actorOf(ctx.caller), scopeOf(ctx.caller), input);
+      return { taskId, plan: { ...plan } };
+    }),
+  cancel: providerAdmin
+    .input(cancelMigrationInput)
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.services.migrateVm.cancel(scopeOf(ctx.caller), input.taskId);
+      return { ok: true as const };
+    }),
+  /** Maintenance that evacuates: the plan (where each VM goes, which cannot move and why); nothing written. */
+  evacuationPlan: providerAdmin
+    .input(evacuateInput)
+    .output(json)
+    .query(async ({ ctx, input }) => ({ ...(await ctx.services.evacuateHost.preview(input.hostId)) })),
+  /** The host into maintenance, then every VM migrated per the plan (queued under the caps). */
+  evacuate: providerAdmin
+    .input(evacuateInput)
+    .output(json)
+    .mutation(async ({ ctx, input }) => ({
+      ...(await ctx.services.evacuateHost.evacuate(actorOf(ctx.caller), scopeOf(ctx.caller), input.hostId)),
+    })),
+  /** Live storage migration: what would move to which pool and the room there; nothing written. */
+  storagePreview: providerAdmin
+    .input(moveStorageInput)
+    .output(json)
+    .query(async ({ ctx, input }) => ({ ...(await ctx.services.moveVmStorage.preview(scopeOf(ctx.caller), input)) })),
+  /** Live storage migration: the VM's disks to another pool of its host while it runs (a task with phases). */
+  moveStorage: providerAdmin
+    .input(moveStorageInput)
+    .output(z.object({ taskId: z.string(), plan: json }))
+    .mutation(async ({ ctx, input }) => {
+      const { taskId, plan } = await ctx.services.moveVmStorage.request(
+        actorOf(ctx.caller),
+        scopeOf(ctx.caller),
+        input,
+      );
+      return { taskId, plan: { ...plan } };
+    }),
+  history: providerAdmin
+    .input(migrationHistoryInput)
+    .output(z.array(json))
+    .query(async ({ ctx, input }) =>
+      (await ctx.services.mobilityStore.history(scopeOf(ctx.caller), input.limit)).map((row) => ({ ...row })),
+    ),
+});

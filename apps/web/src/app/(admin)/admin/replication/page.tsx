@@ -1,0 +1,13 @@
+import type { Metadata } from 'next';
+import { ReplicationDashboard } from '@/components/replication/replication-dashboard';
+import { RequireRole } from '@/components/shell/require-role';
+
+export const metadata: Metadata = { title: 'Replication' };
+
+export default function AdminReplicationPage() {
+  return (
+    <RequireRole roles={['provider-admin', 'finance']}>
+      <ReplicationDashboard />
+    </RequireRole>
+  );
+}

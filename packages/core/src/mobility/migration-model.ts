@@ -1,0 +1,289 @@
+/**
+ * How long a live migration takes and how long the VM stands still, before it
+ * starts (the whitepaper's "Migrate virtual machines without downtime": memory
+ * pre-copy in passes, each sending the pages dirtied during the last, then a
+ * final copy with the CPU and device state while the VM is paused).
+ *
+ * Pages are 4 KiB. A running VM writes pages of its writable working set at a
+ * rate; a page written twice during a pass is sent once, so the pages dirtied
+ * in t seconds are W·(1 − e^(−r·t/W)) (W working-set pages, r page writes/s):
+ * a busy VM cannot dirty more than its working set, which is why pre-copy
+ * converges at all. Migrations sharing a link share its bandwidth evenly.
+ *
+ * Pure arithmetic: the same function predicts (from the VM's measured load)
+ * and, with a noisy page-level simulation beside it (simulatePreCopy), lets
+ * the agent's simulated migration and the benchmark compare.
+ */
+
+export const PAGE_BYTES = 4096;
+const MIB = 1024 * 1024;
+
+export interface MigrationPolicy {
+  /** Longest pause the VM may have (the final copy). Default 500 ms. */
+  readonly maxBlackoutMs: number;
+  /** Pre-copy passes at most (the first, full one included). Default 10. */
+  readonly maxPasses: number;
+  /**
+   * A migration that would not converge: 'refuse' it with the reason, or
+   * 'cap' the guest's dirtying (auto-converge: the guest is slowed to a
+   * share of the link) and say so.
+   */
+  readonly nonConverging: 'refuse' | 'cap';
+}
+
+export const DEFAULT_MIGRATION_POLICY: MigrationPolicy = { maxBlackoutMs: 500, maxPasses: 10, nonConverging: 'cap' };
+
+export interface MigrationInput {
+  readonly memoryMiB: number;
+  /** Writable working set, MiB (≤ memory). */
+  readonly workingSetMiB: number;
+  /** Page writes per second the guest does, in MiB/s (4 KiB pages × rate). */
+  readonly dirtyMiBps: number;
+  /** The migration network's speed, Mbps. */
+  readonly linkMbps: number;
+  /** Migrations sharing the link at once, this one included (≥ 1). */
+  readonly concurrent: number;
+  /** CPU and device state sent during the blackout. Default 8 MiB. */
+  readonly deviceStateMiB?: number;
+}
+
+export interface PassPrediction {
+  readonly pass: number;
+  readonly mib: number;
+  readonly seconds: number;
+}
+
+export interface MigrationPrediction {
+  readonly verdict: 'ok' | 'capped' | 'refused';
+  /** Why capped or refused, for people; null when ok. */
+  readonly reason: string | null;
+  /** Pre-copy passes (the final copy not included). */
+  readonly passes: readonly PassPrediction[];
+  readonly precopySeconds: number;
+  /** The final copy: the VM is paused. */
+  readonly blackoutMs: number;
+  /** Pre-copy plus blackout plus setup and cleanup. */
+  readonly totalSeconds: number;
+  readonly sentMiB: number;
+  /** This migration's share of the link, MiB/s. */
+  readonly bandwidthMiBps: number;
+  /** The guest's dirty rate the prediction used (lower than asked when capped), MiB/s. */
+  readonly dirtyMiBps: number;
+}
+
+/** Usable fraction of a link for migration traffic (TCP, framing). */
+export const LINK_EFFICIENCY = 0.9;
+/** Fixed time for the setup (skeleton VM, memory reserved) and the switch-over after the blackout. */
+export const SETUP_SECONDS = 0.4;
+export const SWITCHOVER_MS = 30;
+/** Under 'cap', the guest may dirty at most this share of the migration's bandwidth. */
+export const CAP_SHARE = 0.3;
+
+export function linkShareMiBps(linkMbps: number, concurrent: number): number {
+  return (linkMbps * 1e6 * LINK_EFFICIENCY) / 8 / MIB / Math.max(1, concurrent);
+}
+
+/** Unique MiB dirtied in `seconds` at `dirtyMiBps` over a working set of `workingSetMiB`. */
+export function dirtiedMiB(workingSetMiB: number, dirtyMiBps: number, seconds: number): number {
+  if (workingSetMiB <= 0 || dirtyMiBps <= 0) return 0;
+  return workingSetMiB * (1 - Math.exp((-dirtyMiBps * seconds) / workingSetMiB));
+}
+
+function passesFor(input: MigrationInput, dirtyMiBps: number, policy: MigrationPolicy, bandwidth: number) {
+  const device = input.deviceStateMiB ?? 8;
+  const passes: PassPrediction[] = [];
+  let toSend = input.memoryMiB;
+  let converged = false;
+  for (let pass = 0; pass < policy.maxPasses; pass++) {
+    const seconds = toSend / bandwidth;
+    passes.push({ pass, mib: toSend, seconds });
+    const next = dirtiedMiB(Math.min(input.workingSetMiB, input.memoryMiB), dirtyMiBps, seconds);
+    toSend = next;
+    if (((next + device) / bandwidth) * 1000 + SWITCHOVER_MS <= policy.maxBlackoutMs) {
+      converged = true;
+      break;
+    }
+    // Not shrinking: another pass only sends the same pages again.
+    if (pass > 0 && next >= (passes[pass]?.mib ?? 0) * 0.95) break;
+  }
+  const blackoutMs = ((toSend + device) / bandwidth) * 1000 + SWITCHOVER_MS;
+  return { passes, converged, blackoutMs, finalMiB: toSend + device };
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export function predictMigration(
+  input: MigrationInput,
+  policy: MigrationPolicy = DEFAULT_MIGRATION_POLICY,
+): MigrationPrediction {
+  const bandwidth = linkShareMiBps(input.linkMbps, input.concurrent);
+  const build = (dirty: number, verdict: MigrationPrediction['verdict'], reason: string | null) => {
+    const r = passesFor(input, dirty, policy, bandwidth);
+    const precopySeconds = r.passes.reduce((s, p) => s + p.seconds, 0);
+    return {
+      result: {
+        verdict,
+        reason,
+        passes: r.passes,
+        precopySeconds,
+        blackoutMs: r.blackoutMs,
+        totalSeconds: SETUP_SECONDS + precopySeconds + r.blackoutMs / 1000,
+        sentMiB: r.passes.reduce((s, p) => s + p.mib, 0) + r.finalMiB,
+        bandwidthMiBps: bandwidth,
+        dirtyMiBps: dirty,
+      } satisfies MigrationPrediction,
+      converged: r.converged,
+    };
+  };
+  const first = build(input.dirtyMiBps, 'ok', null);
+  if (first.converged) return first.result;
+  const why = `the VM dirties ${fmt(input.dirtyMiBps)} MiB/s of a ${fmt(input.workingSetMiB)} MiB working set and its share of the link moves ${fmt(bandwidth)} MiB/s (${fmt(input.linkMbps)} Mbps shared by ${input.concurrent}): after ${first.result.passes.length} passes the pause would be ${fmt(first.result.blackoutMs)} ms, over the ${fmt(policy.maxBlackoutMs)} ms limit`;
+  if (policy.nonConverging === 'refuse') {
+    return { ...first.result, verdict: 'refused', reason: `would not converge: ${why}` };
+  }
+  const capped = build(Math.min(input.dirtyMiBps, bandwidth * CAP_SHARE), 'capped', null);
+  if (!capped.converged) {
+    return {
+      ...capped.result,
+      verdict: 'refused',
+      reason: `would not converge even with the guest slowed to ${fmt(bandwidth * CAP_SHARE)} MiB/s: ${why}`,
+    };
+  }
+  return {
+    ...capped.result,
+    reason: `guest slowed to ${fmt(bandwidth * CAP_SHARE)} MiB/s of writes during the move (${Math.round(CAP_SHARE * 100)} % of its link share) so it converges: ${why}`,
+  };
+}
+
+/**
+ * The guest's dirty rate and writable working set from what Fabric measures:
+ * its CPU share (0–1 of its vCPUs) and memory. A busy vCPU writes about
+ * 40 MiB/s of distinct-page traffic (a mid-range figure for server loads);
+ * the working set is a quarter of memory, at least 256 MiB.
+ */
+export const DIRTY_MIBPS_PER_BUSY_VCPU = 40;
+
+export function guestDirtying(
+  vcpus: number,
+  memoryMiB: number,
+  cpuShare: number,
+): { dirtyMiBps: number; workingSetMiB: number } {
+  const share = Math.min(1, Math.max(0, cpuShare));
+  return {
+    dirtyMiBps: vcpus * share * DIRTY_MIBPS_PER_BUSY_VCPU,
+    workingSetMiB: Math.min(memoryMiB, Math.max(256, memoryMiB / 4)),
+  };
+}
+
+export interface SimulatedMigration {
+  readonly passes: readonly PassPrediction[];
+  readonly precopySeconds: number;
+  readonly blackoutMs: number;
+  readonly totalSeconds: number;
+  readonly sentMiB: number;
+  readonly converged: boolean;
+}
+
+/**
+ * A page-level run of the same protocol with noise: the guest's rate wanders
+ * (±`jitter`, redrawn every 100 ms of simulated time) and its writes land on
+ * random pages of the working set (re-dirtying a page already dirty costs
+ * nothing). `concurrentAt(t)` says how many migrations share the link at
+ * simulated time t (others start and end). What an agent "observes".
+ */
+export function simulatePreCopy(
+  input: MigrationInput,
+  policy: MigrationPolicy,
+  random: () => number,
+  options: { jitter?: number; concurrentAt?: (seconds: number) => number; dirtyCapMiBps?: number } = {},
+): SimulatedMigration {
+  const jitter = options.jitter ?? 0.3;
+  const device = input.deviceStateMiB ?? 8;
+  const wsPages = Math.max(1, Math.round((Math.min(input.workingSetMiB, input.memoryMiB) * MIB) / PAGE_BYTES));
+  const dirty = new Uint8Array(wsPages);
+  let dirtyCount = 0;
+  const rateCap = options.dirtyCapMiBps ?? Number.POSITIVE_INFINITY;
+  const step = 0.1;
+  let clock = SETUP_SECONDS;
+  let toSendMiB = input.memoryMiB;
+  const passes: PassPrediction[] = [];
+  let converged = false;
+  const bandwidthAt = (t: number) => linkShareMiBps(input.linkMbps, options.concurrentAt?.(t) ?? input.concurrent);
+  for (let pass = 0; pass < policy.maxPasses; pass++) {
+    // Send `toSendMiB` while the guest keeps writing.
+    const started = clock;
+    dirty.fill(0);
+    dirtyCount = 0;
+    let left = toSendMiB;
+    while (left > 1e-9) {
+      const bw = bandwidthAt(clock);
+      const dt = Math.min(step, left / bw);
+      left -= bw * dt;
+      const rate = Math.min(rateCap, input.dirtyMiBps * (1 + jitter * (2 * random() - 1)));
+      let writes = (rate * dt * MIB) / PAGE_BYTES;
+      // Whole writes, the fraction by chance.
+      let n = Math.floor(writes);
+      writes -= n;
+      if (random() < writes) n += 1;
+      for (let k = 0; k < n; k++) {
+        const page = Math.floor(random() * wsPages);
+        if (dirty[page] === 0) {
+          dirty[page] = 1;
+          dirtyCount += 1;
+        }
+      }
+      clock += dt;
+    }
+    passes.push({ pass, mib: toSendMiB, seconds: clock - started });
+    const next = (dirtyCount * PAGE_BYTES) / MIB;
+    toSendMiB = next;
+    if (((next + device) / bandwidthAt(clock)) * 1000 + SWITCHOVER_MS <= policy.maxBlackoutMs) {
+      converged = true;
+      break;
+    }
+    if (pass > 0 && next >= (passes[pass]?.mib ?? 0) * 0.95) break;
+  }
+  const blackoutMs = ((toSendMiB + device) / bandwidthAt(clock)) * 1000 + SWITCHOVER_MS;
+  const precopySeconds = passes.reduce((s, p) => s + p.seconds, 0);
+  return {
+    passes,
+    precopySeconds,
+    blackoutMs,
+    totalSeconds: SETUP_SECONDS + precopySeconds + blackoutMs / 1000,
+    sentMiB: passes.reduce((s, p) => s + p.mib, 0) + toSendMiB + device,
+    converged,
+  };
+}
+
+/**
+ * Several migrations sharing one link, started together: each is predicted at
+ * the full sharing, then the link is shared as processor sharing (those that
+ * finish free their share for the rest), and each one's final copy is timed
+ * at the sharing in effect when it ends. Returns the predictions in input order.
+ */
+export function predictSharedLink(
+  inputs: readonly Omit<MigrationInput, 'concurrent'>[],
+  policy: MigrationPolicy = DEFAULT_MIGRATION_POLICY,
+): MigrationPrediction[] {
+  const n = inputs.length;
+  if (n === 0) return [];
+  const alone = inputs.map((input) => predictMigration({ ...input, concurrent: n }, policy));
+  const linkMbps = Math.min(...inputs.map((i) => i.linkMbps));
+  const total = linkShareMiBps(linkMbps, 1);
+  const order = alone.map((p, i) => ({ i, mib: p.sentMiB })).sort((a, b) => a.mib - b.mib);
+  const out: MigrationPrediction[] = new Array(n);
+  let clock = 0;
+  let sentEach = 0;
+  order.forEach(({ i, mib }, k) => {
+    const running = n - k;
+    clock += ((mib - sentEach) * running) / total;
+    sentEach = mib;
+    const p = alone[i] as MigrationPrediction;
+    const input = inputs[i] as Omit<MigrationInput, 'concurrent'>;
+    const atEnd = predictMigration({ ...input, concurrent: running }, policy);
+    out[i] = { ...p, blackoutMs: atEnd.blackoutMs, totalSeconds: SETUP_SECONDS + clock };
+  });
+  return out;
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** Inputs of the mobility procedures (limits named in the messages). */
+export const migrateInput = z
+  .object({
+    vmId: z.string().uuid({ message: 'vmId must be a VM id (uuid)' }),
+    to: z.union([z.literal('best'), z.string().uuid({ message: "to must be a host id (uuid) or 'best'" })]),
+    toClusterId: z.string().uuid({ message: 'toClusterId must be a cluster id (uuid)' }).optional(),
+  })
+  .strict();
+
+export const cancelMigrationInput = z
+  .object({ taskId: z.string().uuid({ message: 'taskId must be a task id (uuid)' }) })
+  .strict();
+
+export const MIGRATION_HISTORY_MAX = 200;
+export const migrationHistoryInput = z
+  .object({
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(MIGRATION_HISTORY_MAX, { message: `limit is at most ${MIGRATION_HISTORY_MAX}` })
+      .default(50),
+  })
+  .strict();
+
+export const evacuateInput = z
+  .object({ hostId: z.string().uuid({ message: 'hostId must be a host id (uuid)' }) })
+  .strict();
+
+/** Live storage migration: the destination pool (one of the VM's host's), optionally only some disks. */
+export const moveStorageInput = z
+  .object({
+    vmId: z.string().uuid({ message: 'vmId must be a VM id (uuid)' }),
+    toPool: z
+      .string()
+      .trim()
+      .min(1, { message: "toPool names a storage pool of the VM's host" })
+      .max(255, { message: 'toPool is at most 255 characters' }),
+    disks: z
+      .array(z.string().min(1).max(255))
+      .min(1, { message: 'disks lists at least one disk name (leave it out to move them all)' })
+      .max(64, { message: 'a VM has at most 64 disks' })
+      .optional(),
+  })
+  .strict();

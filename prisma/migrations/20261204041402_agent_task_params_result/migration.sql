@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "tasks" ADD COLUMN     "params" JSONB,
+ADD COLUMN     "result" JSONB;
