@@ -13,6 +13,7 @@ export default async function globalSetup() {
     apiPort: E2E.apiPort,
     webPort: E2E.webPort,
     heartbeatIntervalMs: E2E.heartbeatIntervalMs,
+    webDistDir: E2E.webDistDir,
     demoAgents: true,
     quiet: true,
     logDir: E2E.logDir,

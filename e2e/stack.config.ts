@@ -9,6 +9,8 @@ export const E2E = {
   apiPort: 4391,
   webPort: 3391,
   heartbeatIntervalMs: 1000,
+  /** The console's build directory under apps/web: not the .next a running `npm start` serves. */
+  webDistDir: '.next-test',
   /** Each process's output, kept for a failed run (npm test prints the API's tail). */
   get logDir() {
     return path.join(this.dataDir, 'logs');

@@ -28,6 +28,11 @@ export interface StackOptions {
   /** Where each process's output goes as well (`api.log`, `web.log`, `agent-<host>.log`); none if unset. */
   logDir?: string;
   log?: (line: string) => void;
+  /**
+   * The console's build directory under apps/web (default `.next`). The browser tests use their own, so
+   * `npm test` never rebuilds the console a running `npm start` is serving.
+   */
+  webDistDir?: string;
 }
 
 export interface Stack {
@@ -47,7 +52,7 @@ export function newestMtime(dir: string): number {
   if (!existsSync(dir)) return 0;
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === '.next' || entry.name === 'generated') continue;
+    if (entry.name === 'node_modules' || entry.name.startsWith('.next') || entry.name === 'generated') continue;
     const full = path.join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
   }
@@ -55,9 +60,9 @@ export function newestMtime(dir: string): number {
 }
 
 /** Builds the console unless the last build is newer than every source it depends on. */
-export async function buildWebIfStale(log: (line: string) => void): Promise<void> {
+export async function buildWebIfStale(log: (line: string) => void, distDir = '.next'): Promise<void> {
   const webDir = path.join(REPO_ROOT, 'apps/web');
-  const buildId = path.join(webDir, '.next/BUILD_ID');
+  const buildId = path.join(webDir, distDir, 'BUILD_ID');
   const sources = Math.max(
     newestMtime(path.join(webDir, 'src')),
     newestMtime(path.join(REPO_ROOT, 'packages/core/src')),
@@ -72,7 +77,7 @@ export async function buildWebIfStale(log: (line: string) => void): Promise<void
     [path.join(REPO_ROOT, 'node_modules/next/dist/bin/next'), 'build'],
     {
       cwd: webDir,
-      env: { NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
+      env: { NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', FABRIC_WEB_DIST_DIR: distDir },
       quiet: false,
     },
   );
@@ -199,7 +204,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
     }
 
-    await buildWebIfStale(log);
+    const webDistDir = options.webDistDir ?? '.next';
+    await buildWebIfStale(log, webDistDir);
     const web = spawnChild(
       'web',
       process.execPath,
@@ -213,6 +219,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           FABRIC_API_URL: apiUrl,
           PORT: String(options.webPort),
           HOSTNAME: '127.0.0.1',
+          FABRIC_WEB_DIST_DIR: webDistDir,
         },
         quiet: options.quiet,
         logFile: logFile('web'),
