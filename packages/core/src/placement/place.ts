@@ -190,6 +190,17 @@ export class PlacementSession {
   private topKey = new Float64Array(0);
   /** Host positions by ascending (free memory, tie key, position); built on first pruned search. */
   private order: Int32Array | null = null;
+  /**
+   * Best-fit's index, built on its first search: connected hosts grouped by
+   * capacity shape, each group kept sorted by free vCPUs and by free memory.
+   * null: not built yet; empty: too many shapes to pay off (every host is scanned).
+   */
+  private shapes: CapacityShape[] | null = null;
+  /** Host position → its shape in `shapes`; -1 for hosts outside the index (not connected). */
+  private shapeOf: Int32Array | null = null;
+  /** Hosts a best-fit search has looked at, marked with the search's number (no clearing between searches). */
+  private readonly seen: Uint32Array;
+  private epoch = 0;
   private vmCount: number;
   private readonly groupVmCounts = new Map<string, number>();
   private clusterFreeMiB = 0;
@@ -214,6 +225,7 @@ export class PlacementSession {
     this.vcpuCap = new Float64Array(n);
     this.memCapMiB = new Float64Array(n);
     this.connected = new Uint8Array(n);
+    this.seen = new Uint32Array(n);
     this.hosts.forEach((host, i) => {
       if (this.indexById.has(host.id)) {
         throw new PlacementError('INVALID_REQUEST', `host ${host.id} appears twice in the snapshot`);
@@ -371,8 +383,16 @@ export class PlacementSession {
       this.allocVcpus += sign * request.vcpus;
       this.allocMiB += sign * request.memoryMiB;
     }
+    // The host's place in best-fit's sorted lists, found while its figures are still the old ones.
+    const shape = this.shapes?.[this.shapeOf?.[i] ?? -1];
+    const fromV = shape ? positionOf(shape.byFreeVcpus, this.freeVcpus, this.tieKeys, i, shape.byFreeVcpus.length) : -1;
+    const fromM = shape ? positionOf(shape.byFreeMiB, this.freeMiB, this.tieKeys, i, shape.byFreeMiB.length) : -1;
     this.reindex(i, oldFreeMiB, newFreeMiB);
     this.updateQuickFree(i, next);
+    if (shape) {
+      reposition(shape.byFreeVcpus, this.freeVcpus, this.tieKeys, i, fromV);
+      reposition(shape.byFreeMiB, this.freeMiB, this.tieKeys, i, fromM);
+    }
   }
 
   private updateQuickFree(i: number, host: HostSnapshot): void {
@@ -479,14 +499,35 @@ export class PlacementSession {
   }
 
   /**
-   * Pack's pruned search: one pass over the hosts' quick figures (state,
-   * free vCPUs, memory, pool bytes, NIC bandwidth), keeping the `limit` hosts
-   * with the least leftover on the binding resource (ties by the seeded key);
-   * only those run the filters. The order depends on the VM's shape, so no
-   * standing index serves it; the pass is a few comparisons per host. If none
-   * of them passes every filter, the whole cluster is evaluated (exact refusal).
+   * Pack's pruned search: the `limit` connected hosts with the least leftover
+   * on the binding resource (ties by the seeded key) among those whose quick
+   * figures (free vCPUs, memory, pool bytes, NIC bandwidth) fit the VM; only
+   * those run the filters. If none of them passes every filter, the whole
+   * cluster is evaluated (exact refusal). The hosts are found through the
+   * shape index (bestFitTop) when there is one, else by a pass over every host.
    */
   private evaluateBestFit(ctx: PlacementContext, limit: number): Evaluation {
+    if (this.topIndex.length < limit) {
+      this.topIndex = new Int32Array(limit);
+      this.topKey = new Float64Array(limit);
+    }
+    const shapes = this.ensureShapes();
+    const size = shapes.length > 0 ? this.bestFitIndexed(ctx, limit, shapes) : this.bestFitScan(ctx, limit);
+    const evaluation = newEvaluation();
+    for (let p = 0; p < size; p++) {
+      const i = this.topIndex[p] ?? 0;
+      const host = this.hosts[i];
+      if (!host) continue;
+      evaluation.evaluated += 1;
+      const failure = this.firstFailure(host, ctx);
+      if (failure) evaluation.rejected.push({ index: i, failure, verdicts: null });
+      else evaluation.candidates.push(i);
+    }
+    return evaluation.candidates.length === 0 ? this.evaluateAll(ctx, false) : evaluation;
+  }
+
+  /** Every host's quick figures, once: fills topIndex/topKey, returns how many it kept. */
+  private bestFitScan(ctx: PlacementContext, limit: number): number {
     const { vcpus, memoryMiB } = ctx.request;
     const weights = ctx.bindingWeights ?? bindingWeights(0, 0);
     const wc = weights.vcpus;
@@ -494,12 +535,6 @@ export class PlacementSession {
     const unpooledBytes = ctx.demand.unpooledDiskBytes;
     const largestMinMbps = ctx.demand.nicMinimums[0]?.mbps ?? 0;
     const steps = LEFTOVER_STEPS; // a local: an imported binding is a getter call per host under some loaders
-    if (this.topIndex.length < limit) {
-      this.topIndex = new Int32Array(limit);
-      this.topKey = new Float64Array(limit);
-    }
-    const topIndex = this.topIndex;
-    const topKey = this.topKey;
     let size = 0;
     const n = this.hosts.length;
     for (let i = 0; i < n; i++) {
@@ -515,27 +550,192 @@ export class PlacementSession {
         Math.round(
           ((capV > 0 ? (wc * (freeV - vcpus)) / capV : 0) + (capM > 0 ? (wm * (freeM - memoryMiB)) / capM : 0)) * steps,
         ) / steps;
-      if (size === limit && !this.before(key, i, topKey[size - 1] ?? 0, topIndex[size - 1] ?? 0)) continue;
-      let p = size < limit ? size++ : size - 1;
-      while (p > 0 && this.before(key, i, topKey[p - 1] ?? 0, topIndex[p - 1] ?? 0)) {
-        topKey[p] = topKey[p - 1] ?? 0;
-        topIndex[p] = topIndex[p - 1] ?? 0;
-        p--;
+      size = this.keepTop(key, i, size, limit);
+    }
+    return size;
+  }
+
+  /**
+   * The same hosts as bestFitScan, without visiting every host (Fagin's
+   * threshold algorithm). Within one capacity shape a host's leftover key is
+   * the rounded sum of a vCPU term and a memory term, each non-decreasing in
+   * that host's free amount (IEEE arithmetic rounds monotonically, so this
+   * holds for the computed figures, not only the exact ones). Two walks go up
+   * the shape's hosts by free vCPUs and by free memory from the first host
+   * with enough of each; a host neither walk has reached has at least both
+   * frontiers' free amounts, so its key is at least the key of the frontiers'
+   * figures. Once that threshold exceeds the worst key kept, no unseen host
+   * of the shape can enter.
+   */
+  private bestFitIndexed(ctx: PlacementContext, limit: number, shapes: readonly CapacityShape[]): number {
+    const { vcpus, memoryMiB } = ctx.request;
+    const weights = ctx.bindingWeights ?? bindingWeights(0, 0);
+    const wc = weights.vcpus;
+    const wm = weights.memory;
+    const steps = LEFTOVER_STEPS;
+    const freeVcpus = this.freeVcpus;
+    const freeMiB = this.freeMiB;
+    const seen = this.seen;
+    this.epoch = this.epoch === 0xffffffff ? 1 : this.epoch + 1;
+    if (this.epoch === 1) seen.fill(0);
+    const epoch = this.epoch;
+    let size = 0;
+    for (const shape of shapes) {
+      const capV = shape.vcpuCap;
+      const capM = shape.memCapMiB;
+      const byV = shape.byFreeVcpus;
+      const byM = shape.byFreeMiB;
+      // Hosts before the first with enough vCPUs (memory) fail the vCPU (memory) check.
+      let pV = firstWithAtLeast(byV, freeVcpus, vcpus);
+      let pM = firstWithAtLeast(byM, freeMiB, memoryMiB);
+      let walkedV = 0;
+      let walkedM = 0;
+      // Either walk at its end: every host with enough of that resource has been seen.
+      while (pV < byV.length && pM < byM.length) {
+        if (size === limit) {
+          const hostV = byV[pV] ?? 0;
+          const hostM = byM[pM] ?? 0;
+          const frontierV = freeVcpus[hostV] ?? 0;
+          const frontierM = freeMiB[hostM] ?? 0;
+          const worstKey = this.topKey[size - 1] ?? 0;
+          const threshold = leftoverKey(frontierV, frontierM, vcpus, memoryMiB, capV, capM, wc, wm, steps);
+          if (threshold > worstKey) break;
+          // At the threshold, an unseen host enters only by its tie key. Unseen hosts with the memory
+          // frontier's free memory come after it in tie order; the others have more memory than that.
+          if (threshold === worstKey) {
+            const worst = this.topIndex[size - 1] ?? 0;
+            if (this.tieBefore(worst, hostM)) {
+              const next = firstAbove(byM, freeMiB, frontierM);
+              const beyond = byM[next];
+              if (
+                beyond === undefined ||
+                leftoverKey(frontierV, freeMiB[beyond] ?? 0, vcpus, memoryMiB, capV, capM, wc, wm, steps) > worstKey
+              ) {
+                break;
+              }
+            }
+            if (this.tieBefore(worst, hostV)) {
+              const next = firstAbove(byV, freeVcpus, frontierV);
+              const beyond = byV[next];
+              if (
+                beyond === undefined ||
+                leftoverKey(freeVcpus[beyond] ?? 0, frontierM, vcpus, memoryMiB, capV, capM, wc, wm, steps) > worstKey
+              ) {
+                break;
+              }
+            }
+          }
+        }
+        // Walk each side in proportion to its weight: the heavier resource's frontier raises the threshold more.
+        let i: number;
+        if (walkedV * wm <= walkedM * wc) {
+          i = byV[pV++] ?? 0;
+          walkedV++;
+        } else {
+          i = byM[pM++] ?? 0;
+          walkedM++;
+        }
+        if (seen[i] === epoch) continue;
+        seen[i] = epoch;
+        size = this.considerBestFit(ctx, i, capV, capM, wc, wm, size, limit);
       }
-      topKey[p] = key;
-      topIndex[p] = i;
     }
-    const evaluation = newEvaluation();
-    for (let p = 0; p < size; p++) {
-      const i = topIndex[p] ?? 0;
-      const host = this.hosts[i];
-      if (!host) continue;
-      evaluation.evaluated += 1;
-      const failure = this.firstFailure(host, ctx);
-      if (failure) evaluation.rejected.push({ index: i, failure, verdicts: null });
-      else evaluation.candidates.push(i);
+    return size;
+  }
+
+  /** Host `i` into best-fit's top list if its quick figures fit the VM and its key ranks; returns the list's size. */
+  private considerBestFit(
+    ctx: PlacementContext,
+    i: number,
+    capV: number,
+    capM: number,
+    wc: number,
+    wm: number,
+    size: number,
+    limit: number,
+  ): number {
+    const { vcpus, memoryMiB } = ctx.request;
+    const freeV = this.freeVcpus[i] ?? 0;
+    const freeM = this.freeMiB[i] ?? 0;
+    if (vcpus > freeV || memoryMiB > freeM) return size;
+    const unpooledBytes = ctx.demand.unpooledDiskBytes;
+    if (unpooledBytes > 0 && unpooledBytes > (this.maxPoolFreeBytes[i] ?? 0)) return size;
+    const largestMinMbps = ctx.demand.nicMinimums[0]?.mbps ?? 0;
+    if (largestMinMbps > 0 && largestMinMbps > (this.maxNicFreeMbps[i] ?? 0)) return size;
+    return this.keepTop(
+      leftoverKey(freeV, freeM, vcpus, memoryMiB, capV, capM, wc, wm, LEFTOVER_STEPS),
+      i,
+      size,
+      limit,
+    );
+  }
+
+  /** Inserts host `i` into the sorted top list if it ranks within `limit`; returns the list's new size. */
+  private keepTop(key: number, i: number, size: number, limit: number): number {
+    const topIndex = this.topIndex;
+    const topKey = this.topKey;
+    if (size === limit && !this.before(key, i, topKey[size - 1] ?? 0, topIndex[size - 1] ?? 0)) return size;
+    const grown = size < limit ? size + 1 : size;
+    let p = grown - 1;
+    while (p > 0 && this.before(key, i, topKey[p - 1] ?? 0, topIndex[p - 1] ?? 0)) {
+      topKey[p] = topKey[p - 1] ?? 0;
+      topIndex[p] = topIndex[p - 1] ?? 0;
+      p--;
     }
-    return evaluation.candidates.length === 0 ? this.evaluateAll(ctx, false) : evaluation;
+    topKey[p] = key;
+    topIndex[p] = i;
+    return grown;
+  }
+
+  /**
+   * Groups connected hosts by (vCPU capacity, usable memory) and sorts each
+   * group both ways. Worth it when hosts share few shapes (clusters are
+   * bought in batches); with more shapes than one per 16 hosts (and more
+   * than 4) the index stays empty and searches scan.
+   */
+  private ensureShapes(): readonly CapacityShape[] {
+    if (this.shapes) return this.shapes;
+    type Group = { index: number; vcpuCap: number; memCapMiB: number; members: number[] };
+    const byKey = new Map<string, Group>();
+    const n = this.hosts.length;
+    const shapeOf = new Int32Array(n).fill(-1);
+    const groups: Group[] = [];
+    for (let i = 0; i < n; i++) {
+      if (this.connected[i] === 0) continue;
+      const vcpuCap = this.vcpuCap[i] ?? 0;
+      const memCapMiB = this.memCapMiB[i] ?? 0;
+      const key = `${vcpuCap}/${memCapMiB}`;
+      let group = byKey.get(key);
+      if (!group) {
+        group = { index: groups.length, vcpuCap, memCapMiB, members: [] };
+        byKey.set(key, group);
+        groups.push(group);
+      }
+      shapeOf[i] = group.index;
+      group.members.push(i);
+    }
+    if (groups.length > Math.max(4, n / 16)) {
+      this.shapes = [];
+      return this.shapes;
+    }
+    const ties = this.tieKeys;
+    const sorted = (members: number[], values: Float64Array) =>
+      Int32Array.from([...members].sort((a, b) => (sortsBefore(values, ties, a, b) ? -1 : 1)));
+    this.shapes = groups.map((g) => ({
+      vcpuCap: g.vcpuCap,
+      memCapMiB: g.memCapMiB,
+      byFreeVcpus: sorted(g.members, this.freeVcpus),
+      byFreeMiB: sorted(g.members, this.freeMiB),
+    }));
+    this.shapeOf = shapeOf;
+    return this.shapes;
+  }
+
+  /** Whether host a comes before host b on equal keys (seeded tie key, then position). */
+  private tieBefore(a: number, b: number): boolean {
+    const ta = this.tieKeys[a] ?? 0;
+    const tb = this.tieKeys[b] ?? 0;
+    return ta !== tb ? ta < tb : a < b;
   }
 
   /** Best-fit order: lower leftover first, then the seeded tie key, then position. */
@@ -745,6 +945,93 @@ export class PlacementSession {
     order.copyWithin(to + 1, to, order.length - 1);
     order[to] = i;
   }
+}
+
+/** Best-fit's key of a host with these free figures (the scan's expression, shared so the index computes it alike). */
+function leftoverKey(
+  freeV: number,
+  freeM: number,
+  vcpus: number,
+  memoryMiB: number,
+  capV: number,
+  capM: number,
+  wc: number,
+  wm: number,
+  steps: number,
+): number {
+  return (
+    Math.round(
+      ((capV > 0 ? (wc * (freeV - vcpus)) / capV : 0) + (capM > 0 ? (wm * (freeM - memoryMiB)) / capM : 0)) * steps,
+    ) / steps
+  );
+}
+
+/** Connected hosts of one capacity: positions by ascending (free vCPUs, position) and (free memory, position). */
+interface CapacityShape {
+  readonly vcpuCap: number;
+  readonly memCapMiB: number;
+  readonly byFreeVcpus: Int32Array;
+  readonly byFreeMiB: Int32Array;
+}
+
+/**
+ * Shape lists sort hosts by (free amount, seeded tie key, position): among
+ * hosts with the same free amount a walk meets them in best-fit's tie order,
+ * so a run of equal hosts (all the empty ones) can be cut short.
+ */
+function sortsBefore(values: Float64Array, ties: Uint32Array, a: number, b: number): boolean {
+  const va = values[a] ?? 0;
+  const vb = values[b] ?? 0;
+  if (va !== vb) return va < vb;
+  const ta = ties[a] ?? 0;
+  const tb = ties[b] ?? 0;
+  return ta !== tb ? ta < tb : a < b;
+}
+
+/** First position in order[0, end) whose free amount is at least `value`. */
+function firstWithAtLeast(order: Int32Array, values: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((values[order[mid] ?? 0] ?? 0) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First position in `order` whose free amount is above `value`. */
+function firstAbove(order: Int32Array, values: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((values[order[mid] ?? 0] ?? 0) <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First position in order[0, end) not before host `i` (whose figure in `values` is the one it is sorted by). */
+function positionOf(order: Int32Array, values: Float64Array, ties: Uint32Array, i: number, end: number): number {
+  let lo = 0;
+  let hi = end;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sortsBefore(values, ties, order[mid] ?? 0, i)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Moves host `i`, which sat at `from`, to its place for its new figure in `values`. */
+function reposition(order: Int32Array, values: Float64Array, ties: Uint32Array, i: number, from: number): void {
+  const last = order.length - 1;
+  // Searches the list without host i: shift it out first, then open its new slot.
+  order.copyWithin(from, from + 1);
+  const to = positionOf(order, values, ties, i, last);
+  order.copyWithin(to + 1, to, last);
+  order[to] = i;
 }
 
 interface RejectedHost {
