@@ -1,6 +1,8 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { AgentApiClient } from './api-client';
 import { defaultStateDir, parseAgentArgs, USAGE } from './args';
+import { markPowerLossesSeen, readPower, unseenPowerLosses, writeAgentPid } from './bmc/power-file';
 import { simulatedDisks } from './disks/agent-disks';
 import { type Driver, DriverError } from './drivers/driver';
 import { createLibvirtDriver } from './drivers/libvirt/libvirt-driver';
@@ -76,6 +78,20 @@ async function main(): Promise<number> {
   }
 
   const log = createLogger(hostname);
+  // The host's BMC (bmc/): a host it powered off does not boot, and after a power loss its VMs are off,
+  // not resumed (they died with the power). The pid is what its ForceOff kills.
+  const power = readPower(stateDir);
+  if (power.state === 'Off') {
+    log.error(`this host is powered off (its BMC says Off since ${power.changedAt}): not starting`);
+    return EXIT_CODES.fatal;
+  }
+  mkdirSync(stateDir, { recursive: true });
+  writeAgentPid(stateDir, process.pid);
+  if (unseenPowerLosses(stateDir) > 0) {
+    const lost = await simDriver.powerLost();
+    markPowerLossesSeen(stateDir);
+    log.warn(`this host lost power (BMC ForceOff) since the agent last ran: ${lost.length} VM(s) are off`);
+  }
   await simulated.start();
   await simDriver.resumeGuests();
   // Kinds beyond vm.* (replica.*, …), each family registering its handlers (task-handlers.ts).
@@ -148,6 +164,8 @@ async function main(): Promise<number> {
   });
   // Tenant networks: this host's compiled policy, pulled, applied to the simulated switch and acknowledged.
   const network = new NetworkAgent({ apiUrl: config.api, store: new StateStore(stateDir), stateDir, log });
+  // QoS: the simulated switch shares the host's NICs with the bandwidth each port's applied policy carries.
+  simDriver.usePortQos(() => network.portQos());
   void network
     .run(controller.signal)
     .catch((error: unknown) => log.warn(`network policy loop stopped: ${String(error)}`));

@@ -10,6 +10,7 @@ import { FabricService } from '@fabric/core/fabric/fabric-service';
 import { HaAdmission } from '@fabric/core/ha/admission';
 import { HaAgentChannel } from '@fabric/core/ha/ha-agent-channel';
 import { HaService } from '@fabric/core/ha/ha-service';
+import { HostBmcs } from '@fabric/core/ha/host-bmc';
 import { RecoverHost } from '@fabric/core/ha/recover-host';
 import { JobTracker } from '@fabric/core/jobs/job-tracker';
 import { TaskLogService } from '@fabric/core/jobs/task-log-service';
@@ -31,6 +32,7 @@ import pg from 'pg';
 import { type Auth, betterAuthPasswords, createAuth } from './auth/auth';
 import type { ApiConfig } from './env';
 import { HostEventBus } from './events/host-events';
+import { bmcSealer, bmcSealingKey, bmcTargets, RedfishBmcClient } from './ha/redfish-bmc-client';
 import {
   migrationTimeScale,
   PrismaMobilityStore,
@@ -103,6 +105,8 @@ export interface Services {
   haAgent: HaAgentChannel;
   /** High availability: settings, VM priority, the failure monitor and its recovery workflow. */
   ha: HaService;
+  /** Hosts' BMC logins for fence method bmc (set by the provider; passwords sealed). */
+  hostBmcs: HostBmcs;
   /** Tenant networks (issue 13): IPAM, port policies, per-host compiled policy, isolation proof, trace. */
   network: NetworkService;
 }
@@ -218,8 +222,11 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
   const hostEvents = new HostEventBus(config.appDatabaseUrl);
   // High availability: one durable recovery workflow per host failure (docs/high-availability.md).
   const haAgent = new HaAgentChannel({ repos: uow.repos, clock });
+  // Fence method bmc: each host's Redfish login, its password sealed under a key from the API's secret.
+  const bmcKey = bmcSealingKey(config.authSecret);
   const recoverHost = new RecoverHost({
     uow,
+    bmc: { targetOf: bmcTargets(uow.repos.ha, bmcKey), client: new RedfishBmcClient() },
     workflows,
     tracker: new JobTracker({ jobs: uow.repos.jobs, clock }),
     clock,
@@ -271,6 +278,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     hostEvents,
     hostNames: new HostNameCache(prisma),
     haAgent,
+    hostBmcs: new HostBmcs({ uow, clock, sealer: bmcSealer(bmcKey) }),
     ha: new HaService({
       uow,
       recover: recoverHost,

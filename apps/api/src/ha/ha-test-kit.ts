@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { findRunOverlaps } from '../../../agent/src/testing/run-log-overlap';
-import { type AgentProcess, eventually, spawnAgent } from '../testing/agent-process';
+import { type AgentProcess, type BmcProcess, eventually, spawnAgent, spawnBmc } from '../testing/agent-process';
 import type { ApiClient } from '../testing/api-client';
 import type { DemoLogin } from '../testing/seed';
 
@@ -62,6 +63,8 @@ export class HaKit {
   readonly agents = new Map<string, AgentProcess>();
   readonly dirs = new Map<string, string>();
   readonly killedAt = new Map<string, Date>();
+  /** Hosts started with a BMC: it runs from the agent's first start to the end (close). */
+  readonly bmcs = new Map<string, BmcProcess>();
   readonly haDir = mkdtempSync(path.join(os.tmpdir(), 'fabric-ha-shared-'));
 
   constructor(
@@ -76,10 +79,21 @@ export class HaKit {
     return (await this.c.admin.mutate<{ token: string }>('tokens.create', { clusterId: this.env.clusterId() })).token;
   }
 
-  /** Starts (or restarts, with its state directory kept) the agent of `hostname`. */
-  async startAgent(hostname: string, options: { profile?: string; apiUrl?: string } = {}) {
+  /**
+   * Starts (or restarts, with its state directory kept) the agent of `hostname`; with `bmc`, its simulated
+   * BMC beside it first (once: a restarted agent keeps its BMC), with a random password (bmcs).
+   */
+  async startAgent(hostname: string, options: { profile?: string; apiUrl?: string; bmc?: boolean } = {}) {
     const first = !this.dirs.has(hostname);
     if (first) this.dirs.set(hostname, mkdtempSync(path.join(os.tmpdir(), `fabric-ha-${hostname}-`)));
+    if (options.bmc && !this.bmcs.has(hostname)) {
+      const bmc = await spawnBmc({
+        hostname,
+        stateDir: this.dirs.get(hostname) as string,
+        password: randomBytes(12).toString('base64url'),
+      });
+      this.bmcs.set(hostname, bmc);
+    }
     const agent = spawnAgent({
       api: options.apiUrl ?? this.env.apiUrl(),
       hostname,
@@ -176,10 +190,13 @@ export class HaKit {
       const lines = agent.output().split('\n');
       console.log(`--- ${name}\n${lines.filter((l) => l.includes(' ha: ')).join('\n')}\n${lines.slice(-8).join('\n')}`);
     }
+    for (const [name, bmc] of this.bmcs)
+      console.log(`--- BMC of ${name}\n${bmc.output().split('\n').slice(-8).join('\n')}`);
   }
 
   async close() {
     await Promise.all([...this.agents.values()].map((a) => a.kill('SIGTERM')));
+    await Promise.all([...this.bmcs.values()].map((b) => b.kill('SIGTERM')));
   }
 }
 

@@ -5,6 +5,7 @@ import type {
   HaRepository,
   HaRestartRow,
   HaRestartState,
+  HostBmcRow,
   HostHealth,
   TimelineEntry,
 } from '@fabric/core/ha/ha-repository';
@@ -304,5 +305,18 @@ export class PrismaHaRepository implements HaAgentRepository, HaRepository {
 
   async setVmPriority(vmId: string, priority: HaPriority) {
     await this.db.vm.update({ where: { id: vmId }, data: { haPriority: priority } });
+  }
+
+  findHostBmc(hostId: string): Promise<HostBmcRow | null> {
+    return this.db.hostBmc.findUnique({ where: { hostId } });
+  }
+
+  async saveHostBmc(row: HostBmcRow) {
+    const { hostId, ...rest } = row;
+    await this.db.hostBmc.upsert({ where: { hostId }, create: row, update: rest });
+  }
+
+  async deleteHostBmc(hostId: string) {
+    return (await this.db.hostBmc.deleteMany({ where: { hostId } })).count > 0;
   }
 }

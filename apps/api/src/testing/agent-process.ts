@@ -60,6 +60,68 @@ export function spawnAgent(args: {
   };
 }
 
+export interface BmcProcess {
+  url: string;
+  username: string;
+  password: string;
+  process: ChildProcess;
+  output: () => string;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts the simulated BMC of a host (apps/agent/src/bmc) beside its agent, on the agent's state
+ * directory, as its own process: it outlives the agent, as a real BMC outlives the host's OS.
+ * Resolves once it answers, with its URL and login.
+ */
+export async function spawnBmc(args: {
+  hostname: string;
+  stateDir: string;
+  username?: string;
+  password: string;
+}): Promise<BmcProcess> {
+  const username = args.username ?? 'admin';
+  const argv = [
+    '--import',
+    'tsx',
+    'apps/agent/src/bmc/main.ts',
+    '--state-dir',
+    args.stateDir,
+    '--hostname',
+    args.hostname,
+    '--username',
+    username,
+  ];
+  const child = spawn(process.execPath, argv, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FABRIC_BMC_PASSWORD: args.password },
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(output);
+      if (m?.[1]) resolve(m[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => reject(new Error(`the BMC of ${args.hostname} exited (${code}): ${output}`)));
+  });
+  return {
+    url,
+    username,
+    password: args.password,
+    process: child,
+    output: () => output,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
 /** Polls `probe` until it returns a truthy value or `timeoutMs` passes. */
 export async function eventually<T>(
   probe: () => Promise<T | null | undefined | false>,

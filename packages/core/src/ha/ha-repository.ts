@@ -131,4 +131,17 @@ export interface HaRepository {
   /** VMs waiting for capacity in any open event of the cluster. */
   waitingInCluster(clusterId: string): Promise<number>;
   setVmPriority(vmId: string, priority: HaPriority): Promise<void>;
+  /** The host's BMC login, its password sealed (shared/sealed-secret.ts); null when none is configured. */
+  findHostBmc(hostId: string): Promise<HostBmcRow | null>;
+  saveHostBmc(row: HostBmcRow): Promise<void>;
+  /** False when the host had none. */
+  deleteHostBmc(hostId: string): Promise<boolean>;
+}
+
+export interface HostBmcRow {
+  hostId: string;
+  url: string;
+  username: string;
+  passwordSealed: string;
+  updatedAt: Date;
 }

@@ -12,14 +12,16 @@ import { SYSTEM_ACTOR } from '../shared/tenant-scope';
 import type { UnitOfWork } from '../shared/unit-of-work';
 import type { TaskQueueRepository } from '../tasks/task-queue-repository';
 import type { WorkflowContext, WorkflowDefinition, WorkflowEngine } from '../workflows/workflow';
+import { type BmcClient, type BmcPowerOffOutcome, type BmcTarget, powerOffThroughBmc } from './bmc';
+import { bmcAttemptDue, decideFence } from './fence-decision';
 import type { HaEventRow, HaRepository, HaRestartRow, TimelineEntry } from './ha-repository';
 import { type HaPriority, type HaSettings, readHaSettings } from './ha-settings';
 
 /**
  * High availability's recovery (docs/high-availability.md): one durable
  * workflow per host failure event. Fence first (the lease ran out, the host
- * confirmed it fenced itself, or, for BMC, the lease as well until a BMC
- * exists), then restart the host's HA VMs elsewhere by priority through the
+ * confirmed it fenced itself, or its BMC powered it off: fence-decision.ts),
+ * then restart the host's HA VMs elsewhere by priority through the
  * placement engine, a few per target host at a time, each by moving its
  * ownership (compare-and-set on its epoch) and queueing its create and start
  * on the new host. VMs that fit nowhere wait for capacity and are retried
@@ -49,10 +51,25 @@ export interface RecoverHostDeps {
   /** Rounds before a recovery with VMs still waiting for capacity hands over to the monitor. Default 1,800. */
   maxRounds?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Fence method bmc: each host's BMC login (null when none is configured) and the Redfish client. */
+  bmc?: { targetOf(hostId: string): Promise<BmcTarget | null>; client: BmcClient; confirmPollMs?: number };
 }
 
 export interface RecoverHostInput {
   eventId: string;
+}
+
+/** A failed BMC power-off is tried again after this many fence checks (a fixed login, a BMC back on the network). */
+const BMC_RETRY_CHECKS = 5;
+
+interface FenceCheck {
+  fenced: boolean;
+  cancelled: boolean;
+  via: string;
+  /** The last BMC power-off's outcome (fence method bmc), carried from check to check; absent in older records. */
+  bmc?: BmcPowerOffOutcome | null;
+  /** This check tried the BMC. */
+  attempted?: boolean;
 }
 
 const RANK: Record<HaPriority, number> = { high: 0, medium: 1, low: 2, off: 3 };
@@ -207,9 +224,21 @@ export class RecoverHost {
       });
       current = 'fence';
       await tracker.startStep(ctx, jobId, 'fence');
-      let fence: { fenced: boolean; cancelled: boolean; via: string } = { fenced: false, cancelled: false, via: '' };
+      let fence: FenceCheck = { fenced: false, cancelled: false, via: '' };
+      // The BMC power-off runs inside a recorded check: a resumed recovery replays its outcome instead of
+      // powering the host off again blindly (and a repeat is harmless: a host already Off is not reset).
+      let bmc: BmcPowerOffOutcome | null = null;
+      let sinceAttempt = 0;
       for (let i = 0; !fence.fenced && !fence.cancelled; i++) {
-        fence = await ctx.step(`fence-check-${i}`, () => this.afterPause(i, 1, () => this.fenceCheck(input.eventId)));
+        const last = bmc;
+        const since = sinceAttempt;
+        fence = await ctx.step(`fence-check-${i}`, () =>
+          this.afterPause(i, 1, () => this.fenceCheck(input.eventId, last, since)),
+        );
+        if (fence.attempted) {
+          bmc = fence.bmc ?? null;
+          sinceAttempt = 0;
+        } else sinceAttempt++;
       }
       await tracker.step(
         ctx,
@@ -316,41 +345,88 @@ export class RecoverHost {
     return { toRestart, notRestarted: rows.length - toRestart };
   }
 
-  /** Is the host known not to run its VMs any more? Or did it come back unfenced (then nothing restarts)? */
-  private async fenceCheck(eventId: string): Promise<{ fenced: boolean; cancelled: boolean; via: string }> {
+  /**
+   * Is the host known not to run its VMs any more? Or did it come back unfenced (then nothing restarts)?
+   * With fence method bmc, powers the host off through its BMC first (again while that fails, now and
+   * then): fence-decision.ts decides from the facts.
+   */
+  private async fenceCheck(
+    eventId: string,
+    lastBmc: BmcPowerOffOutcome | null,
+    sinceAttempt: number,
+  ): Promise<FenceCheck> {
     const { ha } = this.deps.uow.repos;
     const event = await this.event(eventId);
     const host = await ha.hostHealth(event.hostId);
     const settings = await this.settingsOf(event.clusterId);
-    const now = this.deps.clock.now();
     const last = event.lastHeartbeatAt.getTime();
-    const selfFenced = host?.fencedAt && host.fencedAt.getTime() > last ? host.fencedAt : null;
-    const back = host?.lastHeartbeatAt && host.lastHeartbeatAt.getTime() > last;
-    if (!host) return this.fenced(event, now, 'The host was removed');
-    if (selfFenced && settings.fenceMethod === 'self-confirm') {
-      return this.fenced(event, now, `${host.name} confirmed it applied its isolation response (self-fenced)`);
+    if (!host) return this.fenced(event, this.deps.clock.now(), 'The host was removed');
+    const back = !!host.lastHeartbeatAt && host.lastHeartbeatAt.getTime() > last;
+    let bmc = lastBmc;
+    let attempted = false;
+    // Never power off a host that is heard from again: the event is cancelled below instead.
+    if (!back && bmcAttemptDue(settings.fenceMethod, lastBmc, sinceAttempt, BMC_RETRY_CHECKS)) {
+      bmc = await this.powerOff(event, host.name, settings, lastBmc);
+      attempted = true;
     }
-    if (back) {
-      await ha.updateEvent(eventId, { state: 'cancelled', finishedAt: now }, [
-        entry(now, 'cancelled', `${host.name} is heard from again before it was fenced: its VMs stay there`),
-      ]);
+    const now = this.deps.clock.now();
+    const decision = decideFence({
+      method: settings.fenceMethod,
+      hostName: host.name,
+      removed: false,
+      selfFenced: !!host.fencedAt && host.fencedAt.getTime() > last,
+      back,
+      silentMs: now.getTime() - last,
+      fencingTimeoutMs: settings.fencingTimeoutMs,
+      leaseFences: settings.isolationResponse !== 'keep-running',
+      bmc,
+    });
+    if (decision.kind === 'fenced') return { ...(await this.fenced(event, now, decision.via)), bmc, attempted };
+    if (decision.kind === 'cancelled') {
+      await ha.updateEvent(eventId, { state: 'cancelled', finishedAt: now }, [entry(now, 'cancelled', decision.why)]);
       const restarts = await ha.restarts(eventId);
       for (const r of restarts.filter((x) => OPEN.has(x.state))) {
         await ha.updateRestart(eventId, r.vmId, { state: 'not-restarted', reason: 'The host came back' });
       }
-      return { fenced: false, cancelled: true, via: '' };
+      return { fenced: false, cancelled: true, via: '', bmc, attempted };
     }
-    if (now.getTime() - last >= settings.fencingTimeoutMs) {
-      return this.fenced(
-        event,
-        now,
-        `Lease expired: no heartbeat from ${host.name} for ${settings.fencingTimeoutMs} ms, so it has applied its isolation response`,
-      );
-    }
-    return { fenced: false, cancelled: false, via: '' };
+    return { fenced: false, cancelled: false, via: '', bmc, attempted };
   }
 
-  private async fenced(event: HaEventRow, now: Date, via: string) {
+  /**
+   * ForceOff through the host's BMC, confirmed by PowerState Off. A failure goes on the timeline with its
+   * reason and what happens instead (once per distinct reason: retries that fail alike add nothing).
+   */
+  private async powerOff(
+    event: HaEventRow,
+    hostName: string,
+    settings: HaSettings,
+    previous: BmcPowerOffOutcome | null,
+  ): Promise<BmcPowerOffOutcome> {
+    const target = this.deps.bmc ? await this.deps.bmc.targetOf(event.hostId) : null;
+    const outcome = this.deps.bmc
+      ? await powerOffThroughBmc(this.deps.bmc.client, target, {
+          now: () => this.deps.clock.now(),
+          sleep: this.sleep,
+          ...(this.deps.bmc.confirmPollMs ? { confirmPollMs: this.deps.bmc.confirmPollMs } : {}),
+        })
+      : ({ ok: false, kind: 'not-configured', reason: 'no BMC client in this API process' } as const);
+    if (outcome.ok || (previous && !previous.ok && previous.reason === outcome.reason)) return outcome;
+    const instead =
+      settings.isolationResponse === 'keep-running'
+        ? `with the isolation response keep-running its lease proves nothing, so the BMC is tried again every ${BMC_RETRY_CHECKS} checks`
+        : `falling back to the lease: fenced once ${hostName} has been silent for ${settings.fencingTimeoutMs} ms (the BMC is tried again meanwhile)`;
+    const what =
+      outcome.kind === 'not-configured'
+        ? `No BMC is configured for ${hostName}`
+        : `The BMC power-off of ${hostName} failed: ${outcome.reason}`;
+    await this.deps.uow.repos.ha.updateEvent(event.id, {}, [
+      entry(this.deps.clock.now(), 'bmc-failed', `${what}; ${instead}`),
+    ]);
+    return outcome;
+  }
+
+  private async fenced(event: HaEventRow, now: Date, via: string): Promise<FenceCheck> {
     await this.deps.uow.repos.ha.updateEvent(event.id, { state: 'restarting', fencedAt: now }, [
       entry(now, 'fenced', via),
     ]);

@@ -68,6 +68,11 @@ export class SimulatedDriver implements Driver {
     return this.vms.setDiskPool(vmId, diskNames, pool);
   }
 
+  /** The host lost power since the agent last ran (bmc/power-file.ts): its live VMs are off now. */
+  powerLost(): Promise<string[]> {
+    return this.vms.powerLost();
+  }
+
   /** After an agent start: the guests of VMs that were running write again. */
   async resumeGuests(): Promise<void> {
     await this.vms.resumeGuests();

@@ -387,6 +387,21 @@ export class SimulatedVms {
     return next;
   }
 
+  /**
+   * The host lost power (its BMC forced it off) since the agent last ran: no VM survives that, so the
+   * running and paused ones are off when it boots (saved ones stay saved: their state is on disk).
+   * Returns the VMs it turned off.
+   */
+  async powerLost(): Promise<string[]> {
+    const lost = [...(await this.load()).values()].filter((vm) => vm.state === 'running' || vm.state === 'paused');
+    if (!lost.length) return [];
+    const at = new Date().toISOString();
+    await this.mutate((vms) => {
+      for (const vm of lost) vms.set(vm.vmId, { ...vm, state: 'off', updatedAt: at });
+    });
+    return lost.map((vm) => vm.vmId);
+  }
+
   /** After an agent restart: the guests of running VMs write again. */
   async resumeGuests(): Promise<void> {
     for (const vm of (await this.load()).values()) {

@@ -8,6 +8,7 @@ import {
   setMaintenanceInput,
 } from '@fabric/core/fabric/fabric.schema';
 import { HOST_STATES } from '@fabric/core/fabric/host-state';
+import { hostBmcInput, hostBmcSchema, setHostBmcInput } from '@fabric/core/ha/bmc.schema';
 import { actorOf } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
 import { eventsUntilAborted } from '../../events/events-until-aborted';
@@ -35,6 +36,23 @@ export const hostsRouter = t.router({
     .output(z.object({ ok: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
       await ctx.services.fabric.setDedication(actorOf(ctx.caller), input.id, input.tenantId);
+      return { ok: true as const };
+    }),
+  /** The host's BMC for HA fencing: URL, username and whether a password is set (never the password). */
+  bmc: providerAdmin
+    .input(hostBmcInput)
+    .output(hostBmcSchema)
+    .query(({ ctx, input }) => ctx.services.hostBmcs.view(input.hostId)),
+  /** Sets or replaces the host's BMC login (audited; the password sealed at rest, kept when omitted). */
+  setBmc: providerAdmin
+    .input(setHostBmcInput)
+    .output(hostBmcSchema)
+    .mutation(({ ctx, input }) => ctx.services.hostBmcs.set(actorOf(ctx.caller), input)),
+  removeBmc: providerAdmin
+    .input(hostBmcInput)
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.services.hostBmcs.remove(actorOf(ctx.caller), input.hostId);
       return { ok: true as const };
     }),
   remove: providerAdmin
