@@ -17,14 +17,17 @@ import { TaskLogService } from '@fabric/core/jobs/task-log-service';
 import { AddressClassService } from '@fabric/core/metering/address-class-service';
 import { MeteringService } from '@fabric/core/metering/metering-service';
 import { EvacuateHost } from '@fabric/core/mobility/evacuate-host';
+import { MigrateByPattern } from '@fabric/core/mobility/migrate-by-pattern';
 import { MigrateVm } from '@fabric/core/mobility/migrate-vm';
 import { MoveVmStorage } from '@fabric/core/mobility/move-vm-storage';
 import { RebalanceCluster } from '@fabric/core/mobility/rebalance-cluster';
 import { NetworkService } from '@fabric/core/network/network-service';
 import { PlacementService } from '@fabric/core/placement/placement-service';
+import { ReplicateByPattern } from '@fabric/core/replication/replicate-by-pattern';
 import { ReplicationQueries } from '@fabric/core/replication/replication-queries';
 import { ReplicationService } from '@fabric/core/replication/replication-service';
 import { type Clock, systemClock } from '@fabric/core/shared/clock';
+import type { TenantScope } from '@fabric/core/shared/tenant-scope';
 import type { UnitOfWork } from '@fabric/core/shared/unit-of-work';
 import { AgentTaskQueue } from '@fabric/core/tasks/agent-task-queue';
 import { TenancyService } from '@fabric/core/tenancy/tenancy-service';
@@ -81,6 +84,10 @@ export interface Services {
   /** Hyper-V Replica (issue 10): enabling, the cycle scheduler, health, failovers (durable workflows). */
   replication: ReplicationService;
   migrateVm: MigrateVm;
+  /** Pattern forms (`web*`) of enabling replication and failing over (issue 10), previewed first. */
+  replicateByPattern: ReplicateByPattern;
+  /** Migrate by pattern (issue 12), previewed first; each migration through migrateVm's workflow. */
+  migrateByPattern: MigrateByPattern;
   moveVmStorage: MoveVmStorage;
   evacuateHost: EvacuateHost;
   /** Dynamic optimization (issue 12): per-cluster rounds from measured load, recommendations, automatic moves. */
@@ -174,6 +181,14 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     timeScale: migrationTimeScale(),
   });
   workflows.register(migrateVm.workflow);
+  // Pattern forms (`web*`): the single operations for every VM whose name matches, in the caller's scope.
+  const findVmsByPattern = (scope: TenantScope, pattern: RegExp) => uow.repos.vms.findVmsByPattern(scope, pattern);
+  const replicateByPattern = new ReplicateByPattern({
+    replication,
+    findVms: findVmsByPattern,
+    hostName: async (hostId) => (await replicationUow.repos.replication.findHost(hostId))?.name ?? null,
+  });
+  const migrateByPattern = new MigrateByPattern({ migrate: migrateVm, findVms: findVmsByPattern });
   // Live storage migration (issue 12): the VM's disks to another pool of its host, through its agent.
   const moveVmStorage = new MoveVmStorage({
     uow,
@@ -264,6 +279,8 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     closeMonth,
     replication,
     migrateVm,
+    replicateByPattern,
+    migrateByPattern,
     moveVmStorage,
     evacuateHost,
     rebalance,

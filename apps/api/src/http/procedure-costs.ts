@@ -25,6 +25,13 @@ export const PROCEDURE_COSTS: Readonly<Record<string, number>> = {
   'placement.clusterHealth': 4,
   'vms.createMany': 6,
   'vms.actOnPattern': 4,
+  // Pattern forms: the single operation's checks (and, acting, its task) for up to 50 VMs.
+  'replication.previewEnableByPattern': 4,
+  'replication.enableByPattern': 6,
+  'replication.previewFailoverByPattern': 4,
+  'replication.failoverByPattern': 6,
+  'mobility.previewMigrateByPattern': 6,
+  'mobility.migrateByPattern': 6,
   // Search over the whole audit log and task history.
   'audit.list': 3,
   'tasks.list': 2,

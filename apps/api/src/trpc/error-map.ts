@@ -10,6 +10,7 @@ import type { RebalanceErrorCode } from '@fabric/core/mobility/rebalance.errors'
 import type { NetworkErrorCode } from '@fabric/core/network/network.errors';
 import type { PlacementErrorCode } from '@fabric/core/placement/placement.errors';
 import type { ReplicationErrorCode } from '@fabric/core/replication/replication.errors';
+import type { PatternErrorCode } from '@fabric/core/shared/vm-pattern';
 import type { TenancyErrorCode } from '@fabric/core/tenancy/tenancy.errors';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 
@@ -136,6 +137,9 @@ export const CORE_ERROR_CODES = {
   MIGRATION_NOT_FOUND: 'NOT_FOUND',
   MIGRATION_CANCELLED: 'CONFLICT',
   MIGRATION_HOST_FAILED: 'INTERNAL_SERVER_ERROR',
+  // Pattern forms (`web*`): acting on no match is the caller's NOT_FOUND; too many names the cap.
+  PATTERN_NO_MATCH: 'NOT_FOUND',
+  PATTERN_TOO_MANY: 'UNPROCESSABLE_CONTENT',
   REBALANCE_CLUSTER_NOT_FOUND: 'NOT_FOUND',
   REBALANCE_RECOMMENDATION_NOT_FOUND: 'NOT_FOUND',
   REBALANCE_RECOMMENDATION_REFUSED: 'CONFLICT',
@@ -157,6 +161,7 @@ export const CORE_ERROR_CODES = {
   | ExportErrorCode
   | MeteringErrorCode
   | ReplicationErrorCode
+  | PatternErrorCode
   | NetworkErrorCode
   | JobErrorCode,
   TRPC_ERROR_CODE_KEY

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { vmPatternFields } from '../shared/vm-pattern.schema';
 
 /** Inputs of the mobility procedures (limits named in the messages). */
 export const migrateInput = z
@@ -8,6 +9,16 @@ export const migrateInput = z
     toClusterId: z.string().uuid({ message: 'toClusterId must be a cluster id (uuid)' }).optional(),
   })
   .strict();
+
+/** Migrate by pattern (`Move-VM -Name web*`): every matching VM to one host, or each to the best host (of a cluster). */
+export const migrateByPatternInput = z
+  .object({
+    ...vmPatternFields,
+    to: z.union([z.literal('best'), z.string().uuid({ message: "to must be a host id (uuid) or 'best'" })]),
+    toClusterId: z.string().uuid({ message: 'toClusterId must be a cluster id (uuid)' }).optional(),
+  })
+  .strict();
+export type MigrateByPatternInput = z.infer<typeof migrateByPatternInput>;
 
 export const cancelMigrationInput = z
   .object({ taskId: z.string().uuid({ message: 'taskId must be a task id (uuid)' }) })

@@ -21,10 +21,11 @@ import { ReplicationError } from './replication.errors';
 import {
   type AuthorizationInput,
   type EnableReplicationInput,
+  type FailoverKind,
   REPLICATION_LIMITS,
   type ReplicationState,
 } from './replication.schema';
-import type { CycleMode, Relationship, ReplicationRepository } from './replication-repository';
+import type { CycleMode, RecoveryPoint, Relationship, ReplicationRepository } from './replication-repository';
 import { pointsToKeep } from './retention';
 
 export const REPLICATION_JOB_KINDS = {
@@ -201,13 +202,12 @@ export class ReplicationService {
     return [...clusters.values()];
   }
 
-  async enable(
-    scope: TenantScope,
-    actor: Actor,
-    input: EnableReplicationInput,
-  ): Promise<{ relationshipId: string; taskId: string }> {
-    const { uow, clock, newId } = this.deps;
-    const now = clock.now();
+  /**
+   * Every check `enable` makes, and the replica host it would use (the broker's pick for a cluster target);
+   * nothing written. The pattern form's preview runs exactly this for each VM.
+   */
+  async planEnable(scope: TenantScope, input: EnableReplicationInput) {
+    const now = this.deps.clock.now();
     const vm = await this.repo.findVm(scope, input.vmId);
     if (!vm) throw new ComputeError('VM_NOT_FOUND', 'VM not found');
     if (!vm.hostId || !vm.clusterId) {
@@ -275,6 +275,17 @@ export class ReplicationService {
       replicaClusterId = input.target.clusterId;
       storagePool = pick.storagePool;
     }
+    return { vm, replicaHostId, replicaClusterId, storagePool };
+  }
+
+  async enable(
+    scope: TenantScope,
+    actor: Actor,
+    input: EnableReplicationInput,
+  ): Promise<{ relationshipId: string; taskId: string }> {
+    const { uow, newId } = this.deps;
+    const now = this.deps.clock.now();
+    const { vm, replicaHostId, replicaClusterId, storagePool } = await this.planEnable(scope, input);
     const relationshipId = newId();
     const jobId = newId();
     await uow.run(async ({ replication, jobs }) => {
@@ -386,7 +397,31 @@ export class ReplicationService {
       );
   }
 
-  async testFailover(scope: TenantScope, actor: Actor, vmId: string, pointId?: string) {
+  /**
+   * The checks a failover of `kind` makes for one VM, and the recovery point it would start from (the
+   * latest unless `pointId`); nothing written. The single procedures and the pattern form's preview both
+   * call it, so a preview refuses exactly what the action would.
+   */
+  async checkFailover(
+    scope: TenantScope,
+    kind: FailoverKind,
+    vmId: string,
+    pointId?: string,
+  ): Promise<{ rel: Relationship; point: RecoveryPoint | null }> {
+    if (kind === 'planned') {
+      const rel = await this.requireFailoverable(scope, vmId);
+      if (rel.state !== 'replicating') {
+        throw new ReplicationError(
+          'REPLICATION_INVALID_STATE',
+          `A planned failover needs ${rel.vmName} replicating (it is ${rel.state})`,
+        );
+      }
+      return { rel, point: null };
+    }
+    if (kind === 'unplanned') {
+      const rel = await this.requireFailoverable(scope, vmId);
+      return { rel, point: await this.requirePoint(scope, rel, pointId) };
+    }
     const rel = await this.requireRelationship(scope, vmId);
     if (rel.state !== 'replicating') {
       throw new ReplicationError(
@@ -396,7 +431,12 @@ export class ReplicationService {
           : `A test failover needs ${rel.vmName} replicating (it is ${rel.state})`,
       );
     }
-    const point = await this.requirePoint(scope, rel, pointId);
+    return { rel, point: await this.requirePoint(scope, rel, pointId) };
+  }
+
+  async testFailover(scope: TenantScope, actor: Actor, vmId: string, pointId?: string) {
+    const { rel, point } = await this.checkFailover(scope, 'test', vmId, pointId);
+    if (!point) throw new ReplicationError('RECOVERY_POINT_NOT_FOUND', `${rel.vmName} has no recovery point yet`);
     const testVmId = this.deps.newId();
     return this.startJob(
       rel,
@@ -436,13 +476,7 @@ export class ReplicationService {
   }
 
   async plannedFailover(scope: TenantScope, actor: Actor, vmId: string) {
-    const rel = await this.requireFailoverable(scope, vmId);
-    if (rel.state !== 'replicating') {
-      throw new ReplicationError(
-        'REPLICATION_INVALID_STATE',
-        `A planned failover needs ${rel.vmName} replicating (it is ${rel.state})`,
-      );
-    }
+    const { rel } = await this.checkFailover(scope, 'planned', vmId);
     return this.startJob(
       rel,
       actor,
@@ -460,8 +494,8 @@ export class ReplicationService {
   }
 
   async failover(scope: TenantScope, actor: Actor, vmId: string, pointId?: string) {
-    const rel = await this.requireFailoverable(scope, vmId);
-    const point = await this.requirePoint(scope, rel, pointId);
+    const { rel, point } = await this.checkFailover(scope, 'unplanned', vmId, pointId);
+    if (!point) throw new ReplicationError('RECOVERY_POINT_NOT_FOUND', `${rel.vmName} has no recovery point yet`);
     return this.startJob(
       rel,
       actor,

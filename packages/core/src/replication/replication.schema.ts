@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { vmPatternFields } from '../shared/vm-pattern.schema';
 
 /** Hyper-V Replica's replication frequencies (Windows Server 2012 R2): 30 s, 5 min, 15 min. */
 export const REPLICATION_FREQUENCIES = [30, 300, 900] as const;
@@ -86,6 +87,24 @@ export const enableReplicationSchema = z.strictObject({
   compression: z.boolean({ error: 'Compression must be true or false' }).default(true),
 });
 export type EnableReplicationInput = z.infer<typeof enableReplicationSchema>;
+
+/**
+ * Enable replication for every VM matching a pattern (`Enable-VMReplication -VMName web*`), with one set of
+ * settings: those of the single enable, without its VM.
+ */
+export const enableByPatternSchema = enableReplicationSchema.omit({ vmId: true }).extend(vmPatternFields).strict();
+export type EnableByPatternInput = z.infer<typeof enableByPatternSchema>;
+
+/** Hyper-V Replica's three failovers: test (an isolated copy), planned (no data lost), unplanned (from a point). */
+export const FAILOVER_KINDS = ['test', 'planned', 'unplanned'] as const;
+export type FailoverKind = (typeof FAILOVER_KINDS)[number];
+
+/** A failover of every matching VM; test and unplanned start from each VM's latest recovery point. */
+export const failoverByPatternSchema = z.strictObject({
+  ...vmPatternFields,
+  kind: z.enum(FAILOVER_KINDS, { error: `Failover kind must be one of ${FAILOVER_KINDS.join(', ')}` }),
+});
+export type FailoverByPatternInput = z.infer<typeof failoverByPatternSchema>;
 
 export const relationshipIdSchema = z.strictObject({ relationshipId: uuid('Replication') });
 export const vmIdSchema = z.strictObject({ vmId: uuid('VM') });

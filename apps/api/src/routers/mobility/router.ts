@@ -1,11 +1,13 @@
 import {
   cancelMigrationInput,
   evacuateInput,
+  migrateByPatternInput,
   migrateInput,
   migrationHistoryInput,
   moveStorageInput,
 } from '@fabric/core/mobility/mobility.schema';
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
+import { patternPreviewSchema, patternResultSchema } from '@fabric/core/shared/vm-pattern.schema';
 import { z } from 'zod';
 import { t } from '../../trpc/init';
 import { providerAdmin } from '../../trpc/procedures';
@@ -25,6 +27,18 @@ export const mobilityRouter = t.router({
       const { taskId, plan } = await ctx.services.migrateVm.request(actorOf(ctx.caller), scopeOf(ctx.caller), input);
       return { taskId, plan: { ...plan } };
     }),
+  /** Migrate by pattern (`Move-VM -Name web*`): each matching VM's destination, or why it cannot move; nothing written. */
+  previewMigrateByPattern: providerAdmin
+    .input(migrateByPatternInput)
+    .output(patternPreviewSchema)
+    .query(({ ctx, input }) => ctx.services.migrateByPattern.preview(scopeOf(ctx.caller), input)),
+  /** Requests each matching VM's migration (queued under the caps); per VM started or refused. No match is NOT_FOUND. */
+  migrateByPattern: providerAdmin
+    .input(migrateByPatternInput)
+    .output(patternResultSchema)
+    .mutation(({ ctx, input }) =>
+      ctx.services.migrateByPattern.migrate(actorOf(ctx.caller), scopeOf(ctx.caller), input),
+    ),
   cancel: providerAdmin
     .input(cancelMigrationInput)
     .output(z.object({ ok: z.literal(true) }))

@@ -1,12 +1,15 @@
 import {
   authorizationSchema,
   complianceSchema,
+  enableByPatternSchema,
   enableReplicationSchema,
+  failoverByPatternSchema,
   testFailoverSchema,
   unplannedFailoverSchema,
   vmIdSchema,
 } from '@fabric/core/replication/replication.schema';
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
+import { patternPreviewSchema, patternResultSchema } from '@fabric/core/shared/vm-pattern.schema';
 import { z } from 'zod';
 import { t } from '../../trpc/init';
 import { procedureFor } from '../../trpc/procedures';
@@ -34,6 +37,32 @@ export const replicationRouter = t.router({
     .input(enableReplicationSchema)
     .output(z.object({ relationshipId: z.uuid(), taskId: z.uuid() }))
     .mutation(({ ctx, input }) => ctx.services.replication.enable(scopeOf(ctx.caller), actorOf(ctx.caller), input)),
+  /**
+   * Pattern form (`Enable-VMReplication -VMName web*`): each matching VM with the single enable's verdict
+   * (where it would replicate, or why not); nothing written, an empty list when nothing matches.
+   */
+  previewEnableByPattern: operator
+    .input(enableByPatternSchema)
+    .output(patternPreviewSchema)
+    .query(({ ctx, input }) => ctx.services.replicateByPattern.previewEnable(scopeOf(ctx.caller), input)),
+  /** Enables replication for each matching VM (each its own task); per VM started or refused. No match is NOT_FOUND. */
+  enableByPattern: operator
+    .input(enableByPatternSchema)
+    .output(patternResultSchema)
+    .mutation(({ ctx, input }) =>
+      ctx.services.replicateByPattern.enable(scopeOf(ctx.caller), actorOf(ctx.caller), input),
+    ),
+  /** Pattern form of test, planned and unplanned failover: the VMs it would hit and those that cannot, with why. */
+  previewFailoverByPattern: operator
+    .input(failoverByPatternSchema)
+    .output(patternPreviewSchema)
+    .query(({ ctx, input }) => ctx.services.replicateByPattern.previewFailover(scopeOf(ctx.caller), input)),
+  failoverByPattern: operator
+    .input(failoverByPatternSchema)
+    .output(patternResultSchema)
+    .mutation(({ ctx, input }) =>
+      ctx.services.replicateByPattern.failover(scopeOf(ctx.caller), actorOf(ctx.caller), input),
+    ),
   list: reader.query(({ ctx }) => ctx.services.replicationQueries.list(scopeOf(ctx.caller))),
   /** One VM's replication with its recovery points and last cycles; null when it is not replicated. */
   get: reader
