@@ -15,7 +15,12 @@ import { newestMtime } from './lib/stack';
 
 export const SERVER_DIST = path.join(REPO_ROOT, 'dist');
 /** The compiled entry points, relative to the repository (spawned from it). */
-export const SERVER_ENTRIES = { api: 'dist/api/main.js', agent: 'dist/agent/main.js' } as const;
+export const SERVER_ENTRIES = {
+  api: 'dist/api/main.js',
+  agent: 'dist/agent/main.js',
+  /** A host's simulated BMC (apps/agent/src/bmc), beside each demo agent. */
+  bmc: 'dist/agent/bmc.js',
+} as const;
 const STAMP = path.join(SERVER_DIST, '.built');
 
 /** Everything the bundles are made of: a change to any of them makes the build stale. */
@@ -84,7 +89,14 @@ export async function bundleForNode(entryPoints: Record<string, string>, outdir:
 }
 
 export async function buildServer(): Promise<void> {
-  await bundleForNode({ 'api/main': 'apps/api/src/main.ts', 'agent/main': 'apps/agent/src/main.ts' }, SERVER_DIST);
+  await bundleForNode(
+    {
+      'api/main': 'apps/api/src/main.ts',
+      'agent/main': 'apps/agent/src/main.ts',
+      'agent/bmc': 'apps/agent/src/bmc/main.ts',
+    },
+    SERVER_DIST,
+  );
   writeFileSync(STAMP, new Date().toISOString());
 }
 

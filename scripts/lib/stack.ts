@@ -7,7 +7,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import path from 'node:path';
 import { openDatabase, REPO_ROOT } from '../../packages/db/src/database';
 import { applyMigrations } from '../../packages/db/src/migrate';
+import { type DemoBmc, seedDemoBmcs } from './demo-bmcs';
 import { type Child, killAllOnExit, NODE_FLAGS, spawnChild, stopChild, waitForHttp } from './processes';
+
+/** The demo hosts' simulated BMCs listen from the API's port + this (one port per host, in DEMO_HOSTS order). */
+const BMC_PORT_OFFSET = 1000;
 
 export interface StackOptions {
   dataDir: string;
@@ -23,7 +27,7 @@ export interface StackOptions {
    * Run the API and the agents from the bundles of scripts/build-server.ts (`npm start`) instead of
    * their TypeScript sources under tsx (the tests: nothing to build first).
    */
-  compiled?: { api: string; agent: string };
+  compiled?: { api: string; agent: string; bmc: string };
   quiet?: boolean;
   /** Where each process's output goes as well (`api.log`, `web.log`, `agent-<host>.log`); none if unset. */
   logDir?: string;
@@ -83,6 +87,16 @@ export async function buildWebIfStale(log: (line: string) => void, distDir = '.n
   );
   const code = await build.exited;
   if (code !== 0) throw new Error(`next build failed with exit code ${code}`);
+}
+
+/** A demo host's BMC password: random on first start, kept in the data directory (a real BMC keeps its own). */
+function bmcPassword(dataDir: string, hostname: string): string {
+  const file = path.join(dataDir, 'bmc', `${hostname}.password`);
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -179,6 +193,31 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     // The agents before the console's build (minutes on a first start): started after it, every host
     // went connected → suspect → failed while the API's host monitor watched it build.
+    // Each host's simulated BMC first (apps/agent/src/bmc): its own process, which outlives the agent as a
+    // real BMC outlives the host's OS; its password is kept in the data directory, its login set through
+    // the API once the host has registered (demo-bmcs.ts).
+    const bmcs: DemoBmc[] = [];
+    for (const [i, plan] of agentPlans.entries()) {
+      const password = bmcPassword(dataDir, plan.hostname);
+      const port = options.apiPort + BMC_PORT_OFFSET + i;
+      mkdirSync(plan.stateDir, { recursive: true });
+      const bmc = spawnChild(
+        `bmc ${plan.hostname}`,
+        process.execPath,
+        [
+          ...(options.compiled ? [options.compiled.bmc] : [...NODE_FLAGS, 'apps/agent/src/bmc/main.ts']),
+          '--state-dir',
+          plan.stateDir,
+          '--hostname',
+          plan.hostname,
+          '--port',
+          String(port),
+        ],
+        { env: { FABRIC_BMC_PASSWORD: password }, quiet: options.quiet, logFile: logFile(`bmc-${plan.hostname}`) },
+      );
+      children.push(bmc);
+      bmcs.push({ hostname: plan.hostname, url: `http://127.0.0.1:${port}`, username: 'admin', password });
+    }
     for (const plan of agentPlans) {
       const args = [
         ...(options.compiled ? [options.compiled.agent] : [...NODE_FLAGS, 'apps/agent/src/main.ts']),
@@ -229,6 +268,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     await waitForHttp(`${webUrl}/login`, 60_000, (s) => s < 500);
     if (options.demoAgents) {
+      // The demo hosts' BMC logins, once the agents have registered (in the background).
+      void seedDemoBmcs(apiUrl, webUrl, bmcs, log).catch((error: unknown) =>
+        log(`demo BMCs: ${error instanceof Error ? error.message : String(error)}`),
+      );
       // The demo's replicated VM, once the agents have registered (in the background: start returns now).
       const { seedDemoReplication } = await import('./demo-replication');
       void seedDemoReplication(apiUrl, webUrl, log).catch((error: unknown) =>

@@ -18,6 +18,7 @@ import { useRouter } from 'next/navigation';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { EventList } from '@/components/audit/event-list';
 import { UsageCard } from '@/components/charts/usage-card';
+import { BmcCard } from '@/components/hosts/bmc-card';
 import { HostStateBadge } from '@/components/hosts/host-state';
 import { EvacuationPreview } from '@/components/mobility/evacuation-preview';
 import { EvacuationPlan } from '@/components/placement/evacuation-plan';
@@ -159,6 +160,7 @@ function HostDetailBody({ host, breadcrumb }: { host: Host; breadcrumb: ReactNod
         </div>
         <div className="flex flex-col gap-5">
           <DedicationCard host={host} />
+          <BmcCard hostId={host.id} hostName={host.name} />
           <SystemCard host={host} />
           <Card>
             <CardHeader title="Recent events" description="Newest first, up to 50" />
