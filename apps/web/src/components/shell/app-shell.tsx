@@ -63,6 +63,7 @@ const PORTAL_NAV: NavItem[] = [
   { href: '/portal', label: 'Overview', icon: LayoutDashboard, roles: ['tenant-admin', 'tenant-user'], exact: true },
   { href: '/portal/vms', label: 'Virtual machines', icon: MonitorCog, roles: ['tenant-admin', 'tenant-user'] },
   { href: '/portal/networks', label: 'Networks', icon: Network, roles: ['tenant-admin', 'tenant-user'] },
+  { href: '/portal/replication', label: 'Replication', icon: Repeat, roles: ['tenant-admin', 'tenant-user'] },
   { href: '/portal/usage', label: 'Usage', icon: ChartLine, roles: ['tenant-admin', 'tenant-user'] },
   { href: '/portal/bill', label: 'Bill', icon: Receipt, roles: ['tenant-admin'] },
   { href: '/portal/invoices', label: 'Invoices', icon: FileText, roles: ['tenant-admin'] },

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { MigrateByPatternCard } from '@/components/mobility/migrate-pattern-card';
 import { MigrationHistory } from '@/components/mobility/migration-history';
 import { RequireRole } from '@/components/shell/require-role';
 
@@ -8,6 +9,7 @@ export default function AdminMigrationsPage() {
   return (
     <RequireRole roles={['provider-admin']}>
       <MigrationHistory />
+      <MigrateByPatternCard />
     </RequireRole>
   );
 }

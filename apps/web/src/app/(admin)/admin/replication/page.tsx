@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { ReplicationDashboard } from '@/components/replication/replication-dashboard';
+import { AdminReplicationPatterns } from '@/components/replication/replication-pattern-section';
 import { RequireRole } from '@/components/shell/require-role';
 
 export const metadata: Metadata = { title: 'Replication' };
@@ -8,6 +9,7 @@ export default function AdminReplicationPage() {
   return (
     <RequireRole roles={['provider-admin', 'finance']}>
       <ReplicationDashboard />
+      <AdminReplicationPatterns />
     </RequireRole>
   );
 }
