@@ -13,8 +13,8 @@
  */
 import { formatCount, plural } from './format';
 import { PlacementError } from './placement.errors';
-import type { PlacementContext, RejectCode, Rejection } from './plugin';
-import { type PlacementProfile, profileFor } from './profiles';
+import type { Demand, PlacementContext, RejectCode, Rejection } from './plugin';
+import { type PlacementProfile, profileFor, type WeightedScorer } from './profiles';
 import { type Assignment, assign, demandOf, releaseFromHost, reserveOnHost } from './reservation';
 import { bindingLeftover, bindingWeights, LEFTOVER_STEPS } from './scorers/binding-fit';
 import { tieKey } from './seeded-order';
@@ -135,15 +135,19 @@ export const NO_FIT_PHRASE: Record<RejectCode, [one: string, many: string]> = {
 };
 
 function validateRequest(request: PlacementRequest): void {
-  const bad = (what: string) => {
-    throw new PlacementError('INVALID_REQUEST', `VM '${request.name}': ${what}`);
-  };
-  if (!Number.isInteger(request.vcpus) || request.vcpus < 1) bad('vCPUs must be a whole number of at least 1');
-  if (!(request.memoryMiB > 0)) bad('memory must be positive');
-  if (request.disks.some((d) => !(d.sizeBytes >= 0))) bad('disk sizes must not be negative');
-  if (request.nics.some((n) => n.minBandwidthMbps !== undefined && !(n.minBandwidthMbps >= 0))) {
-    bad('minimum bandwidth must not be negative');
+  const what = invalidPart(request);
+  if (what) throw new PlacementError('INVALID_REQUEST', `VM '${request.name}': ${what}`);
+}
+
+/** What is wrong with the request, or null; loops, not closures: every decision checks it. */
+function invalidPart(request: PlacementRequest): string | null {
+  if (!Number.isInteger(request.vcpus) || request.vcpus < 1) return 'vCPUs must be a whole number of at least 1';
+  if (!(request.memoryMiB > 0)) return 'memory must be positive';
+  for (const d of request.disks) if (!(d.sizeBytes >= 0)) return 'disk sizes must not be negative';
+  for (const n of request.nics) {
+    if (n.minBandwidthMbps !== undefined && !(n.minBandwidthMbps >= 0)) return 'minimum bandwidth must not be negative';
   }
+  return null;
 }
 
 function compareText(a: string, b: string): number {
@@ -188,6 +192,10 @@ export class PlacementSession {
   /** Scratch for the best-fit search's top hosts (reused: a decision allocates none). */
   private topIndex = new Int32Array(0);
   private topKey = new Float64Array(0);
+  /** decide()'s scratch: raw and normalised scores per scorer and candidate, and each candidate's total. */
+  private rawScratch = new Float64Array(0);
+  private normScratch = new Float64Array(0);
+  private totalScratch = new Float64Array(0);
   /** Host positions by ascending (free memory, tie key, position); built on first pruned search. */
   private order: Int32Array | null = null;
   /**
@@ -202,6 +210,20 @@ export class PlacementSession {
   private readonly seen: Uint32Array;
   private epoch = 0;
   private vmCount: number;
+  /** Bumped by every change to a host: a decision is still current while it stands. */
+  private version = 0;
+  private lastDemand: { readonly request: PlacementRequest; readonly demand: Demand } | null = null;
+  /**
+   * The last placement made and the session's version then: a commit of that
+   * VM to that host before anything changed needs no second check (the host
+   * passed every filter in the decision) and books the decision's assignment.
+   */
+  private lastPlaced: {
+    readonly request: PlacementRequest;
+    readonly hostIndex: number;
+    readonly assignment: Assignment;
+    readonly version: number;
+  } | null = null;
   private readonly groupVmCounts = new Map<string, number>();
   private clusterFreeMiB = 0;
 
@@ -273,7 +295,19 @@ export class PlacementSession {
         : limit < this.hosts.length
           ? this.evaluatePruned(ctx, Math.max(1, limit))
           : this.evaluateAll(ctx, false);
-    return this.decide(ctx, evaluation, traceMode, topCandidates, limit < this.hosts.length && traceMode === 'summary');
+    const decision = this.decide(
+      ctx,
+      evaluation,
+      traceMode,
+      topCandidates,
+      limit < this.hosts.length && traceMode === 'summary',
+    );
+    const hostIndex = decision.hostId === null ? undefined : this.indexById.get(decision.hostId);
+    this.lastPlaced =
+      decision.assignment && hostIndex !== undefined
+        ? { request, hostIndex, assignment: decision.assignment, version: this.version }
+        : null;
+    return decision;
   }
 
   /**
@@ -282,8 +316,17 @@ export class PlacementSession {
    * the caller does.
    */
   commit(request: PlacementRequest, hostId: string): Assignment {
-    validateRequest(request);
     const i = this.indexById.get(hostId);
+    const placed = this.lastPlaced;
+    this.lastPlaced = null;
+    if (placed && placed.request === request && placed.hostIndex === i && placed.version === this.version) {
+      const host = this.hosts[i];
+      if (host) {
+        this.replaceHost(i, host, reserveOnHost(host, request, placed.assignment), request, +1);
+        return placed.assignment;
+      }
+    }
+    validateRequest(request);
     const host = i === undefined ? undefined : this.hosts[i];
     if (i === undefined || host === undefined)
       throw new PlacementError('HOST_NOT_FOUND', `no host ${hostId} in cluster`);
@@ -371,10 +414,13 @@ export class PlacementSession {
   private replaceHost(i: number, host: HostSnapshot, next: HostSnapshot, request: PlacementRequest, sign: 1 | -1) {
     this.hosts[i] = next;
     this.vmCount += sign;
-    for (const group of new Set(request.groups.map((g) => g.name))) {
-      const count = (this.groupVmCounts.get(group) ?? 0) + sign;
-      if (count > 0) this.groupVmCounts.set(group, count);
-      else this.groupVmCounts.delete(group);
+    this.version += 1;
+    if (request.groups.length > 0) {
+      for (const group of new Set(request.groups.map((g) => g.name))) {
+        const count = (this.groupVmCounts.get(group) ?? 0) + sign;
+        if (count > 0) this.groupVmCounts.set(group, count);
+        else this.groupVmCounts.delete(group);
+      }
     }
     const oldFreeMiB = this.freeMiB[i] ?? 0;
     const newFreeMiB = freeMemoryMiB(next);
@@ -414,12 +460,21 @@ export class PlacementSession {
         cpuOvercommitRatio: this.cluster.cpuOvercommitRatio,
       },
       request,
-      demand: demandOf(request),
+      demand: this.demandFor(request),
       groupVmCounts: this.groupVmCounts,
       clusterFreeMemoryMiB: this.clusterFreeMiB,
       explain,
       bindingWeights: this.weights(),
     };
+  }
+
+  /**
+   * The request's demand, derived once for a place() and the commit() that
+   * follows with the same request (requests are immutable, as snapshots are).
+   */
+  private demandFor(request: PlacementRequest): Demand {
+    if (this.lastDemand?.request !== request) this.lastDemand = { request, demand: demandOf(request) };
+    return this.lastDemand.demand;
   }
 
   private firstFailure(host: HostSnapshot, ctx: PlacementContext): FirstFailure | null {
@@ -452,6 +507,7 @@ export class PlacementSession {
       if (failure) evaluation.rejected.push({ index: i, failure, verdicts });
       else {
         evaluation.candidates.push(i);
+        evaluation.verdicts ??= new Map();
         evaluation.verdicts.set(i, verdicts);
       }
     });
@@ -755,56 +811,75 @@ export class PlacementSession {
   ): PlacementDecision {
     const { candidates } = evaluation;
     const scorers = this.profile.scorers;
-    // Raw scores, then nova's normalisation per scorer across the candidates.
-    const raws = scorers.map(({ scorer }) =>
-      candidates.map((i) => {
-        const host = this.hosts[i];
-        return host ? scorer.raw(host, ctx) : 0;
-      }),
-    );
-    const normalized = raws.map((values) => {
+    const count = candidates.length;
+    const scorerCount = scorers.length;
+    // Raw scores, then nova's normalisation per scorer across the candidates; in reused scratch arrays,
+    // scorer s's figures at [s × count, (s + 1) × count).
+    if (this.rawScratch.length < count * scorerCount) {
+      this.rawScratch = new Float64Array(count * scorerCount * 2);
+      this.normScratch = new Float64Array(count * scorerCount * 2);
+    }
+    if (this.totalScratch.length < count) this.totalScratch = new Float64Array(count * 2);
+    const raws = this.rawScratch;
+    const normalized = this.normScratch;
+    const totals = this.totalScratch;
+    for (let s = 0; s < scorerCount; s++) {
+      const scorer = scorers[s]?.scorer;
+      const base = s * count;
       let min = Number.POSITIVE_INFINITY;
       let max = Number.NEGATIVE_INFINITY;
-      for (const v of values) {
+      for (let c = 0; c < count; c++) {
+        const host = this.hosts[candidates[c] ?? 0];
+        const v = host && scorer ? scorer.raw(host, ctx) : 0;
+        raws[base + c] = v;
         if (v < min) min = v;
         if (v > max) max = v;
       }
-      return values.map((v) => (max > min ? ((v - min) / (max - min)) * 100 : 50));
-    });
+      for (let c = 0; c < count; c++) {
+        const v = raws[base + c] ?? 0;
+        normalized[base + c] = max > min ? ((v - min) / (max - min)) * 100 : 50;
+      }
+    }
     let lowest = 0;
     let highest = 0;
     for (const { weight } of scorers) {
       if (weight < 0) lowest += 100 * weight;
       else highest += 100 * weight;
     }
-    const totals = candidates.map((_, c) => {
+    for (let c = 0; c < count; c++) {
       let sum = 0;
-      scorers.forEach(({ weight }, s) => {
-        sum += (normalized[s]?.[c] ?? 0) * weight;
-      });
-      return highest > lowest ? ((sum - lowest) / (highest - lowest)) * 100 : 0;
-    });
-    const ranked = candidates
-      .map((index, c) => ({ index, c, total: totals[c] ?? 0 }))
-      .sort(
-        (a, b) => b.total - a.total || (this.tieKeys[a.index] ?? 0) - (this.tieKeys[b.index] ?? 0) || a.index - b.index,
-      );
-
-    const traced = traceMode === 'full' ? ranked : ranked.slice(0, topCandidates);
-    const trace: HostTrace[] = traced.map(({ index, c, total }, r) => {
+      for (let s = 0; s < scorerCount; s++) sum += (normalized[s * count + c] ?? 0) * (scorers[s]?.weight ?? 0);
+      totals[c] = highest > lowest ? ((sum - lowest) / (highest - lowest)) * 100 : 0;
+    }
+    // Candidate positions by rank: all of them for full traces, else the traced ones (at least the best).
+    const tracedCount = traceMode === 'full' ? count : sliceLength(count, topCandidates);
+    const ranked = this.rankCandidates(candidates, totals, Math.min(count, Math.max(1, tracedCount)));
+    const trace: HostTrace[] = [];
+    for (let r = 0; r < tracedCount; r++) {
+      const c = ranked[r] ?? 0;
+      const index = candidates[c] ?? 0;
       const host = this.hosts[index];
-      return {
+      const scores: ScoreTrace[] = [];
+      for (let s = 0; s < scorerCount; s++) {
+        const { scorer, weight } = scorers[s] as WeightedScorer;
+        const norm = normalized[s * count + c] ?? 0;
+        scores.push({
+          scorer: scorer.name,
+          raw: raws[s * count + c] ?? 0,
+          normalized: norm,
+          weight,
+          contribution: norm * weight,
+        });
+      }
+      trace.push({
         hostId: host?.id ?? '',
         hostName: host?.name ?? '',
-        verdicts: evaluation.verdicts.get(index) ?? this.passVerdicts,
-        scores: scorers.map(({ scorer, weight }, s) => {
-          const norm = normalized[s]?.[c] ?? 0;
-          return { scorer: scorer.name, raw: raws[s]?.[c] ?? 0, normalized: norm, weight, contribution: norm * weight };
-        }),
-        total,
+        verdicts: evaluation.verdicts?.get(index) ?? this.passVerdicts,
+        scores,
+        total: totals[c] ?? 0,
         rank: r + 1,
-      };
-    });
+      });
+    }
     if (traceMode === 'full') {
       const rejected = [...evaluation.rejected].sort((a, b) =>
         compareText(this.hosts[a.index]?.name ?? '', this.hosts[b.index]?.name ?? ''),
@@ -823,31 +898,70 @@ export class PlacementSession {
     }
 
     const rejections = this.countRejections(evaluation.rejected, ctx);
-    const best = ranked[0];
-    const chosen = best ? this.hosts[best.index] : undefined;
-    const base = {
+    const bestC = ranked[0];
+    const chosen = bestC === undefined ? undefined : this.hosts[candidates[bestC] ?? 0];
+    if (bestC === undefined || !chosen) {
+      return {
+        policy: this.profile.name,
+        seed: this.options.seed,
+        traceMode,
+        hostsTotal: this.hosts.length,
+        hostsEvaluated: evaluation.evaluated,
+        candidates: count,
+        rejections,
+        trace,
+        hostId: null,
+        hostName: null,
+        summary: this.noFitSummary(rejections),
+        assignment: null,
+      };
+    }
+    const scope = pruned
+      ? `best of ${plural(count, 'candidate', 'candidates')}, ${formatCount(evaluation.evaluated)} of ${plural(this.hosts.length, 'host', 'hosts')} checked`
+      : `${formatCount(count)} of ${plural(this.hosts.length, 'host', 'hosts')} fit`;
+    return {
       policy: this.profile.name,
       seed: this.options.seed,
       traceMode,
       hostsTotal: this.hosts.length,
       hostsEvaluated: evaluation.evaluated,
-      candidates: candidates.length,
+      candidates: count,
       rejections,
       trace,
-    };
-    if (!best || !chosen) {
-      return { ...base, hostId: null, hostName: null, summary: this.noFitSummary(rejections), assignment: null };
-    }
-    const scope = pruned
-      ? `best of ${plural(candidates.length, 'candidate', 'candidates')}, ${formatCount(evaluation.evaluated)} of ${plural(this.hosts.length, 'host', 'hosts')} checked`
-      : `${formatCount(candidates.length)} of ${plural(this.hosts.length, 'host', 'hosts')} fit`;
-    return {
-      ...base,
       hostId: chosen.id,
       hostName: chosen.name,
-      summary: `Placed on ${chosen.name} (score ${best.total.toFixed(1)} of 100; ${scope})`,
+      summary: `Placed on ${chosen.name} (score ${(totals[bestC] ?? 0).toFixed(1)} of 100; ${scope})`,
       assignment: assign(chosen, ctx.request, ctx.demand),
     };
+  }
+
+  /**
+   * The first `wanted` candidate positions in rank order: higher total, then
+   * the seeded tie key, then host position (a strict order, so selecting the
+   * first few gives exactly a full sort's prefix).
+   */
+  private rankCandidates(candidates: readonly number[], totals: Float64Array, wanted: number): number[] {
+    const ranked: number[] = [];
+    const ties = this.tieKeys;
+    const ranksBefore = (c: number, d: number): boolean => {
+      const byTotal = (totals[d] ?? 0) - (totals[c] ?? 0);
+      if (byTotal) return byTotal < 0;
+      const a = candidates[c] ?? 0;
+      const b = candidates[d] ?? 0;
+      const byTie = (ties[a] ?? 0) - (ties[b] ?? 0);
+      return byTie ? byTie < 0 : a < b;
+    };
+    for (let c = 0; c < candidates.length; c++) {
+      if (ranked.length === wanted && !ranksBefore(c, ranked[wanted - 1] ?? 0)) continue;
+      let p = ranked.length < wanted ? ranked.length : wanted - 1;
+      if (p === ranked.length) ranked.push(c);
+      while (p > 0 && ranksBefore(c, ranked[p - 1] ?? 0)) {
+        ranked[p] = ranked[p - 1] ?? 0;
+        p--;
+      }
+      ranked[p] = c;
+    }
+    return ranked;
   }
 
   private countRejections(rejected: readonly RejectedHost[], ctx: PlacementContext): RejectionCount[] {
@@ -947,6 +1061,12 @@ export class PlacementSession {
   }
 }
 
+/** How many items `slice(0, end)` keeps of `length` (summary traces keep `topCandidates` as a slice would). */
+function sliceLength(length: number, end: number): number {
+  const relative = Number.isNaN(end) ? 0 : Math.trunc(end);
+  return relative < 0 ? Math.max(length + relative, 0) : Math.min(relative, length);
+}
+
 /** Best-fit's key of a host with these free figures (the scan's expression, shared so the index computes it alike). */
 function leftoverKey(
   freeV: number,
@@ -1043,13 +1163,13 @@ interface RejectedHost {
 interface Evaluation {
   readonly candidates: number[];
   readonly rejected: RejectedHost[];
-  /** Full traces: the candidates' verdicts. */
-  readonly verdicts: Map<number, VerdictTrace[]>;
+  /** Full traces: the candidates' verdicts (null until the first). */
+  verdicts: Map<number, VerdictTrace[]> | null;
   evaluated: number;
 }
 
 function newEvaluation(): Evaluation {
-  return { candidates: [], rejected: [], verdicts: new Map(), evaluated: 0 };
+  return { candidates: [], rejected: [], verdicts: null, evaluated: 0 };
 }
 
 /** Where one VM should go on this snapshot, and why; nothing is reserved. */

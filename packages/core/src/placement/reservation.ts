@@ -22,24 +22,49 @@ export function demandOf(request: PlacementRequest): Demand {
     if (disk.pool === undefined) unpooledDiskBytes += disk.sizeBytes;
     else diskBytesByPool.set(disk.pool, (diskBytesByPool.get(disk.pool) ?? 0) + disk.sizeBytes);
   }
-  const nicMinimums = request.nics
-    .map((nic, index) => ({ index, mbps: nic.minBandwidthMbps ?? 0 }))
-    .filter((n) => n.mbps > 0)
-    // Largest first: the greedy assignment places the hardest reservations while the most room is left.
-    // Array.prototype.sort is stable, so equal reservations keep request order (determinism).
-    .sort((a, b) => b.mbps - a.mbps);
-  const names = (kind: 'affinity' | 'anti-affinity', hard: boolean) => [
-    ...new Set(request.groups.filter((g) => g.kind === kind && g.hard === hard).map((g) => g.name)),
-  ];
+  // Largest first: the greedy assignment places the hardest reservations while the most room is left.
+  // Equal reservations keep request order (determinism): each goes after those at least as large.
+  const nicMinimums: { index: number; mbps: number }[] = [];
+  for (let index = 0; index < request.nics.length; index++) {
+    const mbps = request.nics[index]?.minBandwidthMbps ?? 0;
+    if (!(mbps > 0)) continue;
+    let at = nicMinimums.length;
+    while (at > 0 && (nicMinimums[at - 1]?.mbps ?? 0) < mbps) at--;
+    nicMinimums.splice(at, 0, { index, mbps });
+  }
+  // Loops, not filter/map/Set: this runs once per decision.
+  const hardAffinity: string[] = [];
+  const hardAntiAffinity: string[] = [];
+  const softAffinity: string[] = [];
+  const softAntiAffinity: string[] = [];
+  for (const group of request.groups) {
+    const names = groupList(group, hardAffinity, softAffinity, hardAntiAffinity, softAntiAffinity);
+    if (names && !names.includes(group.name)) names.push(group.name);
+  }
   return {
     diskBytesByPool,
     unpooledDiskBytes,
     nicMinimums,
-    hardAffinity: names('affinity', true),
-    hardAntiAffinity: names('anti-affinity', true),
-    softAffinity: names('affinity', false),
-    softAntiAffinity: names('anti-affinity', false),
+    hardAffinity,
+    hardAntiAffinity,
+    softAffinity,
+    softAntiAffinity,
   };
+}
+
+/** Which of demandOf's four lists a membership belongs to (none for a kind or hardness it does not know). */
+function groupList(
+  group: PlacementRequest['groups'][number],
+  hardAffinity: string[],
+  softAffinity: string[],
+  hardAntiAffinity: string[],
+  softAntiAffinity: string[],
+): string[] | null {
+  if (group.kind === 'affinity') return group.hard === true ? hardAffinity : group.hard === false ? softAffinity : null;
+  if (group.kind === 'anti-affinity') {
+    return group.hard === true ? hardAntiAffinity : group.hard === false ? softAntiAffinity : null;
+  }
+  return null;
 }
 
 /**
@@ -168,22 +193,58 @@ export function assign(host: HostSnapshot, request: PlacementRequest, demand: De
   };
 }
 
-/** A new host with the VM's reservation added; the input is not touched (snapshots are shared). */
-export function reserveOnHost(host: HostSnapshot, request: PlacementRequest, assignment: Assignment): HostSnapshot {
-  const poolBytes = new Map<string, number>();
-  request.disks.forEach((disk, i) => {
-    const pool = assignment.diskPools[i] ?? '';
-    poolBytes.set(pool, (poolBytes.get(pool) ?? 0) + disk.sizeBytes);
-  });
-  const nicMbps = new Map<string, number>();
-  request.nics.forEach((nic, i) => {
+/** Bytes of the request's disks that `assignment` puts on `pool` (summed in disk order); undefined when none goes there. */
+function bytesOnPool(request: PlacementRequest, assignment: Assignment, pool: string): number | undefined {
+  let bytes: number | undefined;
+  const disks = request.disks;
+  for (let i = 0; i < disks.length; i++) {
+    if ((assignment.diskPools[i] ?? '') === pool) bytes = (bytes ?? 0) + (disks[i]?.sizeBytes ?? 0);
+  }
+  return bytes;
+}
+
+/** Mbps of the request's minimums that `assignment` puts on `nic`; undefined when none goes there. */
+function mbpsOnNic(request: PlacementRequest, assignment: Assignment, nic: string): number | undefined {
+  let mbps: number | undefined;
+  const nics = request.nics;
+  for (let i = 0; i < nics.length; i++) {
     const name = assignment.nicNames[i];
-    if (name) nicMbps.set(name, (nicMbps.get(name) ?? 0) + (nic.minBandwidthMbps ?? 0));
-  });
+    if (name && name === nic) mbps = (mbps ?? 0) + (nics[i]?.minBandwidthMbps ?? 0);
+  }
+  return mbps;
+}
+
+/** Whether any request NIC is assigned to a host NIC (a reservation to book, even of 0 Mbps). */
+function anyNicAssigned(request: PlacementRequest, assignment: Assignment): boolean {
+  for (let i = 0; i < request.nics.length; i++) if (assignment.nicNames[i]) return true;
+  return false;
+}
+
+/**
+ * A new host with the VM's reservation added; the input is not touched (snapshots are shared).
+ * Loops rather than maps and closures: the placement session books every VM it places through here.
+ */
+export function reserveOnHost(host: HostSnapshot, request: PlacementRequest, assignment: Assignment): HostSnapshot {
   let groups = host.groups;
-  for (const name of new Set(request.groups.map((g) => g.name))) {
-    // A computed key in a literal defines an own property even for "__proto__".
-    groups = { ...groups, [name]: (Object.hasOwn(groups, name) ? (groups[name] ?? 0) : 0) + 1 };
+  if (request.groups.length > 0) {
+    for (const name of new Set(request.groups.map((g) => g.name))) {
+      // A computed key in a literal defines an own property even for "__proto__".
+      groups = { ...groups, [name]: (Object.hasOwn(groups, name) ? (groups[name] ?? 0) : 0) + 1 };
+    }
+  }
+  let storagePools = host.storagePools;
+  if (request.disks.length > 0) {
+    storagePools = host.storagePools.map((p) => {
+      const bytes = bytesOnPool(request, assignment, p.name);
+      return bytes === undefined ? p : { ...p, allocatedBytes: p.allocatedBytes + bytes };
+    });
+  }
+  let nics = host.nics;
+  if (anyNicAssigned(request, assignment)) {
+    nics = host.nics.map((n) => {
+      const mbps = mbpsOnNic(request, assignment, n.name);
+      return mbps === undefined ? n : { ...n, reservedMinMbps: n.reservedMinMbps + mbps };
+    });
   }
   return {
     ...host,
@@ -192,41 +253,35 @@ export function reserveOnHost(host: HostSnapshot, request: PlacementRequest, ass
       memoryMiB: host.allocated.memoryMiB + request.memoryMiB,
       vmCount: host.allocated.vmCount + 1,
     },
-    storagePools:
-      poolBytes.size === 0
-        ? host.storagePools
-        : host.storagePools.map((p) => {
-            const bytes = poolBytes.get(p.name);
-            return bytes === undefined ? p : { ...p, allocatedBytes: p.allocatedBytes + bytes };
-          }),
-    nics:
-      nicMbps.size === 0
-        ? host.nics
-        : host.nics.map((n) => {
-            const mbps = nicMbps.get(n.name);
-            return mbps === undefined ? n : { ...n, reservedMinMbps: n.reservedMinMbps + mbps };
-          }),
+    storagePools,
+    nics,
     groups,
   };
 }
 
 /** A new host with the VM's reservation taken off (the inverse of reserveOnHost); the input is not touched. */
 export function releaseFromHost(host: HostSnapshot, request: PlacementRequest, assignment: Assignment): HostSnapshot {
-  const poolBytes = new Map<string, number>();
-  request.disks.forEach((disk, i) => {
-    const pool = assignment.diskPools[i] ?? '';
-    poolBytes.set(pool, (poolBytes.get(pool) ?? 0) + disk.sizeBytes);
-  });
-  const nicMbps = new Map<string, number>();
-  request.nics.forEach((nic, i) => {
-    const name = assignment.nicNames[i];
-    if (name) nicMbps.set(name, (nicMbps.get(name) ?? 0) + (nic.minBandwidthMbps ?? 0));
-  });
   let groups = host.groups;
-  for (const name of new Set(request.groups.map((g) => g.name))) {
-    const count = (Object.hasOwn(groups, name) ? (groups[name] ?? 0) : 0) - 1;
-    const { [name]: _gone, ...rest } = groups;
-    groups = count > 0 ? { ...rest, [name]: count } : rest;
+  if (request.groups.length > 0) {
+    for (const name of new Set(request.groups.map((g) => g.name))) {
+      const count = (Object.hasOwn(groups, name) ? (groups[name] ?? 0) : 0) - 1;
+      const { [name]: _gone, ...rest } = groups;
+      groups = count > 0 ? { ...rest, [name]: count } : rest;
+    }
+  }
+  let storagePools = host.storagePools;
+  if (request.disks.length > 0) {
+    storagePools = host.storagePools.map((p) => {
+      const bytes = bytesOnPool(request, assignment, p.name);
+      return bytes === undefined ? p : { ...p, allocatedBytes: Math.max(0, p.allocatedBytes - bytes) };
+    });
+  }
+  let nics = host.nics;
+  if (anyNicAssigned(request, assignment)) {
+    nics = host.nics.map((n) => {
+      const mbps = mbpsOnNic(request, assignment, n.name);
+      return mbps === undefined ? n : { ...n, reservedMinMbps: Math.max(0, n.reservedMinMbps - mbps) };
+    });
   }
   return {
     ...host,
@@ -235,20 +290,8 @@ export function releaseFromHost(host: HostSnapshot, request: PlacementRequest, a
       memoryMiB: host.allocated.memoryMiB - request.memoryMiB,
       vmCount: host.allocated.vmCount - 1,
     },
-    storagePools:
-      poolBytes.size === 0
-        ? host.storagePools
-        : host.storagePools.map((p) => {
-            const bytes = poolBytes.get(p.name);
-            return bytes === undefined ? p : { ...p, allocatedBytes: Math.max(0, p.allocatedBytes - bytes) };
-          }),
-    nics:
-      nicMbps.size === 0
-        ? host.nics
-        : host.nics.map((n) => {
-            const mbps = nicMbps.get(n.name);
-            return mbps === undefined ? n : { ...n, reservedMinMbps: Math.max(0, n.reservedMinMbps - mbps) };
-          }),
+    storagePools,
+    nics,
     groups,
   };
 }

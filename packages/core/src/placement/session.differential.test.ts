@@ -12,6 +12,7 @@ import { PlacementSession, type PlaceOptions } from './place';
 import { balanceProfile, packProfile } from './profiles';
 import type { Assignment } from './reservation';
 import type { ClusterSnapshot, GroupMembership, HostSnapshot, PlacementRequest } from './snapshot';
+import { aCluster, aHost, aRequest } from './testing/builders';
 import { ReferencePlacementSession } from './testing/reference-session';
 import { syntheticWorkload } from './testing/synthetic-workload';
 
@@ -141,7 +142,8 @@ const requestArb: fc.Arbitrary<PlacementRequest> = fc.record({
 });
 
 type Step =
-  | { kind: 'place'; request: PlacementRequest; commit: boolean; overrides: Partial<PlaceOptions> }
+  /** commit 'later': after the next step, when the decision may be stale (the commit checks again). */
+  | { kind: 'place'; request: PlacementRequest; commit: 'now' | 'later' | 'no'; overrides: Partial<PlaceOptions> }
   | { kind: 'release'; pick: number }
   | { kind: 'move'; pick: number; to: number };
 
@@ -153,6 +155,8 @@ const overridesArb: fc.Arbitrary<Partial<PlaceOptions>> = fc.constantFrom(
   { trace: 'summary' as const, candidateLimit: 1 },
   { trace: 'summary' as const, candidateLimit: 3, topCandidates: 2 },
   { trace: 'summary' as const, candidateLimit: 100 },
+  { trace: 'summary' as const, topCandidates: 0 },
+  { trace: 'summary' as const, candidateLimit: 4, topCandidates: 20 },
 );
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
@@ -161,7 +165,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('place' as const),
       request: requestArb,
-      commit: fc.boolean(),
+      commit: fc.constantFrom('now', 'now', 'later', 'no' as const),
       overrides: overridesArb,
     }),
   },
@@ -190,6 +194,8 @@ function same<T>(optimised: () => T, reference: () => T): T | undefined {
     actual = { error: (error as Error).message };
   }
   expect(actual).toEqual(expected);
+  // Key order too: decisions are stored and shown as JSON.
+  expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
   return 'value' in actual ? actual.value : undefined;
 }
 
@@ -198,22 +204,28 @@ function replay(cluster: ClusterSnapshot, options: PlaceOptions, steps: readonly
   const session = new PlacementSession(cluster, options);
   const reference = new ReferencePlacementSession(cluster, options);
   const placed: Placed[] = [];
+  const commit = (request: PlacementRequest, hostId: string) => {
+    const assignment = same(
+      () => session.commit(request, hostId),
+      () => reference.commit(request, hostId),
+    );
+    if (assignment) placed.push({ request, hostId, assignment });
+  };
+  let later: { request: PlacementRequest; hostId: string } | null = null;
   for (const step of steps) {
+    const pending = later;
+    later = null;
     if (step.kind === 'place') {
       const decision = same(
         () => session.place(step.request, step.overrides),
         () => reference.place(step.request, step.overrides),
       );
-      if (step.commit && decision?.hostId) {
-        const hostId = decision.hostId;
-        const assignment = same(
-          () => session.commit(step.request, hostId),
-          () => reference.commit(step.request, hostId),
-        );
-        if (assignment) placed.push({ request: step.request, hostId, assignment });
-      }
+      if (decision?.hostId && step.commit === 'now') commit(step.request, decision.hostId);
+      if (decision?.hostId && step.commit === 'later') later = { request: step.request, hostId: decision.hostId };
     } else if (placed.length > 0) {
-      const at = step.pick % placed.length;
+      // Half the releases while a commit is pending take a VM off its host (when it has one).
+      const onPending = pending && step.pick % 2 === 0 ? placed.findIndex((p) => p.hostId === pending.hostId) : -1;
+      const at = onPending >= 0 ? onPending : step.pick % placed.length;
       const p = placed[at] as Placed;
       if (step.kind === 'release') {
         same(
@@ -222,7 +234,11 @@ function replay(cluster: ClusterSnapshot, options: PlaceOptions, steps: readonly
         );
         placed.splice(at, 1);
       } else {
-        const to = cluster.hosts[step.to % Math.max(1, cluster.hosts.length)]?.id ?? 'nowhere';
+        // Half the moves while a commit is pending go to its host, so the commit meets a changed host.
+        const to =
+          pending && step.to % 2 === 0
+            ? pending.hostId
+            : (cluster.hosts[step.to % Math.max(1, cluster.hosts.length)]?.id ?? 'nowhere');
         const assignment = same(
           () => session.move(p.request, p.hostId, p.assignment, to),
           () => reference.move(p.request, p.hostId, p.assignment, to),
@@ -230,6 +246,7 @@ function replay(cluster: ClusterSnapshot, options: PlaceOptions, steps: readonly
         if (assignment) placed[at] = { ...p, hostId: to, assignment };
       }
     }
+    if (pending) commit(pending.request, pending.hostId);
     expect(session.utilisation()).toEqual(reference.utilisation());
   }
   expect(session.snapshot()).toEqual(reference.snapshot());
@@ -256,6 +273,30 @@ describe('the optimised session decides exactly as the reference session', () =>
     );
   }, 120_000);
 
+  it('a commit after a release on the chosen host books afresh: the roomiest pool may have changed', () => {
+    const GIB_BYTES = 2 ** 30;
+    const host = aHost({
+      id: 'h1',
+      storagePools: [
+        { name: 'a', capacityBytes: 1000 * GIB_BYTES, allocatedBytes: 0 },
+        { name: 'b', capacityBytes: 900 * GIB_BYTES, allocatedBytes: 0 },
+      ],
+    });
+    const big = aRequest({ name: 'big', disks: [{ sizeBytes: 200 * GIB_BYTES }] });
+    const small = aRequest({ name: 'small', disks: [{ sizeBytes: 10 * GIB_BYTES }] });
+    const steps: Step[] = [
+      { kind: 'place', request: big, commit: 'now', overrides: {} }, // on pool a: 800 GiB left there, 900 on b
+      { kind: 'place', request: small, commit: 'later', overrides: {} }, // decided for pool b
+      { kind: 'release', pick: 0 }, // a has 1,000 GiB free again: small's commit now books it on a
+    ];
+    replay(aCluster([host]), { seed: 1 }, steps);
+    const session = new PlacementSession(aCluster([host]), { seed: 1 });
+    const placedBig = session.commit(big, 'h1');
+    expect(session.place(small).assignment?.diskPools).toEqual(['b']);
+    session.release(big, 'h1', placedBig);
+    expect(session.commit(small, 'h1').diskPools).toEqual(['a']);
+  });
+
   it('the benchmark workloads (homogeneous hosts, many ties, pack with a candidate limit): arrivals, departures and moves', () => {
     fc.assert(
       fc.property(
@@ -273,7 +314,7 @@ describe('the optimised session decides exactly as the reference session', () =>
           let m = 0;
           for (const e of w.events) {
             // Departures take a VM picked by its number (any VM alive: the sessions only see a release).
-            if (e.type === 'arrive') steps.push({ kind: 'place', request: e.request, commit: true, overrides: {} });
+            if (e.type === 'arrive') steps.push({ kind: 'place', request: e.request, commit: 'now', overrides: {} });
             else steps.push({ kind: 'release', pick: e.vm });
             const move = moves[m++ % moves.length];
             if (move && m % 7 === 0) steps.push({ kind: 'move', pick: move[0], to: move[1] });

@@ -12,7 +12,7 @@ import { NO_FIT_PHRASE } from '../place';
 import { PlacementError } from '../placement.errors';
 import type { PlacementContext, RejectCode, Rejection } from '../plugin';
 import { type PlacementProfile, profileFor } from '../profiles';
-import { type Assignment, assign, demandOf, releaseFromHost, reserveOnHost } from '../reservation';
+import type { Assignment } from '../reservation';
 import { bindingLeftover, bindingWeights, LEFTOVER_STEPS } from '../scorers/binding-fit';
 import { tieKey } from '../seeded-order';
 import {
@@ -23,6 +23,7 @@ import {
   usableMemoryMiB,
   vcpuCapacity,
 } from '../snapshot';
+import { assign, demandOf, releaseFromHost, reserveOnHost } from './reference-reservation';
 
 interface FirstFailure {
   readonly filter: string;
