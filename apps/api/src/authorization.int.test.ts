@@ -140,6 +140,8 @@ const ACCESS = {
   'mobility.history': ['provider-admin'],
   'mobility.evacuationPlan': ['provider-admin'],
   'mobility.evacuate': ['provider-admin'],
+  'mobility.bringBackPlan': ['provider-admin'],
+  'mobility.leaveMaintenance': ['provider-admin'],
   'rebalance.overview': ['provider-admin'],
   'rebalance.updateSettings': ['provider-admin'],
   'rebalance.runNow': ['provider-admin'],
@@ -319,6 +321,8 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange' | 
   'mobility.history': { input: {}, allowed: 'ok' },
   'mobility.evacuationPlan': { input: { hostId: randomUUID() }, allowed: 'NOT_FOUND' },
   'mobility.evacuate': { input: { hostId: randomUUID() }, allowed: 'NOT_FOUND' },
+  'mobility.bringBackPlan': { input: { hostId: randomUUID() }, allowed: 'NOT_FOUND' },
+  'mobility.leaveMaintenance': { input: { hostId: randomUUID(), bringBack: true }, allowed: 'NOT_FOUND' },
   'rebalance.overview': { input: { clusterId: randomUUID() }, allowed: 'NOT_FOUND' },
   'rebalance.updateSettings': {
     input: { clusterId: randomUUID(), settings: { mode: 'recommend' } },

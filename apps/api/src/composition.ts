@@ -16,6 +16,7 @@ import { JobTracker } from '@fabric/core/jobs/job-tracker';
 import { TaskLogService } from '@fabric/core/jobs/task-log-service';
 import { AddressClassService } from '@fabric/core/metering/address-class-service';
 import { MeteringService } from '@fabric/core/metering/metering-service';
+import { BringBackVms } from '@fabric/core/mobility/bring-back-vms';
 import { EvacuateHost } from '@fabric/core/mobility/evacuate-host';
 import { MigrateByPattern } from '@fabric/core/mobility/migrate-by-pattern';
 import { MigrateVm } from '@fabric/core/mobility/migrate-vm';
@@ -90,6 +91,7 @@ export interface Services {
   migrateByPattern: MigrateByPattern;
   moveVmStorage: MoveVmStorage;
   evacuateHost: EvacuateHost;
+  bringBackVms: BringBackVms;
   /** Dynamic optimization (issue 12): per-cluster rounds from measured load, recommendations, automatic moves. */
   rebalance: RebalanceCluster;
   mobilityStore: PrismaMobilityStore;
@@ -214,6 +216,21 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     migrate: migrateVm,
     setMaintenance: (actor, hostId, enabled, reason) => fabric.setMaintenance(actor, hostId, enabled, reason),
   });
+  // Leaving maintenance brings back what its evacuation moved off: one task over MigrateVm's migrations.
+  const bringBackVms = new BringBackVms({
+    uow,
+    placement: uow.repos.placement,
+    store: mobilityStore,
+    log: mobilityStore,
+    migrate: migrateVm,
+    setMaintenance: (actor, hostId, enabled, reason) => fabric.setMaintenance(actor, hostId, enabled, reason),
+    audit: uow.repos.audit,
+    workflows,
+    tracker: new JobTracker({ jobs: uow.repos.jobs, clock }),
+    clock,
+    newId: randomUUID,
+  });
+  workflows.register(bringBackVms.workflow);
   const rebalance = new RebalanceCluster({
     repo: new PrismaRebalanceRepository(prisma),
     placement: uow.repos.placement,
@@ -283,6 +300,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     migrateByPattern,
     moveVmStorage,
     evacuateHost,
+    bringBackVms,
     rebalance,
     mobilityStore,
     replicationQueries: new ReplicationQueries({ repo: replicationUow.repos.replication, clock }),

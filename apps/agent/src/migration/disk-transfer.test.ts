@@ -95,6 +95,21 @@ describe('disks following a migrating VM', () => {
     await expect(stat(b.migration.incomingDir(MIGRATION))).rejects.toThrow(/ENOENT/);
   }, 60_000);
 
+  it('a VM handed over once can be copied again from the same host (it came back and leaves again)', async () => {
+    await a.disks.create(VM, [{ name: 'os', sizeBytes: 64 * MIB }]);
+    await a.disks.startGuest(VM);
+    await a.migration.copy(MIGRATION, VM, await b.migration.receive(MIGRATION, VM), context());
+    await a.disks.stopGuest(VM);
+    await a.migration.handover(MIGRATION, VM);
+    await b.migration.dropIncoming(MIGRATION);
+    // The first migration's cleanup did not reach this host: its handed-over mirror is no obstacle.
+    const again = '7a000000-0000-4000-8000-000000000002';
+    const copy = await a.migration.copy(again, VM, await b.migration.receive(again, VM), context());
+    expect(copy.disks).toHaveLength(1);
+    await a.migration.stopOutgoing(again);
+    await b.migration.dropIncoming(again);
+  }, 60_000);
+
   it('a copy that breaks on the destination: the source keeps writing, intact; the destination copy is dropped', async () => {
     const set = await a.disks.create(VM, [
       { name: 'os', sizeBytes: 64 * MIB },

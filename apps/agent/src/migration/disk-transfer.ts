@@ -289,6 +289,10 @@ export class MigrationDisks {
     const running = this.outgoing.get(migrationId);
     if (running?.copied) return running.copied;
     if (running) await this.stopOutgoing(migrationId);
+    // A migration handed over already is over here (its cleanup left to reconciliation): its record goes.
+    for (const o of [...this.outgoing.values()]) {
+      if (o.vmId === vmId && o.handedOver) await this.stopOutgoing(o.migrationId);
+    }
     const other = [...this.outgoing.values()].find((o) => o.vmId === vmId);
     if (other)
       throw new TaskError('MIGRATION_IN_PROGRESS', `the disks of this VM are mirrored for ${other.migrationId}`);

@@ -186,12 +186,15 @@ export function registerMigrationHandlers(
   });
 
   handlers.register('migration.cleanup', async (task, context) => {
-    parseParams(task, migrationStepParamsSchema);
+    const p = parseParams(task, migrationStepParamsSchema);
     const vm = await find(driver, task.vmId);
     if (vm) {
       if (vm.state === 'running' || vm.state === 'paused') await driver.turnOffVm(task.vmId, context);
       await driver.deleteVm(task.vmId, context);
     }
+    // The mirror ended at handover; its record goes too, or the VM, once back here, could not migrate
+    // off again ("the disks of this VM are mirrored for" the migration that took it away).
+    await deps.disks?.stopOutgoing(p.migrationId);
     return {
       status: 'succeeded',
       vmState: null,

@@ -1,3 +1,4 @@
+import type { EvacuatedMove, EvacuationLog, MaintainedHost } from '@fabric/core/mobility/bring-back-vms';
 import type {
   MigrationAgentPort,
   MigrationHistoryRow,
@@ -48,8 +49,11 @@ export class TaskQueueMigrationAgents implements MigrationAgentPort {
   }
 }
 
-/** Postgres behind migration: the VM, its latest CPU share, ownership (ha's epochs), and the record on the job row. */
-export class PrismaMobilityStore implements MobilityStore {
+/**
+ * Postgres behind migration: the VM, its latest CPU share, ownership (ha's epochs), and the record on the job row;
+ * and, for leaving maintenance, the migrations an evacuation recorded (their record's origin).
+ */
+export class PrismaMobilityStore implements MobilityStore, EvacuationLog {
   private readonly ownership: PrismaVmOwnership;
   private readonly db: PrismaClient;
 
@@ -123,6 +127,47 @@ export class PrismaMobilityStore implements MobilityStore {
       createdAt: j.createdAt.toISOString(),
       record:
         j.result && typeof j.result === 'object' && !Array.isArray(j.result) ? (j.result as MigrationRecord) : null,
+    }));
+  }
+
+  async host(hostId: string): Promise<MaintainedHost | null> {
+    const host = await this.db.host.findUnique({
+      where: { id: hostId },
+      select: { id: true, name: true, clusterId: true, state: true, stateChangedAt: true },
+    });
+    return host;
+  }
+
+  /** The record's origin is JSON on the job row (migrate-vm.ts MigrationRecord.origin). */
+  async evacuatedSince(hostId: string, since: Date): Promise<EvacuatedMove[]> {
+    const rows = await this.db.$queryRaw<
+      {
+        id: string;
+        vm_id: string;
+        vm_name: string;
+        state: string;
+        to_host_id: string | null;
+        live: boolean | null;
+        requested_at: string | null;
+      }[]
+    >`
+      SELECT j.id, j.target_id AS vm_id, j.target_label AS vm_name, j.state::text AS state,
+             j.result->>'toHostId' AS to_host_id, (j.result->>'live')::boolean AS live,
+             j.result->>'requestedAt' AS requested_at
+      FROM jobs j
+      WHERE j.kind = ${MIGRATE_VM_JOB_KIND}
+        AND j.result->'origin'->>'kind' = 'evacuation'
+        AND j.result->'origin'->>'hostId' = ${hostId}
+        AND j.created_at >= ${since}
+      ORDER BY j.created_at DESC, j.id`;
+    return rows.map((r) => ({
+      jobId: r.id,
+      vmId: r.vm_id,
+      vmName: r.vm_name,
+      toHostId: r.to_host_id ?? '',
+      live: r.live ?? false,
+      jobState: r.state,
+      requestedAt: r.requested_at ?? '',
     }));
   }
 }

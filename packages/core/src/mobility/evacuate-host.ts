@@ -118,7 +118,12 @@ export class EvacuateHost {
     const unmovable = [...plan.unmovable];
     for (const move of plan.moves) {
       try {
-        const { taskId } = await this.deps.migrate.request(actor, scope, { vmId: move.vmId, to: move.toHostId });
+        const { taskId } = await this.deps.migrate.request(actor, scope, {
+          vmId: move.vmId,
+          to: move.toHostId,
+          // Recorded so that leaving maintenance can bring it back (bring-back-vms.ts).
+          origin: { kind: 'evacuation', hostId },
+        });
         taskIds.push(taskId);
       } catch (error) {
         unmovable.push({

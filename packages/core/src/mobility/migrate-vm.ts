@@ -162,7 +162,14 @@ export interface MigrateRequest {
   readonly to: string;
   /** Another cluster for 'best' (the VM's cluster follows it). */
   readonly toClusterId?: string;
+  /** Why it moves, kept on its record: an evacuation's moves are what leaving maintenance brings back. */
+  readonly origin?: MigrationOrigin;
 }
+
+/** A migration started by maintenance (not by an admin's or the rebalancer's choice of this VM). */
+export type MigrationOrigin =
+  | { readonly kind: 'evacuation'; readonly hostId: string }
+  | { readonly kind: 'bring-back'; readonly hostId: string; readonly taskId: string };
 
 export interface MigrationPlan {
   readonly vmId: string;
@@ -200,6 +207,7 @@ export interface MigrationRecord {
   [key: string]: unknown;
   readonly pastPointOfNoReturn?: boolean;
   readonly outcome?: 'completed' | 'cancelled' | 'failed';
+  readonly origin?: MigrationOrigin;
 }
 
 interface MigrateInput {
@@ -387,6 +395,45 @@ export class MigrateVm {
     scope: TenantScope,
     request: MigrateRequest,
   ): Promise<{ taskId: string; plan: MigrationPlan }> {
+    const { taskId, plan, input } = await this.createTask(actor, scope, request);
+    await this.deps.workflows.start(this.workflow, input, { workflowId: taskId });
+    return { taskId, plan };
+  }
+
+  /**
+   * request() from inside another workflow (bringing VMs back after maintenance):
+   * the task is validated and written in a step of the caller, and its workflow
+   * started outside that step (the engine starts no workflow inside a step), so a
+   * caller resumed after a crash starts it once, by its id. A refusal is answered,
+   * not thrown, and recorded like a result.
+   */
+  async requestWithin(
+    ctx: WorkflowContext,
+    stepName: string,
+    actor: Actor,
+    scope: TenantScope,
+    request: MigrateRequest,
+  ): Promise<{ taskId: string; plan: MigrationPlan } | { refused: { code: string; message: string } }> {
+    const created = await ctx.step(stepName, () =>
+      this.createTask(actor, scope, request).then(
+        (task) => ({ ok: true as const, task }),
+        (error: unknown) => {
+          if (!(error instanceof MobilityError)) throw error;
+          return { ok: false as const, code: error.code, message: error.message };
+        },
+      ),
+    );
+    if (!created.ok) return { refused: { code: created.code, message: created.message } };
+    const { taskId, plan, input } = created.task;
+    await this.deps.workflows.start(this.workflow, input, { workflowId: taskId });
+    return { taskId, plan };
+  }
+
+  private async createTask(
+    actor: Actor,
+    scope: TenantScope,
+    request: MigrateRequest,
+  ): Promise<{ taskId: string; plan: MigrationPlan; input: MigrateInput }> {
     const plan = await this.preview(scope, request);
     const vm = await this.deps.store.findVm(scope, request.vmId);
     if (!vm?.clusterId) throw new MobilityError('MIGRATION_VM_NOT_FOUND', `No VM ${request.vmId}`);
@@ -400,6 +447,7 @@ export class MigrateVm {
       toClusterId: plan.toClusterId,
       live: plan.live,
       requestedAt: now.toISOString(),
+      ...(request.origin ? { origin: request.origin } : {}),
       predicted: plan.predicted
         ? {
             totalSeconds: plan.predicted.totalSeconds,
@@ -429,12 +477,11 @@ export class MigrateVm {
       );
     });
     await this.deps.store.writeRecord(jobId, record);
-    await this.deps.workflows.start(
-      this.workflow,
-      { jobId, vmId: vm.id, vmName: vm.name, plan, record, expectEpoch, seed: this.deps.seed?.() ?? 1 },
-      { workflowId: jobId },
-    );
-    return { taskId: jobId, plan };
+    return {
+      taskId: jobId,
+      plan,
+      input: { jobId, vmId: vm.id, vmName: vm.name, plan, record, expectEpoch, seed: this.deps.seed?.() ?? 1 },
+    };
   }
 
   /** Asks a migration to stop; honoured until the final copy starts. */

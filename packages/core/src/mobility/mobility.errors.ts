@@ -15,6 +15,8 @@ export type MobilityErrorCode =
   | 'MIGRATION_CANCELLED'
   /** An agent task of the migration failed or timed out: the VM stays on the source. */
   | 'MIGRATION_HOST_FAILED'
+  /** Bring-back is offered when a host leaves maintenance: this one is not in maintenance. */
+  | 'HOST_NOT_IN_MAINTENANCE'
   /** Live storage migration (move-vm-storage.ts): the destination pool is not one of the VM's host's. */
   | 'STORAGE_POOL_NOT_FOUND'
   | 'STORAGE_DISK_NOT_FOUND'

@@ -40,6 +40,17 @@ export const evacuateInput = z
   .object({ hostId: z.string().uuid({ message: 'hostId must be a host id (uuid)' }) })
   .strict();
 
+/**
+ * Leaving maintenance: the host, and whether the VMs its evacuation moved off
+ * come back (bring-back-vms.ts). Leaving without them moves nothing.
+ */
+export const leaveMaintenanceInput = z
+  .object({
+    hostId: z.string().uuid({ message: 'hostId must be a host id (uuid)' }),
+    bringBack: z.boolean({ message: 'bringBack is true (bring the VMs back) or false (move nothing)' }),
+  })
+  .strict();
+
 /** Live storage migration: the destination pool (one of the VM's host's), optionally only some disks. */
 export const moveStorageInput = z
   .object({

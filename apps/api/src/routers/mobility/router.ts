@@ -1,6 +1,7 @@
 import {
   cancelMigrationInput,
   evacuateInput,
+  leaveMaintenanceInput,
   migrateByPatternInput,
   migrateInput,
   migrationHistoryInput,
@@ -58,6 +59,23 @@ export const mobilityRouter = t.router({
     .mutation(async ({ ctx, input }) => ({
       ...(await ctx.services.evacuateHost.evacuate(actorOf(ctx.caller), scopeOf(ctx.caller), input.hostId)),
     })),
+  /** Leaving maintenance: the VMs its evacuation moved off that would come back, and those that cannot, with why. */
+  bringBackPlan: providerAdmin
+    .input(evacuateInput)
+    .output(json)
+    .query(async ({ ctx, input }) => ({ ...(await ctx.services.bringBackVms.preview(input.hostId)) })),
+  /** The host out of maintenance; with bringBack, one task migrates those VMs back (running live, off cold). */
+  leaveMaintenance: providerAdmin
+    .input(leaveMaintenanceInput)
+    .output(z.object({ state: z.string(), taskId: z.string().nullable(), plan: json }))
+    .mutation(async ({ ctx, input }) => {
+      const { state, taskId, plan } = await ctx.services.bringBackVms.leave(
+        actorOf(ctx.caller),
+        input.hostId,
+        input.bringBack,
+      );
+      return { state, taskId, plan: { ...plan } };
+    }),
   /** Live storage migration: what would move to which pool and the room there; nothing written. */
   storagePreview: providerAdmin
     .input(moveStorageInput)

@@ -21,6 +21,7 @@ import { UsageCard } from '@/components/charts/usage-card';
 import { BmcCard } from '@/components/hosts/bmc-card';
 import { HostStateBadge } from '@/components/hosts/host-state';
 import { EvacuationPreview } from '@/components/mobility/evacuation-preview';
+import { LeaveMaintenance } from '@/components/mobility/leave-maintenance';
 import { EvacuationPlan } from '@/components/placement/evacuation-plan';
 import { Badge } from '@/components/ui/badge';
 import { Button, buttonClass } from '@/components/ui/button';
@@ -507,7 +508,9 @@ function MaintenanceDialog({ host, open, onClose }: { host: Host; open: boolean;
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [reason, setReason] = useState('');
-  const enabling = host.state !== 'maintenance';
+  // Once leaving has started a bring-back task, the dialog follows it even though the host is no longer in maintenance.
+  const [following, setFollowing] = useState(false);
+  const enabling = host.state !== 'maintenance' && !following;
   const mutation = useMutation(
     trpc.hosts.setMaintenance.mutationOptions({
       onSuccess: async () => {
@@ -529,6 +532,7 @@ function MaintenanceDialog({ host, open, onClose }: { host: Host; open: boolean;
 
   function close() {
     mutation.reset();
+    setFollowing(false);
     onClose();
   }
 
@@ -543,7 +547,17 @@ function MaintenanceDialog({ host, open, onClose }: { host: Host; open: boolean;
           : 'The host returns to the state its heartbeats indicate: connected if they are on time.'
       }
     >
-      <form onSubmit={submit} className="flex flex-col gap-4">
+      {/* Leaving: what its evacuation moved off can come back (a choice, previewed), through one task. */}
+      {!enabling && open ? (
+        <LeaveMaintenance
+          hostId={host.id}
+          hostName={host.name}
+          onStarted={() => setFollowing(true)}
+          onCancel={close}
+          onDone={close}
+        />
+      ) : null}
+      <form onSubmit={submit} className={enabling ? 'flex flex-col gap-4' : 'hidden'}>
         {mutation.isError ? <InlineError>{errorMessage(mutation.error)}</InlineError> : null}
         {enabling && open ? <EvacuationPreview hostId={host.id} onDone={close} /> : null}
         {enabling ? (
