@@ -54,18 +54,22 @@ export function MigrateByPatternCard() {
       onSuccess: (out) => {
         setResult(out);
         setAsked(null);
+        // The previews said what was true before: none of them may be shown (or acted on) again.
+        queryClient.removeQueries({ queryKey: trpc.mobility.previewMigrateByPattern.pathKey() });
         return queryClient.invalidateQueries({ queryKey: trpc.mobility.pathKey() });
       },
     }),
   );
-  const current = asked !== null && sameInput(asked, input) && preview.data !== undefined;
+  // Acting needs a fresh preview of exactly what is in the form now.
+  const current = asked !== null && sameInput(asked, input) && preview.data !== undefined && !preview.isFetching;
   const hits = current ? (preview.data?.items.filter((i) => i.ok).length ?? 0) : 0;
 
   function submit(event: FormEvent) {
     event.preventDefault();
     if (!input.pattern) return;
     setResult(null);
-    setAsked(input);
+    if (asked && sameInput(asked, input)) void preview.refetch();
+    else setAsked(input);
   }
 
   return (
@@ -77,7 +81,7 @@ export function MigrateByPatternCard() {
       <CardBody className="flex flex-col gap-3">
         <form className="flex flex-wrap items-end gap-3" onSubmit={submit} noValidate>
           <PatternField id="migrate-pattern" value={pattern} onChange={setPattern} />
-          <Field label="Tenant" htmlFor="migrate-pattern-tenant">
+          <Field label="Whose VMs" htmlFor="migrate-pattern-tenant">
             <Select id="migrate-pattern-tenant" value={tenantId} onChange={(e) => setTenantId(e.target.value)}>
               <option value="">Every tenant</option>
               {(tenants.data ?? []).map((t) => (

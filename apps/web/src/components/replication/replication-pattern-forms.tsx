@@ -54,7 +54,7 @@ function TenantPicker({ id, value, onChange }: { id: string; value: string; onCh
   const trpc = useTRPC();
   const tenants = useQuery(trpc.tenants.list.queryOptions());
   return (
-    <Field label="Tenant" htmlFor={id}>
+    <Field label="Whose VMs" htmlFor={id}>
       <Select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
         <option value="">Every tenant</option>
         {(tenants.data ?? []).map((t) => (
@@ -119,18 +119,22 @@ export function EnableByPatternCard({ area }: { area: Area }) {
       onSuccess: (out) => {
         setResult(out);
         setAsked(null);
+        // The previews said what was true before: none of them may be shown (or acted on) again.
+        queryClient.removeQueries({ queryKey: trpc.replication.previewEnableByPattern.pathKey() });
         return queryClient.invalidateQueries(trpc.replication.pathFilter());
       },
     }),
   );
-  const current = asked !== null && sameInput(asked, input) && preview.data !== undefined;
+  // Acting needs a fresh preview of exactly what is in the form now.
+  const current = asked !== null && sameInput(asked, input) && preview.data !== undefined && !preview.isFetching;
   const hits = current ? (preview.data?.items.filter((i) => i.ok).length ?? 0) : 0;
 
   function submit(event: FormEvent) {
     event.preventDefault();
     if (!input.pattern || !clusterId) return;
     setResult(null);
-    setAsked(input);
+    if (asked && sameInput(asked, input)) void preview.refetch();
+    else setAsked(input);
   }
 
   return (
@@ -145,7 +149,7 @@ export function EnableByPatternCard({ area }: { area: Area }) {
           {area === 'admin' ? (
             <TenantPicker id="enable-pattern-tenant" value={tenantId} onChange={setTenantId} />
           ) : null}
-          <Field label={area === 'admin' ? 'Replica cluster' : 'Replica site'} htmlFor={`${area}-enable-target`}>
+          <Field label={area === 'admin' ? 'Replicate to cluster' : 'Replica site'} htmlFor={`${area}-enable-target`}>
             <Select id={`${area}-enable-target`} value={clusterId} onChange={(e) => setCluster(e.target.value)}>
               {targets.length === 0 ? <option value="">No replica site offered</option> : null}
               {targets.map((t) => (
@@ -232,12 +236,15 @@ export function FailoverByPatternCard({ area }: { area: Area }) {
       onSuccess: (out) => {
         setResult(out);
         setAsked(null);
+        // The previews said what was true before: none of them may be shown (or acted on) again.
+        queryClient.removeQueries({ queryKey: trpc.replication.previewFailoverByPattern.pathKey() });
         setConfirming(false);
         return queryClient.invalidateQueries(trpc.replication.pathFilter());
       },
     }),
   );
-  const current = asked !== null && sameInput(asked, input) && preview.data !== undefined;
+  // Acting needs a fresh preview of exactly what is in the form now.
+  const current = asked !== null && sameInput(asked, input) && preview.data !== undefined && !preview.isFetching;
   const hit = current ? (preview.data?.items.filter((i) => i.ok) ?? []) : [];
   const text = FAILOVER_TEXT[kind];
 
@@ -245,7 +252,8 @@ export function FailoverByPatternCard({ area }: { area: Area }) {
     event.preventDefault();
     if (!input.pattern) return;
     setResult(null);
-    setAsked(input);
+    if (asked && sameInput(asked, input)) void preview.refetch();
+    else setAsked(input);
   }
 
   return (
