@@ -192,6 +192,8 @@ export class PlacementSession {
   /** Scratch for the best-fit search's top hosts (reused: a decision allocates none). */
   private topIndex = new Int32Array(0);
   private topKey = new Float64Array(0);
+  /** "1,000 hosts": every summary names the cluster's size (formatted once; number formatting is slow). */
+  private readonly hostsPhrase: string;
   /** decide()'s scratch: raw and normalised scores per scorer and candidate, and each candidate's total. */
   private rawScratch = new Float64Array(0);
   private normScratch = new Float64Array(0);
@@ -248,6 +250,7 @@ export class PlacementSession {
     this.memCapMiB = new Float64Array(n);
     this.connected = new Uint8Array(n);
     this.seen = new Uint32Array(n);
+    this.hostsPhrase = plural(n, 'host', 'hosts');
     this.hosts.forEach((host, i) => {
       if (this.indexById.has(host.id)) {
         throw new PlacementError('INVALID_REQUEST', `host ${host.id} appears twice in the snapshot`);
@@ -917,8 +920,8 @@ export class PlacementSession {
       };
     }
     const scope = pruned
-      ? `best of ${plural(count, 'candidate', 'candidates')}, ${formatCount(evaluation.evaluated)} of ${plural(this.hosts.length, 'host', 'hosts')} checked`
-      : `${formatCount(count)} of ${plural(this.hosts.length, 'host', 'hosts')} fit`;
+      ? `best of ${plural(count, 'candidate', 'candidates')}, ${formatCount(evaluation.evaluated)} of ${this.hostsPhrase} checked`
+      : `${formatCount(count)} of ${this.hostsPhrase} fit`;
     return {
       policy: this.profile.name,
       seed: this.options.seed,
@@ -942,26 +945,27 @@ export class PlacementSession {
    */
   private rankCandidates(candidates: readonly number[], totals: Float64Array, wanted: number): number[] {
     const ranked: number[] = [];
-    const ties = this.tieKeys;
-    const ranksBefore = (c: number, d: number): boolean => {
-      const byTotal = (totals[d] ?? 0) - (totals[c] ?? 0);
-      if (byTotal) return byTotal < 0;
-      const a = candidates[c] ?? 0;
-      const b = candidates[d] ?? 0;
-      const byTie = (ties[a] ?? 0) - (ties[b] ?? 0);
-      return byTie ? byTie < 0 : a < b;
-    };
     for (let c = 0; c < candidates.length; c++) {
-      if (ranked.length === wanted && !ranksBefore(c, ranked[wanted - 1] ?? 0)) continue;
+      if (ranked.length === wanted && !this.ranksBefore(candidates, totals, c, ranked[wanted - 1] ?? 0)) continue;
       let p = ranked.length < wanted ? ranked.length : wanted - 1;
       if (p === ranked.length) ranked.push(c);
-      while (p > 0 && ranksBefore(c, ranked[p - 1] ?? 0)) {
+      while (p > 0 && this.ranksBefore(candidates, totals, c, ranked[p - 1] ?? 0)) {
         ranked[p] = ranked[p - 1] ?? 0;
         p--;
       }
       ranked[p] = c;
     }
     return ranked;
+  }
+
+  /** Whether candidate c ranks before candidate d (the comparison a full sort of the candidates used). */
+  private ranksBefore(candidates: readonly number[], totals: Float64Array, c: number, d: number): boolean {
+    const byTotal = (totals[d] ?? 0) - (totals[c] ?? 0);
+    if (byTotal) return byTotal < 0;
+    const a = candidates[c] ?? 0;
+    const b = candidates[d] ?? 0;
+    const byTie = (this.tieKeys[a] ?? 0) - (this.tieKeys[b] ?? 0);
+    return byTie ? byTie < 0 : a < b;
   }
 
   private countRejections(rejected: readonly RejectedHost[], ctx: PlacementContext): RejectionCount[] {

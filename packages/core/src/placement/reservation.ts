@@ -15,12 +15,18 @@ export interface Assignment {
   readonly nicNames: readonly (string | null)[];
 }
 
+/** Shared by every demand whose disks name no pool (most VMs): nothing writes to a demand's maps. */
+const NO_NAMED_POOLS: ReadonlyMap<string, number> = new Map();
+
 export function demandOf(request: PlacementRequest): Demand {
-  const diskBytesByPool = new Map<string, number>();
+  let diskBytesByPool: Map<string, number> | null = null;
   let unpooledDiskBytes = 0;
   for (const disk of request.disks) {
     if (disk.pool === undefined) unpooledDiskBytes += disk.sizeBytes;
-    else diskBytesByPool.set(disk.pool, (diskBytesByPool.get(disk.pool) ?? 0) + disk.sizeBytes);
+    else {
+      diskBytesByPool ??= new Map<string, number>();
+      diskBytesByPool.set(disk.pool, (diskBytesByPool.get(disk.pool) ?? 0) + disk.sizeBytes);
+    }
   }
   // Largest first: the greedy assignment places the hardest reservations while the most room is left.
   // Equal reservations keep request order (determinism): each goes after those at least as large.
@@ -42,7 +48,7 @@ export function demandOf(request: PlacementRequest): Demand {
     if (names && !names.includes(group.name)) names.push(group.name);
   }
   return {
-    diskBytesByPool,
+    diskBytesByPool: diskBytesByPool ?? NO_NAMED_POOLS,
     unpooledDiskBytes,
     nicMinimums,
     hardAffinity,
