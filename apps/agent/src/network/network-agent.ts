@@ -5,9 +5,12 @@ import {
   type HostPolicy,
   networkPolicyPullSchema,
   type PolicyDelta,
+  type PortItem,
+  type PortQos,
   policyDigest,
   SwitchState,
 } from '@fabric/core/network/network-protocol.schema';
+import { portKey } from '../drivers/simulated/simulated-switch';
 import type { Logger } from '../log';
 import { sleep } from '../sleep';
 import { type StateStore, writeFileAtomic } from '../state-store';
@@ -36,6 +39,21 @@ export class NetworkAgent {
     private readonly options: { apiUrl: string; store: StateStore; stateDir: string; log: Logger; waitMs?: number },
   ) {
     this.file = path.join(options.stateDir, 'network-policy.json');
+  }
+
+  /**
+   * Each port's QoS as applied now, by `<vmId>/<MAC>` (the simulated switch shares the host's NICs with it).
+   * A port without QoS in the policy is absent, so the VM's own settings apply to it.
+   */
+  portQos(): Map<string, PortQos> {
+    const out = new Map<string, PortQos>();
+    for (const [key, item] of Object.entries(this.policy)) {
+      if (!key.startsWith('port/')) continue;
+      const port = item as PortItem;
+      if (port.qos && typeof port.vmId === 'string' && typeof port.mac === 'string')
+        out.set(portKey(port.vmId, port.mac), port.qos);
+    }
+    return out;
   }
 
   /** The switch as applied now (null before the first policy). */

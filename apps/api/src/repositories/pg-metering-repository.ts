@@ -20,20 +20,25 @@ import { runForAllTenants } from '../tenancy/db-scope';
  * once per (vm, at), and the hours of new ones marked for rollup (a sample
  * ending exactly on the hour belongs to the hour before it). Nothing is
  * written unless `accepted` has its row. `$acls` is spliced in for batches
- * with metered ACLs only: a batch without stays the lean statement.
+ * with metered ACLs only, and `$nics` (each vNIC's bandwidth, kept on its
+ * vm_nics row as the latest the switch gave it) for batches that carry it: a
+ * batch without either stays the lean statement.
  */
-const ingestStatement = (acls: boolean) => `
+const ingestStatement = (acls: boolean, nics: boolean) => {
+  // The bandwidth arrays come after the ACL arrays when both are there: numbered from where those end.
+  const n = acls ? 24 : 18;
+  return `
 WITH auth AS (
   SELECT h.id, h.last_seq < $3::bigint AS fresh
   FROM hosts h JOIN host_credentials c ON c.host_id = h.id
   WHERE h.id = $1::uuid AND c.secret_hash = $2::text
 ),${
-  acls
-    ? `
+    acls
+      ? `
 known AS (SELECT name FROM metered_address_classes WHERE name = ANY($23::text[]) FOR KEY SHARE),
 unknown AS (SELECT array_agg(n ORDER BY n) AS names FROM unnest($23::text[]) AS t(n) WHERE n NOT IN (SELECT name FROM known)),`
-    : ''
-}
+      : ''
+  }
 accepted AS (
   UPDATE hosts h SET last_seq = $3::bigint FROM auth
   WHERE h.id = auth.id AND h.last_seq < $3::bigint${acls ? ' AND (SELECT names FROM unknown) IS NULL' : ''}
@@ -59,8 +64,8 @@ new_samples AS (
   ON CONFLICT (vm_id, at) DO NOTHING
   RETURNING vm_id, tenant_id, at
 ),${
-  acls
-    ? `
+    acls
+      ? `
 new_acls AS (
   -- Only the ACL rows of samples new now: a resent sample adds nothing.
   INSERT INTO vm_acl_samples (vm_id, tenant_id, at, acl, in_bytes, out_bytes)
@@ -69,6 +74,24 @@ new_acls AS (
     AS a(vm_id, at, acl, in_bytes, out_bytes)
   JOIN new_samples n ON n.vm_id = a.vm_id AND n.at = a.at
   ON CONFLICT (vm_id, at, acl) DO NOTHING
+),`
+      : ''
+  }
+${
+  nics
+    ? `
+nic_bandwidth AS (
+  -- From samples new now only, the latest of each vNIC in the batch, and never over a later reading.
+  UPDATE vm_nics v SET bandwidth_at = x.at, offered_mbps = x.offered, achieved_mbps = x.achieved,
+    bandwidth_limited_by = x.limited_by
+  FROM (
+    SELECT DISTINCT ON (b.vm_id, b.nic) b.*
+    FROM unnest($${n}::uuid[], $${n + 1}::timestamptz(3)[], $${n + 2}::text[], $${n + 3}::float8[], $${n + 4}::float8[],
+      $${n + 5}::text[]) AS b(vm_id, at, nic, offered, achieved, limited_by)
+    JOIN new_samples s ON s.vm_id = b.vm_id AND s.at = b.at
+    ORDER BY b.vm_id, b.nic, b.at DESC
+  ) x
+  WHERE v.vm_id = x.vm_id AND v.name = x.nic AND (v.bandwidth_at IS NULL OR v.bandwidth_at < x.at)
 ),`
     : ''
 }
@@ -83,6 +106,7 @@ SELECT (SELECT count(*) FROM auth)::int AS authenticated,
   (SELECT count(*) FROM batch)::int AS on_host,
   (SELECT count(*) FROM new_samples)::int AS stored,
   ${acls ? '(SELECT names FROM unknown)' : 'NULL::text[]'} AS unknown_acls`;
+};
 
 /**
  * What a batch is judged against (sample-plausibility.ts), in one read: the
@@ -132,8 +156,13 @@ interface SampleFactsRow {
   overlap_interval: number[] | null;
 }
 
-const INGEST = ingestStatement(false);
-const INGEST_WITH_ACLS = ingestStatement(true);
+/** The four shapes of the ingest statement, each prepared once per connection under its own name. */
+const INGEST = {
+  plain: ingestStatement(false, false),
+  acls: ingestStatement(true, false),
+  nics: ingestStatement(false, true),
+  'acls-nics': ingestStatement(true, true),
+} as const;
 
 interface IngestRow {
   authenticated: number;
@@ -185,10 +214,22 @@ export class PgMeteringRepository implements MeteringRepository {
         [...new Set(acls.map((a) => a.acl))],
       );
     }
+    const nics = samples.flatMap((s) => (s.nics ?? []).map((b) => ({ vmId: s.vmId, at: s.at, ...b })));
+    if (nics.length) {
+      values.push(
+        nics.map((b) => b.vmId),
+        nics.map((b) => b.at),
+        nics.map((b) => b.nic),
+        nics.map((b) => b.offeredMbps),
+        nics.map((b) => b.achievedMbps),
+        nics.map((b) => b.limitedBy),
+      );
+    }
+    const shape = acls.length ? (nics.length ? 'acls-nics' : 'acls') : nics.length ? 'nics' : 'plain';
     // Named: parsed and planned once per connection, not per batch.
     const r = await this.pool.query<IngestRow>({
-      name: acls.length ? 'fabric.ingest-samples-acls' : 'fabric.ingest-samples',
-      text: acls.length ? INGEST_WITH_ACLS : INGEST,
+      name: shape === 'plain' ? 'fabric.ingest-samples' : `fabric.ingest-samples-${shape}`,
+      text: INGEST[shape],
       values,
     });
     const row = r.rows[0];

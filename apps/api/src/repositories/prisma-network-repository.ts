@@ -168,6 +168,15 @@ export class PrismaNetworkRepository implements NetworkRepository {
         maximumBandwidthMbps: r.maximumBandwidthMbps,
         minimumBandwidthWeight: r.minimumBandwidthWeight,
         minimumBandwidthMbps: r.minimumBandwidthMbps,
+        bandwidth:
+          r.bandwidthAt && r.offeredMbps !== null && r.achievedMbps !== null && isLimit(r.bandwidthLimitedBy)
+            ? {
+                at: r.bandwidthAt,
+                offeredMbps: r.offeredMbps,
+                achievedMbps: r.achievedMbps,
+                limitedBy: r.bandwidthLimitedBy,
+              }
+            : null,
       }));
   }
 
@@ -437,4 +446,9 @@ export function networkUnitOfWork(prisma: PrismaClient): UnitOfWork<NetworkRepos
       }
     },
   };
+}
+
+/** What held a vNIC's bandwidth, as the ingest wrote it (the sample schema's three values). */
+function isLimit(value: string | null): value is 'demand' | 'maximum' | 'share' {
+  return value === 'demand' || value === 'maximum' || value === 'share';
 }

@@ -31,6 +31,31 @@ export const networkAclSampleSchema = z.object({
 });
 export type NetworkAclSample = z.infer<typeof networkAclSampleSchema>;
 
+/** Network adapters per sample: Hyper-V's 12 per VM (vm.schema.ts). */
+export const SAMPLE_MAX_NICS = 12;
+/** 400 Gb/s: above any host NIC or team; a rate beyond it is garbage. */
+const mbps = z.number().min(0).max(400_000, 'A vNIC rate is at most 400,000 Mbps');
+
+/**
+ * One vNIC's bandwidth over the interval as the host's virtual switch gave it
+ * (QoS, issue 13): what the guest offered, what it achieved after weighted
+ * max-min sharing of the host NIC (its minimum a floor, its maximum a cap),
+ * and what held it. Both directions together, Mbps. The VM's network bytes
+ * are the achieved traffic; these figures explain them and bill nothing.
+ */
+export const nicBandwidthSampleSchema = z
+  .object({
+    nic: text('nic', { min: 1, max: 64 }),
+    offeredMbps: mbps,
+    achievedMbps: mbps,
+    limitedBy: z.enum(['demand', 'maximum', 'share']),
+  })
+  .refine((n) => n.achievedMbps <= n.offeredMbps, {
+    message: 'A vNIC cannot achieve more than it offered',
+    path: ['achievedMbps'],
+  });
+export type NicBandwidthSample = z.infer<typeof nicBandwidthSampleSchema>;
+
 export const vmSampleSchema = z
   .object({
     vmId: z.string().uuid(),
@@ -73,6 +98,15 @@ export const vmSampleSchema = z
       .refine(
         (acls) => new Set(acls.map((a) => a.acl)).size === acls.length,
         'Each metered ACL at most once per sample',
+      )
+      .optional(),
+    /** Optional: each vNIC's offered and achieved bandwidth (by adapter name, each at most once). */
+    nics: z
+      .array(nicBandwidthSampleSchema)
+      .max(SAMPLE_MAX_NICS, `At most ${SAMPLE_MAX_NICS} network adapters per sample`)
+      .refine(
+        (nics) => new Set(nics.map((n) => n.nic)).size === nics.length,
+        'Each network adapter at most once per sample',
       )
       .optional(),
   })

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HostAddressing, IsolationMode, PortPolicy, VnicPlacement } from './network';
+import type { PortQos } from './qos';
 
 /**
  * The policy management server's compiler: for each host, exactly what its
@@ -14,7 +15,7 @@ import type { HostAddressing, IsolationMode, PortPolicy, VnicPlacement } from '.
  *   host              { pa }
  *   rd/<rdid>         { isolation, subnets: [{ vsid, prefix, gateway }] }
  *   ca/<rdid>/<ca>    { vsid, mac, pa, hostId }        the lookup record
- *   port/<nicId>      { vmId, vmName, tenantId, rdid, vsid, ca, mac, pa?, policy }
+ *   port/<nicId>      { vmId, vmName, tenantId, rdid, vsid, ca, mac, pa?, policy, qos? }
  */
 
 export interface HostItem {
@@ -41,6 +42,11 @@ export interface PortItem {
   /** IP rewrite: this CA's own provider address. */
   pa?: string | undefined;
   policy: PortPolicy;
+  /**
+   * The bandwidth the switch enforces (absolute minimum as a floor, weight, maximum as a cap): the NIC's
+   * admitted minimum joined with its port policy. Absent on a port without QoS, so its item is unchanged.
+   */
+  qos?: PortQos | undefined;
 }
 export type PolicyItem = HostItem | RoutingDomainItem | LookupRecordItem | PortItem;
 
@@ -113,6 +119,7 @@ export function compileAll(input: CompileInput): Map<string, HostPolicy> {
         policy: nic.policy,
       };
       if (rd?.isolation === 'ip-rewrite' && nic.pa) port.pa = nic.pa;
+      if (nic.qos) port.qos = nic.qos;
       policy[`port/${nic.nicId}`] = port;
     }
     out.set(host.hostId, policy);

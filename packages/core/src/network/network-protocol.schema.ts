@@ -6,9 +6,18 @@ import { z } from 'zod';
  * semantics the agent must share with Fabric. The agent imports core only
  * through protocol files; the switch semantics are part of this protocol
  * (the isolation proof holds only if agents forward exactly as the verifier
- * does), so they are exported from here rather than copied into the agent.
+ * does, and a port's QoS means what Fabric admitted), so they are exported
+ * from here rather than copied into the agent.
  */
-export { applyDelta, type HostPolicy, type PolicyDelta, policyDigest } from './compile';
+export { applyDelta, type HostPolicy, type PolicyDelta, type PortItem, policyDigest } from './compile';
+export {
+  effectiveQos,
+  type PortQos,
+  type QosFlow,
+  type QosShare,
+  shareBandwidth,
+  shareHost,
+} from './qos';
 export { egress, ingress, type Packet, SwitchState, type WirePacket } from './switch';
 
 const item = z.record(z.string(), z.unknown());

@@ -41,6 +41,13 @@ export interface NicRow {
   minimumBandwidthWeight: number | null;
   /** The absolute minimum reserved at placement (the NIC's QoS admission). */
   minimumBandwidthMbps: number | null;
+  /** The latest sample's bandwidth as the host's switch gave it; null before the first. */
+  bandwidth: {
+    at: Date;
+    offeredMbps: number;
+    achievedMbps: number;
+    limitedBy: 'demand' | 'maximum' | 'share';
+  } | null;
 }
 
 export interface PaPoolRow {

@@ -37,6 +37,7 @@ import type {
 } from './network.schema';
 import { checkPortQos, planSubnetEdit, refuseWhileAttached, tenantTraceView } from './network-edits';
 import type { NetworkRepository, NicRow, SubnetRow, VmNetworkRow } from './network-repository';
+import { effectiveQos } from './qos';
 import { localPeer, type SwitchPeer, SwitchState, type TraceResult, trace } from './switch';
 
 /** An HTTP webhook call, injected (core does no I/O): resolves with the extension's answer or rejects on timeout / failure. */
@@ -322,6 +323,8 @@ export class NetworkService {
         ca: nic.ca,
         minimumBandwidthMbps: nic.minimumBandwidthMbps,
         policy: { ...DEFAULT_PORT_POLICY, ...nic.portPolicy },
+        qos: effectiveQos(nic, nic.portPolicy) ?? null,
+        bandwidth: nic.bandwidth,
       };
     });
   }
@@ -806,6 +809,7 @@ export class NetworkService {
         hostId: placed,
         pa,
         policy: { ...DEFAULT_PORT_POLICY, ...nic.portPolicy },
+        qos: effectiveQos(nic, nic.portPolicy),
       });
     }
     return {

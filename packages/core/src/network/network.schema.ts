@@ -378,5 +378,18 @@ export const vmPortsSchema = z.array(
     ca: z.string().nullable(),
     minimumBandwidthMbps: z.number().nullable(),
     policy: portPolicySchema,
+    /** The QoS the host's switch enforces on this port (admitted minimum, weight, the lower maximum); null: none. */
+    qos: z
+      .object({ minimumMbps: z.number().optional(), weight: z.number().optional(), maximumMbps: z.number().optional() })
+      .nullable(),
+    /** The latest sample's bandwidth as the switch gave it (both directions, Mbps); null before the first. */
+    bandwidth: z
+      .object({
+        at: z.date(),
+        offeredMbps: z.number(),
+        achievedMbps: z.number(),
+        limitedBy: z.enum(['demand', 'maximum', 'share']),
+      })
+      .nullable(),
   }),
 );

@@ -1,3 +1,5 @@
+import type { PortQos } from './qos';
+
 /**
  * Tenant networks in the whitepaper's terms ("Scale beyond VLANs with Hyper-V
  * Network Virtualization", "More secure multitenancy"): the provider side
@@ -121,6 +123,8 @@ export interface VnicPlacement {
   /** For ip-rewrite: the PA of this CA (one PA per CA); for GRE the host's PA is used. */
   pa?: string | undefined;
   policy: PortPolicy;
+  /** The bandwidth the host's switch enforces on this port (qos.ts effectiveQos); none: no QoS. */
+  qos?: PortQos | undefined;
 }
 
 export interface HostAddressing {

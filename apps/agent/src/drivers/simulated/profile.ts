@@ -56,6 +56,11 @@ export const simulatedProfileSchema = z.object({
        * generator seeded like the usage walk so a failing run can be replayed.
        */
       failureRate: z.number().min(0).max(1).default(0),
+      /**
+       * A guest's network load in Mbps (both directions), by VM name, instead of its character's: a noisy
+       * neighbour for QoS (simulated-switch.ts). Re-read every interval, so a test can turn it on and off.
+       */
+      offeredMbps: z.record(z.string().min(1).max(64), z.number().min(0).max(400_000)).default({}),
     })
     .prefault({}),
 });

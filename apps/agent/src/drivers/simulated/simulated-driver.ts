@@ -13,6 +13,7 @@ import {
 } from '../driver';
 import { formatIssues, readProfile, type SimulatedProfile } from './profile';
 import { fnv1a, mulberry32 } from './random';
+import { type PortQosLookup, switchInterval } from './simulated-switch';
 import { SimulatedVms } from './simulated-vms';
 import { simulateVmSample } from './vm-load';
 
@@ -45,6 +46,7 @@ export class SimulatedDriver implements Driver {
   private memoryPercent = 0;
   private vmRandom: (() => number) | null = null;
   private readonly vms: SimulatedVms;
+  private portQos: PortQosLookup = () => new Map();
 
   constructor(private readonly options: SimulatedDriverOptions) {
     const speed = options.speed ?? 1;
@@ -123,22 +125,30 @@ export class SimulatedDriver implements Driver {
     return this.vms.list();
   }
 
+  /** Where the switch finds each port's QoS: the network policy this host applied (set once the agent pulls it). */
+  usePortQos(lookup: PortQosLookup): void {
+    this.portQos = lookup;
+  }
+
   /**
    * Measure-VM for every VM, from the profile's seed and each VM's id alone
-   * (see vm-load.ts): the same interval gives the same figures in every run.
+   * (see vm-load.ts), through the host's switch: each VM's traffic is what its
+   * vNICs achieved on the host's NICs against the other VMs' offered load
+   * (simulated-switch.ts), and each sample lists its vNICs' figures. The same
+   * VMs, policy and interval give the same figures in every run.
    */
   async sampleVms(intervalEnd: Date, intervalSeconds: number, acls: readonly string[] = []): Promise<VmSample[]> {
     const profile = await readProfile(this.options.profilePath);
     this.adopt(profile);
     const vms = await this.vms.list();
+    const base = { seed: profile.simulation.seed, hostMhz: profile.cpu.mhz, intervalEnd, intervalSeconds, acls };
+    const switched = switchInterval(profile, vms, base, this.portQos());
     return vms.map((vm) =>
       simulateVmSample({
-        seed: profile.simulation.seed,
+        ...base,
         vm,
-        hostMhz: profile.cpu.mhz,
-        intervalEnd,
-        intervalSeconds,
-        acls,
+        offeredMbps: profile.simulation.offeredMbps[vm.name],
+        switched: switched.get(vm.vmId),
       }),
     );
   }

@@ -1,4 +1,5 @@
-import type { VmSample } from '@fabric/core/metering/sample-protocol.schema';
+import type { NicBandwidthSample, VmSample } from '@fabric/core/metering/sample-protocol.schema';
+import { shareBandwidth } from '@fabric/core/network/network-protocol.schema';
 import type { HostVm } from '../driver';
 import { fnv1a, mulberry32 } from './random';
 
@@ -103,6 +104,33 @@ export interface SampleVmInput {
   intervalSeconds: number;
   /** Metered port ACLs the API asked for (heartbeat answer); none: the sample has no `networkAcls`, as before. */
   acls?: readonly string[];
+  /**
+   * The guest's network load, Mbps (both directions), instead of its character's: a test's noisy neighbour
+   * (the profile's `simulation.offeredMbps`). The split between classes and directions stays the VM's own.
+   */
+  offeredMbps?: number | undefined;
+  /**
+   * What the host's switch gave each vNIC this interval (simulated-switch.ts): the VM's bytes are scaled from
+   * offered to achieved and the sample lists each vNIC's figures. Without it the VM is alone on its vNICs'
+   * 10 GbE ports with its own maximums, and the sample lists none (as before QoS was enforced).
+   */
+  switched?: readonly NicBandwidthSample[];
+}
+
+/** A vNIC's share of the VM's offered traffic: the VM's load spread evenly over its adapters. */
+export function offeredMbpsPerNic(input: SampleVmInput): number {
+  return perNicMbps(input, offeredTraffic(input));
+}
+
+function perNicMbps(input: SampleVmInput, traffic: NetworkClasses | null): number {
+  const nics = input.vm.spec.nics.length;
+  if (nics === 0 || !traffic) return 0;
+  const bytes =
+    traffic.networkInInternetBytes +
+    traffic.networkOutInternetBytes +
+    traffic.networkInDatacenterBytes +
+    traffic.networkOutDatacenterBytes;
+  return (bytes * 8) / input.intervalSeconds / 1_000_000 / nics;
 }
 
 /**
@@ -143,7 +171,8 @@ function simulateAcl(
   return { acl, inBytes: part(sample.networkInDatacenterBytes), outBytes: part(sample.networkOutDatacenterBytes) };
 }
 
-function simulateFixedClasses({ seed, vm, hostMhz, intervalEnd, intervalSeconds }: SampleVmInput): VmSample {
+function simulateFixedClasses(input: SampleVmInput): VmSample {
+  const { seed, vm, hostMhz, intervalEnd, intervalSeconds } = input;
   const endMs = intervalEnd.getTime();
   const diskAllocatedGiB = round(vm.spec.disks.reduce((sum, disk) => sum + disk.sizeBytes, 0) / GIB, 6);
   const base: VmSample = {
@@ -191,29 +220,132 @@ function simulateFixedClasses({ seed, vm, hostMhz, intervalEnd, intervalSeconds 
   const diskReadBytes = Math.round(disk * (0.4 + 0.4 * random()) * spiky(random));
   const diskWriteBytes = Math.round(disk * (0.2 + 0.3 * random()) * spiky(random));
 
-  let network = {
-    networkInInternetBytes: 0,
-    networkOutInternetBytes: 0,
-    networkInDatacenterBytes: 0,
-    networkOutDatacenterBytes: 0,
-  };
-  if (vm.spec.nics.length > 0) {
-    const capBytes = vm.spec.nics.reduce(
-      (sum, nic) => sum + ((nic.maximumBandwidthMbps ?? DEFAULT_NIC_MBPS) * 1_000_000 * seconds) / 8,
-      0,
-    );
-    const dc = profile.datacenterBytesPerSecond * load * trafficBurst * seconds;
-    // Internet-facing VMs send more than they receive (pages out, requests in).
-    const internet = profile.internetFacing ? dc * (0.3 + 0.5 * random()) : 0;
-    const cap = (bytes: number) => Math.min(Math.floor(capBytes / 2), Math.round(bytes));
-    network = {
-      networkInInternetBytes: cap(internet * 0.2 * spiky(random)),
-      networkOutInternetBytes: cap(internet * spiky(random)),
-      networkInDatacenterBytes: cap(dc * (0.5 + 0.5 * random()) * spiky(random)),
-      networkOutDatacenterBytes: cap(dc * (0.3 + 0.5 * random()) * spiky(random)),
-    };
+  const network = achievedTraffic(input, offeredTraffic(input));
+  const sample = { ...base, cpuAvgMhz, ...memory, diskReadBytes, diskWriteBytes, ...network.classes };
+  return network.nics ? { ...sample, nics: network.nics } : sample;
+}
+
+type NetworkClasses = Pick<
+  VmSample,
+  'networkInInternetBytes' | 'networkOutInternetBytes' | 'networkInDatacenterBytes' | 'networkOutDatacenterBytes'
+>;
+
+const NO_TRAFFIC: NetworkClasses = {
+  networkInInternetBytes: 0,
+  networkOutInternetBytes: 0,
+  networkInDatacenterBytes: 0,
+  networkOutDatacenterBytes: 0,
+};
+
+/**
+ * The bytes the guest tries to move this interval, per class, before the
+ * switch: its character's traffic (or a test's `offeredMbps`), bounded only by
+ * its vNICs' 10 GbE links. A stream of its own per interval, so the figures do
+ * not depend on what the switch later grants. Null when the VM moves nothing
+ * (not running, or no adapter).
+ */
+function offeredTraffic({ seed, vm, intervalEnd, intervalSeconds, offeredMbps }: SampleVmInput): NetworkClasses | null {
+  if (vm.state === 'off' || vm.state === 'saved' || vm.state === 'paused') return null;
+  if (vm.spec.nics.length === 0) return null;
+  const endMs = intervalEnd.getTime();
+  const profile = vmLoadProfile(seed, vm.vmId);
+  const middle = new Date(endMs - (intervalSeconds * 1000) / 2);
+  const random = mulberry32(fnv1a(`vm-sample/${vm.vmId}/${endMs}/${intervalSeconds}`) ^ seed);
+  const burstRandom = mulberry32(fnv1a(`vm-burst/${vm.vmId}/${Math.floor(middle.getTime() / BURST_WINDOW_MS)}`) ^ seed);
+  const burst = burstRandom() < profile.burstChance;
+  const burstHeat = burst ? 0.5 + 0.5 * burstRandom() : 0;
+  // The same draws, in the same order, as the CPU and disk figures: the traffic follows the VM's load.
+  const noise = 1 + 0.4 * (random() - 0.5);
+  let cpuShare = (profile.baseCpu + profile.peakCpu * dailyCycle(profile, middle)) * noise;
+  if (burst) cpuShare = Math.max(cpuShare, burstHeat);
+  memorySample(vm, cpuShare, random);
+  cpuShare = Math.min(1, Math.max(0, cpuShare));
+  const load = Math.min(1, cpuShare + 0.02);
+  const trafficBurst = burst ? 5 + 15 * burstRandom() : 1;
+  random();
+  spiky(random);
+  random();
+  spiky(random);
+  const dc = profile.datacenterBytesPerSecond * load * trafficBurst * intervalSeconds;
+  // Internet-facing VMs send more than they receive (pages out, requests in).
+  const internet = profile.internetFacing ? dc * (0.3 + 0.5 * random()) : 0;
+  let raw = [
+    internet * 0.2 * spiky(random),
+    internet * spiky(random),
+    dc * (0.5 + 0.5 * random()) * spiky(random),
+    dc * (0.3 + 0.5 * random()) * spiky(random),
+  ];
+  if (offeredMbps !== undefined) {
+    const want = (offeredMbps * 1_000_000 * intervalSeconds) / 8;
+    const total = raw.reduce((sum, b) => sum + b, 0);
+    raw = total > 0 ? raw.map((b) => (b * want) / total) : [0, 0, want / 2, want / 2];
   }
-  return { ...base, cpuAvgMhz, ...memory, diskReadBytes, diskWriteBytes, ...network };
+  // Each direction of a vNIC is a 10 GbE link: half of it per class at most, as the guest sees it.
+  const linkBytes = (vm.spec.nics.length * DEFAULT_NIC_MBPS * 1_000_000 * intervalSeconds) / 8;
+  const [inInternet = 0, outInternet = 0, inDc = 0, outDc = 0] = raw.map((b) =>
+    Math.min(Math.floor(linkBytes / 2), Math.round(b)),
+  );
+  return {
+    networkInInternetBytes: inInternet,
+    networkOutInternetBytes: outInternet,
+    networkInDatacenterBytes: inDc,
+    networkOutDatacenterBytes: outDc,
+  };
+}
+
+/**
+ * The bytes that got through: the offered traffic scaled by what the switch
+ * granted its vNICs (achieved / offered over all of them). Without a switch's
+ * grant, each vNIC is alone on its own link and held only by its maximum.
+ * The sample's bytes are the achieved traffic: what a VM did not get to send
+ * is not metered.
+ */
+function achievedTraffic(
+  input: SampleVmInput,
+  offered: NetworkClasses | null,
+): { classes: NetworkClasses; nics?: NicBandwidthSample[] } {
+  if (!offered) return { classes: NO_TRAFFIC };
+  const nics = input.vm.spec.nics;
+  const perNic = perNicMbps(input, offered);
+  const grants =
+    input.switched ??
+    nics.map((nic) => {
+      const [share] = shareBandwidth(DEFAULT_NIC_MBPS, [
+        { nicId: nic.name, offeredMbps: perNic, maximumMbps: nic.maximumBandwidthMbps ?? undefined },
+      ]);
+      return {
+        nic: nic.name,
+        offeredMbps: perNic,
+        achievedMbps: share?.achievedMbps ?? perNic,
+        limitedBy: share?.limitedBy ?? 'demand',
+      };
+    });
+  const offeredSum = grants.reduce((sum, g) => sum + g.offeredMbps, 0);
+  const achievedSum = grants.reduce((sum, g) => sum + g.achievedMbps, 0);
+  const factor = offeredSum > 0 ? Math.min(1, achievedSum / offeredSum) : 1;
+  // Floor, not round: the bytes never exceed what the switch let through.
+  const scale = (bytes: number) => (factor === 1 ? bytes : Math.floor(bytes * factor));
+  const classes = {
+    networkInInternetBytes: scale(offered.networkInInternetBytes),
+    networkOutInternetBytes: scale(offered.networkOutInternetBytes),
+    networkInDatacenterBytes: scale(offered.networkInDatacenterBytes),
+    networkOutDatacenterBytes: scale(offered.networkOutDatacenterBytes),
+  };
+  if (!input.switched) return { classes };
+  return {
+    classes,
+    nics: input.switched.map((g) => ({
+      nic: g.nic,
+      offeredMbps: roundDown(g.offeredMbps, 3),
+      achievedMbps: Math.min(roundDown(g.achievedMbps, 3), roundDown(g.offeredMbps, 3)),
+      limitedBy: g.limitedBy,
+    })),
+  };
+}
+
+function roundDown(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.floor(value * factor) / factor;
 }
 
 /**
