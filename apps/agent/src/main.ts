@@ -166,8 +166,6 @@ async function main(): Promise<number> {
   const network = new NetworkAgent({ apiUrl: config.api, store: new StateStore(stateDir), stateDir, log });
   // QoS: the simulated switch shares the host's NICs with the bandwidth each port's applied policy carries.
   simDriver.usePortQos(() => network.portQos());
-  // QoS: the simulated switch shares the host's NICs with the bandwidth each port's applied policy carries.
-  simDriver.usePortQos(() => network.portQos());
   void network
     .run(controller.signal)
     .catch((error: unknown) => log.warn(`network policy loop stopped: ${String(error)}`));
