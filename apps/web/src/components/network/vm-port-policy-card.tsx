@@ -13,6 +13,7 @@ import { Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { errorMessage } from '@/lib/errors';
 import { useTRPC } from '@/trpc/client';
 import type { RouterInputs, RouterOutputs } from '@/trpc/types';
+import { PortBandwidth } from './port-bandwidth';
 
 type Port = RouterOutputs['network']['vmPorts'][number];
 type PolicyInput = RouterInputs['network']['setPortPolicy']['policy'];
@@ -91,13 +92,16 @@ const GUARDS = [
  * The Hyper-V Extensible Switch port policy of each of a VM's network
  * adapters: port ACLs (allow / deny / meter by remote prefix or MAC, per
  * direction), DHCP and router guards, ARP/ND spoofing protection, port
- * mirroring and bandwidth (maximum, minimum weight). Tenant admins edit it;
+ * mirroring and bandwidth (maximum, minimum weight), and the bandwidth the
+ * switch gave the port in the latest sample. Tenant admins edit it;
  * Fabric compiles it into the host's switch and the agent applies it. In the
  * portal, a trace from this VM shows what the switch does to a packet.
  */
 export function VmPortPolicyCard({ vmId, area }: { vmId: string; area: 'portal' | 'admin' }) {
   const trpc = useTRPC();
-  const ports = useQuery(trpc.network.vmPorts.queryOptions({ vmId }));
+  // Refreshed for the bandwidth panel (a sample per metering interval); an edit in progress is kept, since
+  // an unchanged policy keeps its identity across refetches.
+  const ports = useQuery({ ...trpc.network.vmPorts.queryOptions({ vmId }), refetchInterval: 10_000 });
   const attached = (ports.data ?? []).filter((p) => p.subnet !== null);
   const [nicName, setNicName] = useState<string | null>(null);
   const port = attached.find((p) => p.nicName === nicName) ?? attached[0];
@@ -136,6 +140,7 @@ export function VmPortPolicyCard({ vmId, area }: { vmId: string; area: 'portal' 
       />
       <CardBody className="flex flex-col gap-5">
         <PolicyEditor key={port.nicName} vmId={vmId} port={port} />
+        <PortBandwidth port={port} />
         {area === 'portal' ? <TracePanel vmId={vmId} /> : null}
       </CardBody>
     </Card>
