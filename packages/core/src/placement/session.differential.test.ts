@@ -10,9 +10,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PlacementSession, type PlaceOptions } from './place';
 import { balanceProfile, packProfile } from './profiles';
-import type { Assignment } from './reservation';
+import { type Assignment, assign, demandOf, releaseFromHost, reserveOnHost } from './reservation';
 import type { ClusterSnapshot, GroupMembership, HostSnapshot, PlacementRequest } from './snapshot';
 import { aCluster, aHost, aRequest } from './testing/builders';
+import {
+  demandOf as referenceDemandOf,
+  releaseFromHost as referenceRelease,
+  reserveOnHost as referenceReserve,
+} from './testing/reference-reservation';
 import { ReferencePlacementSession } from './testing/reference-session';
 import { syntheticWorkload } from './testing/synthetic-workload';
 
@@ -251,6 +256,21 @@ function replay(cluster: ClusterSnapshot, options: PlaceOptions, steps: readonly
   }
   expect(session.snapshot()).toEqual(reference.snapshot());
 }
+
+describe('the rewritten bookkeeping equals the previous code', () => {
+  it('demandOf, reserveOnHost and releaseFromHost give the same values on random hosts and requests', () => {
+    fc.assert(
+      fc.property(hostArb(0, [{ lps: 16, memoryGiB: 64, reservedGiB: 1 }]), requestArb, (host, request) => {
+        expect(demandOf(request)).toEqual(referenceDemandOf(request));
+        const assignment = assign(host, request, demandOf(request));
+        if (!assignment) return;
+        expect(reserveOnHost(host, request, assignment)).toEqual(referenceReserve(host, request, assignment));
+        expect(releaseFromHost(host, request, assignment)).toEqual(referenceRelease(host, request, assignment));
+      }),
+      { seed: 56, numRuns: 500 },
+    );
+  });
+});
 
 describe('the optimised session decides exactly as the reference session', () => {
   it('random clusters, both profiles, full and summary traces, places, releases and moves', () => {
