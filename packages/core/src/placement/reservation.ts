@@ -91,6 +91,17 @@ export function assignStorage(
   explain = true,
 ): { ok: true; unpooledPool: string | null } | Rejection {
   const pools = host.storagePools;
+  // Guards and loops rather than an iterator and a closure per call: the storage filter runs this per host.
+  if (demand.diskBytesByPool.size > 0) return assignNamedThenRest(pools, request, demand, explain);
+  return assignUnpooled(pools, request, demand, explain);
+}
+
+function assignNamedThenRest(
+  pools: HostSnapshot['storagePools'],
+  request: PlacementRequest,
+  demand: Demand,
+  explain: boolean,
+): { ok: true; unpooledPool: string | null } | Rejection {
   for (const [poolName, neededBytes] of demand.diskBytesByPool) {
     const pool = pools.find((p) => p.name === poolName);
     if (!pool) {
@@ -109,7 +120,17 @@ export function assignStorage(
       );
     }
   }
-  const unpooledDisks = request.disks.some((d) => d.pool === undefined);
+  return assignUnpooled(pools, request, demand, explain);
+}
+
+function assignUnpooled(
+  pools: HostSnapshot['storagePools'],
+  request: PlacementRequest,
+  demand: Demand,
+  explain: boolean,
+): { ok: true; unpooledPool: string | null } | Rejection {
+  let unpooledDisks = false;
+  for (const d of request.disks) if (d.pool === undefined) unpooledDisks = true;
   if (!unpooledDisks) return { ok: true, unpooledPool: null };
   const neededBytes = demand.unpooledDiskBytes;
   // Disks that name no pool go to the cluster's shared storage first (a Cluster Shared Volume, then a

@@ -10,10 +10,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PlacementSession, type PlaceOptions } from './place';
 import { balanceProfile, packProfile } from './profiles';
-import { type Assignment, assign, demandOf, releaseFromHost, reserveOnHost } from './reservation';
+import { type Assignment, assign, assignStorage, demandOf, releaseFromHost, reserveOnHost } from './reservation';
 import type { ClusterSnapshot, GroupMembership, HostSnapshot, PlacementRequest } from './snapshot';
 import { aCluster, aHost, aRequest } from './testing/builders';
 import {
+  assignStorage as referenceAssignStorage,
   demandOf as referenceDemandOf,
   releaseFromHost as referenceRelease,
   reserveOnHost as referenceReserve,
@@ -258,10 +259,15 @@ function replay(cluster: ClusterSnapshot, options: PlaceOptions, steps: readonly
 }
 
 describe('the rewritten bookkeeping equals the previous code', () => {
-  it('demandOf, reserveOnHost and releaseFromHost give the same values on random hosts and requests', () => {
+  it('demandOf, assignStorage, reserveOnHost and releaseFromHost give the same values on random hosts and requests', () => {
     fc.assert(
       fc.property(hostArb(0, [{ lps: 16, memoryGiB: 64, reservedGiB: 1 }]), requestArb, (host, request) => {
         expect(demandOf(request)).toEqual(referenceDemandOf(request));
+        for (const explain of [true, false]) {
+          expect(assignStorage(host, request, demandOf(request), explain)).toEqual(
+            referenceAssignStorage(host, request, demandOf(request), explain),
+          );
+        }
         const assignment = assign(host, request, demandOf(request));
         if (!assignment) return;
         expect(reserveOnHost(host, request, assignment)).toEqual(referenceReserve(host, request, assignment));

@@ -1,11 +1,13 @@
 /**
- * demandOf, assign, reserveOnHost and releaseFromHost as they were before
- * reservation.ts lost its per-call maps and closures (commit 9981cb5,
- * unchanged): the reference session (reference-session.ts) books with these,
- * so the differential test also checks the rewritten bookkeeping.
+ * demandOf, assign, assignStorage, reserveOnHost and releaseFromHost as they
+ * were before reservation.ts lost its per-call maps and closures (commit
+ * 9981cb5, unchanged): the reference session (reference-session.ts) books
+ * with these, and session.differential.test.ts compares them with the
+ * rewritten ones directly.
  */
-import type { Demand } from '../plugin';
-import { type Assignment, assignNics, assignStorage } from '../reservation';
+import { formatSize } from '../format';
+import { type Demand, type Rejection, reject } from '../plugin';
+import { type Assignment, assignNics } from '../reservation';
 import type { HostSnapshot, PlacementRequest } from '../snapshot';
 
 export function demandOf(request: PlacementRequest): Demand {
@@ -132,4 +134,72 @@ export function releaseFromHost(host: HostSnapshot, request: PlacementRequest, a
           }),
     groups,
   };
+}
+
+/** Where a disk that names no pool goes first: shared storage every node of a cluster reaches. */
+function poolRank(kind: string | undefined): number {
+  if (kind === 'csv') return 0;
+  if (kind === 'smb') return 1;
+  return 2;
+}
+
+export function assignStorage(
+  host: HostSnapshot,
+  request: PlacementRequest,
+  demand: Demand,
+  explain = true,
+): { ok: true; unpooledPool: string | null } | Rejection {
+  const pools = host.storagePools;
+  for (const [poolName, neededBytes] of demand.diskBytesByPool) {
+    const pool = pools.find((p) => p.name === poolName);
+    if (!pool) {
+      return reject(explain, 'STORAGE_POOL_MISSING', () => `no storage pool named '${poolName}'`, {
+        neededBytes,
+      });
+    }
+    const freeBytes = pool.capacityBytes - pool.allocatedBytes;
+    if (neededBytes > freeBytes) {
+      return reject(
+        explain,
+        'STORAGE_SHORT',
+        () =>
+          `pool '${poolName}' short by ${formatSize(neededBytes - freeBytes)} (needs ${formatSize(neededBytes)}, ${formatSize(Math.max(0, freeBytes))} free)`,
+        { neededBytes, freeBytes, shortBytes: neededBytes - freeBytes },
+      );
+    }
+  }
+  const unpooledDisks = request.disks.some((d) => d.pool === undefined);
+  if (!unpooledDisks) return { ok: true, unpooledPool: null };
+  const neededBytes = demand.unpooledDiskBytes;
+  // Disks that name no pool go to the cluster's shared storage first (a Cluster Shared Volume, then a
+  // file share), then to the pool with the most room: a disk on a pool only this host has pins the VM to
+  // it (a new user's VMs all landed on the demo's one host with an SMB share, and none could migrate).
+  let best: string | null = null;
+  let bestFreeBytes = Number.NEGATIVE_INFINITY;
+  let bestRank = Number.POSITIVE_INFINITY;
+  let roomiest = Number.NEGATIVE_INFINITY;
+  for (const pool of pools) {
+    const freeBytes = pool.capacityBytes - pool.allocatedBytes - (demand.diskBytesByPool.get(pool.name) ?? 0);
+    roomiest = Math.max(roomiest, freeBytes);
+    const rank = freeBytes >= neededBytes ? poolRank(pool.kind) : Number.POSITIVE_INFINITY;
+    if (best === null || rank < bestRank || (rank === bestRank && freeBytes > bestFreeBytes)) {
+      best = pool.name;
+      bestFreeBytes = freeBytes;
+      bestRank = rank;
+    }
+  }
+  // None fits: the refusal names the roomiest pool's room.
+  if (bestRank === Number.POSITIVE_INFINITY) bestFreeBytes = roomiest;
+  if (best === null)
+    return reject(explain, 'STORAGE_SHORT', () => 'host has no storage pool', { neededBytes, freeBytes: 0 });
+  if (neededBytes > bestFreeBytes) {
+    return reject(
+      explain,
+      'STORAGE_SHORT',
+      () =>
+        `storage short by ${formatSize(neededBytes - bestFreeBytes)} (needs ${formatSize(neededBytes)}, largest pool has ${formatSize(Math.max(0, bestFreeBytes))} free)`,
+      { neededBytes, freeBytes: bestFreeBytes, shortBytes: neededBytes - bestFreeBytes },
+    );
+  }
+  return { ok: true, unpooledPool: best };
 }
