@@ -36,9 +36,10 @@ export interface PlacementProfile {
   /**
    * When a candidate limit prunes the search (large clusters, nomad's limit
    * iterator), candidates are drawn in this order of free memory: fullest
-   * first, emptiest first for balancing; 'best-fit' scans every host's
-   * quick figures and takes the hosts the binding-fit scorer ranks best
-   * (the order depends on the VM, so there is no standing index).
+   * first, emptiest first for balancing; 'best-fit' takes the hosts the
+   * binding-fit scorer ranks best, found through the session's per-shape
+   * lists of hosts by free vCPUs and free memory (the order depends on the
+   * VM, so a search walks both lists until no host left can rank).
    */
   readonly candidateOrder: 'fullest-first' | 'emptiest-first' | 'best-fit';
 }
