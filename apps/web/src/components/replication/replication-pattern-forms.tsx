@@ -76,7 +76,7 @@ function usePortalTargets(pattern: string) {
   const trpc = useTRPC();
   const literal = pattern.split(/[*?]+/).reduce((a, b) => (b.length > a.length ? b : a), '');
   const vms = useQuery(
-    trpc.vms.list.queryOptions({ search: literal || undefined, pageSize: 1 }, { placeholderData: keepPreviousData }),
+    trpc.vms.list.queryOptions({ search: literal || undefined, pageSize: 10 }, { placeholderData: keepPreviousData }),
   );
   const vmId = vms.data?.rows[0]?.id;
   const targets = useQuery(trpc.replication.targets.queryOptions({ vmId: vmId ?? '' }, { enabled: Boolean(vmId) }));
