@@ -569,7 +569,7 @@ export class PlacementSession {
    * figures (free vCPUs, memory, pool bytes, NIC bandwidth) fit the VM; only
    * those run the filters. If none of them passes every filter, the whole
    * cluster is evaluated (exact refusal). The hosts are found through the
-   * shape index (bestFitTop) when there is one, else by a pass over every host.
+   * shape index (bestFitIndexed) when there is one, else by a pass over every host.
    */
   private evaluateBestFit(ctx: PlacementContext, limit: number): Evaluation {
     if (this.topIndex.length < limit) {
