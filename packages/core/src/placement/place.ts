@@ -1143,26 +1143,33 @@ function firstAbove(order: Int32Array, values: Float64Array, value: number): num
   return lo;
 }
 
-/** First position in order[0, end) not before host `i` (whose figure in `values` is the one it is sorted by). */
-function positionOf(order: Int32Array, values: Float64Array, ties: Uint32Array, i: number, end: number): number {
-  let lo = 0;
-  let hi = end;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sortsBefore(values, ties, order[mid] ?? 0, i)) lo = mid + 1;
-    else hi = mid;
+/** First position in order[lo, hi) not before host `i` (whose figure in `values` is the one it is sorted by). */
+function positionOf(order: Int32Array, values: Float64Array, ties: Uint32Array, i: number, hi: number, lo = 0): number {
+  let low = lo;
+  let high = hi;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sortsBefore(values, ties, order[mid] ?? 0, i)) low = mid + 1;
+    else high = mid;
   }
-  return lo;
+  return low;
 }
 
-/** Moves host `i`, which sat at `from`, to its place for its new figure in `values`. */
+/**
+ * Moves host `i`, which sat at `from`, to its place for its new figure in
+ * `values`: searching only the side it moves to, shifting only the hosts it
+ * passes.
+ */
 function reposition(order: Int32Array, values: Float64Array, ties: Uint32Array, i: number, from: number): void {
-  const last = order.length - 1;
-  // Searches the list without host i: shift it out first, then open its new slot.
-  order.copyWithin(from, from + 1);
-  const to = positionOf(order, values, ties, i, last);
-  order.copyWithin(to + 1, to, last);
-  order[to] = i;
+  if (from > 0 && sortsBefore(values, ties, i, order[from - 1] ?? 0)) {
+    const to = positionOf(order, values, ties, i, from);
+    order.copyWithin(to + 1, to, from);
+    order[to] = i;
+  } else if (from < order.length - 1 && sortsBefore(values, ties, order[from + 1] ?? 0, i)) {
+    const past = positionOf(order, values, ties, i, order.length, from + 1);
+    order.copyWithin(from, from + 1, past);
+    order[past - 1] = i;
+  }
 }
 
 interface RejectedHost {
