@@ -7,6 +7,7 @@ import { ErrorState } from '@/components/ui/error-state';
 import { PageHeader } from '@/components/ui/page-header';
 import { Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { formatDateTime } from '@/lib/format';
+import { HaSettingsCard } from './ha-settings-card';
 import { useTRPC } from '@/trpc/client';
 
 const EVENT_TONE: Record<string, Tone> = {
@@ -43,6 +44,7 @@ export function HaView() {
       <PageHeader title="High availability" description="Host failures, their recovery and RTO per VM" />
       {events.isError ? <ErrorState error={events.error} title="Could not read HA events" /> : null}
       <div className="grid grid-cols-1 gap-5">
+        <HaSettingsCard />
         {open.length || cannotAbsorb.length ? (
           <div
             role="alert"
