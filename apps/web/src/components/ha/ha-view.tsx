@@ -7,8 +7,8 @@ import { ErrorState } from '@/components/ui/error-state';
 import { PageHeader } from '@/components/ui/page-header';
 import { Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { formatDateTime } from '@/lib/format';
-import { HaSettingsCard } from './ha-settings-card';
 import { useTRPC } from '@/trpc/client';
+import { HaSettingsCard } from './ha-settings-card';
 
 const EVENT_TONE: Record<string, Tone> = {
   detected: 'amber',
