@@ -1,6 +1,7 @@
 import { RefusalBudget } from '@fabric/core/audit/refusal-budget';
 import type { HostPolicy, PolicyDelta } from '@fabric/core/network/compile';
 import type { IsolationReport } from '@fabric/core/network/isolation';
+import { DEFAULT_MAC_POOL } from '@fabric/core/network/mac-pool';
 import type { IsolationMode, PortPolicy } from '@fabric/core/network/network';
 import { NetworkError } from '@fabric/core/network/network.errors';
 import type {
@@ -314,7 +315,25 @@ export class PrismaNetworkRepository implements NetworkRepository {
 
   async macPool() {
     const row = await this.db.macPool.findFirst({ orderBy: { name: 'asc' } });
-    return { first: row?.firstMac ?? '00-15-5D-00-00-00', last: row?.lastMac ?? '00-15-5D-FF-FF-FF' };
+    return row ? { first: row.firstMac, last: row.lastMac } : DEFAULT_MAC_POOL;
+  }
+
+  async lockMacPool() {
+    await this.db.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('fabric.network.mac-pool'))`;
+  }
+
+  async setMacPool(pool: { first: string; last: string }) {
+    // One row: VM creates read the first by name (prisma-vm-repository.ts withPoolMacs).
+    await this.db.macPool.deleteMany({ where: { name: { not: 'default' } } });
+    await this.db.macPool.upsert({
+      where: { name: 'default' },
+      create: { name: 'default', firstMac: pool.first, lastMac: pool.last },
+      update: { firstMac: pool.first, lastMac: pool.last },
+    });
+  }
+
+  countMacsBetween(first: string, last: string) {
+    return seeingAllTenants(this.db, () => this.db.vmNic.count({ where: { macAddress: { gte: first, lte: last } } }));
   }
 
   async usedMacs() {

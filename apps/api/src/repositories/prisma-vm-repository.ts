@@ -3,11 +3,13 @@ import type { ListVmsInput, VmState } from '@fabric/core/compute/vm.schema';
 import type { NewVm, VmChangeEvent, VmRepository } from '@fabric/core/compute/vm-repository';
 import { BACKGROUND_TASK_KINDS } from '@fabric/core/jobs/task-kinds.schema';
 import { MIGRATE_VM_JOB_KIND } from '@fabric/core/mobility/migrate-vm';
+import { allocateMacs, checkMacPool, DEFAULT_MAC_POOL, storedMac } from '@fabric/core/network/mac-pool';
 import { movedSincePlacement, type VmMoveFact } from '@fabric/core/placement/placement-now';
 import type { TenantScope } from '@fabric/core/shared/tenant-scope';
 import { escapeLike } from '@fabric/core/shared/text.schema';
 import type { VmSpec } from '@fabric/core/tasks/task-protocol.schema';
 import type { Prisma } from '@fabric/db/generated/prisma/client';
+import { seeingAllTenants } from '../tenancy/scoped-prisma';
 import type { Db } from './prisma';
 import { diskRows, nicRows, toVmDetail, toVmRecord, toVmSpec, vmColumns, vmRecordSelect } from './prisma-vm-rows';
 
@@ -59,7 +61,45 @@ export class PrismaVmRepository implements VmRepository {
     return rows.map((r) => r.name);
   }
 
-  async createVm(vm: NewVm) {
+  /**
+   * The VMs with each vNIC's MAC drawn from the fabric MAC pool (network/mac-pool.ts), under the pool's lock
+   * held until this transaction ends, so concurrent creates never draw the same MAC; a deleted VM's vNIC rows
+   * go with it, which gives its MACs back.
+   */
+  private async withPoolMacs<T extends NewVm>(vms: T[]): Promise<T[]> {
+    const count = vms.reduce((sum, vm) => sum + vm.spec.nics.length, 0);
+    if (count === 0) return vms;
+    await this.db.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('fabric.network.mac-pool'))`;
+    const row = await this.db.macPool.findFirst({ orderBy: { name: 'asc' } });
+    const pool = row ? { first: row.firstMac, last: row.lastMac } : DEFAULT_MAC_POOL;
+    const { first, last } = checkMacPool(pool);
+    const inPool = { macAddress: { gte: storedMac(first), lte: storedMac(last) } };
+    // Every tenant's vNICs: a MAC is unique in the fabric, not per tenant.
+    const macs = await seeingAllTenants(this.db, () =>
+      allocateMacs(pool, count, {
+        highest: async () =>
+          (
+            await this.db.vmNic.findFirst({
+              where: inPool,
+              orderBy: { macAddress: 'desc' },
+              select: { macAddress: true },
+            })
+          )?.macAddress ?? null,
+        all: async () =>
+          new Set(
+            (await this.db.vmNic.findMany({ where: inPool, select: { macAddress: true } })).map((n) => n.macAddress),
+          ),
+      }),
+    );
+    let next = 0;
+    return vms.map((vm) => ({
+      ...vm,
+      spec: { ...vm.spec, nics: vm.spec.nics.map((nic) => ({ ...nic, macAddress: macs[next++] ?? nic.macAddress })) },
+    }));
+  }
+
+  async createVm(input: NewVm) {
+    const [vm = input] = await this.withPoolMacs([input]);
     const created = await refusingDuplicateNames(
       () =>
         this.db.vm.create({
@@ -71,7 +111,8 @@ export class PrismaVmRepository implements VmRepository {
     return toVmRecord(created);
   }
 
-  async createVms(vms: (NewVm & { id: string })[]) {
+  async createVms(input: (NewVm & { id: string })[]) {
+    const vms = await this.withPoolMacs(input);
     const data = vms.map((vm) => ({ id: vm.id, ...vmColumns(vm) }));
     await refusingDuplicateNames(() => this.db.vm.createMany({ data }), 'of these names');
     await this.db.vmDisk.createMany({ data: vms.flatMap((vm) => diskRows(vm).map((d) => ({ ...d, vmId: vm.id }))) });

@@ -145,6 +145,12 @@ export interface NetworkRepository {
   removeProviderAddressOfNic(vmNicId: string): Promise<void>;
   macPool(): Promise<{ first: string; last: string }>;
   usedMacs(): Promise<Set<string>>;
+  /** Waits for VM creates drawing MACs (the same transaction-scoped lock they take) until the transaction ends. */
+  lockMacPool(): Promise<void>;
+  /** Replaces the fabric MAC pool's range (one row). */
+  setMacPool(pool: { first: string; last: string }): Promise<void>;
+  /** vNICs (every tenant's) whose stored MAC lies within [first, last] (stored form, mac-pool.ts storedMac). */
+  countMacsBetween(first: string, last: string): Promise<number>;
 
   /** Serialises compilations (a transaction-scoped advisory lock). */
   lockCompile(): Promise<void>;

@@ -11,6 +11,7 @@ import {
   policyBytes,
   policyDigest,
 } from './compile';
+import { formatMac } from './ip';
 import {
   allocateCa,
   allocatePa,
@@ -22,6 +23,7 @@ import {
   pvlanFromFields,
 } from './ipam';
 import { verifyIsolation } from './isolation';
+import { checkMacPool, storedMac } from './mac-pool';
 import { DEFAULT_PORT_POLICY, type PortPolicy, type VnicPlacement, VSID_MAX, VSID_MIN } from './network';
 import { NetworkError } from './network.errors';
 import type {
@@ -30,7 +32,9 @@ import type {
   CreateExtensionInput,
   CreateSubnetInput,
   CreateVmNetworkInput,
+  DetachNicInput,
   PortPolicyInput,
+  SetMacPoolInput,
   TraceInput,
   UpdateSubnetInput,
   UpdateVmNetworkInput,
@@ -385,6 +389,50 @@ export class NetworkService {
     return result;
   }
 
+  /**
+   * A VM NIC leaves its subnet: its customer address and (IP rewrite) its
+   * provider address are given back, its label goes back to "default" (so
+   * the reconciler does not attach it again by name), and the next compile
+   * sends the affected hosts their delta (its port and its lookup record
+   * removed). Its MAC and port policy stay with the NIC. A NIC on no subnet
+   * is left as it is.
+   */
+  async detachNic(
+    actor: Actor,
+    scope: TenantScope,
+    input: DetachNicInput,
+  ): Promise<{ detached: boolean; ca: string | null; subnetId: string | null }> {
+    const result = await this.deps.uow.run(async ({ network, audit }) => {
+      const found = await this.findNic(network, scope, input.vmId, input.nicName);
+      if (found.subnetId === null) return { detached: false, ca: null, subnetId: null };
+      // As an attach: the subnet is locked first, so an edit or delete of it sees the NIC gone or waits.
+      await network.lockSubnets([found.subnetId]);
+      if (!(await network.lockNic(found.nicId))) throw new NetworkError('VM_NOT_FOUND', 'VM not found');
+      const nic = await this.findNic(network, scope, input.vmId, input.nicName);
+      if (nic.subnetId === null) return { detached: false, ca: null, subnetId: null };
+      await network.setNicNetwork(nic.nicId, {
+        subnetId: null,
+        ca: null,
+        portPolicy: nic.portPolicy,
+        label: 'default',
+      });
+      await network.removeProviderAddressOfNic(nic.nicId);
+      await audit.append({
+        actor,
+        action: 'network.nic.detach',
+        targetType: 'vm',
+        targetId: nic.vmId,
+        targetLabel: `${nic.vmName}/${nic.nicName}`,
+        tenantId: nic.tenantId,
+        result: 'success',
+        details: { from: { subnetId: nic.subnetId, ca: nic.ca, network: nic.network } },
+      });
+      return { detached: true, ca: nic.ca, subnetId: nic.subnetId };
+    });
+    if (result.detached) await this.reconcile(`detach ${input.nicName}`);
+    return result;
+  }
+
   async setPortPolicy(
     actor: Actor,
     scope: TenantScope,
@@ -510,6 +558,39 @@ export class NetworkService {
   }
 
   // ------------------------------------------------------------ provider side
+
+  /** The fabric MAC pool, with how much of it vNICs use. */
+  async macPool() {
+    const pool = await this.deps.uow.repos.network.macPool();
+    const { first, last } = checkMacPool(pool);
+    const inUse = await this.deps.uow.repos.network.countMacsBetween(storedMac(first), storedMac(last));
+    return { first: formatMac(first), last: formatMac(last), size: last - first + 1, inUse };
+  }
+
+  /**
+   * Changes the range new vNICs draw their MACs from. vNICs keep the MACs they have; a MAC stays unique in
+   * the fabric whatever the range (vm_nics' unique index). Under the pool's lock, so no create draws from
+   * the old range meanwhile.
+   */
+  async setMacPool(actor: Actor, input: SetMacPoolInput) {
+    const { first, last } = checkMacPool(input);
+    const pool = { first: formatMac(first), last: formatMac(last) };
+    await this.deps.uow.run(async ({ network, audit }) => {
+      await network.lockMacPool();
+      const before = await network.macPool();
+      await network.setMacPool(pool);
+      await audit.append({
+        actor,
+        action: 'network.mac-pool.set',
+        targetType: 'mac-pool',
+        targetId: 'default',
+        targetLabel: `${pool.first}–${pool.last}`,
+        result: 'success',
+        details: { from: before, to: pool },
+      });
+    });
+    return this.macPool();
+  }
 
   async createLogicalNetwork(actor: Actor, name: string) {
     return this.deps.uow.run(async ({ network, audit }) => {

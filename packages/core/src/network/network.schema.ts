@@ -51,6 +51,19 @@ const mac = z
   .max(17, 'A MAC address is 17 characters')
   .regex(/^([0-9A-Fa-f]{2}[-:]){5}[0-9A-Fa-f]{2}$/, 'A MAC address looks like 00-15-5D-01-02-03');
 
+/** The fabric MAC pool (provider setting): every new vNIC's MAC is drawn from it (mac-pool.ts checks the range). */
+export const setMacPoolInput = z.strictObject({ first: mac, last: mac });
+export type SetMacPoolInput = z.infer<typeof setMacPoolInput>;
+
+export const macPoolSchema = z.object({
+  first: z.string(),
+  last: z.string(),
+  /** Addresses in the range. */
+  size: z.number(),
+  /** vNICs whose MAC lies in the range now. */
+  inUse: z.number(),
+});
+
 export const createVmNetworkInput = z.strictObject({
   name: name('VM network name'),
   isolation: z.enum(['gre', 'ip-rewrite']).default('gre'),
@@ -119,6 +132,21 @@ export const portPolicyInput = z.strictObject({
   mirroring: z.enum(['none', 'source', 'destination']).optional(),
   maximumBandwidthMbps: z.number().int().min(1).max(400_000, 'Maximum bandwidth is at most 400,000 Mbps').optional(),
   minimumBandwidthWeight: z.number().int().min(1).max(100, 'Minimum bandwidth weight is 1–100').optional(),
+});
+
+/** A VM NIC leaves its subnet (detach): it keeps its MAC and port policy, and is on no VM network. */
+export const detachNicInput = z.strictObject({
+  vmId: z.uuid('VM id must be a UUID'),
+  nicName: text('NIC name', { min: 1, max: 32 }),
+});
+export type DetachNicInput = z.infer<typeof detachNicInput>;
+
+export const detachNicResultSchema = z.object({
+  /** False when the NIC was on no subnet (nothing to do). */
+  detached: z.boolean(),
+  /** The address it gave back, and where it had been. */
+  ca: z.string().nullable(),
+  subnetId: z.string().nullable(),
 });
 
 export const attachNicInput = z.strictObject({

@@ -6,14 +6,18 @@ import {
   createLogicalNetworkInput,
   createSubnetInput,
   createVmNetworkInput,
+  detachNicInput,
+  detachNicResultSchema,
   extensionSchema,
   hostPolicyStatusSchema,
   idInput,
   isolationStatusSchema,
   logicalNetworkSchema,
   logicalNetworksSchema,
+  macPoolSchema,
   paPoolSchema,
   portPolicySchema,
+  setMacPoolInput,
   setPortPolicyInput,
   subnetSchema,
   tenantTraceResultSchema,
@@ -83,6 +87,10 @@ export const networkRouter = t.router({
     .input(traceInput)
     .output(tenantTraceResultSchema)
     .mutation(({ ctx, input }) => ctx.services.network.tenantTrace(scopeOf(ctx.caller), input)),
+  detachNic: tenantAdmin
+    .input(detachNicInput)
+    .output(detachNicResultSchema)
+    .mutation(({ ctx, input }) => ctx.services.network.detachNic(actorOf(ctx.caller), scopeOf(ctx.caller), input)),
   attachNic: tenantAdmin
     .input(attachNicInput)
     .output(attachNicResultSchema)
@@ -92,6 +100,11 @@ export const networkRouter = t.router({
     .output(portPolicySchema)
     .mutation(({ ctx, input }) => ctx.services.network.setPortPolicy(actorOf(ctx.caller), scopeOf(ctx.caller), input)),
 
+  macPool: providerAdmin.output(macPoolSchema).query(({ ctx }) => ctx.services.network.macPool()),
+  setMacPool: providerAdmin
+    .input(setMacPoolInput)
+    .output(macPoolSchema)
+    .mutation(({ ctx, input }) => ctx.services.network.setMacPool(actorOf(ctx.caller), input)),
   logicalNetworks: providerAdmin
     .output(logicalNetworksSchema)
     .query(({ ctx }) => ctx.services.network.logicalNetworks()),
