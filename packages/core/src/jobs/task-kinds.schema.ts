@@ -13,6 +13,7 @@ export const JOB_KINDS = [
   'ha.recover-host',
   'mobility.migrate-vm',
   'mobility.move-vm-storage',
+  'mobility.bring-back',
   'replication.enable',
   'replication.test-failover',
   'replication.stop-test',
@@ -28,7 +29,7 @@ export const JOB_KINDS = [
 export const ALL_TASK_KINDS: readonly string[] = [...JOB_KINDS, ...TASK_KINDS];
 
 /** Jobs that belong to no tenant (a month close, a failed host's recovery): a tenant never has one. */
-export const PROVIDER_ONLY_KINDS: readonly string[] = ['billing.close-month', 'ha.recover-host'];
+export const PROVIDER_ONLY_KINDS: readonly string[] = ['billing.close-month', 'ha.recover-host', 'mobility.bring-back'];
 
 /**
  * Scheduled background work: what the fabric does by itself on a timer, not

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLOSE_MONTH_KIND } from '../chargeback/invoice';
+import { BRING_BACK_JOB_KIND } from '../mobility/bring-back-vms';
 import { MIGRATE_VM_JOB_KIND, MOVE_VM_STORAGE_JOB_KIND } from '../mobility/migrate-vm';
 import { REPLICATION_JOB_KINDS } from '../replication/replication-service';
 import { TASK_KINDS } from '../tasks/task-protocol.schema';
@@ -24,6 +25,7 @@ describe('the kinds of task', () => {
       'ha.recover-host',
       MIGRATE_VM_JOB_KIND,
       MOVE_VM_STORAGE_JOB_KIND,
+      BRING_BACK_JOB_KIND,
       // replication.cycle names the cycles' workflow; no job of that kind is created.
       ...Object.values(REPLICATION_JOB_KINDS).filter((k) => k !== REPLICATION_JOB_KINDS.cycle),
     ];

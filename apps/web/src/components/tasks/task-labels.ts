@@ -30,6 +30,7 @@ export const KIND_LABELS: Record<string, string> = {
   'ha.recover-host': 'HA recovery',
   'mobility.migrate-vm': 'Migrate VM',
   'mobility.move-vm-storage': 'Move VM storage',
+  'mobility.bring-back': 'Bring VMs back after maintenance',
   // The hosts' agents' steps of replication, migration and storage moves.
   'replica.accept': 'Replica: prepare host',
   'replica.cycle': 'Replica cycle',
