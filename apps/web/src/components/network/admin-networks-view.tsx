@@ -12,11 +12,13 @@ import { PageHeader } from '@/components/ui/page-header';
 import { Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { errorMessage, fieldErrors } from '@/lib/errors';
 import { useTRPC } from '@/trpc/client';
+import { MacPoolCard } from './mac-pool-card';
 
 /**
  * The provider's view of tenant networks: logical networks and PA pools,
  * each host's policy version against what its agent applied (lagging hosts),
- * the latest isolation proof, the trace tool and switch extensions.
+ * the latest isolation proof, the trace tool, the fabric MAC pool and switch
+ * extensions.
  */
 export function AdminNetworksView() {
   const trpc = useTRPC();
@@ -201,6 +203,7 @@ export function AdminNetworksView() {
             {logical.data?.length === 0 ? <span className="text-fg-muted">No logical network yet</span> : null}
           </CardBody>
         </Card>
+        <MacPoolCard />
         <Card>
           <CardHeader
             title="Switch extensions"

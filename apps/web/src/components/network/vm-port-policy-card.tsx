@@ -141,6 +141,7 @@ export function VmPortPolicyCard({ vmId, area }: { vmId: string; area: 'portal' 
       <CardBody className="flex flex-col gap-5">
         <PolicyEditor key={port.nicName} vmId={vmId} port={port} />
         <PortBandwidth port={port} />
+        <DetachPort key={`detach-${port.nicName}`} vmId={vmId} port={port} />
         {area === 'portal' ? <TracePanel vmId={vmId} /> : null}
       </CardBody>
     </Card>
@@ -387,6 +388,53 @@ function PolicyEditor({ vmId, port }: { vmId: string; port: Port }) {
         </p>
       )}
     </form>
+  );
+}
+
+/**
+ * A tenant admin takes the adapter off its subnet: it gives back its address
+ * (and provider address), its host's switch drops its port, and it keeps its
+ * MAC and policy. Asks first, naming what goes.
+ */
+function DetachPort({ vmId, port }: { vmId: string; port: Port }) {
+  const me = useSession();
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [asking, setAsking] = useState(false);
+  const detach = useMutation(
+    trpc.network.detachNic.mutationOptions({
+      onSuccess: () => qc.invalidateQueries({ queryKey: trpc.network.vmPorts.queryKey({ vmId }) }),
+    }),
+  );
+  if (me.role !== 'tenant-admin' || !port.subnet) return null;
+  const where = `${port.subnet.vmNetworkName}/${port.subnet.name}`;
+  return (
+    <div className="flex flex-wrap items-center gap-3 border-t border-border pt-4 text-[12.5px]">
+      {asking ? (
+        <>
+          <span>
+            Detach {port.nicName} from {where}? It gives back {port.ca ?? 'its address'} and the VM loses this network.
+          </span>
+          <Button
+            type="button"
+            variant="danger"
+            size="sm"
+            disabled={detach.isPending}
+            onClick={() => detach.mutate({ vmId, nicName: port.nicName })}
+          >
+            Detach
+          </Button>
+          <Button type="button" variant="ghost" size="sm" onClick={() => setAsking(false)}>
+            Cancel
+          </Button>
+        </>
+      ) : (
+        <Button type="button" variant="ghost" size="sm" onClick={() => setAsking(true)}>
+          Detach from {where}
+        </Button>
+      )}
+      {detach.isError ? <InlineError>{errorMessage(detach.error)}</InlineError> : null}
+    </div>
   );
 }
 
