@@ -74,3 +74,42 @@ test('a tenant enables replication by pattern for its own VMs only, after a prev
     }
   }
 });
+
+// Migrate by pattern (issue 12) on the admin Migrations page: the preview names each VM's destination
+// (the engine's choice), then the migration runs through the usual workflow and lands.
+test('an admin migrates by pattern after a preview naming each destination', async ({ page }) => {
+  test.setTimeout(180_000);
+  const alice = await apiAs('alice@blue.example');
+  const admin = await apiAs('admin@fabric.local');
+  const created = await alice.mutate<{ vm: { id: string } }>('vms.create', vm('m1'));
+  const vmId = created.vm.id;
+  try {
+    await expect
+      .poll(async () => (await alice.query<{ state: string }>('vms.get', { id: vmId })).state, { timeout: 60_000 })
+      .toBe('off');
+    const before = await admin.query<{ hostName: string | null }>('vms.get', { id: vmId });
+
+    await signIn(page, 'admin@fabric.local');
+    await expect(page).toHaveURL(/\/admin$/);
+    await page.goto('/admin/migrations');
+    const card = page.getByTestId('migrate-by-pattern');
+    await card.getByLabel('VM name pattern').fill(`${prefix}-m?`);
+    await card.getByRole('button', { name: 'Preview' }).click();
+    const preview = card.getByTestId('migrate-pattern-preview');
+    await expect(preview).toContainText('1 VM match: 1 will move');
+    await expect(preview).toContainText(/Cold \(off\) to \S+/);
+    const target = /Cold \(off\) to (\S+?):/.exec((await preview.textContent()) ?? '')?.[1];
+    expect(target).toBeTruthy();
+    expect(target).not.toBe(before.hostName);
+
+    await card.getByRole('button', { name: 'Migrate 1 VM' }).click();
+    await expect(card.getByTestId('pattern-result')).toContainText('1 started');
+    await expect
+      .poll(async () => (await admin.query<{ hostName: string | null }>('vms.get', { id: vmId })).hostName, {
+        timeout: 90_000,
+      })
+      .toBe(target);
+  } finally {
+    await alice.mutate('vms.act', { id: vmId, action: 'delete' }).catch(() => undefined);
+  }
+});
