@@ -181,3 +181,22 @@ describe('QoS: weighted max-min sharing', () => {
     expect(alone[0]).toEqual({ nicId: 'noisy', achievedMbps: 6_000, limitedBy: 'maximum' });
   });
 });
+
+describe('QoS compiled into the host switch configuration', () => {
+  it("puts a port's QoS in its item on its own host only, and leaves ports without QoS as they were", () => {
+    const plain = compileAll(blueYellowFabric());
+    const input = blueYellowFabric();
+    const web = input.vnics.find((n) => n.nicId === 'blue-web');
+    if (!web) throw new Error('no blue-web');
+    web.qos = { minimumMbps: 400, weight: 3, maximumMbps: 2_000 };
+    const compiled = compileAll(input);
+    const host = web.hostId ?? '';
+    expect(compiled.get(host)?.['port/blue-web']).toMatchObject({
+      qos: { minimumMbps: 400, weight: 3, maximumMbps: 2_000 },
+    });
+    // Only the host of that port receives a delta; no other port's item changed.
+    expect(affectedHosts(plain, compiled)).toEqual([host]);
+    const delta = diffPolicy(plain.get(host) ?? {}, compiled.get(host) ?? {}, 1);
+    expect(Object.keys(delta?.set ?? {})).toEqual(['port/blue-web']);
+  });
+});
