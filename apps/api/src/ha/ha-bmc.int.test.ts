@@ -14,6 +14,8 @@ import { HaKit, ROOMY_QUOTA, tcpProxy } from './ha-test-kit';
 //    two hosts at once.
 //  - bmc-q's BMC login is wrong: the power-off is refused (401), the event says so and falls back to the
 //    lease (isolation response power-off); its VM restarts after the lease and never ran twice.
+//  - bmc-r has no BMC and keeps running: the lease proves nothing, so nothing restarts past it; once the
+//    provider sets its BMC login, the next retry powers it off and its VM restarts elsewhere.
 
 let api: TestApi;
 let c: Record<DemoLogin, ApiClient>;
@@ -21,6 +23,8 @@ let clusterId = '';
 let proxyUrl = '';
 const proxy = tcpProxy(0);
 const kit = new HaKit({ apiUrl: () => api.url, c: () => c, clusterId: () => clusterId });
+
+const closers: (() => Promise<void>)[] = [];
 
 /** A lease far longer than the test may wait: only the BMC can fence in time. */
 const LONG_LEASE_MS = 90_000;
@@ -35,9 +39,9 @@ async function powerState(host: string) {
 }
 
 /** Starts `host` behind the proxy with its BMC, and its VMs there (the other hosts in maintenance meanwhile). */
-async function hostWithVms(host: string, vms: string[]) {
+async function hostWithVms(host: string, vms: string[], apiUrl = proxyUrl) {
   const others = [...(await kit.hosts('bmc-')).values()].filter((h) => h.state === 'connected');
-  await kit.startAgent(host, { apiUrl: proxyUrl, bmc: true });
+  await kit.startAgent(host, { apiUrl, bmc: true });
   await kit.waitConnected([host]);
   for (const h of others) await c.admin.mutate('hosts.setMaintenance', { id: h.id, enabled: true, reason: 'test' });
   const ids = [];
@@ -81,6 +85,7 @@ afterEach(async (context) => {
 });
 
 afterAll(async () => {
+  for (const close of closers) await close().catch(() => undefined);
   proxy.cut();
   await kit.close();
   await proxy.close().catch(() => undefined);
@@ -221,6 +226,44 @@ describe('fencing through a BMC', () => {
       .filter((r) => r.vmId === ids[0])
       .at(-1);
     expect(last?.stoppedBy).toBe('isolation');
+    expect(kit.overlaps()).toEqual([]);
+  }, 180_000);
+
+  it('with keep-running and no BMC, never trusts the lease; a BMC login set later fences the host', async () => {
+    await c.admin.mutate('ha.updateSettings', { clusterId, settings: { isolationResponse: 'keep-running' } });
+    // A line of its own: bmc-q stays cut off behind the first proxy (healed, it would take the new VM).
+    const line = tcpProxy(Number(new URL(api.url).port));
+    closers.push(() => line.close());
+    const { hostId, ids } = await hostWithVms('bmc-r', ['bmc-app-01'], `http://127.0.0.1:${await line.listen()}`);
+    line.cut();
+    const waiting = await kit.eventFor(
+      hostId,
+      (e) => e.timeline.some((t) => t.kind === 'bmc-failed'),
+      60_000,
+      'the event to say bmc-r has no BMC',
+    );
+    const failed = waiting.timeline.find((t) => t.kind === 'bmc-failed');
+    expect(failed?.message).toContain('No BMC is configured for bmc-r');
+    expect(failed?.message).toContain('keep-running its lease proves nothing');
+    // Well past the 12 s lease: still not fenced, nothing restarted (the VM keeps running on bmc-r).
+    const pastLease = new Date(waiting.lastHeartbeatAt).getTime() + 12_000 + 6_000;
+    await new Promise((r) => setTimeout(r, Math.max(0, pastLease - Date.now())));
+    const still = (await kit.events()).find((e) => e.id === waiting.id);
+    expect(still?.fencedAt).toBeNull();
+    expect(still?.restarts.find((r) => r.vmId === ids[0])?.state).toBe('pending');
+    expect(runsOf({ path: kit.dirs.get('bmc-r') as string }).find((r) => r.vmId === ids[0])?.to).toBeNull();
+
+    // The provider sets the BMC: the next retry powers bmc-r off and the VM restarts elsewhere.
+    const bmc = kit.bmcs.get('bmc-r');
+    await c.admin.mutate('hosts.setBmc', { hostId, url: bmc?.url, username: bmc?.username, password: bmc?.password });
+    const event = await kit.eventFor(
+      hostId,
+      (e) => e.restarts.some((r) => r.vmId === ids[0] && r.state === 'running'),
+      60_000,
+      'bmc-app-01 to run elsewhere once the BMC is set',
+    );
+    expect(event.timeline.find((t) => t.kind === 'fenced')?.message).toMatch(/^Powered off through the BMC at /);
+    expect(await powerState('bmc-r')).toBe('Off');
     expect(kit.overlaps()).toEqual([]);
   }, 180_000);
 });
