@@ -27,52 +27,51 @@ interface BringBackPlan {
 export function LeaveMaintenance({
   hostId,
   hostName,
-  onStarted,
+  onLeaving,
   onCancel,
   onDone,
 }: {
   hostId: string;
   hostName: string;
-  /** A bring-back task started: the host is out of maintenance, the form stays to follow the task. */
-  onStarted: () => void;
+  /**
+   * Called as the admin confirms, before the answer: the host leaves maintenance, and the dialog must keep
+   * this form (to follow the task) even if the host's new state arrives before the answer does.
+   */
+  onLeaving: () => void;
   onCancel: () => void;
   onDone: () => void;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const plan = useQuery(trpc.mobility.bringBackPlan.queryOptions({ hostId }));
   const [bringBack, setBringBack] = useState(true);
   const refresh = () =>
     Promise.all([
       queryClient.invalidateQueries(trpc.hosts.get.queryFilter({ id: hostId })),
       queryClient.invalidateQueries(trpc.hosts.list.queryFilter()),
       queryClient.invalidateQueries(trpc.fabric.overview.queryFilter()),
+      // The host's VM list: the VMs that came back are on it now.
+      queryClient.invalidateQueries(trpc.vms.list.queryFilter()),
     ]);
   const leave = useMutation(
     trpc.mobility.leaveMaintenance.mutationOptions({
       onSuccess: async (result) => {
         // With a task to follow the dialog stays open on its link; otherwise it is done.
-        if (result.taskId) {
-          onStarted();
-          return;
-        }
+        if (result.taskId) return;
         await refresh();
         onDone();
       },
     }),
   );
   const taskId = leave.data?.taskId ?? null;
+  // Once the host has left maintenance there is no plan to read again (it would be refused): the answer's stands.
+  const plan = useQuery({ ...trpc.mobility.bringBackPlan.queryOptions({ hostId }), enabled: !leave.data });
   const task = useStartedTask(taskId, () => void refresh());
 
-  if (plan.isPending) return <Skeleton className="h-16 w-full" />;
-  if (plan.isError) return <InlineError>{errorMessage(plan.error)}</InlineError>;
-  const data = plan.data as unknown as BringBackPlan;
-  const count = data.back.length;
-
   if (taskId) {
+    const count = (leave.data?.plan as unknown as BringBackPlan | undefined)?.back.length ?? 0;
     return (
       <div className="flex flex-col gap-3 text-[13px]">
-        <p className="flex flex-wrap items-center gap-2">
+        <p className="flex flex-wrap items-center gap-2" data-testid="bring-back-task">
           {hostName} is out of maintenance; bringing back {count} {count === 1 ? 'VM' : 'VMs'}.
           <Link href={`/admin/tasks/${taskId}`} className="text-accent hover:underline">
             Follow it in Tasks
@@ -87,17 +86,23 @@ export function LeaveMaintenance({
               onDone();
             }}
           >
-            Close
+            Done
           </Button>
         </div>
       </div>
     );
   }
 
+  if (plan.isPending) return <Skeleton className="h-16 w-full" />;
+  if (plan.isError) return <InlineError>{errorMessage(plan.error)}</InlineError>;
+  const data = plan.data as unknown as BringBackPlan;
+  const count = data.back.length;
+
   return (
     <div className="flex flex-col gap-4">
       <section
         aria-label="VMs to bring back"
+        data-testid="bring-back-preview"
         className="flex flex-col gap-2 rounded-md border border-border p-3 text-[13px]"
       >
         {count > 0 ? (
@@ -144,7 +149,10 @@ export function LeaveMaintenance({
           variant="primary"
           loading={leave.isPending}
           autoFocus
-          onClick={() => leave.mutate({ hostId, bringBack: bringBack && count > 0 })}
+          onClick={() => {
+            onLeaving();
+            leave.mutate({ hostId, bringBack: bringBack && count > 0 });
+          }}
         >
           {bringBack && count > 0 ? `Exit maintenance and bring back ${count}` : 'Exit maintenance'}
         </Button>

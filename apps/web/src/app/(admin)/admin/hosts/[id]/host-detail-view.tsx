@@ -508,7 +508,8 @@ function MaintenanceDialog({ host, open, onClose }: { host: Host; open: boolean;
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [reason, setReason] = useState('');
-  // Once leaving has started a bring-back task, the dialog follows it even though the host is no longer in maintenance.
+  // Once the admin confirms leaving, the dialog keeps the leave form (and the bring-back task it follows) even
+  // though the host is no longer in maintenance.
   const [following, setFollowing] = useState(false);
   const enabling = host.state !== 'maintenance' && !following;
   const mutation = useMutation(
@@ -552,7 +553,7 @@ function MaintenanceDialog({ host, open, onClose }: { host: Host; open: boolean;
         <LeaveMaintenance
           hostId={host.id}
           hostName={host.name}
-          onStarted={() => setFollowing(true)}
+          onLeaving={() => setFollowing(true)}
           onCancel={close}
           onDone={close}
         />
