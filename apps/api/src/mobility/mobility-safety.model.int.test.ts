@@ -332,18 +332,21 @@ describe('mobility safety model (issue 12)', () => {
       `SELECT v.id::text, h.name AS host FROM vms v JOIN hosts h ON h.id = v.host_id WHERE v.id = ANY($1::uuid[])`,
       [vms],
     );
+    const liveHosts = () =>
+      owners.map((v) => ({
+        vm: v.id,
+        owner: v.host,
+        liveOn: HOSTS.filter((h) =>
+          runsOf({ path: kit.dirs.get(h) as string }).some((r) => r.vmId === v.id && r.to === null),
+        ),
+      }));
     await eventually(
-      async () => {
-        for (const v of owners) {
-          const liveOn = HOSTS.filter((h) =>
-            runsOf({ path: kit.dirs.get(h) as string }).some((r) => r.vmId === v.id && r.to === null),
-          );
-          if (liveOn.length !== 1 || liveOn[0] !== v.host) return false;
-        }
-        return true;
-      },
+      async () => liveHosts().every((v) => v.liveOn.length === 1 && v.liveOn[0] === v.owner),
       60_000,
       'each VM to run only on its owner host',
+    ).catch(() => undefined);
+    expect(liveHosts(), 'each VM live on its owner host only (run logs)').toEqual(
+      owners.map((v) => ({ vm: v.id, owner: v.host, liveOn: [v.host] })),
     );
     expect(findRunOverlaps([...kit.dirs.values()].map((dir) => ({ path: dir })))).toEqual([]);
     console.log(
