@@ -155,6 +155,26 @@ describe('Reporter', () => {
     expect(log.lines.some((l) => l.includes('API reachable again'))).toBe(true);
   });
 
+  it('retries heartbeats at least once a heartbeat interval however long the API is down', async () => {
+    // The backoff alone would reach 400 ms: the heartbeat (20 ms) caps it, so a returning API hears the host at once.
+    const { controller, done, log } = start({
+      token: api.issueToken(),
+      backoff: { initialMs: 5, maxMs: 400, factor: 2, jitterRatio: 0.2 },
+    });
+    await waitFor(() => (api.hosts.values().next().value?.heartbeats ?? 0) >= 2, 'heartbeats before outage');
+    api.mode = 'down';
+    await waitFor(() => api.requests.filter((r) => r.status === 503).length >= 12, 'retries during 503');
+    controller.abort();
+    await done;
+    const waits = log.lines.flatMap((l) => {
+      const m = /retrying in (\d+)ms \(attempt (\d+)\)/.exec(l);
+      return m ? [{ ms: Number(m[1]), attempt: Number(m[2]) }] : [];
+    });
+    // Attempt 8 would wait 640 ms (capped at 400) without the heartbeat's cap.
+    expect(waits.some((w) => w.attempt >= 8)).toBe(true);
+    expect(Math.max(...waits.map((w) => w.ms))).toBeLessThanOrEqual(20);
+  });
+
   it('retries registration while the API is down', async () => {
     api.mode = 'down';
     const { controller, done } = start({ token: api.issueToken() });

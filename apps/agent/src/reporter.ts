@@ -73,6 +73,7 @@ export class Reporter {
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly backoff: Backoff;
+  private readonly random: () => number;
 
   private intervalMs: number;
   private session: AgentSession | null = null;
@@ -97,7 +98,8 @@ export class Reporter {
     this.agentVersion = options.agentVersion ?? AGENT_VERSION;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? realSleep;
-    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random ?? Math.random);
+    this.random = options.random ?? Math.random;
+    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, this.random);
     this.intervalMs = options.heartbeatMsOverride ?? DEFAULT_HEARTBEAT_MS;
   }
 
@@ -254,7 +256,10 @@ export class Reporter {
         if (signal.aborted) return;
         if (!(error instanceof AgentApiError)) throw error;
         this.options.ha?.failed();
-        waitMs = this.failed(error, 'heartbeat');
+        // Never slower than the heartbeat itself: a control plane that comes back (an API restart) judges hosts
+        // by missed heartbeats, and an agent 16–30 s deep in its backoff was marked suspect, then failed, while
+        // healthy (HA then held its VMs' restarts elsewhere back). Jittered, so hosts do not return in step.
+        waitMs = this.failed(error, 'heartbeat', this.intervalMs);
       }
       await this.sleep(waitMs, signal);
     }
@@ -380,8 +385,11 @@ export class Reporter {
    * of failure changes and then at attempts 1, 2, 4, 8…, so an hour-long
    * outage is a handful of lines, not thousands.
    */
-  private failed(error: AgentApiError, what: string): number {
-    const { attempt, delayMs } = this.backoff.next();
+  private failed(error: AgentApiError, what: string, atMostMs = Number.POSITIVE_INFINITY): number {
+    const next = this.backoff.next();
+    const { attempt } = next;
+    // Capped, a delay keeps a jitter of its own (80–100 % of the cap).
+    const delayMs = next.delayMs <= atMostMs ? next.delayMs : Math.round(atMostMs * (0.8 + 0.2 * this.random()));
     const description = describeFailure(error, what);
     if (description !== this.failure || isPowerOfTwo(attempt)) {
       this.log.warn(`${description}, retrying in ${formatMs(delayMs)} (attempt ${attempt})`);

@@ -62,6 +62,8 @@ const PROGRESS_STEP = 25;
 const MAX_MESSAGE = 500;
 /** The protocol's limit on `max` in a poll. */
 const MAX_TASKS_PER_POLL = 32;
+/** The longest wait between task polls while the API is unreachable (see pollLoop). */
+const POLL_RETRY_AT_MOST_MS = 5_000;
 
 interface HeldTask {
   task: AgentTask;
@@ -170,7 +172,12 @@ export class TaskRunner implements SessionLoop {
         if (this.stop.signal.aborted) return;
         if (!(error instanceof AgentApiError)) throw error;
         const { attempt, delayMs: backoffMs } = backoff.next();
-        let delayMs = backoffMs;
+        // At most about 5 s between polls, however long the outage: a returning API's first tasks (an HA
+        // restart, a migration step) are not left waiting out a 30 s backoff. Capped delays keep a jitter.
+        let delayMs =
+          backoffMs <= POLL_RETRY_AT_MOST_MS
+            ? backoffMs
+            : Math.round(POLL_RETRY_AT_MOST_MS * (0.8 + 0.2 * this.random()));
         let description = describeFailure(error, 'poll for tasks');
         if (error.status === 404 || error.status === 405) {
           // An API from before tasks: keep heartbeating, look again now and then.

@@ -122,6 +122,7 @@ describe('HA recovery across an API crash', () => {
       'the resumed recovery to finish',
     );
     console.log(`HA crash: RTO ${done.restarts.map((r) => `${r.vmName} ${r.rtoMs} ms`).join(', ')}`);
+    console.log(`HA crash: timeline\n${done.timeline.map((t) => `  ${t.at} ${t.kind} ${t.message}`).join('\n')}`);
     expect(done.restarts).toHaveLength(4);
     expect(done.restarts.every((r) => r.toHostId === bId)).toBe(true);
     // Each VM started exactly once on the survivor, from its own run log; and one create and one
