@@ -53,7 +53,7 @@ export function PortBandwidth({ port }: { port: Port }) {
             <div className="absolute inset-y-0 left-0 bg-border" style={{ width: at(bandwidth.offeredMbps) }} />
             <div className="absolute inset-y-0 left-0 bg-accent" style={{ width: at(bandwidth.achievedMbps) }} />
             {qos?.minimumMbps ? (
-              <div className="absolute inset-y-0 w-0.5 bg-ok" style={{ left: at(qos.minimumMbps) }} title="minimum" />
+              <div className="absolute inset-y-0 w-0.5 bg-fg" style={{ left: at(qos.minimumMbps) }} title="minimum" />
             ) : null}
             {qos?.maximumMbps ? (
               <div
@@ -70,6 +70,8 @@ export function PortBandwidth({ port }: { port: Port }) {
             </dd>
             <dt className="text-muted">Offered</dt>
             <dd className="tabular">{rate(bandwidth.offeredMbps)}</dd>
+            <dt className="text-muted">Marks</dt>
+            <dd>the dark tick is the minimum, the red one the maximum; grey is offered, blue achieved</dd>
             <dt className="text-muted">Sampled</dt>
             <dd className="tabular">{new Date(bandwidth.at).toLocaleTimeString()}</dd>
           </dl>
