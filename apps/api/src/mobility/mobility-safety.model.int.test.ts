@@ -336,8 +336,9 @@ describe('mobility safety model (issue 12)', () => {
       'every move to end',
     );
     await check('settled', vms);
-    const ended = await sql<{ id: string; state: string; outcome: string | null; vm: string }>(
-      `SELECT id::text, state, result->>'outcome' AS outcome, target_id::text AS vm FROM jobs WHERE kind = 'mobility.migrate-vm'`,
+    const ended = await sql<{ id: string; state: string; outcome: string | null; error: string | null }>(
+      `SELECT id::text, state, result->>'outcome' AS outcome, error_message AS error FROM jobs
+       WHERE kind = 'mobility.migrate-vm'`,
     );
     for (const id of migrations) {
       const job = ended.find((j) => j.id === id);
@@ -368,7 +369,7 @@ describe('mobility safety model (issue 12)', () => {
     );
     expect(findRunOverlaps([...kit.dirs.values()].map((dir) => ({ path: dir })))).toEqual([]);
     console.log(
-      `mobility safety: ${migrations.length} migrations (${ended.map((j) => j.outcome).join(', ')}), ${storageMoves.length} storage moves`,
+      `mobility safety: ${migrations.length} migrations (${ended.map((j) => `${j.outcome}${j.error ? `: ${j.error.slice(0, 160)}` : ''}`).join('; ')}), ${storageMoves.length} storage moves`,
     );
   }, 600_000);
 });
