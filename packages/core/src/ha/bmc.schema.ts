@@ -13,6 +13,8 @@ export const bmcUrlSchema = z
   .trim()
   .min(1, 'BMC URL is required')
   .max(500, 'BMC URL must be at most 500 characters')
+  // Printable ASCII only: a line break or a right-to-left override would be stored, audited and shown as sent.
+  .regex(/^[\x21-\x7E]+$/, 'BMC URL must be printable ASCII without spaces (percent-encode anything else)')
   .refine(isHttpUrl, 'BMC URL must be an http(s) URL such as https://10.0.0.5 or http://127.0.0.1:8443')
   // A login inside the URL would be stored in clear and shown to everyone who reads the host.
   .refine(hasNoUserInfo, 'BMC URL must not hold a username or password: use the fields for them');

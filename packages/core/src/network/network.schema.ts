@@ -110,6 +110,10 @@ export const aclInput = z
     path: ['meterClass'],
   });
 
+/** Said whatever is wrong with the number (not a number, a fraction, 0, 1e308): the rule, not zod's range. */
+const MAX_MBPS = 'Maximum bandwidth is a whole number of Mbps from 1 to 400,000';
+const WEIGHT = 'Minimum bandwidth weight is a whole number from 1 to 100';
+
 export const portPolicyInput = z.strictObject({
   macSpoofing: z.boolean().optional(),
   dhcpGuard: z.boolean().optional(),
@@ -130,8 +134,8 @@ export const portPolicyInput = z.strictObject({
     })
     .optional(),
   mirroring: z.enum(['none', 'source', 'destination']).optional(),
-  maximumBandwidthMbps: z.number().int().min(1).max(400_000, 'Maximum bandwidth is at most 400,000 Mbps').optional(),
-  minimumBandwidthWeight: z.number().int().min(1).max(100, 'Minimum bandwidth weight is 1–100').optional(),
+  maximumBandwidthMbps: z.number({ error: MAX_MBPS }).int(MAX_MBPS).min(1, MAX_MBPS).max(400_000, MAX_MBPS).optional(),
+  minimumBandwidthWeight: z.number({ error: WEIGHT }).int(WEIGHT).min(1, WEIGHT).max(100, WEIGHT).optional(),
 });
 
 /** A VM NIC leaves its subnet (detach): it keeps its MAC and port policy, and is on no VM network. */
