@@ -26,6 +26,7 @@ interface Host {
   name: string;
   clusterId: string;
   state: string;
+  lastHeartbeatAt: string | Date | null;
   storagePools: { name: string }[];
 }
 interface Replication {
@@ -286,6 +287,7 @@ describe('replication between two real agents', () => {
     const index = primary.name === 'rep-a-01' ? 0 : 1;
     // The old primary returns (same state dir, its credential on disk): reverse replication resyncs the differences.
     const hostname = primary.name;
+    const restartedAt = Date.now();
     agents[index] = spawnAgent({
       api: api.url,
       hostname,
@@ -293,7 +295,20 @@ describe('replication between two real agents', () => {
       profile: 'standard-2x16-512g',
       extraArgs: ['--sim-speed', '20', '--sample-seconds', '5'],
     });
-    await eventually(async () => (await hostNamed(hostname)).state === 'connected', 90_000, 'the old primary back');
+    // Heard from since its restart: killed a moment ago, it may not even have turned suspect yet (a CI run read
+    // "connected" at once, and the reverse then found it suspect).
+    await eventually(
+      async () => {
+        const host = await hostNamed(hostname);
+        return (
+          host.state === 'connected' &&
+          host.lastHeartbeatAt !== null &&
+          new Date(host.lastHeartbeatAt).getTime() > restartedAt
+        );
+      },
+      90_000,
+      'the old primary back',
+    );
     const reverse = await c.blueAdmin.mutate<{ taskId: string }>('replication.reverse', { vmId });
     await eventually(taskDone(reverse.taskId), 120_000, 'reverse replication');
     const back = await c.admin.query<Replication>('replication.get', { vmId });
