@@ -96,7 +96,7 @@ test('an admin migrates by pattern after a preview naming each destination', asy
     await card.getByLabel('VM name pattern').fill(`${prefix}-m?`);
     await card.getByRole('button', { name: 'Preview' }).click();
     const preview = card.getByTestId('migrate-pattern-preview');
-    await expect(preview).toContainText('1 VM match: 1 will move');
+    await expect(preview).toContainText('1 VM matches: 1 will move');
     await expect(preview).toContainText(/Cold \(off\) to \S+/);
     const target = /Cold \(off\) to (\S+?):/.exec((await preview.textContent()) ?? '')?.[1];
     expect(target).toBeTruthy();

@@ -5,6 +5,7 @@ import { CheckCircle2 } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Button } from '@/components/ui/button';
 import { Card, CardHeader } from '@/components/ui/card';
+import { Dialog } from '@/components/ui/dialog';
 import { InlineError } from '@/components/ui/error-state';
 import { describedBy, Field, Input } from '@/components/ui/input';
 import { Skeleton } from '@/components/ui/skeleton';
@@ -23,6 +24,7 @@ export function BmcCard({ hostId, hostName }: { hostId: string; hostName: string
   const bmc = useQuery(trpc.hosts.bmc.queryOptions({ hostId }));
   const [draft, setDraft] = useState<{ url: string; username: string; password: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [removing, setRemoving] = useState(false);
   const current = bmc.data ?? null;
   const form = draft ?? { url: current?.url ?? '', username: current?.username ?? '', password: '' };
 
@@ -44,6 +46,7 @@ export function BmcCard({ hostId, hostName }: { hostId: string; hostName: string
     trpc.hosts.removeBmc.mutationOptions({
       onSuccess: async () => {
         setDraft(null);
+        setRemoving(false);
         setNotice(`BMC removed: with fence method "bmc", ${hostName} now falls back to its lease.`);
         await refresh();
       },
@@ -152,10 +155,9 @@ export function BmcCard({ hostId, hostName }: { hostId: string; hostName: string
                   type="button"
                   size="sm"
                   variant="ghost"
-                  loading={remove.isPending}
                   onClick={() => {
                     setNotice(null);
-                    remove.mutate({ hostId });
+                    setRemoving(true);
                   }}
                 >
                   Remove
@@ -168,6 +170,22 @@ export function BmcCard({ hostId, hostName }: { hostId: string; hostName: string
           </div>
         </form>
       )}
+      <Dialog
+        open={removing}
+        onClose={() => setRemoving(false)}
+        title={`Remove the BMC login of ${hostName}?`}
+        description={`With fence method "bmc", ${hostName}'s VMs then restart elsewhere only after its lease runs out (and never while it keeps running cut off).`}
+        footer={
+          <>
+            <Button onClick={() => setRemoving(false)}>Cancel</Button>
+            <Button variant="danger" loading={remove.isPending} onClick={() => remove.mutate({ hostId })}>
+              Remove login
+            </Button>
+          </>
+        }
+      >
+        {remove.isError ? <InlineError>{errorMessage(remove.error)}</InlineError> : null}
+      </Dialog>
     </Card>
   );
 }

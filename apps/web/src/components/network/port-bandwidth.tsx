@@ -1,6 +1,6 @@
 'use client';
 
-import { formatMbps } from '@/lib/format';
+import { formatDateTime, formatMbps } from '@/lib/format';
 import type { RouterOutputs } from '@/trpc/types';
 
 type Port = RouterOutputs['network']['vmPorts'][number];
@@ -73,7 +73,7 @@ export function PortBandwidth({ port }: { port: Port }) {
             <dt className="text-muted">Marks</dt>
             <dd>the dark tick is the minimum, the red one the maximum; grey is offered, blue achieved</dd>
             <dt className="text-muted">Sampled</dt>
-            <dd className="tabular">{new Date(bandwidth.at).toLocaleTimeString()}</dd>
+            <dd className="tabular">{formatDateTime(bandwidth.at)}</dd>
           </dl>
         </>
       ) : (

@@ -73,8 +73,8 @@ export function PatternPreviewPanel({
   return (
     <div className="rounded-md border border-border text-[12.5px]" role="status" data-testid={testId}>
       <p className="border-b border-border px-3 py-2 font-medium text-fg">
-        {preview.items.length} VM{preview.items.length === 1 ? '' : 's'} match: {hit.length} {verb}
-        {cannot.length ? `, ${cannot.length} cannot (left as they are)` : ''}
+        {preview.items.length === 1 ? '1 VM matches' : `${preview.items.length} VMs match`}: {hit.length} {verb}
+        {cannot.length ? `, ${cannot.length} cannot (left as ${cannot.length === 1 ? 'it is' : 'they are'})` : ''}
       </p>
       <ul className="max-h-64 divide-y divide-border overflow-y-auto">
         {[...hit, ...cannot].map((item) => (
