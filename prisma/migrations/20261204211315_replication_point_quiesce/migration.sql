@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "replication_points" ADD COLUMN     "quiesce" JSONB;
