@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { generatePrismaClient } from '../scripts/lib/prisma-generate';
 import { E2E } from './stack.config';
 
-/** Starts the whole product, as `npm start` does, with its 8 demo agents. */
+/** Starts the whole product, as `npm start` does, with its 8 demo agents, and the HA drill cluster's 2. */
 export default async function globalSetup() {
   generatePrismaClient();
   rmSync(E2E.dataDir, { recursive: true, force: true });
@@ -15,6 +15,7 @@ export default async function globalSetup() {
     heartbeatIntervalMs: E2E.heartbeatIntervalMs,
     webDistDir: E2E.webDistDir,
     demoAgents: true,
+    extraClusters: [{ ...E2E.drillCluster, hosts: [...E2E.drillCluster.hosts] }],
     quiet: true,
     logDir: E2E.logDir,
     log: (line) => console.log(`[e2e stack] ${line}`),

@@ -9,6 +9,20 @@ export const E2E = {
   apiPort: 4391,
   webPort: 3391,
   heartbeatIntervalMs: 1000,
+  /**
+   * A cluster of its own for the host failure drill (e2e/admin/ha-drill.spec.ts): powering off a demo host
+   * would take other specs' VMs and hosts with it. Two small hosts (placement puts other specs' VMs in the
+   * clusters with more hosts that fit first), HA on, fenced through their BMCs, detection in 5 s.
+   */
+  drillCluster: {
+    name: 'HA drill',
+    description: 'Hosts the browser tests power off (host failure drill)',
+    hosts: [
+      { hostname: 'hv-drill-01', profile: 'small-1x8-64g' },
+      { hostname: 'hv-drill-02', profile: 'small-1x8-64g' },
+    ],
+    ha: { enabled: true, fenceMethod: 'bmc', detectionTimeoutMs: 5000 },
+  },
   /** The console's build directory under apps/web: not the .next a running `npm start` serves. */
   webDistDir: '.next-test',
   /** Each process's output, kept for a failed run (npm test prints the API's tail). */

@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { readPower } from '../../apps/agent/src/bmc/power-file';
+import type { HaSettingsPatch } from '../../packages/core/src/ha/ha-settings';
 import { openDatabase, REPO_ROOT } from '../../packages/db/src/database';
 import { applyMigrations } from '../../packages/db/src/migrate';
 import { type DemoBmc, seedDemoBmcs } from './demo-bmcs';
@@ -12,6 +14,25 @@ import { type Child, killAllOnExit, NODE_FLAGS, spawnChild, stopChild, waitForHt
 
 /** The demo hosts' simulated BMCs listen from the API's port + this (one port per host, in DEMO_HOSTS order). */
 const BMC_PORT_OFFSET = 1000;
+
+/**
+ * The demo clusters HA is on in, when the provider has not set HA there yet: Production, whose five hosts
+ * have room to restart any one host's VMs (Development's two small hosts may not). Fenced through the
+ * hosts' simulated BMCs, so a host failure drill (the host page) shows its VMs back within seconds of
+ * detection. Admission control stays off: the demo's and the browser tests' creates are never refused.
+ */
+const DEMO_HA: { cluster: string; settings: HaSettingsPatch }[] = [
+  { cluster: 'Production', settings: { enabled: true, fenceMethod: 'bmc' } },
+];
+
+/** A cluster of simulated hosts beyond the demo's, e.g. the browser tests' HA drill cluster. */
+export interface ExtraCluster {
+  name: string;
+  description: string;
+  hosts: { hostname: string; profile: string }[];
+  /** Its HA settings, set when the provider has not set any. */
+  ha?: HaSettingsPatch;
+}
 
 export interface StackOptions {
   dataDir: string;
@@ -23,6 +44,8 @@ export interface StackOptions {
   suspectAfterMissed?: number;
   failedAfterMissed?: number;
   demoAgents: boolean;
+  /** Further clusters of simulated hosts, each with its agents and BMCs as the demo's (with demoAgents only). */
+  extraClusters?: ExtraCluster[];
   /**
    * Run the API and the agents from the bundles of scripts/build-server.ts (`npm start`) instead of
    * their TypeScript sources under tsx (the tests: nothing to build first).
@@ -112,7 +135,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     dataDir: path.join(dataDir, 'postgres'),
     port: options.pgPort,
   });
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     await Promise.all(children.filter((c) => c.name.startsWith('agent')).map((c) => stopChild(c)));
     await Promise.all(children.map((c) => stopChild(c)));
     await db.stop();
@@ -129,6 +154,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       FABRIC_API_PORT: String(options.apiPort),
       FABRIC_PUBLIC_URL: webUrl,
       FABRIC_AGENT_API_URL: apiUrl,
+      // Simulated agents and BMCs: the console offers host failure drills (docs/high-availability.md).
+      ...(options.demoAgents ? { FABRIC_SIMULATED_HOSTS: '1' } : {}),
       BETTER_AUTH_SECRET: authSecret(dataDir),
       ...(options.heartbeatIntervalMs ? { FABRIC_HEARTBEAT_INTERVAL_MS: String(options.heartbeatIntervalMs) } : {}),
       ...(options.suspectAfterMissed ? { FABRIC_SUSPECT_AFTER_MISSED: String(options.suspectAfterMissed) } : {}),
@@ -145,7 +172,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     try {
       if (await seedDemo(services)) log('demo data seeded');
       if (options.demoAgents) {
-        for (const host of DEMO_HOSTS) {
+        for (const extra of options.extraClusters ?? []) {
+          if (await services.uow.repos.fabric.findClusterByName(extra.name)) continue;
+          await services.fabric.createCluster(SYSTEM_ACTOR, {
+            name: extra.name,
+            description: extra.description,
+            maxHosts: 64,
+            maxVms: 4000,
+          });
+        }
+        const haPlans = [
+          ...DEMO_HA,
+          ...(options.extraClusters ?? []).flatMap((c) => (c.ha ? [{ cluster: c.name, settings: c.ha }] : [])),
+        ];
+        const stored = await services.uow.repos.ha.clusterSettings();
+        for (const plan of haPlans) {
+          const cluster = stored.find((c) => c.name === plan.cluster);
+          // Never over the provider's own choice: only a cluster whose HA was never set.
+          if (!cluster || Object.keys((cluster.haSettings as object | null) ?? {}).length) continue;
+          await services.ha.updateSettings(SYSTEM_ACTOR, cluster.id, plan.settings);
+          log(`HA on in ${plan.cluster} (${JSON.stringify(plan.settings)})`);
+        }
+        const hosts = [
+          ...DEMO_HOSTS,
+          ...(options.extraClusters ?? []).flatMap((c) => c.hosts.map((h) => ({ ...h, cluster: c.name }))),
+        ];
+        for (const host of hosts) {
           const stateDir = path.join(dataDir, 'agents', host.hostname);
           let token: string | null = null;
           if (!existsSync(path.join(stateDir, 'credential.json'))) {
@@ -218,7 +270,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       children.push(bmc);
       bmcs.push({ hostname: plan.hostname, url: `http://127.0.0.1:${port}`, username: 'admin', password });
     }
-    for (const plan of agentPlans) {
+    // Each agent is supervised as a host's power is: after a power loss (its BMC's ForceOff, a host
+    // failure drill) it boots again once the BMC gives the power back, as a real server does.
+    const startAgent = (plan: (typeof agentPlans)[number], token: string | null) => {
       const args = [
         ...(options.compiled ? [options.compiled.agent] : [...NODE_FLAGS, 'apps/agent/src/main.ts']),
         '--api',
@@ -231,17 +285,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         plan.hostname,
         '--state-dir',
         plan.stateDir,
-        ...(plan.token ? ['--token', plan.token] : []),
+        ...(token ? ['--token', token] : []),
       ];
       const agent = spawnChild(`agent ${plan.hostname}`, process.execPath, args, {
         quiet: options.quiet,
         logFile: logFile(`agent-${plan.hostname}`),
       });
       children.push(agent);
-      agent.exited.then((code) => {
+      agent.exited.then(async (code) => {
         if (code === 3) log(`agent ${plan.hostname} stopped: its host was removed in the console`);
+        if (stopping || code === 3 || readPower(plan.stateDir).state !== 'Off') return;
+        log(`${plan.hostname} lost power (its BMC): it boots again when its BMC powers it on`);
+        while (!stopping && readPower(plan.stateDir).state === 'Off') await new Promise((r) => setTimeout(r, 500));
+        if (stopping) return;
+        children.splice(children.indexOf(agent), 1);
+        log(`${plan.hostname} powered on: its agent starts`);
+        // Registered before it lost power: its credential is on disk, no token.
+        startAgent(plan, null);
       });
-    }
+    };
+    for (const plan of agentPlans) startAgent(plan, plan.token);
 
     const webDistDir = options.webDistDir ?? '.next';
     await buildWebIfStale(log, webDistDir);

@@ -37,6 +37,9 @@ const ACCESS = {
   'hosts.bmc': ['provider-admin'],
   'hosts.setBmc': ['provider-admin'],
   'hosts.removeBmc': ['provider-admin'],
+  'hosts.power': ['provider-admin'],
+  'hosts.simulateFailure': ['provider-admin'],
+  'hosts.powerOn': ['provider-admin'],
   'hosts.onChange': ['provider-admin'],
   'tenants.list': ['provider-admin', 'finance'],
   'tenants.get': ['provider-admin'],
@@ -194,6 +197,11 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange' | 
     allowed: 'NOT_FOUND',
   },
   'hosts.removeBmc': { input: { hostId: randomUUID() }, allowed: 'NOT_FOUND' },
+  // Host failure drills: none on this fabric (FABRIC_SIMULATED_HOSTS unset), so the view is null and the
+  // drills are refused before any host is looked up.
+  'hosts.power': { input: { hostId: randomUUID() }, allowed: 'ok' },
+  'hosts.simulateFailure': { input: { hostId: randomUUID(), kind: 'power-loss' }, allowed: 'PRECONDITION_FAILED' },
+  'hosts.powerOn': { input: { hostId: randomUUID() }, allowed: 'PRECONDITION_FAILED' },
   'tenants.list': { allowed: 'ok' },
   'tenants.get': byRandomId(),
   'tenants.create': emptyCreate,

@@ -11,6 +11,7 @@ import { HaAdmission } from '@fabric/core/ha/admission';
 import { HaAgentChannel } from '@fabric/core/ha/ha-agent-channel';
 import { HaService } from '@fabric/core/ha/ha-service';
 import { HostBmcs } from '@fabric/core/ha/host-bmc';
+import { HostPowerDrills } from '@fabric/core/ha/power-drill';
 import { RecoverHost } from '@fabric/core/ha/recover-host';
 import { JobTracker } from '@fabric/core/jobs/job-tracker';
 import { TaskLogService } from '@fabric/core/jobs/task-log-service';
@@ -116,6 +117,8 @@ export interface Services {
   ha: HaService;
   /** Hosts' BMC logins for fence method bmc (set by the provider; passwords sealed). */
   hostBmcs: HostBmcs;
+  /** Host failure drills through the BMC: simulated hosts only (FABRIC_SIMULATED_HOSTS). */
+  hostPowerDrills: HostPowerDrills;
   /** Tenant networks (issue 13): IPAM, port policies, per-host compiled policy, isolation proof, trace. */
   network: NetworkService;
 }
@@ -256,9 +259,10 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
   const haAgent = new HaAgentChannel({ repos: uow.repos, clock });
   // Fence method bmc: each host's Redfish login, its password sealed under a key from the API's secret.
   const bmcKey = bmcSealingKey(config.authSecret);
+  const bmc = { targetOf: bmcTargets(uow.repos.ha, bmcKey), client: new RedfishBmcClient() };
   const recoverHost = new RecoverHost({
     uow,
-    bmc: { targetOf: bmcTargets(uow.repos.ha, bmcKey), client: new RedfishBmcClient() },
+    bmc,
     workflows,
     tracker: new JobTracker({ jobs: uow.repos.jobs, clock }),
     clock,
@@ -314,6 +318,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     hostNames: new HostNameCache(prisma),
     haAgent,
     hostBmcs: new HostBmcs({ uow, clock, sealer: bmcSealer(bmcKey) }),
+    hostPowerDrills: new HostPowerDrills({ uow, bmc, clock, simulatedHosts: config.simulatedHosts }),
     ha: new HaService({
       uow,
       recover: recoverHost,

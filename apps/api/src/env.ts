@@ -127,6 +127,14 @@ const schema = z
     FABRIC_CLOSE_WAIT_MS: z.coerce.number().int().min(0).default(15_000),
     /** Tenants rated and written per step of a month close. */
     FABRIC_CLOSE_TENANTS_PER_STEP: z.coerce.number().int().min(1).max(1000).default(25),
+    /**
+     * The hosts are simulated agents with simulated BMCs (`npm start`, the browser tests set 1): the console
+     * then offers host failure drills (ha/power-drill.ts). Never on a fabric of real hosts.
+     */
+    FABRIC_SIMULATED_HOSTS: z
+      .enum(['0', '1'], { error: 'FABRIC_SIMULATED_HOSTS must be 0 or 1' })
+      .default('0')
+      .transform((v) => v === '1'),
     FABRIC_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -189,6 +197,8 @@ export interface ApiConfig {
     tenant: { burst: number; refillPerSecond: number; inFlight: number; streams: number };
     streamSessionCheckMs: number;
   };
+  /** Simulated hosts (npm start, the browser tests): host failure drills are offered. */
+  simulatedHosts: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   workflows: {
     executorId: string;
@@ -256,6 +266,7 @@ export function parseEnv(source: Record<string, string | undefined>): ApiConfig 
       },
       streamSessionCheckMs: env.FABRIC_STREAM_SESSION_CHECK_MS,
     },
+    simulatedHosts: env.FABRIC_SIMULATED_HOSTS,
     logLevel: env.FABRIC_LOG_LEVEL,
     workflows: {
       // Port 0 (tests) has no stable identity: such a process gets a name of its own.

@@ -1,6 +1,7 @@
 import { hkdfSync } from 'node:crypto';
-import { type BmcClient, BmcFailure, type BmcPowerState, type BmcTarget } from '@fabric/core/ha/bmc';
+import { BmcFailure, type BmcPowerState, type BmcTarget } from '@fabric/core/ha/bmc';
 import type { HaRepository } from '@fabric/core/ha/ha-repository';
+import type { BmcPowerSwitch } from '@fabric/core/ha/power-drill';
 import { openSealedSecret, sealSecret } from '@fabric/core/shared/sealed-secret';
 
 /**
@@ -8,7 +9,7 @@ import { openSealedSecret, sealSecret } from '@fabric/core/shared/sealed-secret'
  * Basic auth, as DMTF Redfish defines them for a ComputerSystem (the simulated BMC of
  * apps/agent/src/bmc answers the same). Every call has a deadline: a BMC that hangs is unreachable.
  */
-export class RedfishBmcClient implements BmcClient {
+export class RedfishBmcClient implements BmcPowerSwitch {
   constructor(private readonly timeoutMs = 5000) {}
 
   async powerState(target: BmcTarget): Promise<BmcPowerState> {
@@ -20,6 +21,11 @@ export class RedfishBmcClient implements BmcClient {
 
   async forceOff(target: BmcTarget): Promise<void> {
     await this.call(target, 'POST', '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { ResetType: 'ForceOff' });
+  }
+
+  /** ResetType On: host failure drills only (ha/power-drill.ts); fencing never powers a host on. */
+  async powerOn(target: BmcTarget): Promise<void> {
+    await this.call(target, 'POST', '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { ResetType: 'On' });
   }
 
   private async call(target: BmcTarget, method: 'GET' | 'POST', route: string, json?: unknown): Promise<unknown> {

@@ -16,7 +16,9 @@ export type FabricErrorCode =
   | 'CREDENTIAL_INVALID'
   | 'HOST_MISMATCH'
   | 'REPLAYED'
-  | 'INVALID_STATE';
+  | 'INVALID_STATE'
+  /** Host failure drills: only on simulated hosts (ha/power-drill.ts). */
+  | 'SIMULATION_ONLY';
 
 export class FabricError extends CoreError<FabricErrorCode> {
   readonly module = 'fabric';

@@ -9,6 +9,12 @@ import {
 } from '@fabric/core/fabric/fabric.schema';
 import { HOST_STATES } from '@fabric/core/fabric/host-state';
 import { hostBmcInput, hostBmcSchema, setHostBmcInput } from '@fabric/core/ha/bmc.schema';
+import {
+  hostPowerInput,
+  hostPowerResultSchema,
+  hostPowerViewSchema,
+  simulateHostFailureInput,
+} from '@fabric/core/ha/power-drill.schema';
 import { actorOf } from '@fabric/core/shared/tenant-scope';
 import { z } from 'zod';
 import { eventsUntilAborted } from '../../events/events-until-aborted';
@@ -55,6 +61,24 @@ export const hostsRouter = t.router({
       await ctx.services.hostBmcs.remove(actorOf(ctx.caller), input.hostId);
       return { ok: true as const };
     }),
+  /**
+   * Host failure drills (simulated hosts only): the host's power as its BMC reads it and what a power loss
+   * would do. Null on a fabric of real hosts, where the console shows no drill.
+   */
+  power: providerAdmin
+    .input(hostPowerInput)
+    .output(hostPowerViewSchema)
+    .query(({ ctx, input }) => ctx.services.hostPowerDrills.view(input.hostId)),
+  /** Cuts a simulated host's power through its BMC (audited); HA then handles it as any host failure. */
+  simulateFailure: providerAdmin
+    .input(simulateHostFailureInput)
+    .output(hostPowerResultSchema)
+    .mutation(({ ctx, input }) => ctx.services.hostPowerDrills.simulateFailure(actorOf(ctx.caller), input)),
+  /** Gives a simulated host its power back through its BMC (audited), so the drill can run again. */
+  powerOn: providerAdmin
+    .input(hostPowerInput)
+    .output(hostPowerResultSchema)
+    .mutation(({ ctx, input }) => ctx.services.hostPowerDrills.powerOn(actorOf(ctx.caller), input.hostId)),
   remove: providerAdmin
     .input(byIdInput)
     .output(z.object({ ok: z.literal(true) }))
