@@ -1,0 +1,273 @@
+import http from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runsOf } from '../../../agent/src/testing/run-log-overlap';
+import { eventually } from '../testing/agent-process';
+import { ApiClient } from '../testing/api-client';
+import { type ApiProcess, spawnApi, testAuthSecret } from '../testing/api-process';
+import { createTestDatabase, startTestApi, withSql } from '../testing/harness';
+import { type DemoLogin, demoUser, seedAndSignIn } from '../testing/seed';
+import { FAST_HA, HaKit, ROOMY_QUOTA } from './ha-test-kit';
+
+// Two API processes at once (issue 11: "runs once with several API processes"). Two real API processes
+// (executor ids two-api-a and two-api-b) share one Postgres, behind an HTTP load balancer, as in
+// production: every request of every agent (heartbeats, task polls, task reports) and of the console goes
+// to either process, so each host's heartbeats alternate between the processes, each process's
+// monitors judge hosts by heartbeats that mostly went to the other, and either process may run any
+// scheduled monitor tick. A host's agent is killed with four HA VMs on it (high, medium, two low; restart
+// concurrency 1 per host, two survivors). Then:
+//  - exactly one failure event for it, even a while after it recovered;
+//  - one recovery workflow (DBOS: one ha.recover-host run for the event, no second wait workflow), whose
+//    timeline takes stock once, fences once and hands each VM out once (two racing workflows or two
+//    processes' restart rounds would write each twice), one HA restart audited per VM;
+//  - each HA VM started exactly once, on a survivor (the agents' run logs; one create and one start task);
+//    no VM on two hosts at overlapping times; the VM with HA priority off not restarted;
+//  - restarts handed out by priority (timeline order).
+// Timeouts are generous: two API processes and three agents on a loaded 2-core machine.
+
+const authSecret = testAuthSecret();
+const processes: ApiProcess[] = [];
+let databaseUrl = '';
+let balancer: ReturnType<typeof loadBalancer>;
+let balancerUrl = '';
+let clusterId = '';
+let c: Record<DemoLogin, ApiClient>;
+const kit = new HaKit({ apiUrl: () => balancerUrl, c: () => c, clusterId: () => clusterId });
+
+const RANK: Record<string, number> = { high: 0, medium: 1, low: 2 };
+
+/**
+ * An HTTP load balancer in front of several API processes: each request goes to a backend picked at
+ * random (per request, as an L7 balancer with upstream keep-alive does), whatever connection it came on.
+ * Not strict round robin: an agent's requests come in a fixed pattern (heartbeat, task poll, ...), and
+ * strict turns can then send all of one host's heartbeats to the same process. Counts the heartbeats
+ * each backend answered, per host.
+ */
+function loadBalancer(backends: string[]) {
+  const heartbeats = new Map<string, Map<string, number>>();
+  const server = http.createServer((req, res) => {
+    const backend = new URL(backends[Math.floor(Math.random() * backends.length)] as string);
+    const beat = /\/agent\/v1\/hosts\/([^/]+)\/heartbeat$/.exec(req.url ?? '');
+    const upstream = http.request(
+      {
+        host: backend.hostname,
+        port: backend.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: backend.host },
+      },
+      (answer) => {
+        if (beat?.[1]) {
+          const perHost = heartbeats.get(backend.origin) ?? new Map<string, number>();
+          perHost.set(beat[1], (perHost.get(beat[1]) ?? 0) + 1);
+          heartbeats.set(backend.origin, perHost);
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    let clientGone = false;
+    upstream.on('error', (e) => {
+      if (!clientGone) console.log(`balancer: ${req.method} ${req.url} → ${backend.origin}: ${e}`);
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    // A client that goes away (an agent killed mid long-poll) ends the upstream request too.
+    res.on('close', () => {
+      clientGone = !res.writableFinished;
+      if (clientGone) upstream.destroy();
+    });
+    req.pipe(upstream);
+  });
+  return {
+    heartbeats,
+    listen: () =>
+      new Promise<number>((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+      ),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function signIn(login: DemoLogin) {
+  const user = demoUser(login);
+  return ApiClient.signIn(balancerUrl, user.email, user.password);
+}
+
+beforeAll(async () => {
+  process.env.FABRIC_HA_DIR = kit.haDir;
+  process.env.FABRIC_HA_PEER_MS = '300';
+  databaseUrl = await createTestDatabase();
+  // Seeded in-process, then served by two API processes of their own.
+  const setup = await startTestApi({ databaseUrl, monitor: false, env: { BETTER_AUTH_SECRET: authSecret } });
+  try {
+    const s = await seedAndSignIn(setup);
+    const tenants = await s.admin.query<{ id: string; name: string }[]>('tenants.list');
+    const blueId = tenants.find((t) => t.name === 'Blue Corp')?.id ?? '';
+    await s.admin.mutate('quotas.set', { tenantId: blueId, quota: ROOMY_QUOTA });
+    clusterId = (await s.admin.mutate<{ id: string }>('clusters.create', { name: 'HA-Two-APIs' })).id;
+  } finally {
+    await setup.close();
+  }
+  // One after the other: two API processes starting at once on two loaded cores take minutes.
+  for (const executorId of ['two-api-a', 'two-api-b']) {
+    processes.push(
+      await spawnApi({
+        databaseUrl,
+        authSecret,
+        executorId,
+        env: { FABRIC_HEARTBEAT_INTERVAL_MS: '1000', FABRIC_HA_DIR: kit.haDir },
+      }),
+    );
+  }
+  balancer = loadBalancer(processes.map((p) => p.url));
+  balancerUrl = `http://127.0.0.1:${await balancer.listen()}`;
+  c = { admin: await signIn('admin'), blueAdmin: await signIn('blueAdmin') } as Record<DemoLogin, ApiClient>;
+  await c.admin.mutate('ha.updateSettings', {
+    clusterId,
+    settings: { ...FAST_HA, restartConcurrencyPerHost: 1 },
+  });
+}, 240_000);
+
+afterEach(async (context) => {
+  if (context.task.result?.state !== 'fail') return;
+  await kit.dump();
+  for (const p of processes) console.log(`--- API ${p.url}\n${p.output().split('\n').slice(-40).join('\n')}`);
+});
+
+afterAll(async () => {
+  await kit.close();
+  for (const p of processes) await p.kill('SIGTERM');
+  await balancer?.close();
+  delete process.env.FABRIC_HA_DIR;
+  delete process.env.FABRIC_HA_PEER_MS;
+});
+
+describe('HA recovery with two API processes behind a load balancer', () => {
+  it('opens one event, recovers in one workflow, and starts each HA VM once, by priority', async () => {
+    await kit.startAgent('two-a');
+    await kit.waitConnected(['two-a'], 90_000);
+    // All on two-a: the survivors join after the VMs are placed.
+    const vms = {
+      high: await kit.createVm('two-high-01', 2, 'high'),
+      medium: await kit.createVm('two-medium-01', 2, 'medium'),
+      low1: await kit.createVm('two-low-01', 2, 'low'),
+      low2: await kit.createVm('two-low-02', 2, 'low'),
+      off: await kit.createVm('two-off-01', 2, 'off'),
+    };
+    const ha = [vms.high, vms.medium, vms.low1, vms.low2];
+    await kit.waitRunning(Object.values(vms), 120_000);
+    await kit.startAgent('two-b');
+    await kit.startAgent('two-c');
+    await kit.waitConnected(['two-b', 'two-c'], 90_000);
+    const aId = await kit.hostId('two-a');
+    const survivors = new Set([await kit.hostId('two-b'), await kit.hostId('two-c')]);
+    // The setup does what it says: every host's heartbeats reach both processes.
+    await eventually(
+      async () =>
+        [aId, ...survivors].every((id) => processes.every((p) => (balancer.heartbeats.get(p.url)?.get(id) ?? 0) > 0)),
+      30_000,
+      'every host to have heartbeats answered by both API processes',
+    );
+
+    const killedAt = new Date();
+    await kit.kill('two-a');
+    const done = await kit.eventFor(
+      aId,
+      (e) =>
+        e.state === 'recovered' && e.restarts.filter((r) => r.priority !== 'off').every((r) => r.state === 'running'),
+      // Lease 6.5 s, then four restarts two at a time; minutes only on the busiest CI machine.
+      240_000,
+      'the recovery to finish',
+    );
+    console.log(`HA two APIs: RTO ${done.restarts.map((r) => `${r.vmName} ${r.rtoMs} ms`).join(', ')}`);
+    console.log(`HA two APIs: timeline\n${done.timeline.map((t) => `  ${t.at} ${t.kind} ${t.message}`).join('\n')}`);
+
+    // Restarted: the four HA VMs on the survivors; the one with priority off stays where it was.
+    for (const id of ha) {
+      const r = done.restarts.find((x) => x.vmId === id);
+      expect(r?.state).toBe('running');
+      expect(survivors.has(r?.toHostId as string)).toBe(true);
+    }
+    expect(done.restarts.find((r) => r.vmId === vms.off)?.state).toBe('not-restarted');
+
+    // By priority: with one restart slot per survivor, high and medium are handed out before the lows.
+    const order = done.timeline.filter((t) => t.kind === 'restarting').map((t) => t.vmId as string);
+    expect([...order].sort()).toEqual([...ha].sort());
+    const ranks = order.map((id) => RANK[done.restarts.find((r) => r.vmId === id)?.priority as string] as number);
+    expect(ranks).toEqual([...ranks].sort((x, y) => x - y));
+
+    // One workflow did it: each step of the recovery wrote the timeline once.
+    const kinds = done.timeline.map((t) => t.kind);
+    for (const kind of ['last-heartbeat', 'detected', 'stock', 'fenced', 'recovered'])
+      expect(
+        kinds.filter((k) => k === kind),
+        kind,
+      ).toHaveLength(1);
+    for (const id of ha) expect(done.timeline.filter((t) => t.kind === 'running' && t.vmId === id)).toHaveLength(1);
+
+    // Each HA VM started exactly once after the kill, on one survivor (the agents' own run logs), and
+    // no VM ran on two hosts at overlapping times.
+    const runsAfter = ['two-b', 'two-c'].flatMap((name) =>
+      runsOf({ path: kit.dirs.get(name) as string }).filter((r) => r.from.getTime() >= killedAt.getTime()),
+    );
+    for (const id of ha)
+      expect(
+        runsAfter.filter((r) => r.vmId === id),
+        id,
+      ).toHaveLength(1);
+    expect(runsAfter.filter((r) => r.vmId === vms.off)).toEqual([]);
+    expect(kit.overlaps()).toEqual([]);
+
+    // A while later (several monitor ticks in both processes), still one event for the failure.
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const events = (await kit.events()).filter((e) => e.hostId === aId);
+    expect(events.map((e) => e.id)).toEqual([done.id]);
+
+    await withSql(databaseUrl, async (sql) => {
+      // One create and one start queued per VM (two rounds racing would queue two).
+      const tasks = await sql.query<{ vm_id: string; kind: string; n: number }>(
+        `SELECT vm_id::text, kind, count(*)::int AS n FROM tasks
+         WHERE requested_by = 'High availability' GROUP BY 1, 2 ORDER BY 1, 2`,
+      );
+      for (const id of ha) {
+        expect(tasks.rows.filter((t) => t.vm_id === id).map((t) => [t.kind, t.n])).toEqual([
+          ['vm.create', 1],
+          ['vm.start', 1],
+        ]);
+      }
+      const audited = await sql.query<{ target_id: string; n: number }>(
+        `SELECT target_id, count(*)::int AS n FROM audit_events WHERE action = 'vm.ha-restart' GROUP BY 1`,
+      );
+      expect(audited.rows.map((r) => [r.target_id, r.n]).sort()).toEqual(ha.map((id) => [id, 1]).sort());
+      // The engine ran one recovery workflow for the event, to its end, and nothing else for it.
+      const workflows = await sql.query<{ workflow_uuid: string; name: string; status: string; executor_id: string }>(
+        `SELECT workflow_uuid, name, status, executor_id FROM dbos.workflow_status
+         WHERE name IN ('ha.recover-host', 'ha.await-capacity')`,
+      );
+      console.log(`HA two APIs: workflows ${JSON.stringify(workflows.rows)}`);
+      expect(workflows.rows.map((w) => [w.workflow_uuid, w.name, w.status])).toEqual([
+        [done.id, 'ha.recover-host', 'SUCCESS'],
+      ]);
+      // Both processes took part in the monitoring (scheduled ticks run where they are dequeued).
+      const ticks = await sql.query<{ executor_id: string; n: number }>(
+        `SELECT executor_id, count(*)::int AS n FROM dbos.workflow_status
+         WHERE name = 'scheduled.ha-monitor' GROUP BY 1 ORDER BY 1`,
+      );
+      console.log(`HA two APIs: ha-monitor ticks per process ${JSON.stringify(ticks.rows)}`);
+    });
+    console.log(
+      `HA two APIs: heartbeats per process ${JSON.stringify(
+        [...balancer.heartbeats].map(([url, perHost]) => [url, [...perHost.values()].reduce((a, b) => a + b, 0)]),
+      )}`,
+    );
+    await eventually(
+      async () => (await c.admin.query<{ state: string }>('tasks.get', { id: done.id })).state === 'succeeded',
+      60_000,
+      'the recovery job to succeed',
+    );
+  }, 600_000);
+});
