@@ -158,6 +158,7 @@ try {
         credential,
         compression: false,
         appConsistent: false,
+        quiesceTimeoutMs: 10_000,
       },
       set,
       noop,
@@ -226,6 +227,7 @@ try {
           credential: rel.credential,
           compression: true,
           appConsistent: false,
+          quiesceTimeoutMs: 10_000,
         }),
       ),
     );

@@ -1,12 +1,18 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BLOCK_BYTES } from './blocks';
-import { guestWrite, replayDiskSha256 } from './guest-writer';
+import {
+  GUEST_TX_WRITES,
+  guestWrite,
+  inspectGuestTransactions,
+  replayDiskSha256,
+  transactionsWhole,
+} from './guest-writer';
 import { PeerServer } from './peer-server';
 import { ChangeTrackingLostError, SimDisk } from './sim-disk';
-import { SimDisks } from './vm-disks';
+import { GUEST_VSS_FILE, SimDisks } from './vm-disks';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -209,6 +215,56 @@ describe('simulated disks', () => {
     });
     expect(await copy.sha256()).toBe(expected);
     await copy.close();
+  });
+
+  it('a quiesced guest finishes its transaction and holds its writes for the point; a crash-consistent freeze may cut one in half', async () => {
+    const set = await disks.create(VM, [
+      { name: 'os', sizeBytes: 4 * MIB },
+      { name: 'log', sizeBytes: 1 * MIB },
+    ]);
+    const files = () =>
+      set.disks.map((d) => ({ file: d.file, sizeBytes: d.sizeBytes, workingSetBytes: set.workingSetBytes }));
+    // Write 5 opens transaction 2: a crash-consistent point here holds 1 of its 4 writes, and the content says so.
+    await set.writeNext(GUEST_TX_WRITES + 1);
+    const crash = await set.freeze(async (seq) => ({ seq, content: await inspectGuestTransactions(files()) }));
+    expect(crash.seq).toBe(5);
+    expect(crash.content).toMatchObject({ lastSeq: 5, lastTx: 2, whole: false, writesOfLastTx: 1 });
+    expect(crash.content.digests).toEqual(replayDiskSha256(VM, 5, set.shapes));
+    expect(transactionsWhole(crash.seq)).toBe(false);
+
+    // The guest running fast: each quiesce ends on a transaction boundary, read from the files while held.
+    await disks.startGuest(VM);
+    for (let i = 0; i < 5; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 7 * (i + 1)));
+      const point = await set.freezeConsistent(1_000, async (seq, quiesce) => {
+        const sums = [];
+        for (const disk of set.disks) sums.push(await disk.sha256());
+        return { seq, quiesce, sums, content: await inspectGuestTransactions(files()) };
+      });
+      expect(point.quiesce.status).toBe('quiesced');
+      expect(point.content).toMatchObject({ lastSeq: point.seq, whole: true, writesOfLastTx: GUEST_TX_WRITES });
+      expect(transactionsWhole(point.seq)).toBe(true);
+      // The point is exactly writes 1..seq: no write of the next transaction slipped in.
+      expect(point.sums).toEqual(replayDiskSha256(VM, point.seq, set.shapes));
+    }
+    await disks.stopGuest(VM);
+  });
+
+  it('a guest that cannot quiesce (not running, writer refuses, no answer in time) gives a crash-consistent freeze that says why', async () => {
+    const set = await disks.create(VM, [{ name: 'os', sizeBytes: 2 * MIB }]);
+    await set.writeNext(3);
+    const stopped = await set.freezeConsistent(1_000, async (seq, quiesce) => ({ seq, quiesce }));
+    expect(stopped).toMatchObject({ seq: 3, quiesce: { status: 'failed', message: /not running/ } });
+
+    await disks.startGuest(VM);
+    await writeFile(path.join(set.dir, GUEST_VSS_FILE), 'refuse\n');
+    const refused = await set.freezeConsistent(1_000, async (_seq, quiesce) => quiesce);
+    expect(refused).toMatchObject({ status: 'failed', message: /refused/ });
+    await writeFile(path.join(set.dir, GUEST_VSS_FILE), 'hang\n');
+    const hung = await set.freezeConsistent(60, async (_seq, quiesce) => quiesce);
+    expect(hung.status).toBe('timed-out');
+    expect(hung.durationMs).toBeGreaterThanOrEqual(50);
+    await disks.stopGuest(VM);
   });
 
   it('write content is seeded: the same (vm, seq) always gives the same write', () => {

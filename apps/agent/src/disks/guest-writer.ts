@@ -11,6 +11,12 @@ import { BLOCK_BYTES, blockLength, DiskDigest, WRITE_BYTES } from './blocks';
  * writes are alike). So a disk's content after write S can be recomputed from
  * nothing (`replayDiskSha256`), which is how tests prove a replica point holds
  * exactly the writes up to its guestWriteSeq.
+ *
+ * The guest's work is transactions of GUEST_TX_WRITES writes each (writes
+ * (t-1)·W+1 … t·W make transaction t), and every write says so in its header
+ * (`guestWriteHeader`): a disk's content tells whether its last transaction is
+ * whole. A crash-consistent point may stop inside one; a point taken while
+ * the guest is quiesced (VmDiskSet.freezeConsistent) never does.
  */
 export interface GuestDiskShape {
   sizeBytes: number;
@@ -24,6 +30,29 @@ export interface GuestWrite {
   data: Buffer;
 }
 
+/** Writes per guest transaction: the guest's unit of consistency (a database's commit). */
+export const GUEST_TX_WRITES = 4;
+/** Bytes of a write's header: seq u64, transaction u32, index in it u16 (1-based), writes in it u16 (little-endian). */
+export const GUEST_WRITE_HEADER_BYTES = 16;
+
+/** Write `seq`'s transaction and its place in it. */
+export function guestTransactionOf(seq: number): { tx: number; index: number; writes: number } {
+  return { tx: Math.ceil(seq / GUEST_TX_WRITES), index: ((seq - 1) % GUEST_TX_WRITES) + 1, writes: GUEST_TX_WRITES };
+}
+
+/** True when writes 1..seq end on a transaction boundary (no transaction half-written). */
+export function transactionsWhole(seq: number): boolean {
+  return seq % GUEST_TX_WRITES === 0;
+}
+
+/** The header of a guest write read back from a disk (null for a 4 KiB slot the guest never wrote). */
+export function guestWriteHeader(slot: Buffer): { seq: number; tx: number; index: number; writes: number } | null {
+  if (slot.length < GUEST_WRITE_HEADER_BYTES) return null;
+  const seq = Number(slot.readBigUInt64LE(0));
+  if (seq === 0) return null;
+  return { seq, tx: slot.readUInt32LE(8), index: slot.readUInt16LE(12), writes: slot.readUInt16LE(14) };
+}
+
 export function guestWrite(vmId: string, seq: number, disks: readonly GuestDiskShape[]): GuestWrite {
   const random = mulberry32(fnv1a(`guest/${vmId}/${seq}`));
   const disk = Math.floor(random() * disks.length);
@@ -34,7 +63,13 @@ export function guestWrite(vmId: string, seq: number, disks: readonly GuestDiskS
   const data = Buffer.alloc(length);
   const words = new Uint32Array(data.buffer, data.byteOffset, Math.floor(length / 4));
   for (let i = 0; i < words.length; i += 1) words[i] = Math.floor(random() * 4294967296);
-  if (length >= 8) data.writeBigUInt64LE(BigInt(seq), 0);
+  if (length >= GUEST_WRITE_HEADER_BYTES) {
+    const { tx, index, writes } = guestTransactionOf(seq);
+    data.writeBigUInt64LE(BigInt(seq), 0);
+    data.writeUInt32LE(tx, 8);
+    data.writeUInt16LE(index, 12);
+    data.writeUInt16LE(writes, 14);
+  } else if (length >= 8) data.writeBigUInt64LE(BigInt(seq), 0);
   return { seq, disk, offset, data };
 }
 
@@ -61,6 +96,48 @@ export function replayDiskSha256(vmId: string, seq: number, disks: readonly Gues
     }
     return digest.digest();
   });
+}
+
+/**
+ * What a VM's disk content says of the guest's transactions: the newest write found (scanning every 4 KiB
+ * slot of each disk's working set; the newest write is never overwritten, so it is the content's last write)
+ * and whether its transaction is whole. Reads content only, so tests run it on a replica's files.
+ */
+export async function inspectGuestTransactions(
+  files: readonly { file: string; sizeBytes: number; workingSetBytes: number }[],
+): Promise<{ lastSeq: number; lastTx: number; whole: boolean; writesOfLastTx: number; digests: string[] }> {
+  let last: { seq: number; tx: number; index: number; writes: number } | null = null;
+  // Each disk's content digest as read (the guest writes only its working set), to tie what was inspected to a point.
+  const digests: string[] = [];
+  for (const { file, sizeBytes, workingSetBytes } of files) {
+    const handle = await open(file, 'r');
+    try {
+      const span = Math.min(sizeBytes, workingSetBytes);
+      const buffer = Buffer.alloc(span);
+      await handle.read(buffer, 0, span, 0);
+      for (let offset = 0; offset + GUEST_WRITE_HEADER_BYTES <= span; offset += WRITE_BYTES) {
+        const header = guestWriteHeader(buffer.subarray(offset, offset + GUEST_WRITE_HEADER_BYTES));
+        if (header && (last === null || header.seq > last.seq)) last = header;
+      }
+      const digest = new DiskDigest(sizeBytes);
+      for (let index = 0; index * BLOCK_BYTES < span; index += 1) {
+        const block = Buffer.alloc(blockLength(index, sizeBytes));
+        buffer.copy(block, 0, index * BLOCK_BYTES, Math.min(span, index * BLOCK_BYTES + block.length));
+        digest.add(index, block);
+      }
+      digests.push(digest.digest());
+    } finally {
+      await handle.close();
+    }
+  }
+  if (!last) return { lastSeq: 0, lastTx: 0, whole: true, writesOfLastTx: 0, digests };
+  return {
+    lastSeq: last.seq,
+    lastTx: last.tx,
+    whole: last.index === last.writes,
+    writesOfLastTx: last.index,
+    digests,
+  };
 }
 
 /**

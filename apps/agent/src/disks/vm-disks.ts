@@ -1,9 +1,10 @@
 import { type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { QuiesceReport } from '@fabric/core/tasks/replica-task-protocol.schema';
 import { z } from 'zod';
 import { writeFileAtomic } from '../state-store';
 import { BLOCK_BYTES, blockLength, workingSetBytesFromEnv } from './blocks';
-import { type GuestDiskShape, GuestWriteLog, guestWrite } from './guest-writer';
+import { GUEST_TX_WRITES, type GuestDiskShape, GuestWriteLog, guestWrite } from './guest-writer';
 import { readAllocationTable, SimDisk } from './sim-disk';
 
 /**
@@ -21,6 +22,11 @@ import { readAllocationTable, SimDisk } from './sim-disk';
  */
 const MAX_DISKS = 64;
 const REPLICATION_FILE = 'replication.json';
+/**
+ * A simulation knob in the VM's folder: `refuse` or `hang` makes the guest's VSS writer fail or never answer
+ * (a guest without working integration services), so tests can see the fallback to a standard point.
+ */
+export const GUEST_VSS_FILE = 'guest-vss';
 
 const replicationFileSchema = z.object({ version: z.literal(1), relationshipId: z.string().min(1).max(64) });
 
@@ -188,6 +194,27 @@ export class SimDisks {
     });
   }
 
+  /**
+   * Deletes the set-aside copy of the VM's disks when it was kept for `relationshipId` (replication removed:
+   * no reverse direction will seed from it); true when there was one. One at a time with discard and seeding.
+   */
+  dropSetAsideOf(vmId: string, relationshipId: string): Promise<boolean> {
+    return this.exclusive(vmId, async () => {
+      const dir = this.setAsideDir(vmId);
+      let kept: string | null = null;
+      try {
+        kept = replicationFileSchema.parse(
+          JSON.parse(await readFile(path.join(dir, REPLICATION_FILE), 'utf8')),
+        ).relationshipId;
+      } catch {
+        return false;
+      }
+      if (kept !== relationshipId) return false;
+      await rm(dir, { recursive: true, force: true });
+      return true;
+    });
+  }
+
   /** Deletes the set-aside copy of the VM's disks, if any. */
   async dropSetAside(vmId: string): Promise<void> {
     await rm(this.setAsideDir(vmId), { recursive: true, force: true });
@@ -293,17 +320,65 @@ export class VmDiskSet {
     return this.locked(() => fn(this.seq));
   }
 
+  /**
+   * Runs `fn` with the guest quiesced, as Hyper-V asks a guest's VSS writers for an application-consistent
+   * point: the guest finishes the transaction in progress (its remaining writes, flushed now), holds every
+   * write while `fn` runs (the snapshot), then thaws. When the guest cannot quiesce (it is not running, its
+   * writer refuses, or it does not answer within `timeoutMs`) `fn` runs as a crash-consistent freeze
+   * instead, and the report says why, as Hyper-V falls back to a standard point.
+   */
+  async freezeConsistent<T>(
+    timeoutMs: number,
+    fn: (guestWriteSeq: number, quiesce: QuiesceReport) => Promise<T>,
+  ): Promise<T> {
+    const started = performance.now();
+    const failed = (status: 'failed' | 'timed-out', message: string) =>
+      this.freeze((seq) => fn(seq, { status, durationMs: Math.round(performance.now() - started), message }));
+    if (!this.guestRunning) return failed('failed', 'the guest is not running, so no writer could quiesce it');
+    const writer = await this.vssWriter();
+    if (writer === 'refuse') return failed('failed', "the guest's VSS writer refused to quiesce");
+    if (writer === 'hang') {
+      // The writer never answers: Hyper-V waits out its timeout, then takes a standard point.
+      await new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
+      return failed('timed-out', `the guest did not quiesce within ${Math.round(timeoutMs / 1000)} s`);
+    }
+    return this.locked(async () => {
+      const open = this.seq % GUEST_TX_WRITES;
+      // The transaction in progress is finished at once (a writer flushes before it reports frozen); these
+      // writes count toward the guest's rate, so it does not write them twice.
+      if (open !== 0) {
+        await this.writeUnlocked(GUEST_TX_WRITES - open);
+        this.guestWritesDone += GUEST_TX_WRITES - open;
+      }
+      const report: QuiesceReport = {
+        status: 'quiesced',
+        durationMs: Math.round(performance.now() - started),
+        message: `the guest quiesced after transaction ${this.seq / GUEST_TX_WRITES}`,
+      };
+      return fn(this.seq, report);
+    });
+  }
+
+  /** The simulated guest's VSS writer: `ok` unless the VM folder's `guest-vss` file says `refuse` or `hang`. */
+  private async vssWriter(): Promise<'ok' | 'refuse' | 'hang'> {
+    const raw = await readFile(path.join(this.dir, GUEST_VSS_FILE), 'utf8').catch(() => 'ok');
+    const mode = raw.trim();
+    return mode === 'refuse' || mode === 'hang' ? mode : 'ok';
+  }
+
   /** One guest write now (tests drive the guest by hand with this). */
   writeNext(count = 1): Promise<number> {
-    return this.locked(async () => {
-      for (let i = 0; i < count; i += 1) {
-        const write = guestWrite(this.vmId, this.seq + 1, this.shapes);
-        await this.log.append(write);
-        await (this.disks[write.disk] as SimDisk).write(write.offset, write.data);
-        this.seq = write.seq;
-      }
-      return this.seq;
-    });
+    return this.locked(() => this.writeUnlocked(count));
+  }
+
+  private async writeUnlocked(count: number): Promise<number> {
+    for (let i = 0; i < count; i += 1) {
+      const write = guestWrite(this.vmId, this.seq + 1, this.shapes);
+      await this.log.append(write);
+      await (this.disks[write.disk] as SimDisk).write(write.offset, write.data);
+      this.seq = write.seq;
+    }
+    return this.seq;
   }
 
   /**

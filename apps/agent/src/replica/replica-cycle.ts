@@ -1,6 +1,10 @@
 import { promisify } from 'node:util';
 import { deflateRaw as deflateRawCb, constants as zlib } from 'node:zlib';
-import type { ReplicaCycleParams, ReplicaCycleResult } from '@fabric/core/tasks/replica-task-protocol.schema';
+import type {
+  QuiesceReport,
+  ReplicaCycleParams,
+  ReplicaCycleResult,
+} from '@fabric/core/tasks/replica-task-protocol.schema';
 import { zeroSha256 } from '../disks/blocks';
 import type { DiskSnapshot } from '../disks/sim-disk';
 import type { VmDiskSet } from '../disks/vm-disks';
@@ -30,7 +34,8 @@ export interface CycleContext {
  * - resync: every block whose sha256 differs from the replica's (the replica
  *   lists its hashes), plus zeros for blocks only the replica has.
  * The replica checks each disk's sha256 against the snapshot's before it keeps
- * the point. A failure puts the changes back (the next delta ships them).
+ * the point. An application-consistent cycle quiesces the guest for the
+ * snapshot (VmDiskSet.freezeConsistent) and reports how the quiesce went. A failure puts the changes back (the next delta ships them).
  */
 export async function runReplicaCycle(
   params: ReplicaCycleParams,
@@ -43,7 +48,9 @@ export async function runReplicaCycle(
   const shape = set.disks.map((d, i) => ({ name: set.names[i] as string, sizeBytes: d.sizeBytes }));
   const full = params.mode === 'initial' || params.mode === 'resync';
 
-  const { seq, snapshots } = await set.freeze(async (guestWriteSeq) => {
+  // An application-consistent point is taken with the guest quiesced (no transaction half-written); when the
+  // guest cannot quiesce the snapshot is crash-consistent, and the point says so.
+  const take = async (guestWriteSeq: number) => {
     const taken: DiskSnapshot[] = [];
     try {
       for (const disk of set.disks) taken.push(await disk.snapshot(full ? 'all' : 'changed'));
@@ -55,7 +62,14 @@ export async function runReplicaCycle(
       throw error;
     }
     return { seq: guestWriteSeq, snapshots: taken };
-  });
+  };
+  const { seq, snapshots, quiesce } = params.appConsistent
+    ? await set.freezeConsistent(params.quiesceTimeoutMs, async (guestWriteSeq, report) => ({
+        ...(await take(guestWriteSeq)),
+        quiesce: report as QuiesceReport | null,
+      }))
+    : { ...(await set.freeze(take)), quiesce: null };
+  const appConsistent = quiesce?.status === 'quiesced';
   let shipped = false;
   try {
     const begin = await peer.json<{ status: string; result?: ReplicaCycleResult }>('POST', `${pointPath}/begin`, {
@@ -154,13 +168,14 @@ export async function runReplicaCycle(
       durationMs: 0,
       disks,
       guestWriteSeq: seq,
-      appConsistent: params.appConsistent,
+      appConsistent,
+      quiesce,
     };
     // Up to the commit: the replica stores this result and answers it again to a re-run of the point.
     result.durationMs = Math.round(performance.now() - started);
     await peer.json('POST', `${pointPath}/commit`, {
       guestWriteSeq: seq,
-      appConsistent: params.appConsistent,
+      appConsistent,
       disks,
       result,
     });

@@ -230,16 +230,21 @@ export function registerReplicaHandlers(handlers: TaskHandlers, deps: ReplicaHan
     const tests = (rel?.tests ?? []).map((t) => t.testVmId).filter((id) => id !== rel?.vmId);
     for (const testVmId of tests) await removeVm(testVmId, context);
     const removed = await store.remove(params.relationshipId);
+    // The old primary's copy of the VM's disks, kept to seed a reverse direction that will not come now.
+    const setAsideRemoved = await disks.dropSetAsideOf(task.vmId, params.relationshipId);
     const result: ReplicaRemoveResult = {
       relationshipId: params.relationshipId,
       existed: removed !== null,
       freedBytes: removed?.freedBytes ?? 0,
       pointsRemoved: removed?.pointsRemoved ?? 0,
       testVmsRemoved: tests,
+      setAsideRemoved,
     };
-    const message = removed
-      ? `replica of relationship ${short(params.relationshipId)} removed: ${result.pointsRemoved} point(s), ${result.freedBytes} bytes freed`
-      : `this host held no replica of relationship ${short(params.relationshipId)}`;
+    const message =
+      (removed
+        ? `replica of relationship ${short(params.relationshipId)} removed: ${result.pointsRemoved} point(s), ${result.freedBytes} bytes freed`
+        : `this host held no replica of relationship ${short(params.relationshipId)}`) +
+      (setAsideRemoved ? '; the VM disks set aside here deleted' : '');
     return ok(null, message, result);
   });
 }

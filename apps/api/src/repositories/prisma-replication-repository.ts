@@ -1,3 +1,4 @@
+import type { PointQuiesce } from '@fabric/core/replication/replica-agent-port';
 import type { Health, InitialMode, ReplicationState } from '@fabric/core/replication/replication.schema';
 import type {
   Authorization,
@@ -60,7 +61,15 @@ function toPoint(p: PointRow): RecoveryPoint {
     checksums: checksums(p.checksums),
     sizeBytes: Number(p.sizeBytes),
     guestWriteSeq: p.guestWriteSeq === null ? null : Number(p.guestWriteSeq),
+    quiesce: quiesceOf(p.quiesce),
   };
+}
+
+function quiesceOf(v: unknown): PointQuiesce | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const { status, message } = v as { status?: unknown; message?: unknown };
+  if (status !== 'quiesced' && status !== 'failed' && status !== 'timed-out') return null;
+  return { status, message: typeof message === 'string' ? message : '' };
 }
 
 function relData(patch: RelationshipPatch): Prisma.ReplicationRelationshipUncheckedUpdateInput {
@@ -221,6 +230,7 @@ export class PrismaReplicationRepository implements ReplicationRepository {
           checksums: p.checksums as unknown as Prisma.InputJsonValue,
           sizeBytes: BigInt(Math.round(p.sizeBytes)),
           guestWriteSeq: p.guestWriteSeq === null ? null : BigInt(p.guestWriteSeq),
+          quiesce: p.quiesce ? { status: p.quiesce.status, message: p.quiesce.message } : undefined,
         },
       ],
       skipDuplicates: true,

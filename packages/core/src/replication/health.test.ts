@@ -62,6 +62,29 @@ describe('retention', () => {
     // Latest at 190 (hour 3): hour 2 → p5 (150), hour 1 → p3 (70).
     expect(pointsToKeep(points, 2).keep).toEqual(['p6', 'p5', 'p3']);
   });
+
+  it("an hour's application-consistent point stands for it, and the latest hour's stays beside the latest", () => {
+    const at = (min: number) => new Date(T0 + min * 60_000);
+    const kinds = ['app-consistent', 'standard', 'standard', 'app-consistent', 'standard', 'standard', 'standard'];
+    const points = [0, 10, 50, 70, 130, 150, 190].map((m, i) => ({
+      id: `p${i}`,
+      takenAt: at(m),
+      removedAt: null,
+      kind: kinds[i] as 'standard' | 'app-consistent',
+    }));
+    // Hour 1 → p3 (app-consistent at 70, not the later standard ones); hour 2 → p5 (no app-consistent point in it).
+    expect(pointsToKeep(points, 2).keep).toEqual(['p6', 'p5', 'p3']);
+    // Hour 0 → p0 (app-consistent at 0) rather than p2 (50).
+    expect(pointsToKeep(points, 3).keep).toEqual(['p6', 'p5', 'p3', 'p0']);
+    // An application-consistent point in the latest hour stays beside the latest; with no additional points only the latest.
+    const now = [
+      ...points,
+      { id: 'p7', takenAt: at(200), removedAt: null, kind: 'app-consistent' as const },
+      { id: 'p8', takenAt: at(210), removedAt: null, kind: 'standard' as const },
+    ];
+    expect(pointsToKeep(now, 1).keep).toEqual(['p8', 'p7', 'p5']);
+    expect(pointsToKeep(now, 0).keep).toEqual(['p8']);
+  });
 });
 
 describe('RPO compliance', () => {

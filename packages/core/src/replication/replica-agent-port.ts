@@ -53,6 +53,23 @@ export interface CycleResult {
   durationMs: number;
   disks: { name: string; sha256: string }[];
   guestWriteSeq: number | null;
+  /** The guest quiesced for this point: application-consistent (false for a standard point or a failed quiesce). */
+  appConsistent: boolean;
+  /** The quiesce asked for an application-consistent point and how it went; null when none was asked. */
+  quiesce: PointQuiesce | null;
+}
+
+/** How the guest's quiesce for an application-consistent point went (a failure falls back to a standard point). */
+export interface PointQuiesce {
+  status: 'quiesced' | 'failed' | 'timed-out';
+  message: string;
+}
+
+function quiesceOf(v: unknown): PointQuiesce | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const { status, message } = v as { status?: unknown; message?: unknown };
+  if (status !== 'quiesced' && status !== 'failed' && status !== 'timed-out') return null;
+  return { status, message: typeof message === 'string' ? message.slice(0, 500) : '' };
 }
 
 /** Reads an agent's replica.cycle result defensively (the agent's schema is its own). */
@@ -72,6 +89,8 @@ export function cycleResultOf(result: Record<string, unknown>, pointId: string):
     durationMs: num(result.durationMs),
     disks,
     guestWriteSeq: typeof result.guestWriteSeq === 'number' ? result.guestWriteSeq : null,
+    appConsistent: result.appConsistent === true,
+    quiesce: quiesceOf(result.quiesce),
   };
 }
 

@@ -12,7 +12,7 @@ import { inMemoryUnitOfWork } from '../testing/in-memory-unit-of-work';
 import { InMemoryWorkflowEngine } from '../testing/in-memory-workflow-engine';
 import { ReplicateByPattern } from './replicate-by-pattern';
 import { enableByPatternSchema, failoverByPatternSchema } from './replication.schema';
-import { ReplicationService } from './replication-service';
+import { cycleWorkflowId, ReplicationService } from './replication-service';
 
 const BLUE = '10000000-0000-4000-8000-000000000001';
 const YELLOW = '10000000-0000-4000-8000-000000000002';
@@ -69,10 +69,11 @@ function world(limit?: number) {
   const engine = new InMemoryWorkflowEngine();
   let n = 0;
   const newId = () => `90000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+  const agents = new FakeReplicaAgents();
   const replication = new ReplicationService({
     uow: inMemoryUnitOfWork({ replication: repo, jobs }),
     placement,
-    agents: new FakeReplicaAgents(),
+    agents,
     ownership: new FakeOwnership(),
     workflows: engine,
     tracker: new JobTracker({ jobs, clock }),
@@ -110,7 +111,7 @@ function world(limit?: number) {
     });
   const failover = (pattern: string, kind: string, over: Record<string, unknown> = {}) =>
     failoverByPatternSchema.parse({ pattern, kind, ...over });
-  return { repo, engine, replication, byPattern, enable, failover };
+  return { repo, engine, replication, byPattern, enable, failover, agents, clock };
 }
 
 async function refusal(p: Promise<unknown>): Promise<CoreError> {
@@ -197,9 +198,13 @@ describe('enable replication by pattern', () => {
 });
 
 describe('failover by pattern', () => {
-  async function replicate(w: ReturnType<typeof world>, name: string) {
-    const { taskId } = await w.replication.enable(blue, actor, { ...w.enable('x'), vmId: idOf(name) } as never);
+  async function replicate(w: ReturnType<typeof world>, name: string, over: Record<string, unknown> = {}) {
+    const { taskId, relationshipId } = await w.replication.enable(blue, actor, {
+      ...w.enable('x', over),
+      vmId: idOf(name),
+    } as never);
     expect(await w.engine.wait(taskId, WAIT)).toBe('succeeded');
+    return relationshipId;
   }
 
   it('plans a planned failover for replicating VMs and lists the others with the single check’s reason', async () => {
@@ -244,5 +249,67 @@ describe('failover by pattern', () => {
       ['web-01', 'web-01 cannot fail over while it is test-failover'],
       ['Web-02', 'Web-02 is not replicated'],
     ]);
+  });
+
+  it('test and unplanned failovers start from the point chosen: the latest, the latest application-consistent, or the newest at or before a time', async () => {
+    const w = world();
+    // web-01: an application-consistent point every hour (the first at 10:00), standard ones every 5 minutes.
+    const rel = await replicate(w, 'web-01', { appConsistentHours: 1, additionalPoints: 2 });
+    await replicate(w, 'Web-02');
+    for (const minutes of [10, 10]) {
+      w.clock.advance(minutes * 60_000);
+      await w.replication.tickCycles();
+      const seq = (w.repo.relationships.get(rel)?.nextCycleSeq as number) - 1;
+      expect(await w.engine.wait(cycleWorkflowId(rel, 1, seq), WAIT)).toBe('succeeded');
+    }
+    // Kept: 10:20 (the latest, standard) and 10:00 (application-consistent); 10:10 went with retention.
+    const points = await w.repo.listPoints(blue, rel);
+    expect(points.map((p) => [p.takenAt.toISOString().slice(11, 16), p.kind])).toEqual([
+      ['10:20', 'standard'],
+      ['10:00', 'app-consistent'],
+    ]);
+    const detail = async (point: Record<string, unknown>) =>
+      (await w.byPattern.previewFailover(blue, w.failover('web*', 'test', { point }))).items.map((i) => [
+        i.name,
+        i.detail ?? i.reason,
+      ]);
+    expect(await detail({ choice: 'latest' })).toEqual([
+      ['web-01', 'From its latest recovery point, 2026-12-04 10:20 UTC (standard)'],
+      ['Web-02', 'From its latest recovery point, 2026-12-04 10:20 UTC (standard)'],
+    ]);
+    expect(await detail({ choice: 'latest-app-consistent' })).toEqual([
+      ['web-01', 'From its latest application-consistent recovery point, 2026-12-04 10:00 UTC'],
+      ['Web-02', 'Web-02 has no application-consistent recovery point'],
+    ]);
+    expect((await detail({ choice: 'at-or-before', at: '2026-12-04T10:15:00Z' }))[0]).toEqual([
+      'web-01',
+      'From its newest recovery point at or before 2026-12-04 10:15 UTC, 2026-12-04 10:00 UTC (application-consistent)',
+    ]);
+    expect((await detail({ choice: 'at-or-before', at: '2026-12-04T09:59:00Z' }))[0]).toEqual([
+      'web-01',
+      'web-01 has no recovery point taken at or before 2026-12-04T09:59:00.000Z',
+    ]);
+    // Acting: the test VM starts from the latest application-consistent point; Web-02 is refused and unchanged.
+    const result = await w.byPattern.failover(
+      blue,
+      actor,
+      w.failover('web*', 'test', { point: { choice: 'latest-app-consistent' } }),
+    );
+    expect(result).toMatchObject({ started: 1, refused: 1 });
+    expect(await w.engine.wait(result.items[0]?.taskId ?? '', WAIT)).toBe('succeeded');
+    const started = w.agents.calls.filter((c) => c.kind === 'replica.test-failover');
+    expect(started.map((c) => c.params.pointId)).toEqual([points[1]?.id]);
+    expect((await w.repo.findRelationshipByVm(blue, idOf('Web-02')))?.state).toBe('replicating');
+    // A planned failover takes no recovery point: the schema says so.
+    const planned = failoverByPatternSchema.safeParse({
+      pattern: 'web*',
+      kind: 'planned',
+      point: { choice: 'latest-app-consistent' },
+    });
+    expect(planned.error?.issues[0]?.message).toMatch(/takes no recovery point/);
+    expect(
+      failoverByPatternSchema.safeParse({ pattern: 'web*', kind: 'test', point: { choice: 'newest' } }).error?.issues[0]
+        ?.message,
+    ).toMatch(/latest-app-consistent/);
   });
 });

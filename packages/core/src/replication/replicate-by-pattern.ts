@@ -78,10 +78,16 @@ export class ReplicateByPattern {
   async previewFailover(scope: TenantScope, input: FailoverByPatternInput): Promise<PatternPreview> {
     const vms = await this.match(scope, input);
     const items = await previewEach(vms, isRefusal, async (vm) => {
-      const { point } = await this.deps.replication.checkFailover(scope, input.kind, vm.id);
-      return point
-        ? `From its latest recovery point, ${utcMinute(point.takenAt)}`
-        : 'The primary shuts down first: no data is lost';
+      const { point } = await this.deps.replication.checkFailover(scope, input.kind, vm.id, input.point);
+      if (!point) return 'The primary shuts down first: no data is lost';
+      const consistency = point.kind === 'app-consistent' ? 'application-consistent' : 'standard';
+      if (input.point.choice === 'latest-app-consistent')
+        return `From its latest application-consistent recovery point, ${utcMinute(point.takenAt)}`;
+      const which =
+        input.point.choice === 'latest'
+          ? 'its latest recovery point'
+          : `its newest recovery point at or before ${utcMinute(new Date(input.point.at))}`;
+      return `From ${which}, ${utcMinute(point.takenAt)} (${consistency})`;
     });
     return { pattern: input.pattern, limit: this.limit, items };
   }
@@ -93,10 +99,10 @@ export class ReplicateByPattern {
     return actEach(input.pattern, vms, isRefusal, async (vm) => {
       const started =
         input.kind === 'test'
-          ? await replication.testFailover(scope, actor, vm.id)
+          ? await replication.testFailover(scope, actor, vm.id, input.point)
           : input.kind === 'planned'
             ? await replication.plannedFailover(scope, actor, vm.id)
-            : await replication.failover(scope, actor, vm.id);
+            : await replication.failover(scope, actor, vm.id, input.point);
       return { taskId: started.taskId, message: `${capitalize(FAILOVER_WORDS[input.kind])} started` };
     });
   }

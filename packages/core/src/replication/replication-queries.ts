@@ -90,6 +90,8 @@ export class ReplicationQueries {
         id: p.id,
         takenAt: p.takenAt.toISOString(),
         kind: p.kind,
+        /** How the guest's quiesce went when an application-consistent point was asked (null: none asked). */
+        quiesce: p.quiesce,
         sizeBytes: p.sizeBytes,
         checksums: p.checksums,
         direction: p.generation,

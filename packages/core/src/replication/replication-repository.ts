@@ -1,4 +1,5 @@
 import type { TenantScope } from '../shared/tenant-scope';
+import type { PointQuiesce } from './replica-agent-port';
 import type { Health, InitialMode, ReplicationState } from './replication.schema';
 
 export interface DiskChecksum {
@@ -84,6 +85,8 @@ export interface RecoveryPoint {
   readonly checksums: readonly DiskChecksum[];
   readonly sizeBytes: number;
   readonly guestWriteSeq: number | null;
+  /** The guest's quiesce for an application-consistent point (a failed one leaves a standard point); null: none asked. */
+  readonly quiesce: PointQuiesce | null;
   readonly removedAt: Date | null;
 }
 

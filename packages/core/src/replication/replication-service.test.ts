@@ -251,6 +251,38 @@ describe('cycles', () => {
     expect(w.repo.relationships.get(id)?.health).toBe('normal');
   });
 
+  it('an application-consistent point every N hours only when the guest quiesced; a refused quiesce gives a standard point that says so, asked again next cycle', async () => {
+    const w = world();
+    await w.authorize();
+    const { relationshipId: id, taskId } = await w.service.enable(
+      tenant,
+      actor,
+      w.enableInput({ appConsistentHours: 1 }),
+    );
+    expect(await w.engine.wait(taskId, WAIT)).toBe('succeeded');
+    const cycle = async () => {
+      w.clock.advance(30_000);
+      const seq = w.repo.relationships.get(id)?.nextCycleSeq as number;
+      await w.service.tickCycles();
+      expect(await w.engine.wait(cycleWorkflowId(id, 1, seq), WAIT)).toBe('succeeded');
+      return (await w.repo.listPoints(tenant, id, true))[0];
+    };
+    // The first point: due at once, the guest quiesced.
+    const first = (await w.repo.listPoints(tenant, id))[0];
+    expect(first).toMatchObject({ kind: 'app-consistent', quiesce: { status: 'quiesced' } });
+    // Within the hour: standard points, no quiesce asked.
+    expect(await cycle()).toMatchObject({ kind: 'standard', quiesce: null });
+    expect(w.agents.calls.filter((c) => c.kind === 'replica.cycle').at(-1)?.params.appConsistent).toBe(false);
+    // An hour on, the guest refuses: a standard point naming why, and the next cycle asks again.
+    w.clock.advance(3_600_000);
+    w.agents.quiesceRefused = true;
+    expect(await cycle()).toMatchObject({ kind: 'standard', quiesce: { status: 'failed' } });
+    expect((await w.repo.listPoints(tenant, id, true))[0]?.quiesce?.message).toMatch(/refused/);
+    w.agents.quiesceRefused = false;
+    expect(await cycle()).toMatchObject({ kind: 'app-consistent', quiesce: { status: 'quiesced' } });
+    expect(await cycle()).toMatchObject({ kind: 'standard', quiesce: null });
+  });
+
   it('keeps the latest point and one per hour for the additional points', async () => {
     const w = world();
     const id = await replicating(w); // 2 additional points
@@ -331,6 +363,43 @@ describe('failovers', () => {
     expect(await w.service.tickCycles()).toBe(0);
     const again = await w.service.enable(tenant, actor, w.enableInput());
     expect(await w.engine.wait(again.taskId, WAIT)).toBe('succeeded');
+  });
+
+  it('remove after an unplanned failover also deletes what the old primary kept, once it answers; a silent one is skipped', async () => {
+    const w = world();
+    const id = await replicating(w);
+    const fail = (state: string) =>
+      w.repo.hosts.set(PRIMARY.host, { ...(w.repo.hosts.get(PRIMARY.host) as HostInfo), state });
+    w.agents.down.add(PRIMARY.host);
+    fail('failed');
+    const f = await w.service.failover(tenant, actor, VM);
+    expect(await w.engine.wait(f.taskId, WAIT)).toBe('succeeded');
+    const done = await w.service.completeFailover(tenant, actor, VM);
+    expect(await w.engine.wait(done.taskId, WAIT)).toBe('succeeded');
+    // The old primary is back (its HA discard set the VM's disks aside): the removal asks it too, after the replica.
+    w.agents.down.delete(PRIMARY.host);
+    fail('connected');
+    const removed = await w.service.remove(tenant, actor, VM);
+    expect(await w.engine.wait(removed.taskId, WAIT)).toBe('succeeded');
+    const removals = w.agents.calls.filter((c) => c.kind === 'replica.remove');
+    expect(removals.map((c) => [c.hostId, c.vmId, c.params.relationshipId])).toEqual([
+      [REPLICA.host, VM, id],
+      [PRIMARY.host, VM, id],
+    ]);
+    expect((await w.jobs.find({ kind: 'provider' }, removed.taskId))?.steps.map((st) => st.key)).toEqual([
+      'replica',
+      'primary',
+      'record',
+    ]);
+
+    // Still gone: the replica's removal is not held up by a primary that does not answer.
+    const again = await replicating(w);
+    fail('failed');
+    const second = await w.service.remove(tenant, actor, VM);
+    expect(await w.engine.wait(second.taskId, WAIT)).toBe('succeeded');
+    expect(w.repo.relationships.has(again)).toBe(false);
+    const job = await w.jobs.find({ kind: 'provider' }, second.taskId);
+    expect(job?.steps.find((st) => st.key === 'primary')?.detail).toMatch(/not answering \(failed\)/);
   });
 
   it('remove refused while a failover runs; a replica host that cannot delete leaves it in error to remove again', async () => {

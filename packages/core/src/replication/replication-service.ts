@@ -22,6 +22,7 @@ import {
   type AuthorizationInput,
   type EnableReplicationInput,
   type FailoverKind,
+  type PointChoice,
   REPLICATION_LIMITS,
   type ReplicationState,
 } from './replication.schema';
@@ -103,6 +104,7 @@ const REMOVABLE_FROM: ReadonlySet<ReplicationState> = new Set([
 ]);
 const REMOVE_STEPS = [
   { key: 'replica', label: 'Delete the replica disks and recovery points on the replica host' },
+  { key: 'primary', label: 'Delete what the primary host kept for replication (a copy set aside by a failover)' },
   { key: 'record', label: 'Forget the replication' },
 ];
 
@@ -122,6 +124,9 @@ type CyclePlan =
       compression: boolean;
       generation: number;
     };
+
+/** A recovery point named by its id, or picked by a choice (the latest, the latest application-consistent…). */
+export type PointRef = string | PointChoice;
 
 type ShipOutcome = { ok: true; result: CycleResult } | { ok: false; code: string; message: string };
 
@@ -399,14 +404,15 @@ export class ReplicationService {
 
   /**
    * The checks a failover of `kind` makes for one VM, and the recovery point it would start from (the
-   * latest unless `pointId`); nothing written. The single procedures and the pattern form's preview both
+   * point `pointId` names: an id, or a choice such as the latest application-consistent one; the latest
+   * when absent); nothing written. The single procedures and the pattern form's preview both
    * call it, so a preview refuses exactly what the action would.
    */
   async checkFailover(
     scope: TenantScope,
     kind: FailoverKind,
     vmId: string,
-    pointId?: string,
+    pointId?: PointRef,
   ): Promise<{ rel: Relationship; point: RecoveryPoint | null }> {
     if (kind === 'planned') {
       const rel = await this.requireFailoverable(scope, vmId);
@@ -434,7 +440,7 @@ export class ReplicationService {
     return { rel, point: await this.requirePoint(scope, rel, pointId) };
   }
 
-  async testFailover(scope: TenantScope, actor: Actor, vmId: string, pointId?: string) {
+  async testFailover(scope: TenantScope, actor: Actor, vmId: string, pointId?: PointRef) {
     const { rel, point } = await this.checkFailover(scope, 'test', vmId, pointId);
     if (!point) throw new ReplicationError('RECOVERY_POINT_NOT_FOUND', `${rel.vmName} has no recovery point yet`);
     const testVmId = this.deps.newId();
@@ -493,7 +499,7 @@ export class ReplicationService {
     );
   }
 
-  async failover(scope: TenantScope, actor: Actor, vmId: string, pointId?: string) {
+  async failover(scope: TenantScope, actor: Actor, vmId: string, pointId?: PointRef) {
     const { rel, point } = await this.checkFailover(scope, 'unplanned', vmId, pointId);
     if (!point) throw new ReplicationError('RECOVERY_POINT_NOT_FOUND', `${rel.vmName} has no recovery point yet`);
     return this.startJob(
@@ -896,10 +902,12 @@ export class ReplicationService {
           tenantId: rel.tenantId,
           generation: plan.generation,
           takenAt: now,
-          kind: plan.appConsistent ? 'app-consistent' : 'standard',
+          // Application-consistent only when the guest really quiesced; a failed quiesce left a standard point.
+          kind: r.appConsistent ? 'app-consistent' : 'standard',
           checksums: r.disks,
           sizeBytes,
           guestWriteSeq: r.guestWriteSeq,
+          quiesce: plan.appConsistent ? (r.quiesce ?? { status: 'failed', message: 'the host did not say' }) : null,
         });
         const points = await replication.listPoints({ kind: 'provider' }, rel.id);
         const { keep, drop } = pointsToKeep(points, rel.additionalPoints);
@@ -909,7 +917,8 @@ export class ReplicationService {
         await replication.updateRelationship(rel.id, {
           lastSuccessAt: now,
           lastPointAt: now,
-          ...(plan.appConsistent ? { lastAppConsistentAt: now } : {}),
+          // A quiesce that failed is asked again at the next cycle, as Hyper-V retries its VSS snapshot.
+          ...(r.appConsistent ? { lastAppConsistentAt: now } : {}),
           ...(firstCycle
             ? {
                 state: 'replicating' as const,
@@ -1268,6 +1277,44 @@ export class ReplicationService {
               : `${pointsRemoved} recovery point(s) and ${formatBytes(freedBytes)} of replica storage deleted on ${host.name}`,
         };
       });
+      current = 'primary';
+      await tracker.step(ctx, input.jobId, 'primary', async () => {
+        // After a failover the other side keeps files of this relationship: the VM's disks set aside when it
+        // was discarded there (they would seed a reverse direction), or the replica copy of an earlier
+        // direction. The same replica.remove deletes them there; the VM itself is never touched.
+        const host = await this.repo.findHost(rel.primaryHostId);
+        if (!host) return { value: null, progress: 85, detail: 'The primary host was removed from the fabric' };
+        if (SILENT_HOST_STATES.has(host.state)) {
+          return {
+            value: null,
+            progress: 85,
+            detail: `${host.name} is not answering (${host.state}); nothing was deleted there`,
+          };
+        }
+        try {
+          const out = await this.task(
+            ctx,
+            'remove-primary',
+            rel.primaryHostId,
+            rel.vmId,
+            'replica.remove',
+            { relationshipId: rel.id },
+            rel.tenantId,
+          );
+          const kept = out.setAsideRemoved === true || out.existed === true;
+          return {
+            value: null,
+            progress: 85,
+            detail: kept
+              ? `The copy ${host.name} kept for this replication was deleted`
+              : `${host.name} kept nothing for this replication`,
+          };
+        } catch (error) {
+          // Not a reason to keep the replication: the replica is gone already.
+          if (!(error instanceof ReplicationError)) throw error;
+          return { value: null, progress: 85, detail: `${host.name} could not be asked: ${error.message}` };
+        }
+      });
       current = 'record';
       await tracker.step(ctx, input.jobId, 'record', async () => {
         await this.repo.deleteRelationship(rel.id);
@@ -1398,16 +1445,36 @@ export class ReplicationService {
     return rel;
   }
 
-  private async requirePoint(scope: TenantScope, rel: Relationship, pointId?: string) {
-    if (pointId) {
-      const point = await this.repo.findPoint(scope, rel.id, pointId);
-      if (!point || point.removedAt)
+  /** The point a failover starts from: the one named (an id), the one a choice picks, or the latest. */
+  private async requirePoint(scope: TenantScope, rel: Relationship, point: PointRef = { choice: 'latest' }) {
+    if (typeof point === 'string') {
+      const found = await this.repo.findPoint(scope, rel.id, point);
+      if (!found || found.removedAt)
         throw new ReplicationError('RECOVERY_POINT_NOT_FOUND', 'That recovery point does not exist');
-      return point;
+      return found;
     }
-    const latest = (await this.repo.listPoints(scope, rel.id))[0];
-    if (!latest) throw new ReplicationError('RECOVERY_POINT_NOT_FOUND', `${rel.vmName} has no recovery point yet`);
-    return latest;
+    // Newest first.
+    const points = await this.repo.listPoints(scope, rel.id);
+    if (points.length === 0)
+      throw new ReplicationError('RECOVERY_POINT_NOT_FOUND', `${rel.vmName} has no recovery point yet`);
+    if (point.choice === 'latest') return points[0] as RecoveryPoint;
+    if (point.choice === 'latest-app-consistent') {
+      const found = points.find((p) => p.kind === 'app-consistent');
+      if (!found)
+        throw new ReplicationError(
+          'RECOVERY_POINT_NOT_FOUND',
+          `${rel.vmName} has no application-consistent recovery point`,
+        );
+      return found;
+    }
+    const at = Date.parse(point.at);
+    const found = points.find((p) => p.takenAt.getTime() <= at);
+    if (!found)
+      throw new ReplicationError(
+        'RECOVERY_POINT_NOT_FOUND',
+        `${rel.vmName} has no recovery point taken at or before ${new Date(at).toISOString()}`,
+      );
+    return found;
   }
 
   /** CAS into `state`, create the job, start the workflow; the state goes back when the job cannot be created. */

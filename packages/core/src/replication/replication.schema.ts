@@ -99,11 +99,39 @@ export type EnableByPatternInput = z.infer<typeof enableByPatternSchema>;
 export const FAILOVER_KINDS = ['test', 'planned', 'unplanned'] as const;
 export type FailoverKind = (typeof FAILOVER_KINDS)[number];
 
-/** A failover of every matching VM; test and unplanned start from each VM's latest recovery point. */
-export const failoverByPatternSchema = z.strictObject({
-  ...vmPatternFields,
-  kind: z.enum(FAILOVER_KINDS, { error: `Failover kind must be one of ${FAILOVER_KINDS.join(', ')}` }),
-});
+/**
+ * Which recovery point a test or unplanned failover starts from when it names none: the latest, the latest
+ * application-consistent one (the guest quiesced for it), or the newest taken at or before a time.
+ */
+export const POINT_CHOICES = ['latest', 'latest-app-consistent', 'at-or-before'] as const;
+export const pointChoiceSchema = z.discriminatedUnion(
+  'choice',
+  [
+    z.strictObject({ choice: z.literal('latest') }),
+    z.strictObject({ choice: z.literal('latest-app-consistent') }),
+    z.strictObject({
+      choice: z.literal('at-or-before'),
+      at: z.iso.datetime({ error: 'The recovery point time must be an ISO date-time', offset: true }),
+    }),
+  ],
+  {
+    error:
+      'Recovery point must be { choice: "latest" }, { choice: "latest-app-consistent" } or { choice: "at-or-before", at }',
+  },
+);
+export type PointChoice = z.infer<typeof pointChoiceSchema>;
+
+/** A failover of every matching VM; test and unplanned start from each VM's point of `point` (the latest by default). */
+export const failoverByPatternSchema = z
+  .strictObject({
+    ...vmPatternFields,
+    kind: z.enum(FAILOVER_KINDS, { error: `Failover kind must be one of ${FAILOVER_KINDS.join(', ')}` }),
+    point: pointChoiceSchema.default({ choice: 'latest' }),
+  })
+  .refine((v) => v.kind !== 'planned' || v.point.choice === 'latest', {
+    message: 'A planned failover sends the last changes first and starts from them; it takes no recovery point',
+    path: ['point'],
+  });
 export type FailoverByPatternInput = z.infer<typeof failoverByPatternSchema>;
 
 export const relationshipIdSchema = z.strictObject({ relationshipId: uuid('Replication') });

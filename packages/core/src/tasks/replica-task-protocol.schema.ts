@@ -37,6 +37,14 @@ const peerUrl = z
   .regex(/^https?:\/\/[0-9A-Za-z.[\]:-]{1,160}:\d{1,5}\/?$/, 'peerUrl must be http(s)://<host>:<port>');
 const diskChecksums = z.array(z.object({ name: diskName, sha256 })).max(MAX_DISKS, `at most ${MAX_DISKS} disks`);
 
+export const QUIESCE_STATUSES = ['quiesced', 'failed', 'timed-out'] as const;
+export const quiesceReportSchema = z.object({
+  status: z.enum(QUIESCE_STATUSES),
+  durationMs: z.number().int().min(0),
+  message: z.string().max(500),
+});
+export type QuiesceReport = z.infer<typeof quiesceReportSchema>;
+
 export const REPLICA_CYCLE_MODES = ['initial', 'delta', 'resync', 'final'] as const;
 export type ReplicaCycleMode = (typeof REPLICA_CYCLE_MODES)[number];
 
@@ -87,8 +95,18 @@ export const replicaCycleParamsSchema = z.object({
   credential: replicaCredentialSchema,
   /** Blocks deflated on the wire (node:zlib) when it saves bytes. */
   compression: z.boolean().default(false),
-  /** Quiesce the guest first (simulated: the point is also marked app-consistent). */
+  /**
+   * Ask the guest to quiesce for an application-consistent point (VSS: finish and hold its transactions while
+   * the snapshot is taken). A guest that fails or does not answer within quiesceTimeoutMs gives a standard
+   * (crash-consistent) point instead, and the result says why.
+   */
   appConsistent: z.boolean().default(false),
+  quiesceTimeoutMs: z
+    .number()
+    .int()
+    .min(100, 'quiesceTimeoutMs is at least 100 ms')
+    .max(120_000, 'quiesceTimeoutMs is at most 120,000 ms')
+    .default(10_000),
 });
 export type ReplicaCycleParams = z.infer<typeof replicaCycleParamsSchema>;
 
@@ -105,7 +123,10 @@ export const replicaCycleResultSchema = z.object({
   disks: diskChecksums,
   /** The guest's last write in the point: writes after it are not in it. */
   guestWriteSeq: z.number().int().min(0),
+  /** True only when the guest quiesced: the point then holds no half-finished guest transaction. */
   appConsistent: z.boolean(),
+  /** The quiesce asked for an application-consistent point, and how it went; null when none was asked. */
+  quiesce: quiesceReportSchema.nullish(),
 });
 export type ReplicaCycleResult = z.infer<typeof replicaCycleResultSchema>;
 
@@ -167,8 +188,10 @@ export type ReplicaRevertParams = z.infer<typeof replicaRevertParamsSchema>;
 /**
  * Replication removed (or the replicated VM deleted): the relationship's replica storage goes (its folder:
  * disks as of the newest point, every recovery point's undo file), with any test VM made from it and its
- * disks, and the peer credential is revoked. The replicated VM itself is never touched, even when it runs on
- * this host after a failover. Idempotent: a relationship this host does not hold is already removed.
+ * disks, and the peer credential is revoked; so does the copy of the VM's disks this host set aside when a
+ * failover moved the VM away (apps/agent/src/disks/vm-disks.ts), when it was kept for this relationship. The
+ * control plane sends it to both sides. The replicated VM itself is never touched, even when it runs on this
+ * host. Idempotent: a relationship this host does not hold is already removed.
  */
 export const replicaRemoveParamsSchema = z.object({ relationshipId: uuid('relationshipId') });
 export type ReplicaRemoveParams = z.infer<typeof replicaRemoveParamsSchema>;
@@ -181,6 +204,8 @@ export const replicaRemoveResultSchema = z.object({
   freedBytes: z.number().int().min(0),
   pointsRemoved: z.number().int().min(0),
   testVmsRemoved: z.array(uuid('testVmId')).max(MAX_POINTS),
+  /** The VM's disks set aside here by a failover (for this relationship) were deleted. */
+  setAsideRemoved: z.boolean(),
 });
 export type ReplicaRemoveResult = z.infer<typeof replicaRemoveResultSchema>;
 

@@ -209,6 +209,8 @@ export class FakeReplicaAgents implements ReplicaAgentPort {
   readonly replicaPoints = new Map<string, Map<string, number>>();
   /** Next replica.cycle fails with this code (once). */
   failNextCycle: string | null = null;
+  /** The guest refuses to quiesce: application-consistent cycles give standard points that say so. */
+  quiesceRefused = false;
   /** Host ids that are down: tasks there time out. */
   readonly down = new Set<string>();
   /** Running VMs per host. */
@@ -250,6 +252,13 @@ export class FakeReplicaAgents implements ReplicaAgentPort {
           durationMs: 12,
           disks: sum(seq),
           guestWriteSeq: seq,
+          appConsistent: p.appConsistent === true && !this.quiesceRefused,
+          quiesce:
+            p.appConsistent === true
+              ? this.quiesceRefused
+                ? { status: 'failed', durationMs: 1, message: "the guest's VSS writer refused to quiesce" }
+                : { status: 'quiesced', durationMs: 1, message: 'the guest quiesced' }
+              : null,
         };
       }
       case 'replica.failover':

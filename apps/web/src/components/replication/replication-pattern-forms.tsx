@@ -1,5 +1,6 @@
 'use client';
 
+import type { PointChoice } from '@fabric/core/replication/replication.schema';
 import type { PatternResult } from '@fabric/core/shared/vm-pattern.schema';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Copy, Repeat } from 'lucide-react';
@@ -9,7 +10,7 @@ import { Button } from '@/components/ui/button';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
 import { Dialog } from '@/components/ui/dialog';
 import { InlineError } from '@/components/ui/error-state';
-import { Field, Select } from '@/components/ui/input';
+import { Field, Input, Select } from '@/components/ui/input';
 import { errorMessage } from '@/lib/errors';
 import { useTRPC } from '@/trpc/client';
 
@@ -24,13 +25,27 @@ const FREQUENCIES: { value: Frequency; label: string }[] = [
 ];
 const POINT_CHOICES = Array.from({ length: 25 }, (_, n) => n);
 
-/** Plain-language confirmations of a failover of many VMs: what happens to each, before it runs. */
+type PointKind = PointChoice['choice'];
+/** Which recovery point test and unplanned failovers start from, as the form offers it and the confirmation says it. */
+const POINT_TEXT: Record<PointKind, { label: string; words: string }> = {
+  latest: { label: 'The latest', words: 'its latest recovery point' },
+  'latest-app-consistent': {
+    label: 'The latest application-consistent',
+    words: 'its latest application-consistent recovery point (the guest had finished its writes)',
+  },
+  'at-or-before': {
+    label: 'The newest at or before a time',
+    words: 'its newest recovery point at or before the time given',
+  },
+};
+
+/** Plain-language confirmations of a failover of many VMs: what happens to each, before it runs ({point}: which point). */
 const FAILOVER_TEXT: Record<FailoverKind, { label: string; verb: string; title: string; body: string; go: string }> = {
   test: {
     label: 'Test failover',
     verb: 'will start a test copy',
     title: 'Start a test failover of these VMs?',
-    body: 'For each VM below, a copy starts on the replica side from its latest recovery point, on an isolated network. The VMs themselves keep running and replication continues. Stop each test to remove its copy.',
+    body: 'For each VM below, a copy starts on the replica side from {point}, on an isolated network. The VMs themselves keep running and replication continues. Stop each test to remove its copy.',
     go: 'Start test copies',
   },
   planned: {
@@ -44,7 +59,7 @@ const FAILOVER_TEXT: Record<FailoverKind, { label: string; verb: string; title: 
     label: 'Failover (primary is down)',
     verb: 'will start on the replica side',
     title: 'Fail over these VMs to their replicas?',
-    body: 'Use this when the primary side is down. Each VM below starts on the replica side from its latest recovery point: anything written after that point is lost. For each you can then complete the failover or cancel it.',
+    body: 'Use this when the primary side is down. Each VM below starts on the replica side from {point}: anything written after that point is lost. For each you can then complete the failover or cancel it.',
     go: 'Start the replicas',
   },
 };
@@ -224,7 +239,24 @@ export function FailoverByPatternCard({ area }: { area: Area }) {
   const [pattern, setPattern] = useState('');
   const [tenantId, setTenantId] = useState('');
   const [kind, setKind] = useState<FailoverKind>('test');
-  const input = { pattern: pattern.trim(), ...(tenantId ? { tenantId } : {}), kind };
+  const [pointKind, setPointKind] = useState<PointKind>('latest');
+  // datetime-local: the browser's local time, sent as an instant.
+  const [pointAt, setPointAt] = useState('');
+  const at = pointAt ? new Date(pointAt) : null;
+  const point: PointChoice | null =
+    kind === 'planned' || pointKind === 'latest'
+      ? { choice: 'latest' }
+      : pointKind === 'latest-app-consistent'
+        ? { choice: 'latest-app-consistent' }
+        : at && !Number.isNaN(at.getTime())
+          ? { choice: 'at-or-before', at: at.toISOString() }
+          : null;
+  const input = {
+    pattern: pattern.trim(),
+    ...(tenantId ? { tenantId } : {}),
+    kind,
+    point: point ?? { choice: 'latest' as const },
+  };
   const [asked, setAsked] = useState<typeof input | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [result, setResult] = useState<PatternResult | null>(null);
@@ -247,10 +279,11 @@ export function FailoverByPatternCard({ area }: { area: Area }) {
   const current = asked !== null && sameInput(asked, input) && preview.data !== undefined && !preview.isFetching;
   const hit = current ? (preview.data?.items.filter((i) => i.ok) ?? []) : [];
   const text = FAILOVER_TEXT[kind];
+  const body = text.body.replace('{point}', POINT_TEXT[input.point.choice].words);
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    if (!input.pattern) return;
+    if (!input.pattern || point === null) return;
     setResult(null);
     if (asked && sameInput(asked, input)) void preview.refetch();
     else setAsked(input);
@@ -260,7 +293,7 @@ export function FailoverByPatternCard({ area }: { area: Area }) {
     <Card data-testid="failover-by-pattern">
       <CardHeader
         title="Fail over by pattern"
-        description="Every replicated VM whose name matches; test and unplanned failovers start from each VM's latest recovery point. Preview first, then confirm."
+        description="Every replicated VM whose name matches; test and unplanned failovers start from each VM's recovery point you choose (the latest, the latest application-consistent, or the newest at or before a time). Preview first, then confirm."
       />
       <CardBody className="flex flex-col gap-3">
         <form className="flex flex-wrap items-end gap-3" onSubmit={submit} noValidate>
@@ -283,7 +316,37 @@ export function FailoverByPatternCard({ area }: { area: Area }) {
               ))}
             </Select>
           </Field>
-          <Button type="submit" loading={preview.isFetching} disabled={!input.pattern}>
+          {kind === 'planned' ? null : (
+            <Field label="Recovery point" htmlFor={`${area}-failover-point`}>
+              <Select
+                id={`${area}-failover-point`}
+                value={pointKind}
+                onChange={(e) =>
+                  setPointKind(
+                    (['latest', 'latest-app-consistent', 'at-or-before'] as const).find((k) => k === e.target.value) ??
+                      'latest',
+                  )
+                }
+              >
+                {(['latest', 'latest-app-consistent', 'at-or-before'] as const).map((k) => (
+                  <option key={k} value={k}>
+                    {POINT_TEXT[k].label}
+                  </option>
+                ))}
+              </Select>
+            </Field>
+          )}
+          {kind !== 'planned' && pointKind === 'at-or-before' ? (
+            <Field label="At or before (your time)" htmlFor={`${area}-failover-point-at`}>
+              <Input
+                id={`${area}-failover-point-at`}
+                type="datetime-local"
+                value={pointAt}
+                onChange={(e) => setPointAt(e.target.value)}
+              />
+            </Field>
+          ) : null}
+          <Button type="submit" loading={preview.isFetching} disabled={!input.pattern || point === null}>
             Preview
           </Button>
         </form>
@@ -319,7 +382,7 @@ export function FailoverByPatternCard({ area }: { area: Area }) {
         open={confirming}
         onClose={() => setConfirming(false)}
         title={text.title}
-        description={text.body}
+        description={body}
         footer={
           <>
             <Button onClick={() => setConfirming(false)}>Keep things as they are</Button>

@@ -319,7 +319,9 @@ function Replicated({ data, vmId, area }: { data: Replication; vmId: string; are
                 {formatDateTime(p.takenAt)}
                 {i === 0 ? ' (latest)' : ''}
               </TD>
-              <TD>{p.kind === 'app-consistent' ? 'Application-consistent' : 'Standard'}</TD>
+              <TD>
+                <PointKind kind={p.kind} quiesce={p.quiesce} />
+              </TD>
               <TD>{formatBytes(p.sizeBytes)}</TD>
               <TD>
                 <input
@@ -365,4 +367,29 @@ function Replicated({ data, vmId, area }: { data: Replication; vmId: string; are
       </Dialog>
     </>
   );
+}
+
+/**
+ * A point's consistency: application-consistent when the guest quiesced for it; standard (crash-consistent)
+ * otherwise, saying why when an application-consistent point was asked and the guest did not quiesce.
+ */
+function PointKind({ kind, quiesce }: { kind: string; quiesce: Replication['points'][number]['quiesce'] }) {
+  if (kind === 'app-consistent') {
+    return (
+      <span title="The guest finished and held its writes while the point was taken">
+        <Badge tone="green">Application-consistent</Badge>
+      </span>
+    );
+  }
+  if (quiesce && quiesce.status !== 'quiesced') {
+    return (
+      <span>
+        Standard{' '}
+        <span className="text-muted text-[12.5px]">
+          (application-consistent asked; {quiesce.status === 'timed-out' ? 'timed out' : 'failed'}: {quiesce.message})
+        </span>
+      </span>
+    );
+  }
+  return <span title="Crash-consistent: as if the VM lost power at that instant">Standard</span>;
 }
