@@ -183,6 +183,28 @@ describe('TaskRunner', () => {
     expect(journal.entries.every((e: { acknowledged: boolean }) => e.acknowledged)).toBe(true);
   });
 
+  it('gets a task again at once when the answer that carried it was lost, not after its 60 s lease', async () => {
+    // An API process killed after handing tasks out, before its answer arrived: the next poll says what the agent
+    // holds, so the API hands the missing task out again (attempt 2) instead of leaving it leased to nobody.
+    api.lostAfterMs = 0;
+    api.losePollAnswers = 1;
+    const agent = await registeredAgent();
+    const spec = vmSpec({ name: 'lost-01' });
+    const create = enqueue(agent.hostId, 'vm.create', spec);
+    const task = await finished(create, 'the lost task to be handed out again and run');
+    expect(task.task.attempt).toBe(2);
+    expect(task.final).toMatchObject({ status: 'succeeded', vmState: 'off' });
+    const polls = api.requests.filter((r) => r.path.endsWith('/tasks/next'));
+    expect(polls.some((r) => r.status === 0)).toBe(true);
+    expect(agent.driver.calls).toEqual([`create ${spec.vmId}`]);
+    // Polls name what the agent holds: a task it runs is not handed out twice meanwhile.
+    const slow = enqueue(agent.hostId, 'vm.start', spec);
+    await finished(slow);
+    expect(api.mustGetTask(slow).task.attempt).toBe(1);
+    expect(polls.every((r) => Array.isArray((r.body as { holding?: unknown }).holding))).toBe(true);
+    await agent.stop();
+  });
+
   it('runs the tasks of one VM strictly in order, and at most 4 tasks at once', async () => {
     const agent = await registeredAgent();
     const a = vmSpec();

@@ -1,4 +1,4 @@
-import type { AgentTask, TaskReportResponse } from '@fabric/core/tasks/task-protocol.schema';
+import { type AgentTask, MAX_HOLDING_REPORTED, type TaskReportResponse } from '@fabric/core/tasks/task-protocol.schema';
 import { type AgentApiClient, AgentApiError } from './api-client';
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './backoff';
 import {
@@ -159,12 +159,16 @@ export class TaskRunner implements SessionLoop {
             this.api.nextTasks(
               session.hostId,
               session.credential.credential,
-              { seq, waitMs: this.waitMs, max },
+              { seq, waitMs: this.waitMs, max, ...this.holding() },
               this.stop.signal,
             ),
           { releaseAfterMs: this.longPollReleaseMs },
         );
-        if (failure !== null) this.log.info(`tasks: polling again after ${backoff.attempts} failed attempt(s)`);
+        if (failure !== null) {
+          this.log.info(`tasks: polling again after ${backoff.attempts} failed attempt(s)`);
+          // The API is back: results waiting out a backoff go now (they carry the VMs' states).
+          for (const delivery of this.delivering.values()) delivery.wake();
+        }
         failure = null;
         backoff.reset();
         for (const task of tasks) this.accept(task);
@@ -191,6 +195,16 @@ export class TaskRunner implements SessionLoop {
         await this.sleep(delayMs, this.stop.signal);
       }
     }
+  }
+
+  /**
+   * What this agent holds, sent with each poll: a task handed to this host that is not here (the answer
+   * that carried it was lost with an API process or a connection) is handed out again at once, not after
+   * its lease. Omitted past the protocol's limit (the lease still covers that case).
+   */
+  private holding(): { holding?: string[] } {
+    const ids = new Set([...this.held.keys(), ...this.delivering.keys()]);
+    return ids.size <= MAX_HOLDING_REPORTED ? { holding: [...ids] } : {};
   }
 
   /** Takes a task from a poll: runs it, re-sends its stored result, or ignores a copy already held. */
@@ -452,7 +466,12 @@ export class TaskRunner implements SessionLoop {
           await this.journal.acknowledge(taskId);
           return;
         }
-        const { attempt, delayMs } = backoff.next();
+        const { attempt, delayMs: backoffMs } = backoff.next();
+        // Capped as polls are: a result is what a returning API waits for (an HA restart's start, a migration step).
+        const delayMs =
+          backoffMs <= POLL_RETRY_AT_MOST_MS
+            ? backoffMs
+            : Math.round(POLL_RETRY_AT_MOST_MS * (0.8 + 0.2 * this.random()));
         const description = describeFailure(error, 'task result');
         if (description !== failure || isPowerOfTwo(attempt)) {
           this.log.warn(`task ${id}: result not delivered (${description}), retrying in ${formatMs(delayMs)}`);

@@ -75,6 +75,10 @@ export class FakeAgentApi {
   readonly tasks = new Map<string, FakeTask>();
   /** How long a handed-out task stays with its host without a report. */
   leaseMs = 60_000;
+  /** As the real API's LOST_AFTER_MS (tests set it lower). */
+  lostAfterMs = 5_000;
+  /** The next this-many poll answers that carry tasks are lost after the tasks were claimed (the socket is cut). */
+  losePollAnswers = 0;
   /** Cut the connection of the next N final reports before reading them (the API never sees them). */
   dropFinalReports = 0;
   /** Record the next N final reports, then cut the connection (the agent never sees the answer). */
@@ -182,14 +186,19 @@ export class FakeAgentApi {
     this.acceptedSeqs.push(seq);
   }
 
-  /** Queued tasks and lapsed leases, oldest first, leased to the host with the next attempt number. */
-  private claimTasks(hostId: string, max: number): AgentTask[] {
+  /**
+   * Queued tasks, lapsed leases and (as the real API) leased tasks the poll says the agent does not hold,
+   * handed out over `lostAfterMs` ago, oldest first, leased to the host with the next attempt number.
+   */
+  private claimTasks(hostId: string, max: number, holding?: string[]): AgentTask[] {
     const now = Date.now();
     const claimed: AgentTask[] = [];
     for (const task of this.tasks.values()) {
       if (claimed.length >= max) break;
       if (task.hostId !== hostId) continue;
-      const lapsed = task.state === 'leased' && task.leaseUntil <= now;
+      const lost =
+        !!holding && !holding.includes(task.task.taskId) && task.leaseUntil - this.leaseMs + this.lostAfterMs <= now;
+      const lapsed = task.state === 'leased' && (task.leaseUntil <= now || lost);
       if (task.state !== 'queued' && !lapsed) continue;
       task.task = { ...task.task, attempt: task.task.attempt + 1 };
       task.state = 'leased';
@@ -314,11 +323,17 @@ export class FakeAgentApi {
       if (!parsed.success) return record(400, { error: { code: 'INVALID_BODY', message: 'malformed poll' } });
       // The seq counts on arrival, before the wait, as in the real API.
       this.accept(owner, seq);
-      let tasks = this.claimTasks(owner.hostId, parsed.data.max);
+      let tasks = this.claimTasks(owner.hostId, parsed.data.max, parsed.data.holding);
       if (tasks.length === 0 && parsed.data.waitMs > 0) {
         await this.waitForTasks(parsed.data.waitMs, res);
         if (res.destroyed || this.server === null) return;
-        tasks = this.claimTasks(owner.hostId, parsed.data.max);
+        tasks = this.claimTasks(owner.hostId, parsed.data.max, parsed.data.holding);
+      }
+      if (tasks.length > 0 && this.losePollAnswers > 0) {
+        this.losePollAnswers -= 1;
+        this.requests.push({ method, path, body, status: 0 });
+        req.socket.destroy();
+        return;
       }
       return record(200, { tasks });
     }

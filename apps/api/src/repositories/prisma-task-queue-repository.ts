@@ -1,6 +1,6 @@
 import type { TaskJsonObject, TaskKind } from '@fabric/core/tasks/task-protocol.schema';
 import type { NewTask, TaskOutcome, TaskQueueRepository, TaskRecord } from '@fabric/core/tasks/task-queue-repository';
-import type { Prisma } from '@fabric/db/generated/prisma/client';
+import { Prisma } from '@fabric/db/generated/prisma/client';
 import type { Db } from './prisma';
 
 /** pg_notify channel: a host id whose tasks were queued (wakes its long poll, in any API process). */
@@ -58,7 +58,17 @@ export class PrismaTaskQueueRepository implements TaskQueueRepository {
     await this.db.task.createMany({ data: tasks.map(newTaskData) });
   }
 
-  async claimTasks(hostId: string, max: number, now: Date, leaseUntil: Date) {
+  async claimTasks(
+    hostId: string,
+    max: number,
+    now: Date,
+    leaseUntil: Date,
+    lost?: { holding: string[]; setBefore: Date } | null,
+  ) {
+    // A running task the host says it does not hold (and whose lease was set a while ago) was lost on its way.
+    const lostClause = lost
+      ? Prisma.sql`OR (state = 'running' AND lease_until < ${lost.setBefore} AND NOT (id = ANY(${lost.holding}::uuid[])))`
+      : Prisma.empty;
     // SKIP LOCKED: two polls of one host (or two API processes) never take the same task.
     const rows = await this.db.$queryRaw<{ id: string }[]>`
       UPDATE tasks SET state = 'running', attempt = attempt + 1, lease_until = ${leaseUntil},
@@ -68,7 +78,7 @@ export class PrismaTaskQueueRepository implements TaskQueueRepository {
       WHERE id IN (
         SELECT id FROM tasks
         WHERE host_id = ${hostId}::uuid
-          AND (state = 'queued' OR (state = 'running' AND lease_until < ${now}))
+          AND (state = 'queued' OR (state = 'running' AND lease_until < ${now}) ${lostClause})
         ORDER BY created_at
         LIMIT ${max}
         FOR UPDATE SKIP LOCKED)

@@ -165,13 +165,15 @@ export class DbosWorkflowEngine implements WorkflowEngine {
       systemDatabasePoolSize: poolSize,
       executorID: executorId,
       applicationVersion: APPLICATION_VERSION,
-      logLevel: logLevel === 'debug' ? 'debug' : 'error',
+      // DBOS's warnings (a queue that cannot dequeue, a workflow it cannot resume) are worth a line at info.
+      logLevel: logLevel === 'debug' ? 'debug' : logLevel === 'info' ? 'warn' : 'error',
     });
     this.leases = new pg.Pool({ connectionString: databaseUrl, max: 1 });
     try {
       // The lease first: a process that comes back under its id reclaims its own work.
       await this.renew();
       await DBOS.launch();
+      await this.logResumed();
       await DBOS.registerQueue(BACKGROUND_QUEUE, { minPollingIntervalMs: 200, onConflict: 'always_update' });
       await DBOS.applySchedules(
         this.scheduled.map((s) => ({
@@ -198,6 +200,21 @@ export class DbosWorkflowEngine implements WorkflowEngine {
         });
     }, every);
     this.timer.unref();
+  }
+
+  /** Says how many of its own workflows this process resumes (a restarted process), by name: what an operator asks first. */
+  private async logResumed(): Promise<void> {
+    const resumed = await this.leases?.query<{ name: string; n: number }>(
+      `SELECT name, count(*)::int AS n FROM dbos.workflow_status
+       WHERE executor_id = $1 AND status IN ('ENQUEUED', 'PENDING') AND queue_name = '_dbos_internal_queue'
+       GROUP BY name ORDER BY name`,
+      [this.options.executorId],
+    );
+    const rows = resumed?.rows ?? [];
+    if (rows.length)
+      this.log(
+        `resuming ${rows.map((r) => `${r.n} ${r.name}`).join(', ')} of this process (${this.options.executorId})`,
+      );
   }
 
   private async renew(): Promise<void> {

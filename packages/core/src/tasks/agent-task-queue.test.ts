@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inMemoryCompute } from '../testing/in-memory-compute';
-import { AgentTaskQueue } from './agent-task-queue';
+import { AgentTaskQueue, LOST_AFTER_MS } from './agent-task-queue';
 import type { TaskKind } from './task-protocol.schema';
 
 const host = { id: 'hv-01', name: 'hv-01' };
@@ -35,6 +35,21 @@ describe('handing tasks to a host', () => {
     expect(await queue.claimTasks('hv-01', { max: 8 })).toEqual([]);
     world.clock.advance(2);
     expect(await queue.claimTasks('hv-01', { max: 8 })).toMatchObject([{ taskId: task.id, attempt: 2 }]);
+  });
+
+  it('hands a task out again at once when the host says it does not hold it (the answer was lost), not while fresh', async () => {
+    const { world, queue, task } = await queued('vm.create');
+    await queue.claimTasks('hv-01', { max: 8 });
+    // A poll right after the hand-out (another poll's answer may still be on its way): not yet.
+    world.clock.advance(LOST_AFTER_MS - 1);
+    expect(await queue.claimTasks('hv-01', { max: 8, holding: [] })).toEqual([]);
+    world.clock.advance(2);
+    // The host holds it: it runs there, nothing goes out again.
+    expect(await queue.claimTasks('hv-01', { max: 8, holding: [task.id] })).toEqual([]);
+    // An older agent says nothing: only the lease hands it out again.
+    expect(await queue.claimTasks('hv-01', { max: 8 })).toEqual([]);
+    // The host does not have it: lost with its answer, handed out again with the next attempt.
+    expect(await queue.claimTasks('hv-01', { max: 8, holding: [] })).toMatchObject([{ taskId: task.id, attempt: 2 }]);
   });
 
   it('a progress report extends the lease', async () => {

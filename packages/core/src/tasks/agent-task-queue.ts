@@ -28,6 +28,12 @@ export interface AgentTaskQueueDeps {
 }
 
 /**
+ * How long after a hand-out (or a lease renewal) a task missing from the host's poll counts as lost: longer
+ * than a poll answer takes to arrive, so a task handed out by a poll still in flight is not handed out twice.
+ */
+export const LOST_AFTER_MS = 5_000;
+
+/**
  * The agent's side of the task queue (agent protocol v1, "Tasks"): a host
  * pulls its tasks, leased for `taskLeaseMs` (a host that dies mid-task has
  * it handed out again, with the next attempt number), reports progress
@@ -36,12 +42,20 @@ export interface AgentTaskQueueDeps {
 export class AgentTaskQueue {
   constructor(private readonly deps: AgentTaskQueueDeps) {}
 
-  /** Hands the host its queued tasks (leased), with the VM spec for creates. */
-  async claimTasks(hostId: string, request: Pick<NextTasksRequest, 'max'>): Promise<AgentTask[]> {
+  /**
+   * Hands the host its queued tasks (leased), with the VM spec for creates. A task the host's poll says it
+   * does not hold, handed out (or renewed) over `LOST_AFTER_MS` ago, was lost with the answer that carried
+   * it (an API process killed mid-answer, a dropped connection): it goes out again at once, with the next
+   * attempt number, instead of after the rest of its 60 s lease (a resumed HA restart waited that long).
+   */
+  async claimTasks(hostId: string, request: Pick<NextTasksRequest, 'max' | 'holding'>): Promise<AgentTask[]> {
     const { taskQueue, vms } = this.deps.uow.repos;
     const now = this.deps.clock.now();
     const leaseUntil = new Date(now.getTime() + this.deps.taskLeaseMs);
-    const claimed = await taskQueue.claimTasks(hostId, request.max, now, leaseUntil);
+    const lost = request.holding
+      ? { holding: request.holding, setBefore: new Date(leaseUntil.getTime() - LOST_AFTER_MS) }
+      : null;
+    const claimed = await taskQueue.claimTasks(hostId, request.max, now, leaseUntil, lost);
     const tasks: AgentTask[] = [];
     for (const task of claimed) {
       if (!task.vmId) continue;

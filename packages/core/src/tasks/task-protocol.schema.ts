@@ -119,10 +119,20 @@ export const agentTaskSchema = z.object({
 export type AgentTask = z.infer<typeof agentTaskSchema>;
 
 /** `POST /agent/v1/hosts/{hostId}/tasks/next` body; answers when work is queued or after `waitMs`. */
+/** At most this many held task ids in a poll; an agent holding more sends none. */
+export const MAX_HOLDING_REPORTED = 256;
+
 export const nextTasksRequestSchema = z.object({
   seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   waitMs: z.number().int().min(0).max(30_000).default(20_000),
   max: z.number().int().min(1).max(32).default(8),
+  /**
+   * The tasks this agent holds (running, queued behind their VM, or with a result still being delivered).
+   * A task handed to this host but missing here was lost on the way (the answer to a poll died with an API
+   * process or a dropped connection): it is handed out again now, not after its lease. Absent (an older
+   * agent, or more than the limit): only the lease hands tasks out again.
+   */
+  holding: z.array(z.string().uuid()).max(MAX_HOLDING_REPORTED).optional(),
 });
 export type NextTasksRequest = z.infer<typeof nextTasksRequestSchema>;
 

@@ -45,8 +45,18 @@ export interface TaskOutcome {
 export interface TaskQueueRepository {
   createTask(task: NewTask): Promise<TaskRecord>;
   createTasks(tasks: NewTask[]): Promise<void>;
-  /** Hands out queued tasks (and ones whose lease ran out) to the host, leased until `leaseUntil`. */
-  claimTasks(hostId: string, max: number, now: Date, leaseUntil: Date): Promise<(TaskRecord & { attempt: number })[]>;
+  /**
+   * Hands out queued tasks (and ones whose lease ran out) to the host, leased until `leaseUntil`. With
+   * `lost`, also its running tasks not in `lost.holding` whose lease was last set before `lost.setBefore`
+   * (handed out or renewed a while ago, so not by a poll still in flight): the host does not have them.
+   */
+  claimTasks(
+    hostId: string,
+    max: number,
+    now: Date,
+    leaseUntil: Date,
+    lost?: { holding: string[]; setBefore: Date } | null,
+  ): Promise<(TaskRecord & { attempt: number })[]>;
   /** The host's task, locked until commit; another host's task is null, like a missing one. */
   findTaskForUpdate(hostId: string, taskId: string): Promise<(TaskRecord & { progress: number }) | null>;
   updateTaskProgress(taskId: string, progress: number, message: string, leaseUntil: Date): Promise<void>;

@@ -44,11 +44,19 @@ export class InMemoryTaskQueueRepository implements TaskQueueRepository, Snapsho
     for (const task of tasks) await this.createTask(task);
   }
 
-  async claimTasks(hostId: string, max: number, now: Date, leaseUntil: Date) {
+  async claimTasks(
+    hostId: string,
+    max: number,
+    now: Date,
+    leaseUntil: Date,
+    lost?: { holding: string[]; setBefore: Date } | null,
+  ) {
+    const isLost = (t: { id: string; leaseUntil: Date | null }) =>
+      !!lost && !lost.holding.includes(t.id) && t.leaseUntil !== null && t.leaseUntil < lost.setBefore;
     const due = this.tasks.filter(
       (t) =>
         t.hostId === hostId &&
-        (t.state === 'queued' || (t.state === 'running' && t.leaseUntil !== null && t.leaseUntil < now)),
+        (t.state === 'queued' || (t.state === 'running' && t.leaseUntil !== null && (t.leaseUntil < now || isLost(t)))),
     );
     return due.slice(0, max).map((t) => {
       t.state = 'running';
