@@ -1,7 +1,7 @@
 import type { Actor, TenantScope } from '../shared/tenant-scope';
 import { actEach, type FindVmsByPattern, matchPattern, previewEach, requireMatches } from '../shared/vm-pattern';
 import { type PatternPreview, type PatternResult, VM_PATTERN_LIMITS } from '../shared/vm-pattern.schema';
-import type { MigrateVm, MigrationPlan } from './migrate-vm';
+import { type MigrateVm, MigrationBatch, type MigrationPlan } from './migrate-vm';
 import { MobilityError } from './mobility.errors';
 import type { MigrateByPatternInput } from './mobility.schema';
 
@@ -27,9 +27,10 @@ function describe(plan: MigrationPlan): string {
  * the single migration's preview for each matching VM (its destination, or
  * the reason it cannot move), nothing written; acting requests each migration
  * through the same workflow, so the per-host and per-cluster caps queue them.
- * Each VM is decided as its single migration would be: a migration already
- * requested holds no room on its destination until it lands (as for single
- * migrations), so "best" may name one host for several of them.
+ * Each VM is checked as its single migration would be, and the matching VMs
+ * are decided as one batch: each destination is booked for the VMs after it,
+ * so "best" spreads them as the engine scores (a single migration requested
+ * earlier still holds no room on its destination until it lands).
  */
 export class MigrateByPattern {
   constructor(private readonly deps: MigrateByPatternDeps) {}
@@ -40,8 +41,11 @@ export class MigrateByPattern {
 
   async preview(scope: TenantScope, input: MigrateByPatternInput): Promise<PatternPreview> {
     const vms = await matchPattern(this.deps.findVms, scope, input, this.limit);
+    const batch = new MigrationBatch();
     const items = await previewEach(vms, isRefusal, async (vm) =>
-      describe(await this.deps.migrate.preview(scope, { vmId: vm.id, to: input.to, toClusterId: input.toClusterId })),
+      describe(
+        await this.deps.migrate.preview(scope, { vmId: vm.id, to: input.to, toClusterId: input.toClusterId }, batch),
+      ),
     );
     return { pattern: input.pattern, limit: this.limit, items };
   }
@@ -49,12 +53,14 @@ export class MigrateByPattern {
   async migrate(actor: Actor, scope: TenantScope, input: MigrateByPatternInput): Promise<PatternResult> {
     const vms = await matchPattern(this.deps.findVms, scope, input, this.limit);
     requireMatches(vms, input.pattern);
+    const batch = new MigrationBatch();
     return actEach(input.pattern, vms, isRefusal, async (vm) => {
-      const { taskId, plan } = await this.deps.migrate.request(actor, scope, {
-        vmId: vm.id,
-        to: input.to,
-        toClusterId: input.toClusterId,
-      });
+      const { taskId, plan } = await this.deps.migrate.request(
+        actor,
+        scope,
+        { vmId: vm.id, to: input.to, toClusterId: input.toClusterId },
+        batch,
+      );
       return { taskId, message: `${plan.live ? 'Live migration' : 'Move'} to ${plan.toHostName} requested` };
     });
   }

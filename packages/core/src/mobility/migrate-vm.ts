@@ -166,6 +166,36 @@ export interface MigrateRequest {
   readonly origin?: MigrationOrigin;
 }
 
+/**
+ * Migrations decided together (by pattern): each plan's destination is booked
+ * here, and every later plan of the batch is decided on its cluster with those
+ * bookings added, so "best" spreads the VMs as the engine scores instead of
+ * naming one host for all of them. The VMs still hold their sources (they run
+ * there until they land). Filled by preview; the caller only keeps it.
+ */
+export class MigrationBatch {
+  private readonly booked: { clusterId: string; hostId: string; request: PlacementRequest }[] = [];
+
+  book(clusterId: string, hostId: string, request: PlacementRequest): void {
+    this.booked.push({ clusterId, hostId, request });
+  }
+
+  /** The cluster with the batch's bookings on it (a booking its host no longer takes is left out: the single check refuses it later). */
+  apply(cluster: ClusterSnapshot): ClusterSnapshot {
+    const mine = this.booked.filter((b) => b.clusterId === cluster.id);
+    if (mine.length === 0) return cluster;
+    const session = new PlacementSession(cluster, { seed: 0 });
+    for (const b of mine) {
+      try {
+        session.commit(b.request, b.hostId);
+      } catch (error) {
+        if (!(error instanceof PlacementError)) throw error;
+      }
+    }
+    return session.snapshot();
+  }
+}
+
 /** A migration started by maintenance (not by an admin's or the rebalancer's choice of this VM). */
 export type MigrationOrigin =
   | { readonly kind: 'evacuation'; readonly hostId: string }
@@ -271,8 +301,12 @@ export class MigrateVm {
     return out.sort((a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.jobId.localeCompare(b.jobId));
   }
 
-  /** Where the VM would go and what the move would cost; nothing is written. */
-  async preview(scope: TenantScope, request: MigrateRequest): Promise<MigrationPlan> {
+  /**
+   * Where the VM would go and what the move would cost; nothing is written.
+   * With a batch, the destination is decided with the batch's earlier
+   * destinations booked, and this one is booked in turn.
+   */
+  async preview(scope: TenantScope, request: MigrateRequest, batch?: MigrationBatch): Promise<MigrationPlan> {
     const vm = await this.deps.store.findVm(scope, request.vmId);
     if (!vm) throw new MobilityError('MIGRATION_VM_NOT_FOUND', `No VM ${request.vmId}`);
     if (!vm.hostId || !vm.clusterId) {
@@ -322,7 +356,8 @@ export class MigrateVm {
       if (!clusterOfHost) throw new MobilityError('MIGRATION_TARGET_NOT_FOUND', `No host ${request.to}`);
       targetClusterId = clusterOfHost;
     }
-    const target = targetClusterId === vm.clusterId ? source : await placement.clusterSnapshot(targetClusterId);
+    const unbooked = targetClusterId === vm.clusterId ? source : await placement.clusterSnapshot(targetClusterId);
+    const target = batch ? batch.apply(unbooked) : unbooked;
     const seed = this.deps.seed?.() ?? 1;
     let toHostId: string;
     let explanation: string;
@@ -374,6 +409,8 @@ export class MigrateVm {
         );
       }
     }
+    // Booked once nothing can refuse any more: a refused VM holds no room in the batch.
+    batch?.book(targetClusterId, toHostId, req);
     return {
       vmId: vm.id,
       vmName: vm.name,
@@ -394,8 +431,9 @@ export class MigrateVm {
     actor: Actor,
     scope: TenantScope,
     request: MigrateRequest,
+    batch?: MigrationBatch,
   ): Promise<{ taskId: string; plan: MigrationPlan }> {
-    const { taskId, plan, input } = await this.createTask(actor, scope, request);
+    const { taskId, plan, input } = await this.createTask(actor, scope, request, batch);
     await this.deps.workflows.start(this.workflow, input, { workflowId: taskId });
     return { taskId, plan };
   }
@@ -433,8 +471,9 @@ export class MigrateVm {
     actor: Actor,
     scope: TenantScope,
     request: MigrateRequest,
+    batch?: MigrationBatch,
   ): Promise<{ taskId: string; plan: MigrationPlan; input: MigrateInput }> {
-    const plan = await this.preview(scope, request);
+    const plan = await this.preview(scope, request, batch);
     const vm = await this.deps.store.findVm(scope, request.vmId);
     if (!vm?.clusterId) throw new MobilityError('MIGRATION_VM_NOT_FOUND', `No VM ${request.vmId}`);
     const jobId = this.deps.newId();
