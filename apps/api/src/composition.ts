@@ -44,6 +44,7 @@ import {
   PrismaStorageMoveStore,
   TaskQueueMigrationAgents,
 } from './mobility/mobility-adapters';
+import { AgentTraceBroker, NETWORK_TRACE_CHANNEL } from './network/trace-broker';
 import { PdfkitRenderer } from './pdf/pdfkit-renderer';
 import {
   PrismaVmOwnership,
@@ -61,6 +62,12 @@ import { prismaUnitOfWork, type Repositories } from './repositories/prisma-unit-
 import { runForAllTenants } from './tenancy/db-scope';
 import { TenantScopedPool } from './tenancy/scoped-pool';
 import { DbosWorkflowEngine } from './workflows/dbos-engine';
+
+/**
+ * How long a trace waits for each host's agent. An agent's policy long poll is woken at once and a hop
+ * takes it well under a second; after this the hop shows Fabric's computed verdict, marked as such.
+ */
+const AGENT_TRACE_TIMEOUT_MS = 3_000;
 
 export interface Services {
   config: ApiConfig;
@@ -109,6 +116,7 @@ export interface Services {
   /** The agent plane's own connections (heartbeats): console load never leaves a beat waiting for one. */
   agentPool: pg.Pool;
   hostEvents: HostEventBus;
+  networkTraces: AgentTraceBroker;
   /** The provider's host names, hidden from every tenant's answers (trpc/hide-hosts.ts). */
   hostNames: HostNameCache;
   /** High availability's half of each heartbeat: isolation settings, VMs to discard, peers seen. */
@@ -255,6 +263,13 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
   });
   workflows.register(closeMonth.workflow);
   const hostEvents = new HostEventBus(config.appDatabaseUrl);
+  // Traces asked of the agents' switches, through their network-policy long poll (any API process).
+  const networkTraces = new AgentTraceBroker({
+    events: hostEvents,
+    notify: (payload) => hostEvents.notify(NETWORK_TRACE_CHANNEL, payload),
+    timeoutMs: AGENT_TRACE_TIMEOUT_MS,
+  });
+  hostEvents.on('network-trace-notice', (payload: string) => networkTraces.receive(payload));
   // High availability: one durable recovery workflow per host failure (docs/high-availability.md).
   const haAgent = new HaAgentChannel({ repos: uow.repos, clock });
   // Fence method bmc: each host's Redfish login, its password sealed under a key from the API's secret.
@@ -315,6 +330,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
     metering,
     addressClasses: new AddressClassService({ uow, clock }),
     hostEvents,
+    networkTraces,
     hostNames: new HostNameCache(prisma),
     haAgent,
     hostBmcs: new HostBmcs({ uow, clock, sealer: bmcSealer(bmcKey) }),
@@ -332,6 +348,7 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
       callExtension: callSwitchExtension,
       asFabric: runForAllTenants,
       onPolicyChanged: (hostIds) => hostEvents.emit('network-policy', hostIds),
+      askAgent: networkTraces.ask,
     }),
   };
 }

@@ -86,6 +86,7 @@ export async function startApi(
     fabric: services.fabric,
     network: services.network,
     events: services.hostEvents,
+    traces: services.networkTraces,
   });
 
   // Headers, body deadline, CSRF: before any route (issue 9).
@@ -103,7 +104,7 @@ export async function startApi(
       if (path.startsWith('/api/auth/')) return auth(req, res);
       if (path.startsWith('/api/exports/')) return consoleLoad.admission.export(req, res, () => exports(req, res));
       const networkPolicy = NETWORK_POLICY_PATH.exec(path.split('?')[0] ?? '');
-      if (networkPolicy?.[1]) return networkAgent(req, res, networkPolicy[1]);
+      if (networkPolicy?.[1]) return networkAgent(req, res, networkPolicy[1], networkPolicy[2]);
       if (path === '/agent/v1' || path.startsWith('/agent/v1/')) return agent(req, res);
       if (path === '/healthz') {
         await services.prisma.$queryRaw`SELECT 1`;

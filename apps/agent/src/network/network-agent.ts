@@ -1,24 +1,32 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   applyDelta,
+  egress,
   type HostPolicy,
+  ingress,
   networkPolicyPullSchema,
   type PolicyDelta,
   type PortItem,
   type PortQos,
   policyDigest,
   SwitchState,
+  type TraceAnswerMessage,
+  type TraceQuestionMessage,
 } from '@fabric/core/network/network-protocol.schema';
 import { portKey } from '../drivers/simulated/simulated-switch';
 import type { Logger } from '../log';
 import { sleep } from '../sleep';
 import { type StateStore, writeFileAtomic } from '../state-store';
 
-type PullAnswer =
+type PullAnswer = (
   | { kind: 'current'; version: number; digest: string }
   | { kind: 'deltas'; version: number; digest: string; deltas: PolicyDelta[] }
-  | { kind: 'full'; version: number; digest: string; policy: HostPolicy };
+  | { kind: 'full'; version: number; digest: string; policy: HostPolicy }
+) & { traces?: TraceQuestionMessage[] | undefined };
+
+/** Trace ids answered lately: a question handed out by two API processes is answered once. */
+const REMEMBERED_TRACES = 256;
 
 /**
  * The agent's half of tenant networks (docs/agent-protocol.md, "Network
@@ -27,18 +35,31 @@ type PullAnswer =
  * (network-policy.json: what this host's switch enforces), rebuilds its
  * simulated switch from it, and acknowledges the version. A digest mismatch
  * asks for the whole policy again (applied = 0).
+ *
+ * The same long poll hands out trace questions (agent-trace.ts): the agent
+ * runs each packet through the switch it applied and posts the result with
+ * its applied version, so a trace shows what this host does, not what Fabric
+ * compiled for it.
+ *
+ * Simulated fault: while `network-policy.hold` exists in the state dir the
+ * agent applies no new version (a host whose switch cannot be programmed);
+ * it keeps answering traces with the policy it has, as a lagging host would.
  */
 export class NetworkAgent {
   private policy: HostPolicy = {};
   private version = 0;
   private digest = policyDigest({});
   private sw: SwitchState | null = null;
+  private readonly answered: string[] = [];
+  private holding = false;
   readonly file: string;
+  readonly holdFile: string;
 
   constructor(
     private readonly options: { apiUrl: string; store: StateStore; stateDir: string; log: Logger; waitMs?: number },
   ) {
     this.file = path.join(options.stateDir, 'network-policy.json');
+    this.holdFile = path.join(options.stateDir, 'network-policy.hold');
   }
 
   /**
@@ -72,6 +93,13 @@ export class NetworkAgent {
       }
       try {
         const answer = await this.pull(credential.hostId, credential.credential, signal);
+        if (await this.held()) {
+          // Answer what was asked with the policy as it is, then look again shortly (the API
+          // answers at once while a newer version waits, so polling on would spin).
+          await this.answerTraces(answer.traces, credential.hostId, credential.credential, signal);
+          if (answer.version !== this.version) await sleep(500, signal).catch(() => undefined);
+          continue;
+        }
         if (answer.kind !== 'current' || answer.version !== this.version) {
           this.adopt(answer);
           if (this.digest !== answer.digest) {
@@ -90,6 +118,7 @@ export class NetworkAgent {
           this.version = 0; // same version, other content: start again from the whole policy
           continue;
         }
+        await this.answerTraces(answer.traces, credential.hostId, credential.credential, signal);
         backoff = 250;
       } catch (error) {
         if (signal.aborted) return;
@@ -97,6 +126,49 @@ export class NetworkAgent {
         await sleep(backoff, signal).catch(() => undefined);
         backoff = Math.min(backoff * 2, 10_000);
       }
+    }
+  }
+
+  private async held(): Promise<boolean> {
+    const held = await access(this.holdFile).then(
+      () => true,
+      () => false,
+    );
+    if (held !== this.holding)
+      this.options.log.warn(
+        held
+          ? `network policy: ${this.holdFile} exists; holding at v${this.version} (simulated fault)`
+          : 'network policy: hold released; applying again',
+      );
+    this.holding = held;
+    return held;
+  }
+
+  /** Traces one hop through the switch as applied now (an empty switch before the first policy). */
+  traceHop(question: TraceQuestionMessage): TraceAnswerMessage {
+    const state = this.sw ?? new SwitchState('self', {});
+    const result = question.hop === 'egress' ? egress(state, question.packet) : ingress(state, question.wire);
+    return { traceId: question.traceId, version: this.version, digest: this.digest, result };
+  }
+
+  private async answerTraces(
+    questions: readonly TraceQuestionMessage[] | undefined,
+    hostId: string,
+    credential: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    for (const question of questions ?? []) {
+      if (this.answered.includes(question.traceId)) continue;
+      this.answered.push(question.traceId);
+      if (this.answered.length > REMEMBERED_TRACES) this.answered.shift();
+      const res = await fetch(`${this.options.apiUrl.replace(/\/+$/, '')}/agent/v1/hosts/${hostId}/network-trace`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+        body: JSON.stringify(this.traceHop(question)),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
+      });
+      // A trace nobody waits for any more is not worth a retry; the asker already fell back.
+      if (!res.ok) this.options.log.warn(`network trace ${question.traceId}: HTTP ${res.status}`);
     }
   }
 

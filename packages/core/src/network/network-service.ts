@@ -3,6 +3,13 @@ import type { Clock } from '../shared/clock';
 import type { Actor, TenantScope } from '../shared/tenant-scope';
 import type { UnitOfWork } from '../shared/unit-of-work';
 import {
+  type AgentTraceResult,
+  type AskAgent,
+  type CompiledHost,
+  type HostHop,
+  traceThroughAgents,
+} from './agent-trace';
+import {
   applyDelta,
   compileAll,
   diffPolicy,
@@ -42,7 +49,6 @@ import type {
 import { checkPortQos, planSubnetEdit, refuseWhileAttached, tenantTraceView } from './network-edits';
 import type { NetworkRepository, NicRow, SubnetRow, VmNetworkRow } from './network-repository';
 import { effectiveQos } from './qos';
-import { localPeer, type SwitchPeer, SwitchState, type TraceResult, trace } from './switch';
 
 /** An HTTP webhook call, injected (core does no I/O): resolves with the extension's answer or rejects on timeout / failure. */
 export type ExtensionCaller = (
@@ -83,6 +89,8 @@ export class NetworkService {
       asFabric: <T>(fn: () => Promise<T>) => Promise<T>;
       /** Told which hosts have a new policy version (agents long-poll on it). */
       onPolicyChanged?: (hostIds: string[]) => void;
+      /** Asks a host's agent to trace one hop (none: every hop is Fabric's computed verdict, marked so). */
+      askAgent?: AskAgent;
     },
   ) {}
 
@@ -345,8 +353,15 @@ export class NetworkService {
     const result = await this.trace(input);
     const view = tenantTraceView(result, new Map(own.map((n) => [n.nicId, n.vmName])));
     // Only the hosts on this packet's path matter (another host lagging says nothing about it).
-    const onPath = new Set(result.hops.map((h) => h.hostId));
-    return { ...view, from: result.from, pending: result.laggingHosts.some((h) => onPath.has(h)) };
+    const pending = result.hosts.some(
+      (h) => h.status === 'lagging' || (h.status === 'no-answer' && result.laggingHosts.includes(h.hostId)),
+    );
+    return {
+      ...view,
+      from: result.from,
+      pending,
+      computed: result.hosts.some((h) => h.answeredBy === 'fabric'),
+    };
   }
 
   /** Attaches a VM's NIC to a subnet: a CA (static or the lowest free), the port policy (extensions may veto). */
@@ -698,41 +713,57 @@ export class NetworkService {
   }
 
   /**
-   * Traces a packet from a VM through the hosts' compiled policies, the state
-   * each agent acknowledged (same digest). A host whose agent has not yet
-   * acknowledged its latest version is listed in `laggingHosts`: it is traced
-   * with the latest compiled policy (an agent that never applied one, with
-   * none), since older versions are not kept whole.
+   * Traces a packet from a VM by asking the hosts' agents (agent-trace.ts):
+   * the source host's switch, then the destination host's, each through the
+   * policy it applied, with its applied version against the compiled one.
+   * A host whose agent does not answer in time gets Fabric's own verdict over
+   * its compiled policy, marked as computed. `laggingHosts` lists every host
+   * whose agent has not acknowledged its latest version.
    */
-  async trace(
-    input: TraceInput,
-  ): Promise<TraceResult & { from: { vmName: string; ca: string | null }; laggingHosts: string[] }> {
+  async trace(input: TraceInput): Promise<
+    AgentTraceResult & {
+      from: { vmName: string; ca: string | null };
+      laggingHosts: string[];
+      hosts: (HostHop & { hostName: string })[];
+    }
+  > {
     const nics = await this.deps.uow.repos.network.listNics({ kind: 'provider' });
     const nic = nics.find((n) => n.vmId === input.fromVmId && n.subnetId !== null);
     if (!nic?.hostId || !nic.ca)
       throw new NetworkError('VM_NETWORK_NOT_FOUND', 'That VM has no placed NIC on a VM network');
-    const rows = await this.deps.uow.repos.network.listHostPolicies();
-    const peers = new Map<string, SwitchPeer>();
-    const lagging: string[] = [];
-    for (const row of rows) {
-      let policy: HostPolicy = row.policy;
-      if (row.appliedDigest !== row.digest) {
-        lagging.push(row.hostId);
-        policy = row.appliedVersion === 0 ? {} : policy;
-      }
-      peers.set(row.hostId, localPeer(new SwitchState(row.hostId, policy)));
-    }
-    const result = await trace(nic.hostId, peers, {
-      fromNic: nic.nicId,
-      kind: input.kind,
-      srcMac: nic.mac,
-      srcCa: nic.ca,
-      dstCa: input.toCa,
-      protocol: input.protocol,
-      dstPort: input.port,
-      bytes: 64,
-    });
-    return { ...result, from: { vmName: nic.vmName, ca: nic.ca }, laggingHosts: lagging };
+    const [rows, hostRows] = await Promise.all([
+      this.deps.uow.repos.network.listHostPolicies(),
+      this.deps.uow.repos.network.listHosts(),
+    ]);
+    const names = new Map(hostRows.map((h) => [h.id, h.name]));
+    const compiled = new Map<string, CompiledHost>(
+      rows.map((r) => [r.hostId, { hostId: r.hostId, version: r.version, digest: r.digest, policy: r.policy }]),
+    );
+    const lagging = rows.filter((r) => r.appliedDigest !== r.digest).map((r) => r.hostId);
+    const result = await traceThroughAgents(
+      nic.hostId,
+      compiled,
+      {
+        fromNic: nic.nicId,
+        kind: input.kind,
+        srcMac: nic.mac,
+        srcCa: nic.ca,
+        dstCa: input.toCa,
+        protocol: input.protocol,
+        dstPort: input.port,
+        bytes: 64,
+      },
+      this.deps.askAgent ?? (async () => null),
+    );
+    // Verdicts name hosts by id (the switch knows no names); people read names.
+    const named = (rule: string) => rule.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, (id) => names.get(id) ?? id);
+    return {
+      ...result,
+      hops: result.hops.map((h) => ({ ...h, rule: named(h.rule) })),
+      hosts: result.hosts.map((h) => ({ ...h, hostName: names.get(h.hostId) ?? h.hostId })),
+      from: { vmName: nic.vmName, ca: nic.ca },
+      laggingHosts: lagging,
+    };
   }
 
   // ------------------------------------------------------------ compile, distribute, prove

@@ -129,7 +129,10 @@ export const portPolicyInput = z.strictObject({
   acls: z.array(aclInput).max(MAX_ACLS_PER_PORT, `At most ${MAX_ACLS_PER_PORT} ACLs per port`).optional(),
   trunk: z
     .strictObject({
-      allowedVlans: z.array(vlan('Trunk allowed VLAN')).min(1).max(64, 'At most 64 trunk VLANs'),
+      allowedVlans: z
+        .array(vlan('Trunk allowed VLAN'))
+        .min(1, 'A trunk allows at least one VLAN')
+        .max(64, 'At most 64 trunk VLANs'),
       nativeVlan: vlan('Trunk native VLAN'),
     })
     .optional(),
@@ -378,6 +381,21 @@ export const traceResultSchema = z.object({
   ),
   from: z.object({ vmName: z.string(), ca: z.string().nullable() }),
   laggingHosts: z.array(z.string()),
+  /** Per host on the path: who gave its verdicts (its agent, or Fabric when the agent did not answer), at which version. */
+  hosts: z.array(
+    z.object({
+      hostId: z.string(),
+      hostName: z.string(),
+      stage: z.enum(['egress', 'ingress']),
+      answeredBy: z.enum(['agent', 'fabric']),
+      status: z.enum(['current', 'lagging', 'no-answer']),
+      appliedVersion: z.number().nullable(),
+      compiledVersion: z.number(),
+      ok: z.boolean(),
+      verdicts: z.array(verdictSchema),
+      computed: z.object({ ok: z.boolean(), rule: z.string() }).nullable(),
+    }),
+  ),
 });
 export const extensionSchema = z.object({
   id: z.string(),
@@ -396,6 +414,8 @@ export const tenantTraceResultSchema = z.object({
   from: z.object({ vmName: z.string(), ca: z.string().nullable() }),
   /** True while a host on the path has not yet applied Fabric's latest policy. */
   pending: z.boolean(),
+  /** True when a host's switch did not answer and Fabric computed its verdict from the compiled policy. */
+  computed: z.boolean(),
 });
 
 /** A VM's NICs with their network, address and port policy (the VM page's Port policy card). */

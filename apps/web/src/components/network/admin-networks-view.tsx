@@ -141,6 +141,26 @@ export function AdminNetworksView() {
             </form>
             {bannerError ? <InlineError>{errorMessage(trace.error)}</InlineError> : null}
             {trace.data ? (
+              <ul className="flex flex-col gap-1 text-[13px]" data-testid="trace-hosts">
+                {trace.data.hosts.map((h) => (
+                  <li key={`${h.stage}-${h.hostId}`} className="flex flex-wrap items-baseline gap-2">
+                    <Badge tone={h.status === 'current' ? 'green' : h.status === 'lagging' ? 'amber' : 'red'}>
+                      {h.status === 'current' ? 'agent' : h.status === 'lagging' ? 'agent lags' : 'no answer'}
+                    </Badge>
+                    <span>
+                      <strong>{h.hostName}</strong> ({h.stage === 'egress' ? 'source' : 'destination'}):{' '}
+                      {hostHopText(h)}
+                    </span>
+                    {h.computed ? (
+                      <span className="text-fg-muted">
+                        · Fabric's compiled v{h.compiledVersion} would say: {h.computed.ok ? 'passes' : h.computed.rule}
+                      </span>
+                    ) : null}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+            {trace.data ? (
               <ol className="flex flex-col gap-1 text-[13px]" data-testid="trace-hops">
                 {trace.data.hops.map((h, i) => (
                   // biome-ignore lint/suspicious/noArrayIndexKey: hops are an ordered list without ids
@@ -221,4 +241,16 @@ export function AdminNetworksView() {
       </div>
     </>
   );
+}
+
+/** Who gave a host's verdicts on a trace, at which policy version, in words. */
+function hostHopText(h: {
+  status: 'current' | 'lagging' | 'no-answer';
+  appliedVersion: number | null;
+  compiledVersion: number;
+}): string {
+  if (h.status === 'current') return `traced by its agent's switch at policy v${h.appliedVersion} (the compiled one)`;
+  if (h.status === 'lagging')
+    return `traced by its agent's switch at policy v${h.appliedVersion}, behind the compiled v${h.compiledVersion}: this is what the host does until it applies it`;
+  return `its agent did not answer in time; the verdicts below are computed by Fabric over the compiled v${h.compiledVersion}, not asked of the host`;
 }

@@ -1,5 +1,6 @@
 'use client';
 
+import { MAX_ACLS_PER_PORT } from '@fabric/core/network/network.schema';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Plus, Trash2 } from 'lucide-react';
 import { type FormEvent, useEffect, useState } from 'react';
@@ -37,6 +38,14 @@ interface Draft {
   maximumBandwidthMbps: string;
   minimumBandwidthWeight: string;
   acls: AclDraft[];
+  /** 'none': no PVLAN on the port. */
+  pvlanMode: 'none' | 'isolated' | 'community' | 'promiscuous';
+  primaryVlan: string;
+  secondaryVlan: string;
+  trunk: boolean;
+  /** VLAN ids as typed, separated by commas or spaces. */
+  allowedVlans: string;
+  nativeVlan: string;
 }
 
 const toDraft = (p: Port['policy']): Draft => ({
@@ -54,13 +63,26 @@ const toDraft = (p: Port['policy']): Draft => ({
     localPort: a.localPort?.toString() ?? '',
     meterClass: a.meterClass ?? '',
   })),
+  pvlanMode: p.pvlan?.mode ?? 'none',
+  primaryVlan: p.pvlan?.primaryVlan?.toString() ?? '',
+  secondaryVlan: p.pvlan?.secondaryVlan?.toString() ?? '',
+  trunk: p.trunk !== undefined,
+  allowedVlans: p.trunk?.allowedVlans.join(', ') ?? '',
+  nativeVlan: p.trunk?.nativeVlan.toString() ?? '',
 });
 
 /** A typed number, or undefined when empty; anything else goes to the API as typed so its message names the rule. */
 const num = (text: string): number | undefined => (text.trim() === '' ? undefined : Number(text.trim()));
 
-/** The whole policy the API replaces: PVLAN and trunk settings (no editor here) are kept as they are. */
-function toInput(draft: Draft, current: Port['policy']): PolicyInput {
+/** VLAN ids typed as "10, 20 30": each as a number (a word goes as NaN, so the API names the VLAN rule). */
+const vlanList = (text: string): number[] =>
+  text
+    .split(/[\s,]+/)
+    .filter((v) => v !== '')
+    .map((v) => Number(v));
+
+/** The whole policy the API replaces. */
+function toInput(draft: Draft): PolicyInput {
   return {
     dhcpGuard: draft.dhcpGuard,
     routerGuard: draft.routerGuard,
@@ -69,8 +91,18 @@ function toInput(draft: Draft, current: Port['policy']): PolicyInput {
     mirroring: draft.mirroring,
     maximumBandwidthMbps: num(draft.maximumBandwidthMbps),
     minimumBandwidthWeight: num(draft.minimumBandwidthWeight),
-    ...(current.pvlan ? { pvlan: current.pvlan } : {}),
-    ...(current.trunk ? { trunk: current.trunk } : {}),
+    ...(draft.pvlanMode !== 'none'
+      ? {
+          pvlan: {
+            mode: draft.pvlanMode,
+            ...(num(draft.primaryVlan) !== undefined ? { primaryVlan: num(draft.primaryVlan) } : {}),
+            ...(num(draft.secondaryVlan) !== undefined ? { secondaryVlan: num(draft.secondaryVlan) } : {}),
+          },
+        }
+      : {}),
+    ...(draft.trunk
+      ? { trunk: { allowedVlans: vlanList(draft.allowedVlans), nativeVlan: num(draft.nativeVlan) ?? Number.NaN } }
+      : {}),
     acls: draft.acls.map((a) => ({
       direction: a.direction,
       action: a.action,
@@ -172,7 +204,7 @@ function PolicyEditor({ vmId, port }: { vmId: string; port: Port }) {
     set({ acls: draft.acls.map((a, j) => (j === i ? { ...a, ...patch } : a)) });
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    save.mutate({ vmId, nicName: port.nicName, policy: toInput(draft, port.policy) });
+    save.mutate({ vmId, nicName: port.nicName, policy: toInput(draft) });
   };
 
   return (
@@ -184,6 +216,8 @@ function PolicyEditor({ vmId, port }: { vmId: string; port: Port }) {
             <Button
               type="button"
               size="sm"
+              disabled={draft.acls.length >= MAX_ACLS_PER_PORT}
+              aria-describedby={draft.acls.length >= MAX_ACLS_PER_PORT ? `acl-limit-${port.nicName}` : undefined}
               onClick={() =>
                 set({
                   acls: [
@@ -196,6 +230,11 @@ function PolicyEditor({ vmId, port }: { vmId: string; port: Port }) {
               <Plus aria-hidden="true" /> Add ACL
             </Button>
           </div>
+          {draft.acls.length >= MAX_ACLS_PER_PORT ? (
+            <p id={`acl-limit-${port.nicName}`} role="status" className="mb-2 text-[12px] text-danger">
+              A port has at most {MAX_ACLS_PER_PORT} ACLs: remove one to add another.
+            </p>
+          ) : null}
           <p className="mb-2 text-[12px] text-muted">
             The most specific match wins (a deny wins a tie); no match allows. A meter ACL counts bytes under its class
             in Measure-VM without allowing or denying.
@@ -356,6 +395,92 @@ function PolicyEditor({ vmId, port }: { vmId: string; port: Port }) {
             </div>
           </div>
         </div>
+
+        <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
+          <fieldset className="flex flex-col gap-2">
+            <legend className="mb-2 text-[12.5px] font-semibold">Private VLAN</legend>
+            <p className="text-[12px] text-muted">
+              An isolated port reaches only promiscuous ports of its primary VLAN; community ports reach their community
+              and promiscuous ports.
+            </p>
+            <div className="flex flex-wrap gap-3">
+              <Field label="PVLAN mode" htmlFor={`pvlan-mode-${port.nicName}`}>
+                <Select
+                  id={`pvlan-mode-${port.nicName}`}
+                  value={draft.pvlanMode}
+                  onChange={(e) => set({ pvlanMode: e.target.value as Draft['pvlanMode'] })}
+                >
+                  <option value="none">none</option>
+                  <option value="isolated">isolated</option>
+                  <option value="community">community</option>
+                  <option value="promiscuous">promiscuous</option>
+                </Select>
+              </Field>
+              <Field label="Primary VLAN" htmlFor={`pvlan-primary-${port.nicName}`} hint="1–4094" className="w-28">
+                <Input
+                  id={`pvlan-primary-${port.nicName}`}
+                  inputMode="numeric"
+                  disabled={draft.pvlanMode === 'none'}
+                  value={draft.primaryVlan}
+                  onChange={(e) => set({ primaryVlan: e.target.value })}
+                />
+              </Field>
+              <Field label="Secondary VLAN" htmlFor={`pvlan-secondary-${port.nicName}`} hint="1–4094" className="w-28">
+                <Input
+                  id={`pvlan-secondary-${port.nicName}`}
+                  inputMode="numeric"
+                  disabled={draft.pvlanMode === 'none'}
+                  value={draft.secondaryVlan}
+                  onChange={(e) => set({ secondaryVlan: e.target.value })}
+                />
+              </Field>
+            </div>
+          </fieldset>
+          <fieldset className="flex flex-col gap-2">
+            <legend className="mb-2 text-[12.5px] font-semibold">Trunk mode</legend>
+            <label className="flex items-start gap-2 text-[13px]">
+              <input
+                type="checkbox"
+                className="mt-0.5"
+                checked={draft.trunk}
+                onChange={(e) => set({ trunk: e.target.checked })}
+              />
+              <span>
+                Trunk port{' '}
+                <span className="text-[12px] text-muted">— the VM may send frames tagged with these VLANs</span>
+              </span>
+            </label>
+            <div className="flex flex-wrap gap-3">
+              <Field
+                label="Allowed VLANs"
+                htmlFor={`trunk-allowed-${port.nicName}`}
+                hint="e.g. 10, 20, 30 (at most 64)"
+                className="w-48"
+              >
+                <Input
+                  id={`trunk-allowed-${port.nicName}`}
+                  disabled={!draft.trunk}
+                  value={draft.allowedVlans}
+                  onChange={(e) => set({ allowedVlans: e.target.value })}
+                />
+              </Field>
+              <Field
+                label="Native VLAN"
+                htmlFor={`trunk-native-${port.nicName}`}
+                hint="One of the allowed"
+                className="w-28"
+              >
+                <Input
+                  id={`trunk-native-${port.nicName}`}
+                  inputMode="numeric"
+                  disabled={!draft.trunk}
+                  value={draft.nativeVlan}
+                  onChange={(e) => set({ nativeVlan: e.target.value })}
+                />
+              </Field>
+            </div>
+          </fieldset>
+        </div>
       </fieldset>
       {canEdit ? (
         <div className="flex flex-wrap items-center gap-3">
@@ -493,7 +618,12 @@ function TracePanel({ vmId }: { vmId: string }) {
             )}
             {run.data.pending ? (
               <span className="text-[12px] text-muted">
-                A host has not applied the latest policy yet: trace again in a moment
+                A host has not applied the latest policy yet: this is what it does now; trace again in a moment
+              </span>
+            ) : null}
+            {run.data.computed ? (
+              <span className="text-[12px] text-muted">
+                A host on the path did not answer: its part is worked out by Fabric from your policy, not traced by it
               </span>
             ) : null}
           </div>
