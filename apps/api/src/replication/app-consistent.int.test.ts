@@ -264,4 +264,54 @@ describe('application-consistent recovery points with a quiescing guest', () => 
     if (held.point.pointId === third?.id) expect(held.content).toMatchObject({ whole: true });
     await resume(vm.id);
   }, 500_000);
+
+  it('a pattern test failover chosen from the latest application-consistent point starts the test VM from it', async () => {
+    const list = await c.blueAdmin.query<{ vmId: string; vmName: string }[]>('replication.list');
+    const vmId = list.find((r) => r.vmName === 'acp-db-01')?.vmId as string;
+    const [a, b] = await Promise.all([hostNamed('acp-a-01'), hostNamed('acp-b-01')]);
+    const vm = await c.admin.query<{ hostId: string }>('vms.get', { id: vmId });
+    const replica = vm.hostId === a.id ? b : a;
+    const rel = await eventually(
+      async () => {
+        const r = await c.blueAdmin.query<Replication>('replication.get', { vmId });
+        return r.relationship.state === 'replicating' ? r : null;
+      },
+      60_000,
+      'replicating',
+    );
+    const app = rel.points.find((p) => p.kind === 'app-consistent');
+    expect(app).toBeDefined();
+    const input = { pattern: 'ACP-db-*', kind: 'test', point: { choice: 'latest-app-consistent' } };
+    const preview = await c.blueUser.query<{ items: { name: string; ok: boolean; detail: string | null }[] }>(
+      'replication.previewFailoverByPattern',
+      input,
+    );
+    expect(preview.items).toEqual([
+      expect.objectContaining({
+        name: 'acp-db-01',
+        ok: true,
+        detail: expect.stringMatching(/^From its latest application-consistent recovery point, /),
+      }),
+    ]);
+    // A planned failover takes no point: a clear 400, nothing started.
+    const planned = await c.blueUser.call('replication.failoverByPattern', 'mutation', { ...input, kind: 'planned' });
+    expect(planned).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
+
+    const result = await c.blueUser.mutate<{ started: number; items: { taskId: string | null }[] }>(
+      'replication.failoverByPattern',
+      input,
+    );
+    expect(result.started).toBe(1);
+    await eventually(taskDone(result.items[0]?.taskId as string), 90_000, 'the test VM');
+    // The replica host made the test VM from exactly that point (its own record of the test).
+    const record = JSON.parse(
+      await readFile(
+        path.join(stateDirs.get(replica.name) as string, 'replicas', rel.relationship.id, 'relationship.json'),
+        'utf8',
+      ),
+    ) as AgentRelationship;
+    expect(record.tests.map((t) => t.pointId)).toEqual([app?.id]);
+    const stop = await c.blueUser.mutate<{ taskId: string }>('replication.stopTestFailover', { vmId });
+    await eventually(taskDone(stop.taskId), 60_000, 'the test VM removed');
+  }, 300_000);
 });

@@ -1,7 +1,7 @@
 import type { ReplicationService } from '@fabric/core/replication/replication-service';
 
 /**
- * The replication scheduler and health pass of this API process: a timer,
+ * The replication scheduler, health pass and sweep of this API process: a timer,
  * not a DBOS scheduled workflow, because each tick starts workflows (one per
  * due cycle) and DBOS starts none from inside a step. Several API processes
  * may tick at once: a cycle's workflow id is (relationship, generation, seq),
@@ -13,11 +13,13 @@ export function startReplicationLoops(options: {
   replication: ReplicationService;
   cycleTickMs: number;
   healthTickMs: number;
+  /** How often the sweep runs after the one at start (ReplicationService.sweep); default a minute. */
+  sweepMs?: number;
   log: (line: string) => void;
 }): { stop: () => Promise<void> } {
   let stopped = false;
   const running = new Set<Promise<unknown>>();
-  const loop = (name: string, everyMs: number, fn: () => Promise<unknown>) => {
+  const loop = (name: string, everyMs: number, fn: () => Promise<unknown>, firstMs = everyMs) => {
     let timer: NodeJS.Timeout | null = null;
     const tick = async () => {
       if (stopped) return;
@@ -29,7 +31,7 @@ export function startReplicationLoops(options: {
       running.delete(p);
       if (!stopped) timer = setTimeout(tick, everyMs);
     };
-    timer = setTimeout(tick, everyMs);
+    timer = setTimeout(tick, firstMs);
     return () => {
       if (timer) clearTimeout(timer);
     };
@@ -37,6 +39,8 @@ export function startReplicationLoops(options: {
   const stops = [
     loop('cycles', options.cycleTickMs, () => options.replication.tickCycles()),
     loop('health', options.healthTickMs, () => options.replication.tickHealth()),
+    // What a crash left half-done (a deleted VM's replica never removed): at start, then every sweepMs.
+    loop('sweep', options.sweepMs ?? 60_000, () => options.replication.sweep(), 0),
   ];
   return {
     async stop() {

@@ -158,6 +158,22 @@ export class PrismaReplicationRepository implements ReplicationRepository {
     return rows.map(toRel);
   }
 
+  async withoutVm(limit: number) {
+    // Anti-join on the VMs' primary key: one index probe per relationship (the sweep runs once a minute).
+    const ids = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT r.id FROM replication_relationships r
+      WHERE r.state <> 'removing' AND NOT EXISTS (SELECT 1 FROM vms v WHERE v.id = r.vm_id)
+      LIMIT ${limit}`;
+    if (ids.length === 0) return [];
+    const rows = await this.db.replicationRelationship.findMany({ where: { id: { in: ids.map((r) => r.id) } } });
+    return rows.map(toRel);
+  }
+
+  async removing(limit: number) {
+    const rows = await this.db.replicationRelationship.findMany({ where: { state: 'removing' }, take: limit });
+    return rows.map(toRel);
+  }
+
   async dueForHealth(now: Date, limit: number) {
     const rows = await this.db.replicationRelationship.findMany({
       where: { healthDueAt: { lte: now } },

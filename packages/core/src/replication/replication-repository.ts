@@ -179,6 +179,13 @@ export interface ReplicationRepository {
   deleteRelationship(id: string): Promise<void>;
   /** Relationships whose next cycle is due at `now` (index on next_due_at), oldest first. */
   dueForCycle(now: Date, limit: number): Promise<Relationship[]>;
+  /**
+   * Relationships whose VM is gone (deleted) and that are not being removed: a delete whose replica cleanup
+   * never started (the API died in between). At most `limit`.
+   */
+  withoutVm(limit: number): Promise<Relationship[]>;
+  /** Relationships in state `removing`, at most `limit`. */
+  removing(limit: number): Promise<Relationship[]>;
   /** Relationships whose health must be evaluated again at `now` (index on health_due_at). */
   dueForHealth(now: Date, limit: number): Promise<Relationship[]>;
 

@@ -434,6 +434,54 @@ describe('failovers', () => {
     expect(await w.service.removeAfterVmDeleted(VM)).toBeNull(); // not replicated any more
   });
 
+  it('the sweep removes the replica of a VM deleted while its cleanup never started, and starts a removal whose workflow never ran', async () => {
+    const w = world();
+    const id = await replicating(w);
+    // Nothing to sweep while the VM exists.
+    expect(await w.service.sweep()).toEqual({ removalsStarted: 0, removalsResumed: 0 });
+    // The VM's delete committed, then the API died before removeAfterVmDeleted: the relationship is left.
+    const vm = w.repo.vms.get(VM);
+    w.repo.vms.delete(VM);
+    const swept = await w.service.sweep();
+    expect(swept.removalsStarted).toBe(1);
+    const job = [...(await w.jobs.list({ kind: 'provider' }, { page: 1, pageSize: 10 } as never)).rows].find(
+      (j) => j.kind === 'replication.remove',
+    );
+    expect(job?.targetId).toBe(VM);
+    expect(await w.engine.wait(job?.id as string, WAIT)).toBe('succeeded');
+    expect(w.repo.relationships.has(id)).toBe(false);
+    expect(w.agents.calls.filter((c) => c.kind === 'replica.remove')[0]).toMatchObject({ hostId: REPLICA.host });
+    expect(await w.service.sweep()).toEqual({ removalsStarted: 0, removalsResumed: 0 });
+
+    // A removal written (state removing, its job open) whose workflow never started: the sweep starts it, once.
+    if (vm) w.repo.vms.set(VM, vm);
+    const again = await replicating(w);
+    const jobId = '90000000-0000-4000-8000-00000000dead';
+    await w.repo.updateRelationship(again, { state: 'removing' });
+    await w.jobs.create(
+      {
+        id: jobId,
+        kind: 'replication.remove',
+        targetType: 'vm',
+        targetId: VM,
+        targetLabel: 'web-1',
+        tenantId: T1,
+        requestedBy: 'ann',
+        requestedById: 'u1',
+        steps: [
+          { key: 'replica', label: 'r' },
+          { key: 'primary', label: 'p' },
+          { key: 'record', label: 'f' },
+        ],
+        message: 'Removing replication of web-1',
+      },
+      w.clock.now(),
+    );
+    expect((await w.service.sweep()).removalsResumed).toBe(1);
+    expect(await w.engine.wait(jobId, WAIT)).toBe('succeeded');
+    expect(w.repo.relationships.has(again)).toBe(false);
+  });
+
   it('a silent replica host turns health warning at the next cycle, naming the host (to the provider only)', async () => {
     const w = world();
     const id = await replicating(w);

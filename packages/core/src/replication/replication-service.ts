@@ -372,6 +372,40 @@ export class ReplicationService {
     );
   }
 
+  /**
+   * The sweep (at the API's start and every minute): what a crash between two writes left behind.
+   * - A relationship whose VM is gone: the VM's delete committed, but the API died before it started the
+   *   replica's removal (removeAfterVmDeleted): the removal starts now.
+   * - A relationship in `removing` whose removal job is open: the API died after writing the job but before
+   *   starting its workflow; the workflow is started with the job's id (a start of a workflow that exists
+   *   runs nothing, so a removal in progress is not disturbed).
+   */
+  async sweep(limit = 200): Promise<{ removalsStarted: number; removalsResumed: number }> {
+    let removalsStarted = 0;
+    for (const rel of await this.repo.withoutVm(limit)) {
+      try {
+        if (await this.removeAfterVmDeleted(rel.vmId)) removalsStarted++;
+      } catch (error) {
+        // Another process swept it first (its state moved): nothing to do here.
+        if (!(error instanceof ReplicationError && error.code === 'REPLICATION_BUSY')) throw error;
+      }
+    }
+    let removalsResumed = 0;
+    const removing = await this.repo.removing(limit);
+    if (removing.length > 0) {
+      const jobs = new Map(
+        (await this.deps.uow.repos.jobs.activeTasks(REPLICATION_JOB_KINDS.remove)).map((j) => [j.targetId, j.id]),
+      );
+      for (const rel of removing) {
+        const jobId = jobs.get(rel.vmId);
+        if (!jobId) continue;
+        await this.deps.workflows.start(this.removeWf, { jobId, relationshipId: rel.id }, { workflowId: jobId });
+        removalsResumed++;
+      }
+    }
+    return { removalsStarted, removalsResumed };
+  }
+
   async pause(scope: TenantScope, vmId: string): Promise<void> {
     const rel = await this.requireRelationship(scope, vmId);
     if (

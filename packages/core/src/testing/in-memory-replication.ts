@@ -91,6 +91,14 @@ export class InMemoryReplicationRepository implements ReplicationRepository, Sna
       .sort((a, b) => (a.nextDueAt as Date).getTime() - (b.nextDueAt as Date).getTime())
       .slice(0, limit);
   }
+  async withoutVm(limit: number) {
+    return [...this.relationships.values()]
+      .filter((r) => r.state !== 'removing' && !this.vms.has(r.vmId))
+      .slice(0, limit);
+  }
+  async removing(limit: number) {
+    return [...this.relationships.values()].filter((r) => r.state === 'removing').slice(0, limit);
+  }
   async dueForHealth(now: Date, limit: number) {
     return [...this.relationships.values()].filter((r) => r.healthDueAt && r.healthDueAt <= now).slice(0, limit);
   }

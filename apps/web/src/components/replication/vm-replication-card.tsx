@@ -30,6 +30,8 @@ type Action =
   | 'remove';
 
 const POINT_CHOICES = Array.from({ length: 25 }, (_, n) => n);
+/** 0 (none), then every 1–12 hours (REPLICATION_LIMITS.appConsistentHours). */
+const APP_CONSISTENT_CHOICES = Array.from({ length: 13 }, (_, n) => n);
 const HEALTH_TONE: Record<string, Tone> = { normal: 'green', warning: 'amber', critical: 'red' };
 const FREQUENCIES = [
   { value: 30, label: 'Every 30 seconds' },
@@ -148,6 +150,8 @@ function EnableForm({ vmId, vmName }: { vmId: string; vmName: string }) {
   const [cluster, setCluster] = useState('');
   const [frequency, setFrequency] = useState(300);
   const [points, setPoints] = useState(0);
+  // 0: none; 1–12: an application-consistent point (the guest quiesced) every that many hours.
+  const [appHours, setAppHours] = useState(0);
   const enable = useMutation(
     trpc.replication.enable.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries(trpc.replication.get.queryFilter({ vmId })),
@@ -169,6 +173,7 @@ function EnableForm({ vmId, vmName }: { vmId: string; vmName: string }) {
               target: { kind: 'cluster', clusterId: chosen },
               frequencySeconds: frequency as 30 | 300 | 900,
               additionalPoints: points,
+              appConsistentHours: appHours === 0 ? null : appHours,
             });
           }}
         >
@@ -195,6 +200,19 @@ function EnableForm({ vmId, vmName }: { vmId: string; vmName: string }) {
               {POINT_CHOICES.map((n) => (
                 <option key={n} value={n}>
                   {n === 0 ? 'Latest only' : n}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field
+            label="Application-consistent points"
+            htmlFor="replica-app-consistent"
+            hint="The guest finishes and holds its writes for them"
+          >
+            <Select id="replica-app-consistent" value={appHours} onChange={(e) => setAppHours(Number(e.target.value))}>
+              {APP_CONSISTENT_CHOICES.map((n) => (
+                <option key={n} value={n}>
+                  {n === 0 ? 'None' : n === 1 ? 'Every hour' : `Every ${n} hours`}
                 </option>
               ))}
             </Select>
