@@ -11,15 +11,16 @@ export const E2E = {
   heartbeatIntervalMs: 1000,
   /**
    * A cluster of its own for the host failure drill (e2e/admin/ha-drill.spec.ts): powering off a demo host
-   * would take other specs' VMs and hosts with it. Two small hosts (placement puts other specs' VMs in the
-   * clusters with more hosts that fit first), HA on, fenced through their BMCs, detection in 5 s.
+   * would take other specs' VMs and hosts with it. Two hosts of Production's profile (its storage pools, so
+   * VMs can move there), fewer than the demo clusters' (placement tries the clusters with the most hosts that
+   * fit first, so other specs' VMs land elsewhere); HA on, fenced through their BMCs, detection in 5 s.
    */
   drillCluster: {
     name: 'HA drill',
     description: 'Hosts the browser tests power off (host failure drill)',
     hosts: [
-      { hostname: 'hv-drill-01', profile: 'small-1x8-64g' },
-      { hostname: 'hv-drill-02', profile: 'small-1x8-64g' },
+      { hostname: 'hv-drill-01', profile: 'standard-2x16-512g' },
+      { hostname: 'hv-drill-02', profile: 'standard-2x16-512g' },
     ],
     ha: { enabled: true, fenceMethod: 'bmc', detectionTimeoutMs: 5000 },
   },

@@ -19,6 +19,7 @@ import { type FormEvent, type ReactNode, useState } from 'react';
 import { EventList } from '@/components/audit/event-list';
 import { UsageCard } from '@/components/charts/usage-card';
 import { BmcCard } from '@/components/hosts/bmc-card';
+import { FailureDrillCard } from '@/components/hosts/failure-drill-card';
 import { HostStateBadge } from '@/components/hosts/host-state';
 import { EvacuationPreview } from '@/components/mobility/evacuation-preview';
 import { LeaveMaintenance } from '@/components/mobility/leave-maintenance';
@@ -161,6 +162,7 @@ function HostDetailBody({ host, breadcrumb }: { host: Host; breadcrumb: ReactNod
         </div>
         <div className="flex flex-col gap-5">
           <DedicationCard host={host} />
+          <FailureDrillCard hostId={host.id} />
           <BmcCard hostId={host.id} hostName={host.name} />
           <SystemCard host={host} />
           <Card>
