@@ -140,13 +140,24 @@ export class PrismaHaRepository implements HaAgentRepository, HaRepository {
     return e?.lastHeartbeatAt ?? null;
   }
 
+  /**
+   * One failure, one event, decided here and not only by the monitor's reads before it: monitor passes
+   * overlap (a tick runs in whichever API process dequeues it, and a slow tick is still running when the
+   * next one starts in the other process), so a pass may have read "no open event, none about this silence"
+   * just before another pass opened one and that event ended (cancelled when the host came back, or
+   * recovered). NOT EXISTS refuses an event about a silence that an event of the host already covers
+   * (its last heartbeat at or after this one's); the unique index of open events decides the rest of the
+   * race (an insert waits for the other's uncommitted open event, then conflicts). Either way: false.
+   */
   async createEvent(event: Omit<HaEventRow, 'fencedAt' | 'finishedAt' | 'timeline'> & { timeline: TimelineEntry[] }) {
     const rows = await this.db.$queryRaw<{ id: string }[]>`
       INSERT INTO ha_events (id, cluster_id, host_id, host_name, state, diagnosis, fence_method, last_heartbeat_at,
                              detected_at, job_id, timeline)
-      VALUES (${event.id}::uuid, ${event.clusterId}::uuid, ${event.hostId}::uuid, ${event.hostName}, ${event.state},
-              ${event.diagnosis}, ${event.fenceMethod}, ${event.lastHeartbeatAt}, ${event.detectedAt},
-              ${event.jobId}::uuid, ${JSON.stringify(event.timeline)}::jsonb)
+      SELECT ${event.id}::uuid, ${event.clusterId}::uuid, ${event.hostId}::uuid, ${event.hostName}, ${event.state},
+             ${event.diagnosis}, ${event.fenceMethod}, ${event.lastHeartbeatAt}, ${event.detectedAt},
+             ${event.jobId}::uuid, ${JSON.stringify(event.timeline)}::jsonb
+      WHERE NOT EXISTS (SELECT 1 FROM ha_events WHERE host_id = ${event.hostId}::uuid
+                          AND last_heartbeat_at >= ${event.lastHeartbeatAt})
       ON CONFLICT DO NOTHING
       RETURNING id`;
     return rows.length > 0;

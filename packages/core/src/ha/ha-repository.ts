@@ -84,7 +84,11 @@ export interface HaRepository {
   hasOpenEvent(hostId: string): Promise<boolean>;
   /** The last heartbeat the host's latest event was about (null: no event yet): one failure, one event. */
   lastEventHeartbeat(hostId: string): Promise<Date | null>;
-  /** False when the host already has an open event (the unique index decides a race). */
+  /**
+   * False when the host already has an open event (the unique index decides a race), or an event about the
+   * same silence or a later one (its last heartbeat at or after this one's), even if that one is over: two
+   * overlapping monitor passes (in two API processes) open one event per failure, not two.
+   */
   createEvent(
     event: Omit<HaEventRow, 'fencedAt' | 'finishedAt' | 'timeline'> & { timeline: TimelineEntry[] },
   ): Promise<boolean>;
