@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runsOf } from '../../../agent/src/testing/run-log-overlap';
+import { createPrismaClient } from '../repositories/prisma';
+import { PrismaHaRepository } from '../repositories/prisma-ha-repository';
 import { eventually } from '../testing/agent-process';
 import { ApiClient } from '../testing/api-client';
 import { type ApiProcess, spawnApi, testAuthSecret } from '../testing/api-process';
@@ -11,17 +14,21 @@ import { FAST_HA, HaKit, ROOMY_QUOTA } from './ha-test-kit';
 // Two API processes at once (issue 11: "runs once with several API processes"). Two real API processes
 // (executor ids two-api-a and two-api-b) share one Postgres, behind an HTTP load balancer, as in
 // production: every request of every agent (heartbeats, task polls, task reports) and of the console goes
-// to either process, so each host's heartbeats alternate between the processes, each process's
-// monitors judge hosts by heartbeats that mostly went to the other, and either process may run any
+// to either process at random, so each host's heartbeats are split between the processes, each process's
+// monitors judge hosts by heartbeats that half went to the other, and either process may run any
 // scheduled monitor tick. A host's agent is killed with four HA VMs on it (high, medium, two low; restart
 // concurrency 1 per host, two survivors). Then:
-//  - exactly one failure event for it, even a while after it recovered;
+//  - exactly one failure event for it, even a while after it recovered, and the store refuses a late
+//    second one about the same silence (a monitor tick that read before the first opened);
 //  - one recovery workflow (DBOS: one ha.recover-host run for the event, no second wait workflow), whose
 //    timeline takes stock once, fences once and hands each VM out once (two racing workflows or two
 //    processes' restart rounds would write each twice), one HA restart audited per VM;
 //  - each HA VM started exactly once, on a survivor (the agents' run logs; one create and one start task);
 //    no VM on two hosts at overlapping times; the VM with HA priority off not restarted;
 //  - restarts handed out by priority (timeline order).
+// Then the process running a second host's recovery (found in DBOS's workflow table) is killed while it
+// fences: the other process takes the workflow over when the dead one's executor lease lapses and finishes
+// it from its recorded steps (one stock-taking, one fence, one hand-out per VM), each VM started once.
 // Timeouts are generous: two API processes and three agents on a loaded 2-core machine.
 
 const authSecret = testAuthSecret();
@@ -42,7 +49,8 @@ const RANK: Record<string, number> = { high: 0, medium: 1, low: 2 };
  * strict turns can then send all of one host's heartbeats to the same process. Counts the heartbeats
  * each backend answered, per host.
  */
-function loadBalancer(backends: string[]) {
+function loadBalancer(initial: string[]) {
+  const backends = [...initial];
   const heartbeats = new Map<string, Map<string, number>>();
   const server = http.createServer((req, res) => {
     const backend = new URL(backends[Math.floor(Math.random() * backends.length)] as string);
@@ -80,6 +88,10 @@ function loadBalancer(backends: string[]) {
   });
   return {
     heartbeats,
+    /** A backend found dead (as a balancer's health check would): no request goes to it any more. */
+    remove(url: string) {
+      backends.splice(backends.indexOf(url), 1);
+    },
     listen: () =>
       new Promise<number>((resolve) =>
         server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
@@ -119,16 +131,28 @@ beforeAll(async () => {
         databaseUrl,
         authSecret,
         executorId,
-        env: { FABRIC_HEARTBEAT_INTERVAL_MS: '1000', FABRIC_HA_DIR: kit.haDir },
+        // A dead process's workflows are taken over by the other once its executor lease lapses (30 s by
+        // default); 10 s keeps the second test short and is still far above a loaded process's pauses.
+        env: { FABRIC_HEARTBEAT_INTERVAL_MS: '1000', FABRIC_HA_DIR: kit.haDir, FABRIC_EXECUTOR_LEASE_MS: '10000' },
       }),
     );
   }
   balancer = loadBalancer(processes.map((p) => p.url));
   balancerUrl = `http://127.0.0.1:${await balancer.listen()}`;
   c = { admin: await signIn('admin'), blueAdmin: await signIn('blueAdmin') } as Record<DemoLogin, ApiClient>;
+  // Slower than FAST_HA: with two API processes, three agents and the balancer on two cores shared with
+  // other work (load average 26 in one run), an agent went 5 s without an answer during the setup, applied
+  // its isolation response to its VMs and refused their starts (HOST_ISOLATED), as it should with a 5 s
+  // isolation timeout. The failure itself is a killed agent: these timeouts only add to its RTO.
   await c.admin.mutate('ha.updateSettings', {
     clusterId,
-    settings: { ...FAST_HA, restartConcurrencyPerHost: 1 },
+    settings: {
+      ...FAST_HA,
+      detectionTimeoutMs: 10_000,
+      isolationTimeoutMs: 20_000,
+      fencingTimeoutMs: 21_500,
+      restartConcurrencyPerHost: 1,
+    },
   });
 }, 240_000);
 
@@ -179,7 +203,7 @@ describe('HA recovery with two API processes behind a load balancer', () => {
       aId,
       (e) =>
         e.state === 'recovered' && e.restarts.filter((r) => r.priority !== 'off').every((r) => r.state === 'running'),
-      // Lease 6.5 s, then four restarts two at a time; minutes only on the busiest CI machine.
+      // Lease 21.5 s, then four restarts two at a time; minutes only on the busiest CI machine.
       240_000,
       'the recovery to finish',
     );
@@ -226,6 +250,27 @@ describe('HA recovery with two API processes behind a load balancer', () => {
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     const events = (await kit.events()).filter((e) => e.hostId === aId);
     expect(events.map((e) => e.id)).toEqual([done.id]);
+    // And a monitor pass that read "no event" before this one opened, and opens only now that it is over
+    // (overlapping ticks in two processes), is refused by the store: the same silence, no second event.
+    const db = createPrismaClient(databaseUrl, 1);
+    try {
+      const late = await new PrismaHaRepository(db).createEvent({
+        id: randomUUID(),
+        clusterId,
+        hostId: aId,
+        hostName: 'two-a',
+        state: 'detected',
+        diagnosis: 'dead',
+        fenceMethod: 'lease',
+        lastHeartbeatAt: new Date(done.lastHeartbeatAt),
+        detectedAt: new Date(),
+        jobId: null,
+        timeline: [],
+      });
+      expect(late).toBe(false);
+    } finally {
+      await db.$disconnect();
+    }
 
     await withSql(databaseUrl, async (sql) => {
       // One create and one start queued per VM (two rounds racing would queue two).
@@ -269,5 +314,85 @@ describe('HA recovery with two API processes behind a load balancer', () => {
       60_000,
       'the recovery job to succeed',
     );
+  }, 600_000);
+
+  it('finishes the recovery in the other process when the one running it is killed mid-recovery', async () => {
+    // two-b holds two of the VMs the first test restarted; two-c is the one survivor now.
+    const bId = await kit.hostId('two-b');
+    const cId = await kit.hostId('two-c');
+    const onB = (await kit.events()).flatMap((e) => e.restarts).filter((r) => r.toHostId === bId);
+    const vmIds = [...new Set(onB.map((r) => r.vmId))];
+    expect(vmIds).toHaveLength(2);
+    const killedAt = new Date();
+    await kit.kill('two-b');
+    // Mid-recovery: stock taken, waiting out the 21.5 s lease (the fence loop is a chain of recorded steps).
+    const fencing = await kit.eventFor(bId, (e) => e.state === 'fencing', 120_000, 'the recovery to be fencing');
+    const owner = await withSql(databaseUrl, async (sql) => {
+      const r = await sql.query<{ executor_id: string }>(
+        'SELECT executor_id FROM dbos.workflow_status WHERE workflow_uuid = $1',
+        [fencing.id],
+      );
+      return r.rows[0]?.executor_id;
+    });
+    const dead = processes[['two-api-a', 'two-api-b'].indexOf(owner as string)] as ApiProcess;
+    expect(dead).toBeDefined();
+    // Its balancer stops sending to it first (a health check), then it dies without a word (SIGKILL).
+    balancer.remove(dead.url);
+    await dead.kill('SIGKILL');
+    console.log(`HA two APIs: killed ${owner}, which ran the recovery of ${fencing.id} (fencing)`);
+
+    const done = await kit.eventFor(
+      bId,
+      (e) => e.state === 'recovered' && e.restarts.every((r) => r.priority === 'off' || r.state === 'running'),
+      // The 10 s executor lease, the rest of the 21.5 s lease, two restarts one at a time.
+      300_000,
+      'the other process to finish the recovery',
+    );
+    console.log(`HA two APIs: timeline\n${done.timeline.map((t) => `  ${t.at} ${t.kind} ${t.message}`).join('\n')}`);
+    expect(done.id).toBe(fencing.id);
+    for (const id of vmIds) {
+      const r = done.restarts.find((x) => x.vmId === id);
+      expect(r?.state).toBe('running');
+      expect(r?.toHostId).toBe(cId);
+    }
+    // One workflow, resumed, not restarted from scratch: one stock-taking, one fence, one hand-out per VM.
+    const kinds = done.timeline.map((t) => t.kind);
+    for (const kind of ['stock', 'fenced', 'recovered'])
+      expect(
+        kinds.filter((k) => k === kind),
+        kind,
+      ).toHaveLength(1);
+    for (const id of vmIds)
+      expect(done.timeline.filter((t) => t.kind === 'restarting' && t.vmId === id)).toHaveLength(1);
+    // Each VM started once on the survivor since the kill, never on two hosts at once.
+    const runs = runsOf({ path: kit.dirs.get('two-c') as string }).filter(
+      (r) => r.from.getTime() >= killedAt.getTime(),
+    );
+    for (const id of vmIds)
+      expect(
+        runs.filter((r) => r.vmId === id),
+        id,
+      ).toHaveLength(1);
+    expect(kit.overlaps()).toEqual([]);
+    expect((await kit.events()).filter((e) => e.hostId === bId).map((e) => e.id)).toEqual([done.id]);
+    await withSql(databaseUrl, async (sql) => {
+      const tasks = await sql.query<{ vm_id: string; kind: string; n: number }>(
+        `SELECT vm_id::text, kind, count(*)::int AS n FROM tasks
+         WHERE requested_by = 'High availability' AND created_at >= $1 GROUP BY 1, 2 ORDER BY 1, 2`,
+        [killedAt],
+      );
+      for (const id of vmIds) {
+        expect(tasks.rows.filter((t) => t.vm_id === id).map((t) => [t.kind, t.n])).toEqual([
+          ['vm.create', 1],
+          ['vm.start', 1],
+        ]);
+      }
+      const workflows = await sql.query<{ status: string; executor_id: string }>(
+        'SELECT status, executor_id FROM dbos.workflow_status WHERE workflow_uuid = $1',
+        [done.id],
+      );
+      console.log(`HA two APIs: recovery workflow after the kill ${JSON.stringify(workflows.rows)}`);
+      expect(workflows.rows.map((w) => w.status)).toEqual(['SUCCESS']);
+    });
   }, 600_000);
 });
