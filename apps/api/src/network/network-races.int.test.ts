@@ -170,6 +170,40 @@ describe('an attach racing the deletion of its subnet', () => {
 });
 
 describe('VSIDs drawn by subnet creation', () => {
+  it("a tenant cannot choose a VSID, and the refusal is the same for another tenant's, its own and a free one", async () => {
+    const yellowNet = await c.yellowAdmin.mutate<{ id: string }>('network.createVmNetwork', {
+      name: `vsid-y-${++seq}`,
+    });
+    const yellows = await c.yellowAdmin.mutate<Subnet>('network.createSubnet', {
+      vmNetworkId: yellowNet.id,
+      name: 'lan',
+      prefix: '10.76.0.0/24',
+    });
+    const mine = await subnetFor(c.blueAdmin, '10.77.0.0/24');
+    const before = await withSql(
+      api.databaseUrl,
+      async (sql) => (await sql.query<{ vsid: number }>('SELECT max(vsid) AS vsid FROM virtual_subnets')).rows[0],
+    );
+    const free = (before?.vsid ?? 4096) + 1000;
+    const answers = [];
+    for (const vsid of [yellows.vsid, mine.vsid, free]) {
+      const refused = await c.blueAdmin.call('network.createSubnet', 'mutation', {
+        vmNetworkId: mine.networkId,
+        name: `chosen-${vsid}`,
+        prefix: `10.78.${answers.length}.0/24`,
+        vsid,
+      });
+      answers.push(refused.ok ? 'created' : `${refused.code} ${refused.message}`);
+    }
+    expect(answers).toEqual(
+      answers.map(
+        () => 'BAD_REQUEST Virtual subnet IDs are allocated by Fabric: leave VSID out (rule VSID_ALLOCATED_BY_FABRIC)',
+      ),
+    );
+    const subnets = await c.blueAdmin.query<{ id: string; subnets: unknown[] }[]>('network.vmNetworks');
+    expect(subnets.find((n) => n.id === mine.networkId)?.subnets).toHaveLength(1);
+  });
+
   it('concurrent creates each get their own VSID (none refused as VSID_IN_USE)', async () => {
     const nets = await Promise.all(
       [c.blueAdmin, c.yellowAdmin, c.blueAdmin, c.yellowAdmin, c.blueAdmin, c.yellowAdmin].map(async (client) => ({
@@ -216,9 +250,11 @@ describe('VSIDs drawn by subnet creation', () => {
       vmNetworkId: top.id,
       name: 'lan',
       prefix: '10.74.0.0/24',
-      vsid: 16_777_214,
     });
-    expect(highest.vsid).toBe(16_777_214);
+    // Only Fabric chooses VSIDs (a tenant cannot); the highest is set as a provider's import would.
+    await withSql(api.databaseUrl, (sql) =>
+      sql.query('UPDATE virtual_subnets SET vsid = 16777214 WHERE id = $1', [highest.id]),
+    );
     const used = await withSql(api.databaseUrl, async (sql) =>
       (await sql.query<{ vsid: number }>('SELECT vsid FROM virtual_subnets')).rows.map((r) => r.vsid),
     );

@@ -71,7 +71,8 @@ export class PrismaNetworkRepository implements NetworkRepository {
   async createSubnet(row: Omit<SubnetRow, 'id'>) {
     const created = await uniqueOr(
       this.db.virtualSubnet.create({ data: row }),
-      () => new NetworkError('VSID_IN_USE', `VSID ${row.vsid} or subnet name "${row.name}" is already in use`),
+      // VSIDs are drawn under a lock, so the one unique rule a create can break is the name in its VM network.
+      () => new NetworkError('SUBNET_OVERLAP', `This VM network already has a subnet named "${row.name}"`),
     );
     return toSubnet(created);
   }

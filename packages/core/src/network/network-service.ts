@@ -148,6 +148,15 @@ export class NetworkService {
   }
 
   async createSubnet(actor: Actor, scope: TenantScope, input: CreateSubnetInput): Promise<SubnetRow> {
+    // VSIDs are fabric-wide (the GRE key), so a chosen one could only be refused for being another
+    // tenant's: any answer but "yes" would tell a tenant which VSIDs others hold. Fabric allocates them
+    // and refuses every one a person chose alike, before looking at anything. Fabric itself (the demo's
+    // whitepaper VSIDs 5001 and 6001) may choose.
+    if (input.vsid !== undefined && actor.type !== 'system')
+      throw new NetworkError(
+        'VSID_ALLOCATED_BY_FABRIC',
+        'Virtual subnet IDs are allocated by Fabric: leave VSID out (rule VSID_ALLOCATED_BY_FABRIC)',
+      );
     return this.deps.uow.run(async ({ network, audit }) => {
       // Locked: a concurrent delete of the network, or a sibling created meanwhile, is seen (no FK 500, no overlap).
       const vmNetwork = await this.lockedVmNetwork(network, scope, input.vmNetworkId);

@@ -75,7 +75,11 @@ export const createSubnetInput = z.strictObject({
   prefix: unicastPrefix('Subnet prefix', 'a VM subnet'),
   /** Default: the subnet's first address. */
   gateway: ipv4('Gateway').optional(),
-  /** Default: the next free VSID. */
+  /**
+   * From a person, refused whatever its value (rule VSID_ALLOCATED_BY_FABRIC): Fabric allocates VSIDs, so a
+   * tenant never learns which ones other tenants hold; a client sending one is told why, range first. Only
+   * Fabric's own setup (the demo seed) chooses one.
+   */
   vsid: z
     .number()
     .int('VSID must be a whole number')
