@@ -271,7 +271,12 @@ export function compose(config: ApiConfig, clock: Clock = systemClock): Services
   });
   hostEvents.on('network-trace-notice', (payload: string) => networkTraces.receive(payload));
   // High availability: one durable recovery workflow per host failure (docs/high-availability.md).
-  const haAgent = new HaAgentChannel({ repos: uow.repos, clock });
+  const haAgent = new HaAgentChannel({
+    repos: uow.repos,
+    clock,
+    // Declared below; a heartbeat arrives only once the server listens, after compose() returned.
+    restartIsolationStopped: (hostId, stopped) => recoverHost.restartIsolationStopped(hostId, stopped),
+  });
   // Fence method bmc: each host's Redfish login, its password sealed under a key from the API's secret.
   const bmcKey = bmcSealingKey(config.authSecret);
   const bmc = { targetOf: bmcTargets(uow.repos.ha, bmcKey), client: new RedfishBmcClient() };

@@ -61,6 +61,8 @@ export class HaAgent {
   private checkOwnership = true;
   private isolatedAt: number | null = null;
   private isolatedReported = true;
+  /** The VMs the last isolation response stopped (with their epochs), reported with it. */
+  private stoppedByIsolation: { vmId: string; epoch: number }[] = [];
   private isolating: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly discarding = new Set<string>();
@@ -124,7 +126,10 @@ export class HaAgent {
     }
     const peers = await this.readPeers();
     if (peers.length) out.peers = peers;
-    if (this.isolatedAt !== null && !this.isolatedReported) out.isolatedAt = this.isolatedAt;
+    if (this.isolatedAt !== null && !this.isolatedReported) {
+      out.isolatedAt = this.isolatedAt;
+      if (this.stoppedByIsolation.length) out.isolationStopped = this.stoppedByIsolation.slice(0, 1024);
+    }
     return out;
   }
 
@@ -136,6 +141,7 @@ export class HaAgent {
       this.options.log.info('ha: the control plane answers again; isolation over (its VMs stay as they are)');
       this.isolatedReported = true;
       this.isolatedAt = null;
+      this.stoppedByIsolation = [];
       await this.writeOwnFile();
     }
     if (sentVms) this.checkOwnership = false;
@@ -216,6 +222,7 @@ export class HaAgent {
     if (s.isolationResponse !== 'keep-running') {
       const context: VmOperationContext = { signal: new AbortController().signal, onProgress: () => undefined };
       const live = (await this.options.driver.listVms()).filter((vm) => isLive(vm.state));
+      this.stoppedByIsolation = live.map((vm) => ({ vmId: vm.vmId, epoch: this.options.epochs.get(vm.vmId) }));
       await Promise.all(
         live.map(async (vm) => {
           try {

@@ -37,6 +37,11 @@ export interface HaAgentChannelDeps {
    * 60 s, several heartbeat intervals): the last restarts' moves are seen even by a slow heartbeat.
    */
   recheckAfterEventMs?: number;
+  /**
+   * The host's isolation response stopped these VMs (it says so when it is back): start again the ones it
+   * still owns, when nothing restarted them elsewhere (RecoverHost.restartIsolationStopped).
+   */
+  restartIsolationStopped?: (hostId: string, stopped: { vmId: string; epoch: number }[]) => Promise<unknown>;
 }
 
 /**
@@ -71,6 +76,11 @@ export class HaAgentChannel {
       await this.deps.repos.ha.recordSelfFenced(hostId, new Date(ha.isolatedAt));
     }
     const discard = ha?.vms?.length ? await this.deps.repos.ownership.staleCopies(hostId, ha.vms) : [];
+    if (ha?.isolationStopped?.length && this.deps.restartIsolationStopped) {
+      const moved = new Set(discard.map((d) => d.vmId));
+      const kept = ha.isolationStopped.filter((vm) => !moved.has(vm.vmId));
+      if (kept.length) await this.deps.restartIsolationStopped(hostId, kept);
+    }
     // A host heard from while (or just after) its VMs are restarted elsewhere: it lists its VMs in every
     // heartbeat, so a copy whose ownership moves after it came back is discarded at once, not at its next
     // outage (it already listed them once after the silence, before they moved).

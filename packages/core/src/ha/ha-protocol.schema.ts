@@ -48,6 +48,15 @@ export const haHeartbeatSchema = z.object({
     .optional(),
   /** When this agent last applied its isolation response (ms since the epoch), if it did since it last reported. */
   isolatedAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+  /**
+   * Sent with `isolatedAt`: the VMs that isolation response stopped, with the epoch each was held under. A
+   * control plane that did not restart them elsewhere (it was down itself, or the host came back before its
+   * lease ran out) starts them again here: an isolation response is a fence, not a decision to stop them.
+   */
+  isolationStopped: z
+    .array(z.object({ vmId: z.string().uuid(), epoch: z.number().int().min(0).max(2_147_483_647) }))
+    .max(HA_MAX_HELD_VMS, `at most ${HA_MAX_HELD_VMS} VMs in one heartbeat`)
+    .optional(),
 });
 export type HaHeartbeat = z.infer<typeof haHeartbeatSchema>;
 

@@ -59,6 +59,12 @@ export interface RecoverHostInput {
   eventId: string;
 }
 
+/**
+ * A restarted VM found stopped this long after its start succeeded ends its restart as failed. Long enough
+ * for a new host back from its isolation response to start it again (restartIsolationStopped).
+ */
+const STOPPED_AFTER_START_MS = 120_000;
+
 /** A failed BMC power-off is tried again after this many fence checks (a fixed login, a BMC back on the network). */
 const BMC_RETRY_CHECKS = 5;
 
@@ -195,6 +201,63 @@ export class RecoverHost {
     const handOvers = event.timeline.filter((t) => t.kind === 'handed-over').length;
     if (event.state !== 'waiting-capacity' || handOvers === 0) return Promise.resolve();
     return this.startWaitDetached({ eventId: event.id }, handOvers);
+  }
+
+  /**
+   * A host back from its isolation response says which VMs it stopped: the ones it still owns, under the
+   * epoch it held them with, with an HA priority, start again there. Not while the host has an open failure
+   * event: that event's recovery decides where they run (restarted elsewhere, they are discarded here).
+   * Without this, a control plane down for longer than the isolation timeout left every HA VM of every
+   * host off once it came back (and an HA restart caught by it stayed "restarting" for ever). Returns how
+   * many start again. Those with HA priority off are recorded off (the host turned them off), not started.
+   */
+  async restartIsolationStopped(hostId: string, stopped: { vmId: string; epoch: number }[]): Promise<number> {
+    const started = await this.deps.uow.run(async ({ ha, ownership, taskQueue, vms, audit }) => {
+      if (await ha.hasOpenEvent(hostId)) return 0;
+      const held = new Map(stopped.map((s) => [s.vmId, s.epoch]));
+      let n = 0;
+      for (const vm of await ha.vmsOnHost(hostId)) {
+        const epoch = held.get(vm.vmId);
+        if (epoch === undefined) continue;
+        const owner = await ownership.ownerOf(vm.vmId);
+        if (!owner || owner.hostId !== hostId || owner.epoch !== epoch) continue;
+        if (!LIVE_STATES.has(vm.state) && !NOT_LIVE_LISTED.has(vm.state)) continue;
+        if (vm.priority === 'off') {
+          // No automatic restart: it stays off, and says so (not "running", as the last report had it).
+          if (LIVE_STATES.has(vm.state)) {
+            await vms.setVmState(
+              vm.vmId,
+              'off',
+              "Turned off by its host's isolation response (HA: no automatic restart)",
+            );
+          }
+          continue;
+        }
+        await vms.setVmState(vm.vmId, 'starting', "HA: started again after its host's isolation response");
+        await taskQueue.createTask({
+          kind: 'vm.start',
+          vmId: vm.vmId,
+          hostId,
+          tenantId: vm.tenantId,
+          requestedBy: 'High availability',
+        });
+        await audit.append({
+          actor: SYSTEM_ACTOR,
+          action: 'vm.ha-restart',
+          targetType: 'vm',
+          targetId: vm.vmId,
+          targetLabel: vm.name,
+          tenantId: vm.tenantId,
+          result: 'success',
+          message: `${vm.name}: started again where it was, after its host's isolation response stopped it`,
+          details: { hostId, epoch, reason: 'isolation-response' },
+        });
+        n++;
+      }
+      return n;
+    });
+    if (started) await this.deps.uow.repos.taskQueue.notifyTasksQueued(hostId);
+    return started;
   }
 
   private async awaitCapacity(ctx: WorkflowContext, input: RecoverHostInput): Promise<void> {
@@ -601,6 +664,17 @@ export class RecoverHost {
       } else if (p.startState === 'failed') {
         await ha.updateRestart(event.id, r.vmId, { state: 'failed', reason: p.startMessage || 'The start failed' });
         timeline.push(entry(now, 'failed', `${r.vmName}: start failed: ${p.startMessage}`, r.vmId));
+      } else if (
+        p.startState === 'succeeded' &&
+        NOT_LIVE_LISTED.has(p.state) &&
+        p.startFinishedAt &&
+        now.getTime() - p.startFinishedAt.getTime() > STOPPED_AFTER_START_MS
+      ) {
+        // Started, then stopped on its new host (turned off there, or that host's isolation response) and not
+        // started again: the restart ended; it does not stay "restarting" for ever.
+        const reason = `It started, then was ${p.state} on its new host`;
+        await ha.updateRestart(event.id, r.vmId, { state: 'failed', reason });
+        timeline.push(entry(now, 'failed', `${r.vmName}: ${reason}`, r.vmId));
       }
     }
     if (timeline.length) await ha.updateEvent(event.id, {}, timeline);
