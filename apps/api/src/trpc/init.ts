@@ -6,6 +6,21 @@ import { ZodError } from 'zod';
 import type { Context } from './context';
 import { CORE_ERROR_CODES, databaseValueErrorCode, isCoreErrorCode } from './error-map';
 
+/** Issues named in a validation error's message; the rest are counted (all are in `data.zodError`). */
+const MESSAGE_ISSUES = 5;
+
+/**
+ * A refused input's message, for people and API clients: each issue as "field: rule" ("vcpus: at most 64
+ * virtual processors (the per-VM limit)"), not zod's JSON dump. The console reads the fields from `zodError`.
+ */
+export function validationMessage(error: ZodError): string {
+  const lines = error.issues
+    .slice(0, MESSAGE_ISSUES)
+    .map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message));
+  const more = error.issues.length - MESSAGE_ISSUES;
+  return `${lines.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+}
+
 /** Every procedure declares who may call it; the role table test reads this. */
 export interface Meta {
   roles: readonly Role[] | 'public' | 'authenticated';
@@ -22,7 +37,11 @@ export const t = initTRPC
       const internal = error.code === 'INTERNAL_SERVER_ERROR';
       return {
         ...shape,
-        message: internal ? 'Something went wrong on the server. It has been logged.' : shape.message,
+        message: internal
+          ? 'Something went wrong on the server. It has been logged.'
+          : error.cause instanceof ZodError
+            ? validationMessage(error.cause)
+            : shape.message,
         data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, zodError },
       };
     },

@@ -20,8 +20,9 @@ export function errorMessage(error: unknown): string {
   if (error instanceof TRPCClientError) {
     const zod = fieldErrors(error);
     const first = Object.values(zod)[0];
-    // A zod failure's top-level message is a JSON dump; the first field message reads better.
-    if (first && /^\s*[[{]/.test(error.message)) return first;
+    // A refused input's message names each field by its path ("memory.minimumMiB: …"), for API clients;
+    // beside a form, the first field's own message reads better.
+    if (first) return first;
     return error.message || 'The request failed.';
   }
   if (error instanceof Error) return error.message;
