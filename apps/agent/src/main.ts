@@ -166,6 +166,8 @@ async function main(): Promise<number> {
   const network = new NetworkAgent({ apiUrl: config.api, store: new StateStore(stateDir), stateDir, log });
   // QoS: the simulated switch shares the host's NICs with the bandwidth each port's applied policy carries.
   simDriver.usePortQos(() => network.portQos());
+  // Meter ACLs: the switch counts the bytes they match per metered class (port-meters.ts).
+  simDriver.usePortMeters(() => network.portMeters());
   void network
     .run(controller.signal)
     .catch((error: unknown) => log.warn(`network policy loop stopped: ${String(error)}`));

@@ -14,6 +14,7 @@ import {
   type TraceAnswerMessage,
   type TraceQuestionMessage,
 } from '@fabric/core/network/network-protocol.schema';
+import type { PortMeters } from '../drivers/simulated/port-meters';
 import { portKey } from '../drivers/simulated/simulated-switch';
 import type { Logger } from '../log';
 import { sleep } from '../sleep';
@@ -24,6 +25,9 @@ type PullAnswer = (
   | { kind: 'deltas'; version: number; digest: string; deltas: PolicyDelta[] }
   | { kind: 'full'; version: number; digest: string; policy: HostPolicy }
 ) & { traces?: TraceQuestionMessage[] | undefined };
+
+/** A routing-domain item of the applied policy, as far as the meters read it. */
+type RoutingDomainLike = { subnets?: { vsid: number; gateway: string }[] };
 
 /** Trace ids answered lately: a question handed out by two API processes is answered once. */
 const REMEMBERED_TRACES = 256;
@@ -73,6 +77,30 @@ export class NetworkAgent {
       const port = item as PortItem;
       if (port.qos && typeof port.vmId === 'string' && typeof port.mac === 'string')
         out.set(portKey(port.vmId, port.mac), port.qos);
+    }
+    return out;
+  }
+
+  /**
+   * The ports whose applied policy meters traffic (a meter ACL), by `<vmId>/<MAC>`, with the addresses
+   * their VM talks to in its VM network: the simulated switch counts their bytes per metered class.
+   */
+  portMeters(): Map<string, PortMeters> {
+    const out = new Map<string, PortMeters>();
+    for (const [key, item] of Object.entries(this.policy)) {
+      if (!key.startsWith('port/')) continue;
+      const port = item as PortItem;
+      if (!port.policy?.acls?.some((a) => a.action === 'meter')) continue;
+      const prefix = `ca/${port.rdid}/`;
+      const peers = Object.keys(this.policy)
+        .filter((k) => k.startsWith(prefix) && k.slice(prefix.length) !== port.ca)
+        .map((k) => k.slice(prefix.length));
+      const rd = this.policy[`rd/${port.rdid}`] as RoutingDomainLike | undefined;
+      const gateway = rd?.subnets?.find((s) => s.vsid === port.vsid)?.gateway;
+      out.set(portKey(port.vmId, port.mac), {
+        acls: port.policy.acls,
+        peers: peers.length > 0 ? peers : gateway ? [gateway] : [],
+      });
     }
     return out;
   }

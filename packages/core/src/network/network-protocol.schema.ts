@@ -18,7 +18,7 @@ export {
   shareBandwidth,
   shareHost,
 } from './qos';
-export { egress, ingress, type Packet, SwitchState, type WirePacket } from './switch';
+export { egress, evaluateAcls, ingress, type Packet, SwitchState, type WirePacket } from './switch';
 
 const item = z.record(z.string(), z.unknown());
 const policy = z.record(z.string().max(200), item);

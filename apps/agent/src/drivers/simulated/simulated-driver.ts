@@ -11,6 +11,7 @@ import {
   type VmOperationContext,
   VmOperationError,
 } from '../driver';
+import { meterPortAcls, type PortMetersLookup } from './port-meters';
 import { formatIssues, readProfile, type SimulatedProfile } from './profile';
 import { fnv1a, mulberry32 } from './random';
 import { type PortQosLookup, switchInterval } from './simulated-switch';
@@ -47,6 +48,7 @@ export class SimulatedDriver implements Driver {
   private vmRandom: (() => number) | null = null;
   private readonly vms: SimulatedVms;
   private portQos: PortQosLookup = () => new Map();
+  private portMeters: PortMetersLookup = () => new Map();
 
   constructor(private readonly options: SimulatedDriverOptions) {
     const speed = options.speed ?? 1;
@@ -130,11 +132,18 @@ export class SimulatedDriver implements Driver {
     this.portQos = lookup;
   }
 
+  /** Where the switch finds each port's meter ACLs: the same applied policy (port-meters.ts). */
+  usePortMeters(lookup: PortMetersLookup): void {
+    this.portMeters = lookup;
+  }
+
   /**
    * Measure-VM for every VM, from the profile's seed and each VM's id alone
    * (see vm-load.ts), through the host's switch: each VM's traffic is what its
    * vNICs achieved on the host's NICs against the other VMs' offered load
-   * (simulated-switch.ts), and each sample lists its vNICs' figures. The same
+   * (simulated-switch.ts), and each sample lists its vNICs' figures; a metered
+   * class that a port's meter ACL names carries the bytes that ACL matched
+   * (port-meters.ts). The same
    * VMs, policy and interval give the same figures in every run.
    */
   async sampleVms(intervalEnd: Date, intervalSeconds: number, acls: readonly string[] = []): Promise<VmSample[]> {
@@ -143,13 +152,18 @@ export class SimulatedDriver implements Driver {
     const vms = await this.vms.list();
     const base = { seed: profile.simulation.seed, hostMhz: profile.cpu.mhz, intervalEnd, intervalSeconds, acls };
     const switched = switchInterval(profile, vms, base, this.portQos());
+    const meters = acls.length > 0 ? this.portMeters() : new Map();
     return vms.map((vm) =>
-      simulateVmSample({
-        ...base,
-        vm,
-        offeredMbps: profile.simulation.offeredMbps[vm.name],
-        switched: switched.get(vm.vmId),
-      }),
+      meterPortAcls(
+        simulateVmSample({
+          ...base,
+          vm,
+          offeredMbps: profile.simulation.offeredMbps[vm.name],
+          switched: switched.get(vm.vmId),
+        }),
+        vm.spec.nics,
+        meters,
+      ),
     );
   }
 

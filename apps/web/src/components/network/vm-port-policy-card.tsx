@@ -95,7 +95,8 @@ function toInput(draft: Draft): PolicyInput {
       ? {
           pvlan: {
             mode: draft.pvlanMode,
-            ...(num(draft.primaryVlan) !== undefined ? { primaryVlan: num(draft.primaryVlan) } : {}),
+            // A mode needs its primary VLAN: an empty one goes as NaN so the API says so, not saves no PVLAN.
+            primaryVlan: num(draft.primaryVlan) ?? Number.NaN,
             ...(num(draft.secondaryVlan) !== undefined ? { secondaryVlan: num(draft.secondaryVlan) } : {}),
           },
         }
