@@ -6,7 +6,9 @@
 //      departure) against plain first-fit and best-fit loops in the same run;
 //   2. the live migration model: predicted vs simulated duration and blackout for 1, 4 and 16 at once;
 //   3. evacuating a 40-VM host: planning time, spread, predicted time to empty under the per-host cap.
-// Flags: --hosts 1000 --population 12000 --seeds 1,2,3
+// Flags: --hosts 1000 --population 12000 --seeds 1,2,3 --shapes cpu-bound,memory-bound,mixed, and the workload's
+// parameters (packing must not be tuned to one): --lps 32 --memory-gib 512 (host shape), --size-factor 1 (VMs
+// that many times larger), --mix 1,1,1 (mixed: CPU-heavy, memory-heavy, balanced shares), --only-packing.
 import { cpus, loadavg } from 'node:os';
 import { planEvacuation } from '../packages/core/src/mobility/evacuate-host';
 import {
@@ -34,6 +36,11 @@ function flag(name: string, fallback: string): string {
 const HOSTS = Number(flag('hosts', '1000'));
 const POPULATION = Number(flag('population', String(HOSTS * 12)));
 const SEEDS = flag('seeds', '1,2,3').split(',').map(Number);
+const SHAPES = flag('shapes', 'cpu-bound,memory-bound,mixed').split(',') as WorkloadShape[];
+const HOST_SHAPE = { logicalProcessors: Number(flag('lps', '32')), memoryGiB: Number(flag('memory-gib', '512')) };
+const SIZE_FACTOR = Number(flag('size-factor', '1'));
+const MIX = flag('mix', '1,1,1').split(',').map(Number) as [number, number, number];
+const ONLY_PACKING = process.argv.includes('--only-packing');
 const CANDIDATE_LIMIT = 8;
 
 interface PackResult {
@@ -236,14 +243,22 @@ console.log(
     .join(' ')} on ${cpus().length} CPUs (wall figures shrink under load)`,
 );
 console.log(
-  `packing with arrivals and departures: ${HOSTS.toLocaleString('en-US')} hosts (128 vCPUs at 4:1, 512 GiB usable), ~${POPULATION.toLocaleString('en-US')} VMs alive, ${(POPULATION * 3).toLocaleString('en-US')} arrivals per run; pack = engine (filters + scorers + summary trace, candidate limit ${CANDIDATE_LIMIT}, release on departure); baselines are plain loops`,
+  `packing with arrivals and departures: ${HOSTS.toLocaleString('en-US')} hosts (${HOST_SHAPE.logicalProcessors * 4} vCPUs at 4:1, ${HOST_SHAPE.memoryGiB} GiB usable), VM sizes x${SIZE_FACTOR}, mixed shares ${MIX.join(':')}, ~${POPULATION.toLocaleString('en-US')} VMs alive, ${(POPULATION * 3).toLocaleString('en-US')} arrivals per run; pack = engine (filters + scorers + summary trace, candidate limit ${CANDIDATE_LIMIT}, release on departure); baselines are plain loops`,
 );
 // JIT warm-up on a small run, so the first figures are not compile time.
 runPack(syntheticWorkload({ shape: 'mixed', seed: 99, hosts: 200, population: 2000 }));
 const summary: string[] = [];
-for (const shape of ['cpu-bound', 'memory-bound', 'mixed'] as WorkloadShape[]) {
+for (const shape of SHAPES) {
   for (const seed of SEEDS) {
-    const w = syntheticWorkload({ shape, seed, hosts: HOSTS, population: POPULATION });
+    const w = syntheticWorkload({
+      shape,
+      seed,
+      hosts: HOSTS,
+      population: POPULATION,
+      host: HOST_SHAPE,
+      sizeFactor: SIZE_FACTOR,
+      mix: MIX,
+    });
     console.log(`  ${shape}, seed ${seed}`);
     const pack = runPack(w);
     const ff = runBaseline(w, firstFit);
@@ -261,6 +276,7 @@ for (const shape of ['cpu-bound', 'memory-bound', 'mixed'] as WorkloadShape[]) {
 }
 console.log('\nsummary (hosts in use / lower bound, time-averaged after warm-up)');
 for (const s of summary) console.log(s);
+if (ONLY_PACKING) process.exit(0);
 
 // 2. Live migration model: predicted vs simulated (page-level, noisy guest) duration and blackout, for 1, 4 and
 //    16 simultaneous migrations sharing one 10 Gbps link (those that finish free their share).

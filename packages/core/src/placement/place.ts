@@ -16,7 +16,7 @@ import { PlacementError } from './placement.errors';
 import type { Demand, PlacementContext, RejectCode, Rejection } from './plugin';
 import { type PlacementProfile, profileFor, type WeightedScorer } from './profiles';
 import { type Assignment, assign, demandOf, releaseFromHost, reserveOnHost } from './reservation';
-import { bindingLeftover, bindingWeights, LEFTOVER_STEPS } from './scorers/binding-fit';
+import { bindingLeftover, bindingWeights, fitKey } from './scorers/binding-fit';
 import { tieKey } from './seeded-order';
 import {
   type ClusterSnapshot,
@@ -597,9 +597,9 @@ export class PlacementSession {
     const weights = ctx.bindingWeights ?? bindingWeights(0, 0);
     const wc = weights.vcpus;
     const wm = weights.memory;
+    const wa = weights.alignment;
     const unpooledBytes = ctx.demand.unpooledDiskBytes;
     const largestMinMbps = ctx.demand.nicMinimums[0]?.mbps ?? 0;
-    const steps = LEFTOVER_STEPS; // a local: an imported binding is a getter call per host under some loaders
     let size = 0;
     const n = this.hosts.length;
     for (let i = 0; i < n; i++) {
@@ -611,11 +611,7 @@ export class PlacementSession {
       if (largestMinMbps > 0 && largestMinMbps > (this.maxNicFreeMbps[i] ?? 0)) continue;
       const capV = this.vcpuCap[i] ?? 0;
       const capM = this.memCapMiB[i] ?? 0;
-      const key =
-        Math.round(
-          ((capV > 0 ? (wc * (freeV - vcpus)) / capV : 0) + (capM > 0 ? (wm * (freeM - memoryMiB)) / capM : 0)) * steps,
-        ) / steps;
-      size = this.keepTop(key, i, size, limit);
+      size = this.keepTop(fitKey(freeV, freeM, vcpus, memoryMiB, capV, capM, wc, wm, wa), i, size, limit);
     }
     return size;
   }
@@ -630,14 +626,16 @@ export class PlacementSession {
    * with enough of each; a host neither walk has reached has at least both
    * frontiers' free amounts, so its key is at least the key of the frontiers'
    * figures. Once that threshold exceeds the worst key kept, no unseen host
-   * of the shape can enter.
+   * of the shape can enter. With an alignment part in the key (clusters where
+   * both resources bind nearly alike), the threshold is lowered by its
+   * weight (alignedWalkDone).
    */
   private bestFitIndexed(ctx: PlacementContext, limit: number, shapes: readonly CapacityShape[]): number {
     const { vcpus, memoryMiB } = ctx.request;
     const weights = ctx.bindingWeights ?? bindingWeights(0, 0);
     const wc = weights.vcpus;
     const wm = weights.memory;
-    const steps = LEFTOVER_STEPS;
+    const wa = weights.alignment;
     const freeVcpus = this.freeVcpus;
     const freeMiB = this.freeMiB;
     const seen = this.seen;
@@ -657,55 +655,94 @@ export class PlacementSession {
       let walkedM = 0;
       // Either walk at its end: every host with enough of that resource has been seen.
       while (pV < byV.length && pM < byM.length) {
+        const hostV = byV[pV] ?? 0;
+        const hostM = byM[pM] ?? 0;
+        const frontierV = freeVcpus[hostV] ?? 0;
+        const frontierM = freeMiB[hostM] ?? 0;
         if (size === limit) {
-          const hostV = byV[pV] ?? 0;
-          const hostM = byM[pM] ?? 0;
-          const frontierV = freeVcpus[hostV] ?? 0;
-          const frontierM = freeMiB[hostM] ?? 0;
           const worstKey = this.topKey[size - 1] ?? 0;
-          const threshold = leftoverKey(frontierV, frontierM, vcpus, memoryMiB, capV, capM, wc, wm, steps);
-          if (threshold > worstKey) break;
-          // At the threshold, an unseen host enters only by its tie key. Unseen hosts with the memory
-          // frontier's free memory come after it in tie order; the others have more memory than that.
-          if (threshold === worstKey) {
-            const worst = this.topIndex[size - 1] ?? 0;
-            if (this.tieBefore(worst, hostM)) {
-              const next = firstAbove(byM, freeMiB, frontierM);
-              const beyond = byM[next];
-              if (
-                beyond === undefined ||
-                leftoverKey(frontierV, freeMiB[beyond] ?? 0, vcpus, memoryMiB, capV, capM, wc, wm, steps) > worstKey
-              ) {
-                break;
+          const worst = this.topIndex[size - 1] ?? 0;
+          if (wa > 0) {
+            if (this.alignedWalkDone(frontierV, frontierM, hostV, ctx, capV, capM, wc, wm, wa, worst, worstKey)) break;
+          } else {
+            const threshold = fitKey(frontierV, frontierM, vcpus, memoryMiB, capV, capM, wc, wm, 0);
+            if (threshold > worstKey) break;
+            // At the threshold, an unseen host enters only by its tie key. Unseen hosts with the memory
+            // frontier's free memory come after it in tie order; the others have more memory than that.
+            if (threshold === worstKey) {
+              if (this.tieBefore(worst, hostM)) {
+                const next = firstAbove(byM, freeMiB, frontierM);
+                const beyond = byM[next];
+                if (
+                  beyond === undefined ||
+                  fitKey(frontierV, freeMiB[beyond] ?? 0, vcpus, memoryMiB, capV, capM, wc, wm, 0) > worstKey
+                ) {
+                  break;
+                }
               }
-            }
-            if (this.tieBefore(worst, hostV)) {
-              const next = firstAbove(byV, freeVcpus, frontierV);
-              const beyond = byV[next];
-              if (
-                beyond === undefined ||
-                leftoverKey(freeVcpus[beyond] ?? 0, frontierM, vcpus, memoryMiB, capV, capM, wc, wm, steps) > worstKey
-              ) {
-                break;
+              if (this.tieBefore(worst, hostV)) {
+                const next = firstAbove(byV, freeVcpus, frontierV);
+                const beyond = byV[next];
+                if (
+                  beyond === undefined ||
+                  fitKey(freeVcpus[beyond] ?? 0, frontierM, vcpus, memoryMiB, capV, capM, wc, wm, 0) > worstKey
+                ) {
+                  break;
+                }
               }
             }
           }
         }
         // Walk each side in proportion to its weight: the heavier resource's frontier raises the threshold more.
+        // With alignment, a side whose frontier is at the shape's capacity can raise nothing: walk the other.
         let i: number;
-        if (walkedV * wm <= walkedM * wc) {
-          i = byV[pV++] ?? 0;
+        const walkV =
+          wa > 0 && (frontierM === capM || frontierV === capV) ? frontierM === capM : walkedV * wm <= walkedM * wc;
+        if (walkV) {
+          i = hostV;
+          pV++;
           walkedV++;
         } else {
-          i = byM[pM++] ?? 0;
+          i = hostM;
+          pM++;
           walkedM++;
         }
         if (seen[i] === epoch) continue;
         seen[i] = epoch;
-        size = this.considerBestFit(ctx, i, capV, capM, wc, wm, size, limit);
+        size = this.considerBestFit(ctx, i, capV, capM, wc, wm, wa, size, limit);
       }
     }
     return size;
+  }
+
+  /**
+   * The stopping rule when the key has an alignment part (worth at most `wa`):
+   * a host neither walk has reached has at least both frontiers' free
+   * amounts, so its key is at least the frontiers' leftover part less `wa`;
+   * once that exceeds the worst key kept, no unseen host can enter. When both
+   * frontiers are at the shape's capacity, every unseen host is empty and has
+   * exactly the empty host's key: at that key an unseen host enters only by its
+   * tie key, and all of them come after the vCPU frontier in tie order.
+   */
+  private alignedWalkDone(
+    frontierV: number,
+    frontierM: number,
+    hostV: number,
+    ctx: PlacementContext,
+    capV: number,
+    capM: number,
+    wc: number,
+    wm: number,
+    wa: number,
+    worst: number,
+    worstKey: number,
+  ): boolean {
+    const { vcpus, memoryMiB } = ctx.request;
+    if (frontierV === capV && frontierM === capM) {
+      const key = fitKey(capV, capM, vcpus, memoryMiB, capV, capM, wc, wm, wa);
+      return key > worstKey || (key === worstKey && this.tieBefore(worst, hostV));
+    }
+    return fitKey(frontierV, frontierM, vcpus, memoryMiB, capV, capM, wc, wm, 0) - wa > worstKey;
   }
 
   /** Host `i` into best-fit's top list if its quick figures fit the VM and its key ranks; returns the list's size. */
@@ -716,6 +753,7 @@ export class PlacementSession {
     capM: number,
     wc: number,
     wm: number,
+    wa: number,
     size: number,
     limit: number,
   ): number {
@@ -727,12 +765,7 @@ export class PlacementSession {
     if (unpooledBytes > 0 && unpooledBytes > (this.maxPoolFreeBytes[i] ?? 0)) return size;
     const largestMinMbps = ctx.demand.nicMinimums[0]?.mbps ?? 0;
     if (largestMinMbps > 0 && largestMinMbps > (this.maxNicFreeMbps[i] ?? 0)) return size;
-    return this.keepTop(
-      leftoverKey(freeV, freeM, vcpus, memoryMiB, capV, capM, wc, wm, LEFTOVER_STEPS),
-      i,
-      size,
-      limit,
-    );
+    return this.keepTop(fitKey(freeV, freeM, vcpus, memoryMiB, capV, capM, wc, wm, wa), i, size, limit);
   }
 
   /** Inserts host `i` into the sorted top list if it ranks within `limit`; returns the list's new size. */
@@ -1076,25 +1109,6 @@ export class PlacementSession {
 function sliceLength(length: number, end: number): number {
   const relative = Number.isNaN(end) ? 0 : Math.trunc(end);
   return relative < 0 ? Math.max(length + relative, 0) : Math.min(relative, length);
-}
-
-/** Best-fit's key of a host with these free figures (the scan's expression, shared so the index computes it alike). */
-function leftoverKey(
-  freeV: number,
-  freeM: number,
-  vcpus: number,
-  memoryMiB: number,
-  capV: number,
-  capM: number,
-  wc: number,
-  wm: number,
-  steps: number,
-): number {
-  return (
-    Math.round(
-      ((capV > 0 ? (wc * (freeV - vcpus)) / capV : 0) + (capM > 0 ? (wm * (freeM - memoryMiB)) / capM : 0)) * steps,
-    ) / steps
-  );
 }
 
 /** Connected hosts of one capacity: positions by ascending (free vCPUs, position) and (free memory, position). */

@@ -89,7 +89,7 @@ export interface PlacementContext {
    * How tightly each resource binds across the cluster (scorers/binding-fit.ts);
    * absent: even weights.
    */
-  readonly bindingWeights?: { readonly vcpus: number; readonly memory: number };
+  readonly bindingWeights?: { readonly vcpus: number; readonly memory: number; readonly alignment: number };
 }
 
 export interface Filter {

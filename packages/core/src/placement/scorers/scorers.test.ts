@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupMembership, HaPriority } from '../snapshot';
 import { aContext, aHost, aRequest } from '../testing/builders';
+import { ALIGNMENT_WEIGHT, bindingWeights, fitKey } from './binding-fit';
 import { cpuHeadroomScorer } from './cpu-headroom';
 import { haHeadroomScorer } from './ha-headroom';
 import { memoryHeadroomScorer } from './memory-headroom';
@@ -90,5 +91,31 @@ describe('ha-headroom scorer: load over what the other hosts could absorb', () =
     expect(haHeadroomScorer.raw(withAllocated(8 * GiB), ctx)).toBeGreaterThan(
       haHeadroomScorer.raw(withAllocated(40 * GiB), ctx),
     );
+  });
+});
+
+describe('binding-fit key: best fit on what binds, leaning to aligned hosts when both resources bind alike', () => {
+  it.each<[vcpuUse: number, memoryUse: number, alignment: number]>([
+    [0.6, 0.3, 0], // memory at half CPU's utilisation: CPU clearly binds, best fit alone
+    [0.3, 0.6, 0],
+    [0.6, 0.45, ALIGNMENT_WEIGHT / 2], // ratio 0.75: half way between 0.7 and 0.8
+    [0.55, 0.6, ALIGNMENT_WEIGHT],
+    [0, 0, ALIGNMENT_WEIGHT], // idle: both alike
+  ])('utilisation %f CPU, %f memory → alignment weight %f', (c, m, alignment) => {
+    expect(bindingWeights(c, m).alignment).toBeCloseTo(alignment, 3); // utilisations carry a 0.001 floor
+  });
+
+  // Hosts of 128 vCPUs and 512 GiB; both have 100 GiB free, one with 100 vCPUs free and one with 20.
+  const key = (freeV: number, weights: ReturnType<typeof bindingWeights>) =>
+    fitKey(freeV, 100 * GiB, 16, 8 * GiB, 128, 512 * GiB, weights.vcpus, weights.memory, weights.alignment);
+
+  it('a CPU-heavy VM in a cluster where both bind goes where CPU is free, not where it would strand memory', () => {
+    const weights = bindingWeights(0.55, 0.6); // memory binds, by a little
+    expect(key(100, weights)).toBeLessThan(key(20, weights));
+  });
+
+  it('where memory clearly binds, the two hosts tie on memory (the seeded order decides)', () => {
+    const weights = bindingWeights(0.3, 0.6);
+    expect(key(100, weights)).toBe(key(20, weights));
   });
 });

@@ -5,6 +5,8 @@
  * the plugin interface, explanations built as it goes. Kept only as the test
  * oracle of session.differential.test.ts: the optimised session must choose
  * the same host (or refuse) with the same explanation on every decision.
+ * Its best-fit key is the shared fitKey (scorers/binding-fit.ts): a change of
+ * the key is checked here against the index's stopping rules, not frozen.
  */
 import { formatCount, plural } from '../format';
 import type { HostTrace, PlacementDecision, PlaceOptions, RejectionCount, TraceMode, VerdictTrace } from '../place';
@@ -13,7 +15,7 @@ import { PlacementError } from '../placement.errors';
 import type { PlacementContext, RejectCode, Rejection } from '../plugin';
 import { type PlacementProfile, profileFor } from '../profiles';
 import type { Assignment } from '../reservation';
-import { bindingLeftover, bindingWeights, LEFTOVER_STEPS } from '../scorers/binding-fit';
+import { bindingLeftover, bindingWeights, fitKey } from '../scorers/binding-fit';
 import { tieKey } from '../seeded-order';
 import {
   type ClusterSnapshot,
@@ -377,7 +379,7 @@ export class ReferencePlacementSession {
   /**
    * Pack's pruned search: one pass over the hosts' quick figures (state,
    * free vCPUs, memory, pool bytes, NIC bandwidth), keeping the `limit` hosts
-   * with the least leftover on the binding resource (ties by the seeded key);
+   * with the least best-fit key (scorers/binding-fit.ts; ties by the seeded key);
    * only those run the filters. The order depends on the VM's shape, so no
    * standing index serves it; the pass is a few comparisons per host. If none
    * of them passes every filter, the whole cluster is evaluated (exact refusal).
@@ -387,9 +389,9 @@ export class ReferencePlacementSession {
     const weights = ctx.bindingWeights ?? bindingWeights(0, 0);
     const wc = weights.vcpus;
     const wm = weights.memory;
+    const wa = weights.alignment;
     const unpooledBytes = ctx.demand.unpooledDiskBytes;
     const largestMinMbps = ctx.demand.nicMinimums[0]?.mbps ?? 0;
-    const steps = LEFTOVER_STEPS; // a local: an imported binding is a getter call per host under some loaders
     if (this.topIndex.length < limit) {
       this.topIndex = new Int32Array(limit);
       this.topKey = new Float64Array(limit);
@@ -407,10 +409,7 @@ export class ReferencePlacementSession {
       if (largestMinMbps > 0 && largestMinMbps > (this.maxNicFreeMbps[i] ?? 0)) continue;
       const capV = this.vcpuCap[i] ?? 0;
       const capM = this.memCapMiB[i] ?? 0;
-      const key =
-        Math.round(
-          ((capV > 0 ? (wc * (freeV - vcpus)) / capV : 0) + (capM > 0 ? (wm * (freeM - memoryMiB)) / capM : 0)) * steps,
-        ) / steps;
+      const key = fitKey(freeV, freeM, vcpus, memoryMiB, capV, capM, wc, wm, wa);
       if (size === limit && !this.before(key, i, topKey[size - 1] ?? 0, topIndex[size - 1] ?? 0)) continue;
       let p = size < limit ? size++ : size - 1;
       while (p > 0 && this.before(key, i, topKey[p - 1] ?? 0, topIndex[p - 1] ?? 0)) {

@@ -25,6 +25,12 @@ export interface WorkloadOptions {
   readonly population: number;
   /** Arrivals in all (default 3 × population). */
   readonly arrivals?: number;
+  /** Host shape (default 32 logical processors at 4:1, 512 GiB usable): packing must not be tuned to one. */
+  readonly host?: { readonly logicalProcessors: number; readonly memoryGiB: number; readonly overcommit?: number };
+  /** Multiplies every VM's vCPUs (and so its memory): 2 makes VMs twice as large against the hosts (default 1). */
+  readonly sizeFactor?: number;
+  /** Mixed only: the shares of CPU-heavy, memory-heavy and balanced VMs (default a third each). */
+  readonly mix?: readonly [cpu: number, memory: number, balanced: number];
 }
 
 export type WorkloadEvent =
@@ -47,7 +53,11 @@ const OVERCOMMIT = 4;
 const HOST_USABLE_GIB = 512;
 const RESERVED_MIB = 2048;
 
-function shapeOf(shape: WorkloadShape, random: () => number): { vcpus: number; memoryMiB: number } {
+function shapeOf(
+  shape: WorkloadShape,
+  random: () => number,
+  mix: readonly [number, number, number],
+): { vcpus: number; memoryMiB: number } {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const cpu = () => {
     const vcpus = pick([2, 4, 8, 8, 16]);
@@ -63,18 +73,26 @@ function shapeOf(shape: WorkloadShape, random: () => number): { vcpus: number; m
   };
   if (shape === 'cpu-bound') return cpu();
   if (shape === 'memory-bound') return memory();
+  const total = mix[0] + mix[1] + mix[2];
   const r = random();
-  return r < 1 / 3 ? cpu() : r < 2 / 3 ? memory() : balanced();
+  return r < mix[0] / total ? cpu() : r < (mix[0] + mix[1]) / total ? memory() : balanced();
 }
 
 export function syntheticWorkload(options: WorkloadOptions): Workload {
   const random = seededRandom(options.seed);
   const arrivals = options.arrivals ?? options.population * 3;
+  const lps = options.host?.logicalProcessors ?? HOST_LPS;
+  const usableGiB = options.host?.memoryGiB ?? HOST_USABLE_GIB;
+  const overcommit = options.host?.overcommit ?? OVERCOMMIT;
+  const factor = options.sizeFactor ?? 1;
+  const mix = options.mix ?? [1, 1, 1];
   const events: WorkloadEvent[] = [];
   let at = 0;
   for (let vm = 0; vm < arrivals; vm++) {
     at += -Math.log(1 - random()); // one arrival per unit of time on average
-    const { vcpus, memoryMiB } = shapeOf(options.shape, random);
+    const shape = shapeOf(options.shape, random, mix);
+    const vcpus = shape.vcpus * factor;
+    const memoryMiB = shape.memoryMiB * factor;
     // Lifetimes: 80 % short (mean population / 4), 20 % long (mean 4 × population); mean = population.
     const mean = random() < 0.2 ? options.population * 4 : options.population / 4;
     const life = -Math.log(1 - random()) * mean;
@@ -99,8 +117,8 @@ export function syntheticWorkload(options: WorkloadOptions): Workload {
     name: `hv-${String(i).padStart(4, '0')}`,
     clusterId: 'synthetic',
     state: 'connected',
-    logicalProcessors: HOST_LPS,
-    memoryMiB: HOST_USABLE_GIB * 1024 + RESERVED_MIB,
+    logicalProcessors: lps,
+    memoryMiB: usableGiB * 1024 + RESERVED_MIB,
     numaNodes: 2,
     reservedMemoryMiB: RESERVED_MIB,
     allocated: { vcpus: 0, memoryMiB: 0, vmCount: 0 },
@@ -117,12 +135,12 @@ export function syntheticWorkload(options: WorkloadOptions): Workload {
       name: `synthetic ${options.shape}`,
       maxVms: 10_000_000,
       vmCount: 0,
-      cpuOvercommitRatio: OVERCOMMIT,
+      cpuOvercommitRatio: overcommit,
       policy: 'pack',
       hosts,
     },
     events,
-    hostCapacity: { vcpus: HOST_LPS * OVERCOMMIT, memoryMiB: HOST_USABLE_GIB * 1024 },
+    hostCapacity: { vcpus: lps * overcommit, memoryMiB: usableGiB * 1024 },
     warmUntil: events[Math.max(0, warmIndex)]?.at ?? 0,
     until: at,
   };
