@@ -7,7 +7,7 @@ import type { NetworkService } from '@fabric/core/network/network-service';
 import { sendJson } from '../http/request';
 import type { AgentTraceBroker } from './trace-broker';
 
-/** GET/POST /agent/v1/hosts/{hostId}/network-policy: the versioned policy channel (docs/agent-protocol.md, "Network policy"). */
+/** GET/POST /agent/v1/hosts/{hostId}/network-policy: the versioned policy channel; POST …/network-trace: trace answers (docs/agent-protocol.md, "Network policy", "Traces"). */
 export const NETWORK_POLICY_PATH = /^\/agent\/v1\/hosts\/([0-9a-fA-F-]{36})\/network-(policy|trace)$/;
 const MAX_WAIT_MS = 30_000;
 const MAX_ACK_BYTES = 4_096;

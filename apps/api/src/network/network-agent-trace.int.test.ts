@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,4 +174,28 @@ describe('traces asked of the agents', () => {
     });
     expect(tenantSilent).toMatchObject({ delivered: false, computed: true });
   }, 240_000);
+
+  it('takes trace answers only from a host credential, of the right shape, for a question it was asked', async () => {
+    const { hostId, credential } = JSON.parse(
+      readFileSync(path.join(agents[0]?.stateDir ?? '', 'credential.json'), 'utf8'),
+    ) as { hostId: string; credential: string };
+    const post = (body: unknown, bearer = credential) =>
+      fetch(`${api.url}/agent/v1/hosts/${hostId}/network-trace`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const answer = {
+      traceId: '00000000-0000-4000-8000-000000000000',
+      version: 1,
+      digest: 'x',
+      result: { kind: 'drop', verdicts: [{ hostId: 'self', stage: 'egress', ok: false, rule: 'made up' }] },
+    };
+    expect((await post(answer, `${hostId}.not-the-secret`)).status).toBe(401);
+    expect((await post({ ...answer, result: { kind: 'teleport' } })).status).toBe(400);
+    expect((await post({ ...answer, padding: 'x'.repeat(7_000) })).status).toBe(413);
+    const unasked = await post(answer);
+    expect(unasked.status).toBe(200);
+    expect(await unasked.json()).toEqual({ accepted: false });
+  });
 });
