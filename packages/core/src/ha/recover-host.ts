@@ -420,6 +420,14 @@ export class RecoverHost {
   ): Promise<FenceCheck> {
     const { ha } = this.deps.uow.repos;
     const event = await this.event(eventId);
+    // Decided already: a check that runs again (a run taken over from a process that froze mid-check and
+    // wakes later, or one resumed after a crash) says so and writes nothing. Fencing again reopened an event
+    // the other process had recovered (state restarting, a second "fenced" after "recovered"), for good.
+    if (event.fencedAt) {
+      const via = event.timeline.filter((t) => t.kind === 'fenced').at(-1)?.message ?? 'Fenced';
+      return { fenced: true, cancelled: false, via };
+    }
+    if (event.state === 'cancelled') return { fenced: false, cancelled: true, via: '' };
     const host = await ha.hostHealth(event.hostId);
     const settings = await this.settingsOf(event.clusterId);
     const last = event.lastHeartbeatAt.getTime();
@@ -508,7 +516,7 @@ export class RecoverHost {
     await this.recordProgress(event, now);
     return this.deps.uow.run(async ({ ha, ownership, placement, taskQueue, vms, audit }) => {
       const restarts = await ha.restarts(eventId);
-      const todo = restarts
+      let todo = restarts
         .filter((r) => r.state === 'pending' || r.state === 'waiting-capacity')
         .sort((a, b) => RANK[a.priority] - RANK[b.priority] || (a.vmName < b.vmName ? -1 : 1));
       const inFlight = new Map<string, number>();
@@ -517,6 +525,55 @@ export class RecoverHost {
       }
       const timeline: TimelineEntry[] = [];
       const hostsToWake = new Set<string>();
+      // The failed host is back (heard from after it was fenced): the VMs still waiting that it still owns
+      // start there again, at the epoch they have (no move: a copy at a newer epoch on the same host would be
+      // discarded). Fenced, its copies are stopped; a start of one still running is a no-op.
+      const home = todo.length && event.fencedAt ? await ha.hostHealth(event.hostId) : null;
+      if (
+        home?.state === 'connected' &&
+        home.lastHeartbeatAt &&
+        event.fencedAt &&
+        home.lastHeartbeatAt > event.fencedAt
+      ) {
+        const staying: HaRestartRow[] = [];
+        for (const r of todo) {
+          const owner = await ownership.ownerOf(r.vmId);
+          const slots = settings.restartConcurrencyPerHost - (inFlight.get(home.id) ?? 0);
+          if (!owner || owner.hostId !== home.id || owner.epoch !== r.fromEpoch || slots <= 0) {
+            staying.push(r);
+            continue;
+          }
+          inFlight.set(home.id, (inFlight.get(home.id) ?? 0) + 1);
+          await vms.setVmState(r.vmId, 'starting', 'HA restart: its host is back');
+          await taskQueue.createTask({
+            vmId: r.vmId,
+            hostId: home.id,
+            tenantId: r.tenantId,
+            requestedBy: 'High availability',
+            kind: 'vm.start',
+          });
+          hostsToWake.add(home.id);
+          await ha.updateRestart(eventId, r.vmId, {
+            state: 'restarting',
+            toHostId: home.id,
+            toEpoch: r.fromEpoch,
+            reason: `Starting again on ${home.name}, which is back`,
+          });
+          timeline.push(entry(now, 'restarting', `${r.vmName} (${r.priority}) → ${home.name}, back`, r.vmId));
+          await audit.append({
+            actor: SYSTEM_ACTOR,
+            action: 'vm.ha-restart',
+            targetType: 'vm',
+            targetId: r.vmId,
+            targetLabel: r.vmName,
+            tenantId: r.tenantId,
+            result: 'success',
+            message: `${r.vmName}: starting again on ${home.name}, back after it failed (epoch ${r.fromEpoch})`,
+            details: { eventId, fromHostId: home.id, toHostId: home.id, epoch: r.fromEpoch, reason: 'host-back' },
+          });
+        }
+        todo = staying;
+      }
       if (todo.length) {
         await placement.lockCluster(event.clusterId);
         const [snapshot, placed] = await Promise.all([
