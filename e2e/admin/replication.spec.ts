@@ -77,6 +77,9 @@ test('a tenant sees health and the last cycle, runs a test failover and stops it
   await expect(card).toContainText(/Healthy · replicating/);
   await expect(card.getByTestId('replication-last-cycle')).toContainText(/succeeded, .+ sent in \d+ ms/);
   await expect(card.getByTestId('recovery-point').first()).toContainText('(latest)');
+  // The demo replicates with an application-consistent point every hour, its first one of them: the guest
+  // quiesced for it, and the list says which points are (retention keeps it beside the latest).
+  await expect(card.getByTestId('recovery-point').filter({ hasText: 'Application-consistent' }).first()).toBeVisible();
 
   // Test failover, confirmed in plain words.
   await card.getByRole('button', { name: 'Test failover' }).click();

@@ -87,6 +87,8 @@ export async function seedDemoReplication(apiUrl: string, origin: string, log: (
     target: { kind: 'cluster', clusterId: other.id },
     frequencySeconds: 30,
     additionalPoints: 4,
+    // Its first point, then one an hour, with the guest quiesced: the console shows both kinds of point.
+    appConsistentHours: 1,
   });
-  log(`demo replication: dr-web-01 replicates to ${other.name} every 30 s`);
+  log(`demo replication: dr-web-01 replicates to ${other.name} every 30 s (application-consistent every hour)`);
 }
