@@ -3,6 +3,7 @@ import type { AuditRepository } from '../audit/audit-repository';
 import { ComputeError } from '../compute/compute.errors';
 import { type OwnershipRepository, transferOwnership } from '../compute/ownership';
 import type { VmRepository } from '../compute/vm-repository';
+import { JobError } from '../jobs/job.errors';
 import type { JobRepository } from '../jobs/job-repository';
 import type { JobTracker } from '../jobs/job-tracker';
 import { PlacementSession } from '../placement/place';
@@ -143,7 +144,39 @@ export class RecoverHost {
   ): Promise<string | null> {
     const now = this.deps.clock.now();
     const eventId = this.deps.newId();
-    const created = await this.deps.uow.run(async ({ ha, jobs }) => {
+    const created = await this.openEvent(host, settings, diagnosis, reason, now, eventId);
+    if (!created) return null;
+    await this.startDetached({ eventId });
+    return eventId;
+  }
+
+  private async openEvent(
+    host: { id: string; name: string; clusterId: string; lastHeartbeatAt: Date },
+    settings: HaSettings,
+    diagnosis: HaEventRow['diagnosis'],
+    reason: string,
+    now: Date,
+    eventId: string,
+  ): Promise<boolean> {
+    try {
+      return await this.openEventOnce(host, settings, diagnosis, reason, now, eventId);
+    } catch (error) {
+      // The host's previous event (cancelled a moment ago: it was heard from, then fell silent again) still has
+      // its recovery job finishing: nothing is written, the next monitor pass opens the event.
+      if (error instanceof JobError && error.code === 'TASK_ALREADY_ACTIVE') return false;
+      throw error;
+    }
+  }
+
+  private async openEventOnce(
+    host: { id: string; name: string; clusterId: string; lastHeartbeatAt: Date },
+    settings: HaSettings,
+    diagnosis: HaEventRow['diagnosis'],
+    reason: string,
+    now: Date,
+    eventId: string,
+  ): Promise<boolean> {
+    return this.deps.uow.run(async ({ ha, jobs }) => {
       const ok = await ha.createEvent({
         id: eventId,
         clusterId: host.clusterId,
@@ -183,9 +216,6 @@ export class RecoverHost {
       await ha.updateEvent(eventId, {}, []);
       return true;
     });
-    if (!created) return null;
-    await this.startDetached({ eventId });
-    return eventId;
   }
 
   /** Starts the event's recovery again if it never began (a crash between the event and its start); a no-op otherwise. */
