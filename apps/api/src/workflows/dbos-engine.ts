@@ -1,4 +1,4 @@
-import { DBOS } from '@dbos-inc/dbos-sdk';
+import { DBOS, DBOSWorkflowConflictError } from '@dbos-inc/dbos-sdk';
 import { DBOSExecutor } from '@dbos-inc/dbos-sdk/internal/dbos-executor';
 import type {
   StartOptions,
@@ -7,6 +7,7 @@ import type {
   WorkflowEngine,
   WorkflowOutcome,
 } from '@fabric/core/workflows/workflow';
+import { WorkflowTakenOverError } from '@fabric/core/workflows/workflow';
 import pg from 'pg';
 
 /**
@@ -55,10 +56,18 @@ const APPLICATION_VERSION = 'fabric-2026-12';
 
 let running: DbosWorkflowEngine | null = null;
 
-const context = (): WorkflowContext => ({
-  workflowId: DBOS.workflowID ?? '',
-  step: <T>(name: string, fn: () => Promise<T>) => DBOS.runStep(fn, { name }),
-});
+const context = (): WorkflowContext => {
+  const workflowId = DBOS.workflowID ?? '';
+  return {
+    workflowId,
+    // DBOS refuses to record a step of a run that lost its workflow (another process took it over after this
+    // one's lease lapsed): said in core's words, so a workflow does not write that refusal as its failure.
+    step: <T>(name: string, fn: () => Promise<T>) =>
+      DBOS.runStep(fn, { name }).catch((error: unknown) => {
+        throw error instanceof DBOSWorkflowConflictError ? new WorkflowTakenOverError(workflowId) : error;
+      }),
+  };
+};
 
 /** A cron (with seconds) that fires every `seconds`, rounded to a divisor of 60 up to a minute, else whole minutes. */
 export function cronEvery(seconds: number): string {

@@ -1,6 +1,6 @@
 import type { Clock } from '../shared/clock';
 import { CoreError } from '../shared/errors';
-import type { WorkflowContext } from '../workflows/workflow';
+import { type WorkflowContext, WorkflowTakenOverError } from '../workflows/workflow';
 import type { JobPatch, JobRepository } from './job-repository';
 
 /** What a tracked step reports when it ends. */
@@ -78,6 +78,9 @@ export class JobTracker {
 
   /** Records the failure on the job and on its running step; the workflow then ends. */
   failed(ctx: WorkflowContext, jobId: string, failedStep: string | null, error: unknown): Promise<void> {
+    // Not a failure: another process took the workflow over and finishes the job (a frozen API process that
+    // wakes found its HA recovery done by the other and marked the job failed, and the event with it).
+    if (error instanceof WorkflowTakenOverError) return Promise.reject(error);
     // A domain error's message is written for users; anything else may carry internals.
     const code = error instanceof CoreError ? error.code : 'INTERNAL';
     const message = error instanceof CoreError ? error.message : 'an internal error (the API log has the details)';

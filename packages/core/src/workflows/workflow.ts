@@ -19,6 +19,19 @@ export interface WorkflowContext {
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * Thrown by `step` when this run of a workflow is not its owner any more: its process went silent past its
+ * lease (frozen, stalled, cut off from the database) and another process took the workflow over and runs it
+ * now. The step in flight may have done its work once more (steps are idempotent), but this run must stop
+ * without writing anything about the workflow's outcome: it is not over, and the new owner finishes it.
+ */
+export class WorkflowTakenOverError extends Error {
+  constructor(readonly workflowId: string) {
+    super(`Workflow ${workflowId} was taken over by another process`);
+    this.name = 'WorkflowTakenOverError';
+  }
+}
+
 export interface WorkflowDefinition<Input> {
   /** Stable across releases: recorded with every run, used to resume it. */
   readonly name: string;
