@@ -225,6 +225,20 @@ describe('malformed and hostile requests', () => {
       { method: 'PUT', credential: a.credential },
     );
     expect(renamed.status).toBe(409);
+
+    // Many inventory reports do not push the host's other events off its page: the latest one shows.
+    for (let i = 0; i < 55; i++) {
+      const next = await agentPost(
+        api.url,
+        path,
+        { seq: 20 + i, agentVersion: '0.2.0', inventory: inventoryFor('proto-inv', { memoryMiB: (700 + i) * 1024 }) },
+        { method: 'PUT', credential: a.credential },
+      );
+      expect(next.status).toBe(200);
+    }
+    const page = await admin.query<{ events: { action: string }[] }>('hosts.get', { id: a.hostId });
+    expect(page.events.filter((e) => e.action === 'host.inventory')).toHaveLength(1);
+    expect(page.events.map((e) => e.action)).toContain('host.register');
   });
 
   it('a removed host’s credential stops working', async () => {

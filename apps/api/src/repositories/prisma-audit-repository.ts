@@ -114,9 +114,19 @@ export class PrismaAuditRepository implements AuditRepository {
     return { rows: rows.map(toAuditRow), total };
   }
 
-  async listForTarget(targetType: string, targetId: string, limit: number) {
+  async listForTarget(
+    targetType: string,
+    targetId: string,
+    limit: number,
+    filter: { actions?: string[]; exceptActions?: string[] } = {},
+  ) {
+    const action = filter.actions
+      ? { in: filter.actions }
+      : filter.exceptActions
+        ? { notIn: filter.exceptActions }
+        : {};
     const rows = await this.db.auditEvent.findMany({
-      where: { targetType, targetId },
+      where: { targetType, targetId, action },
       orderBy: [{ at: 'desc' }, { id: 'desc' }],
       take: limit,
     });

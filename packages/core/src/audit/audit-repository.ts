@@ -17,7 +17,13 @@ export interface AuditRepository {
    */
   appendRefusal(event: NewAuditEvent): Promise<void>;
   list(scope: TenantScope, query: ListAuditInput): Promise<{ rows: AuditRow[]; total: number }>;
-  listForTarget(targetType: string, targetId: string, limit: number): Promise<AuditRow[]>;
+  /** The target's newest events; `actions` / `exceptActions` keep or leave out those actions. */
+  listForTarget(
+    targetType: string,
+    targetId: string,
+    limit: number,
+    filter?: { actions?: string[]; exceptActions?: string[] },
+  ): Promise<AuditRow[]>;
   /** Denied sign-ins after `since`, counted as identity/sign-in-throttle.ts says. */
   countSignInFailures(attempt: { email: string; source: string; since: Date }): Promise<SignInFailureCounts>;
 }

@@ -19,7 +19,13 @@ export class Hosts {
   async getHost(id: string): Promise<HostDetail> {
     const detail = await this.repos.fabric.getHostDetail(id);
     if (!detail) throw new FabricError('HOST_NOT_FOUND', 'Host not found');
-    const events = await this.repos.audit.listForTarget('host', id, 50);
+    // An agent reports its inventory whenever it changes (a VM created, a disk grown): those would push
+    // everything else off the list. The latest one shows; the rest are in the audit log.
+    const [others, inventory] = await Promise.all([
+      this.repos.audit.listForTarget('host', id, 50, { exceptActions: ['host.inventory'] }),
+      this.repos.audit.listForTarget('host', id, 1, { actions: ['host.inventory'] }),
+    ]);
+    const events = [...others, ...inventory].sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, 50);
     return { ...detail, events };
   }
 
