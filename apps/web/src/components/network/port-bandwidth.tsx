@@ -41,7 +41,8 @@ export function PortBandwidth({ port }: { port: Port }) {
         {settings.length > 0
           ? `QoS on this port: ${settings.join(' · ')}.`
           : 'No QoS on this port: it shares the host NIC equally.'}{' '}
-        The host's switch shares each NIC by weighted max-min fairness.
+        The host's switch shares each NIC fairly: every port gets at least its minimum (or its weight's share), and what
+        one port leaves unused goes to the others.
       </p>
       {bandwidth ? (
         <>
@@ -50,8 +51,15 @@ export function PortBandwidth({ port }: { port: Port }) {
             role="img"
             aria-label={`Achieved ${rate(bandwidth.achievedMbps)} of ${rate(bandwidth.offeredMbps)} offered`}
           >
-            <div className="absolute inset-y-0 left-0 bg-border" style={{ width: at(bandwidth.offeredMbps) }} />
-            <div className="absolute inset-y-0 left-0 bg-accent" style={{ width: at(bandwidth.achievedMbps) }} />
+            {/* A few pixels at least for any rate above 0: 1.5 Mbps on a 2 Gb/s scale would not show at all. */}
+            <div
+              className="absolute inset-y-0 left-0 bg-border"
+              style={{ width: at(bandwidth.offeredMbps), minWidth: bandwidth.offeredMbps > 0 ? 3 : 0 }}
+            />
+            <div
+              className="absolute inset-y-0 left-0 bg-accent"
+              style={{ width: at(bandwidth.achievedMbps), minWidth: bandwidth.achievedMbps > 0 ? 3 : 0 }}
+            />
             {qos?.minimumMbps ? (
               <div className="absolute inset-y-0 w-0.5 bg-fg" style={{ left: at(qos.minimumMbps) }} title="minimum" />
             ) : null}
