@@ -22,6 +22,8 @@ async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] 
 }
 
 test('the VM page says it waits for capacity after its host failed, then that it restarts', async ({ browser }) => {
+  // Three signed-in browsers (admin VM page, admin list, portal) on a busy machine: more than the default minute.
+  test.setTimeout(180_000);
   const bob = await apiAs('bob@blue.example');
   const admin = await apiAs('admin@fabric.local');
   const name = `e2e-harec-${suffix}`;
@@ -69,6 +71,9 @@ test('the VM page says it waits for capacity after its host failed, then that it
     await adminPage.goto(`/admin/vms/${vmId}`);
     const banner = adminPage.getByTestId('vm-ha-recovery');
     await expect(banner).toContainText(`${gone} failed: it restarts elsewhere once that host is fenced`);
+    // Its state badge says so too, not the state it had on the failed host.
+    const badge = adminPage.getByTestId('vm-state').first();
+    await expect(badge).toHaveText('host failed');
     // ...then it waits: the failed host, placement's reason, and a link to the event on the HA page.
     await sql(`UPDATE ha_events SET state = 'waiting-capacity', fenced_at = now() WHERE id = $1`, [eventId]);
     await sql(
@@ -83,6 +88,15 @@ test('the VM page says it waits for capacity after its host failed, then that it
       'href',
       `/admin/ha#ha-event-${eventId}`,
     );
+    await expect(badge).toHaveText('waiting for capacity');
+    // So does the VM list.
+    const listPage = await (await browser.newContext()).newPage();
+    await signIn(listPage, 'admin@fabric.local');
+    await expect(listPage).toHaveURL(/\/admin/);
+    await listPage.goto(`/admin/vms?q=${encodeURIComponent(name)}`);
+    await expect(listPage.getByRole('row').filter({ hasText: name }).getByTestId('vm-state')).toHaveText(
+      'waiting for capacity',
+    );
 
     // The tenant: the same news, no host name, no numbers of the fabric.
     const bobPage = await (await browser.newContext()).newPage();
@@ -93,6 +107,7 @@ test('the VM page says it waits for capacity after its host failed, then that it
     await expect(portalBanner).toContainText('Waiting for capacity after its host failed: no host has room for it yet');
     await expectNoText(bobPage, new RegExp(`${gone}|48 GiB`));
     await expect(portalBanner.getByRole('link')).toHaveCount(0);
+    await expect(bobPage.getByTestId('vm-state').first()).toHaveText('waiting for capacity');
 
     // Room found: it restarts on a host (the recovery's row says which).
     await sql(`UPDATE ha_restarts SET state = 'restarting', to_host_id = $2, reason = $3 WHERE event_id = $1`, [
@@ -101,12 +116,14 @@ test('the VM page says it waits for capacity after its host failed, then that it
       `Restarting on ${hostName}`,
     ]);
     await expect(banner).toContainText(`Restarting on ${hostName}`);
+    await expect(badge).toHaveText('restarting');
     await expect(portalBanner).toContainText('Restarting on another host');
     await expectNoText(bobPage, new RegExp(`${gone}|${hostName}`));
 
     // Running again: the row is over, the banner goes.
     await sql(`UPDATE ha_restarts SET state = 'running' WHERE event_id = $1`, [eventId]);
     await expect(banner).toHaveCount(0, { timeout: 15_000 });
+    await expect(badge).toHaveText('off');
   } finally {
     if (eventId) await sql('DELETE FROM ha_events WHERE id = $1', [eventId]);
     await bob.mutate('vms.act', { id: vmId, action: 'delete' });

@@ -1,5 +1,5 @@
 import { ComputeError } from '@fabric/core/compute/compute.errors';
-import type { ListVmsInput, VmState } from '@fabric/core/compute/vm.schema';
+import type { ListVmsInput, VmHaRecovery, VmState } from '@fabric/core/compute/vm.schema';
 import type { NewVm, VmChangeEvent, VmRepository } from '@fabric/core/compute/vm-repository';
 import { BACKGROUND_TASK_KINDS } from '@fabric/core/jobs/task-kinds.schema';
 import { MIGRATE_VM_JOB_KIND } from '@fabric/core/mobility/migrate-vm';
@@ -198,7 +198,30 @@ export class PrismaVmRepository implements VmRepository {
       tags: vm.tags,
       createdAt: vm.createdAt,
     }));
-    return { rows, total };
+    const recovering = await this.haRecoveryOf(rows.map((r) => r.id));
+    return { rows: rows.map((r) => withHaRecovery(r, recovering.get(r.id))), total };
+  }
+
+  /**
+   * The VMs HA is bringing back after their host failed, with where their restart stands (one query for a
+   * page of VMs). Only restarts of open events: a cancelled event's rows say nothing about the VM now.
+   */
+  private async haRecoveryOf(vmIds: string[]): Promise<Map<string, VmHaRecovery>> {
+    if (!vmIds.length) return new Map();
+    const restarts = await this.db.haRestart.findMany({
+      where: {
+        vmId: { in: vmIds },
+        state: { in: ['pending', 'waiting-capacity', 'restarting'] },
+        event: { state: { notIn: ['recovered', 'cancelled', 'failed'] } },
+      },
+      select: { vmId: true, state: true },
+    });
+    return new Map(
+      restarts.map((r) => [
+        r.vmId,
+        r.state === 'waiting-capacity' ? 'waiting-capacity' : r.state === 'restarting' ? 'restarting' : 'host-failed',
+      ]),
+    );
   }
 
   async getVmDetail(scope: TenantScope, id: string, showHost: boolean) {
@@ -228,20 +251,24 @@ export class PrismaVmRepository implements VmRepository {
           })
         : null,
     ]);
-    if (!decision) return toVmDetail(vm, tasks, null, showHost);
+    const recovering = (await this.haRecoveryOf([id])).get(id);
+    if (!decision) return withHaRecovery(toVmDetail(vm, tasks, null, showHost), recovering);
     const moves = await this.movesAfter(id, decision.createdAt);
     const movedSince = movedSincePlacement(decision, { hostId: vm.hostId, hostName: vm.host?.name ?? null }, moves);
-    return toVmDetail(
-      vm,
-      tasks,
-      {
-        id: decision.id,
-        summary: decision.summary,
-        hostName: decision.hostName,
-        decidedAt: decision.createdAt,
-        movedSince,
-      },
-      showHost,
+    return withHaRecovery(
+      toVmDetail(
+        vm,
+        tasks,
+        {
+          id: decision.id,
+          summary: decision.summary,
+          hostName: decision.hostName,
+          decidedAt: decision.createdAt,
+          movedSince,
+        },
+        showHost,
+      ),
+      recovering,
     );
   }
 
@@ -288,4 +315,12 @@ export class PrismaVmRepository implements VmRepository {
   async notifyVmChange(event: VmChangeEvent) {
     await this.db.$executeRaw`SELECT pg_notify(${VM_EVENTS_CHANNEL}, ${JSON.stringify(event)})`;
   }
+}
+
+/** The row with where HA's restart of it stands, when HA is bringing it back (absent otherwise). */
+function withHaRecovery<T extends object>(
+  row: T,
+  recovery: VmHaRecovery | undefined,
+): T & { haRecovery?: VmHaRecovery } {
+  return recovery ? { ...row, haRecovery: recovery } : row;
 }

@@ -304,6 +304,16 @@ export type Usage = z.infer<typeof usageSchema>;
 
 // ------------------------------------------------------------------ outputs
 
+/**
+ * Where HA's restart of a VM stands after its host failed (ha_restarts): host-failed until that host is
+ * fenced, waiting-capacity while no host has room, restarting while it starts on its new host. Meanwhile
+ * the VM's state is still the one it had on the failed host ("running"), which lists would show as if
+ * nothing happened: they show this instead. Absent when the VM is not being brought back.
+ */
+export const VM_HA_RECOVERY = ['host-failed', 'waiting-capacity', 'restarting'] as const;
+export type VmHaRecovery = (typeof VM_HA_RECOVERY)[number];
+const haRecoveryField = z.enum(VM_HA_RECOVERY).optional();
+
 export const vmRowSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -319,6 +329,7 @@ export const vmRowSchema = z.object({
   dynamicMemory: z.boolean(),
   storageBytes: z.number(),
   haPriority: z.enum(HA_PRIORITIES),
+  haRecovery: haRecoveryField,
   tags: z.array(z.string()),
   createdAt: z.date(),
 });
@@ -358,6 +369,7 @@ export const vmDetailSchema = z.object({
   }),
   storageBytes: z.number(),
   haPriority: z.enum(HA_PRIORITIES),
+  haRecovery: haRecoveryField,
   tags: z.array(z.string()),
   groups: z.unknown(),
   createdAt: z.date(),

@@ -77,7 +77,7 @@ export function HostVmsCard({ hostId }: { hostId: string }) {
                     </Link>
                   </TD>
                   <TD className="py-1.5">
-                    <VmStateBadge state={vm.state} title={vm.stateReason} />
+                    <VmStateBadge state={vm.state} title={vm.stateReason} haRecovery={vm.haRecovery} />
                     <RowTaskProgress vmId={vm.id} name={vm.name} />
                   </TD>
                   <TD className="text-muted">{vm.tenantName}</TD>

@@ -30,7 +30,7 @@ import { HaPriorityControl } from './ha-priority-control';
 import { useLiveTask } from './live-vms';
 import { ProgressBar } from './task-progress';
 import { VmMeteringCard } from './vm-metering-card';
-import { VmRecoveryBanner } from './vm-recovery-banner';
+import { useVmHaRecovery, VmRecoveryBanner } from './vm-recovery-banner';
 import { ACTION_HELP, ACTION_LABEL, allowedActions, VmStateBadge, vmStateHelp } from './vm-state';
 
 type Vm = RouterOutputs['vms']['get'];
@@ -111,6 +111,7 @@ function VmDetailBody({
   breadcrumb: ReactNode;
   base: string;
 }) {
+  const haRecovery = useVmHaRecovery(vm.id, vm.haRecovery);
   // Tasks are newest first: the one the host works on is the running one, else the oldest queued.
   const running = vm.tasks.find((t) => t.state === 'running') ?? vm.tasks.findLast((t) => t.state === 'queued') ?? null;
   return (
@@ -123,7 +124,7 @@ function VmDetailBody({
               <h1 className="truncate text-[19px] font-semibold tracking-[-0.01em]" data-testid="vm-name">
                 {vm.name}
               </h1>
-              <VmStateBadge state={vm.state} />
+              <VmStateBadge state={vm.state} haRecovery={haRecovery} />
             </div>
             <p className="mt-1 text-[13px] text-muted" data-testid="vm-state-reason">
               {vm.stateReason || vmStateHelp(vm.state)}

@@ -1,5 +1,6 @@
 'use client';
 
+import type { VmHaRecovery } from '@fabric/core/compute/vm.schema';
 import { useQuery } from '@tanstack/react-query';
 import { AlertTriangle, RotateCw } from 'lucide-react';
 import Link from 'next/link';
@@ -15,12 +16,7 @@ import { useTRPC } from '@/trpc/client';
  * where a VM runs) and has no link (the recovery is the provider's).
  */
 export function VmRecoveryBanner({ vmId, area }: { vmId: string; area: 'portal' | 'admin' }) {
-  const trpc = useTRPC();
-  const recovery = useQuery({
-    ...trpc.ha.vmRecovery.queryOptions({ vmId }),
-    refetchInterval: (q) => (q.state.data ? 2_000 : 10_000),
-  });
-  const r = recovery.data;
+  const r = useVmRecovery(vmId).data;
   if (!r) return null;
   const waiting = r.state === 'waiting-capacity';
   const failed = r.failedHostName ?? 'its host';
@@ -72,4 +68,24 @@ export function VmRecoveryBanner({ vmId, area }: { vmId: string; area: 'portal' 
       ) : null}
     </div>
   );
+}
+
+/** ha.vmRecovery, polled faster while the VM is being brought back (one query shared by the page's parts). */
+function useVmRecovery(vmId: string) {
+  const trpc = useTRPC();
+  return useQuery({
+    ...trpc.ha.vmRecovery.queryOptions({ vmId }),
+    refetchInterval: (q) => (q.state.data ? 2_000 : 10_000),
+  });
+}
+
+/**
+ * Where HA's restart of the VM stands, for its state badge: the banner's answer once it has one (polled),
+ * else what the VM's own answer said.
+ */
+export function useVmHaRecovery(vmId: string, fromVm: VmHaRecovery | undefined): VmHaRecovery | undefined {
+  const recovery = useVmRecovery(vmId);
+  if (!recovery.isSuccess) return fromVm;
+  const state = recovery.data?.state;
+  return state === undefined ? undefined : state === 'fencing' ? 'host-failed' : state;
 }

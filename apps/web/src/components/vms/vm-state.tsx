@@ -1,4 +1,4 @@
-import { VM_STATES, type VmAction, type VmState } from '@fabric/core/compute/vm.schema';
+import { VM_STATES, type VmAction, type VmHaRecovery, type VmState } from '@fabric/core/compute/vm.schema';
 import { VM_TRANSITIONS } from '@fabric/core/compute/vm-state';
 import { Badge, type Tone, toneDotClass } from '@/components/ui/badge';
 
@@ -33,7 +33,41 @@ const HELP: Record<VmState, string> = {
 };
 
 /** The state word is the badge text, so tests and screen readers read "running", not a colour. */
-export function VmStateBadge({ state, title }: { state: VmState; title?: string }) {
+/**
+ * While HA brings a VM back after its host failed, its stored state is still the one it had there
+ * ("running"): the badge says where the restart stands instead, so no list shows it running.
+ */
+const RECOVERY: Record<VmHaRecovery, { text: string; tone: Tone; help: string }> = {
+  'host-failed': {
+    text: 'host failed',
+    tone: 'amber',
+    help: 'Its host failed: HA restarts it on another host once that host is fenced',
+  },
+  'waiting-capacity': {
+    text: 'waiting for capacity',
+    tone: 'red',
+    help: 'Its host failed and no host has room for it yet: HA starts it when one has',
+  },
+  restarting: { text: 'restarting', tone: 'amber', help: 'Its host failed: HA is starting it on another host' },
+};
+
+export function VmStateBadge({
+  state,
+  title,
+  haRecovery,
+}: {
+  state: VmState;
+  title?: string;
+  haRecovery?: VmHaRecovery | undefined;
+}) {
+  if (haRecovery) {
+    const r = RECOVERY[haRecovery];
+    return (
+      <Badge tone={r.tone} dot pulse={haRecovery !== 'waiting-capacity'} title={r.help} className="tabular">
+        <span data-testid="vm-state">{r.text}</span>
+      </Badge>
+    );
+  }
   return (
     <Badge tone={TONE[state]} dot pulse={TRANSITIONAL.has(state)} title={title || HELP[state]} className="tabular">
       <span data-testid="vm-state">{state}</span>

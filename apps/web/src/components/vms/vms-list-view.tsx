@@ -345,7 +345,7 @@ export function VmsListView({ area }: { area: 'portal' | 'admin' }) {
                         </Link>
                       </TD>
                       <TD className="py-1.5">
-                        <VmStateBadge state={vm.state} title={vm.stateReason} />
+                        <VmStateBadge state={vm.state} title={vm.stateReason} haRecovery={vm.haRecovery} />
                         <RowTaskProgress vmId={vm.id} name={vm.name} />
                       </TD>
                       {admin ? (
