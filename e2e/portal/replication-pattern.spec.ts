@@ -68,6 +68,21 @@ test('a tenant enables replication by pattern for its own VMs only, after a prev
     await failover.getByRole('button', { name: 'Preview' }).click();
     await expect(failover.getByTestId('failover-pattern-preview')).toContainText('2 VMs match');
     await expect(failover.getByTestId('failover-pattern-preview')).not.toContainText(`${prefix}-09`);
+    // Test and unplanned failovers choose their point: the latest, the latest application-consistent, or the
+    // newest at or before a time (asked for, and Preview waits for it).
+    await failover.getByLabel('Failover').selectOption('test');
+    const point = failover.getByLabel('Recovery point');
+    await expect(point.locator('option')).toHaveText([
+      'The latest',
+      'The latest application-consistent',
+      'The newest at or before a time',
+    ]);
+    await point.selectOption('at-or-before');
+    await expect(failover.getByRole('button', { name: 'Preview' })).toBeDisabled();
+    await failover.getByLabel('At or before (your time)').fill('2026-12-04T10:15');
+    await expect(failover.getByRole('button', { name: 'Preview' })).toBeEnabled();
+    await failover.getByLabel('Failover').selectOption('planned');
+    await expect(failover.getByLabel('Recovery point')).toHaveCount(0);
   } finally {
     for (const { client, id } of ids) {
       await client.mutate('vms.act', { id, action: 'delete' }).catch(() => undefined);
