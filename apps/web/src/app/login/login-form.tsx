@@ -37,16 +37,20 @@ export function LoginForm() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
+  // The fields turn red only when they are what is wrong (empty, or refused), not when the API is down.
+  const [fieldsWrong, setFieldsWrong] = useState(false);
   const [pending, setPending] = useState(false);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (!email.trim() || !password) {
       setError('Enter your email and password.');
+      setFieldsWrong(true);
       return;
     }
     setPending(true);
     setError(null);
+    setFieldsWrong(false);
     try {
       const response = await fetch('/api/auth/sign-in/email', {
         method: 'POST',
@@ -56,6 +60,7 @@ export function LoginForm() {
       });
       if (!response.ok) {
         setError(failureMessage(response.status, await readMessage(response)));
+        setFieldsWrong(response.status === 401 || response.status === 400);
         setPending(false);
         return;
       }
@@ -102,7 +107,7 @@ export function LoginForm() {
             required
             value={email}
             onChange={(e) => setEmail(e.target.value)}
-            aria-invalid={error ? true : undefined}
+            aria-invalid={fieldsWrong ? true : undefined}
             className="h-9"
           />
         </Field>
@@ -115,7 +120,7 @@ export function LoginForm() {
             required
             value={password}
             onChange={(e) => setPassword(e.target.value)}
-            aria-invalid={error ? true : undefined}
+            aria-invalid={fieldsWrong ? true : undefined}
             className="h-9"
           />
         </Field>
