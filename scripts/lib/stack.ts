@@ -287,6 +287,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         plan.stateDir,
         ...(token ? ['--token', token] : []),
       ];
+      const lossesAtStart = readPower(plan.stateDir).powerLosses;
       const agent = spawnChild(`agent ${plan.hostname}`, process.execPath, args, {
         quiet: options.quiet,
         logFile: logFile(`agent-${plan.hostname}`),
@@ -294,7 +295,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       children.push(agent);
       agent.exited.then(async (code) => {
         if (code === 3) log(`agent ${plan.hostname} stopped: its host was removed in the console`);
-        if (stopping || code === 3 || readPower(plan.stateDir).state !== 'Off') return;
+        if (stopping || code === 3) return;
+        // The BMC records Off only once the agent it killed is gone, so this may run first: a power loss is
+        // one the BMC counts within a few seconds; any other exit is a crash, left as it is.
+        const lostPower = () =>
+          readPower(plan.stateDir).powerLosses > lossesAtStart || readPower(plan.stateDir).state === 'Off';
+        for (let i = 0; i < 50 && !lostPower(); i++) await new Promise((r) => setTimeout(r, 100));
+        if (stopping || !lostPower()) return;
         log(`${plan.hostname} lost power (its BMC): it boots again when its BMC powers it on`);
         while (!stopping && readPower(plan.stateDir).state === 'Off') await new Promise((r) => setTimeout(r, 500));
         if (stopping) return;

@@ -137,10 +137,10 @@ describe('powerLossConsequence', () => {
     );
     const on = { ...DEFAULT_HA_SETTINGS, enabled: true };
     expect(powerLossConsequence(HOST, 'Production', on)).toMatch(
-      /after 20 s without a heartbeat it counts as failed, and once its lease runs out \(30 s after its last heartbeat\) its VMs .* restart on other hosts/,
+      /after 20 s without a heartbeat it counts as failed, and once its lease runs out \(30 s after its last heartbeat\), its VMs .* restart on other hosts/,
     );
     expect(powerLossConsequence(HOST, 'Production', { ...on, fenceMethod: 'bmc' })).toMatch(
-      /once its BMC reads it powered off its VMs/,
+      /once its BMC reads it powered off, its VMs/,
     );
     expect(powerLossConsequence({ ...HOST, state: 'maintenance' }, 'Production', on)).toMatch(
       /in maintenance, which HA does not watch/,

@@ -169,7 +169,7 @@ export function powerLossConsequence(
         : `once its lease runs out (${seconds(settings.fencingTimeoutMs)} after its last heartbeat)`;
   return (
     `${cut} HA is on in ${clusterName}: after ${seconds(settings.detectionTimeoutMs)} without a heartbeat it counts as failed, ` +
-    `and ${fence} its VMs that were running with an HA priority restart on other hosts, highest priority first ` +
+    `and ${fence}, its VMs that were running with an HA priority restart on other hosts, highest priority first ` +
     `(priority "off" stays down). The HA page shows the event's timeline and each VM's RTO. ${back}`
   );
 }
