@@ -1,0 +1,65 @@
+import { expect, test } from '@playwright/test';
+import { apiAs, signIn } from '../fixtures/session';
+
+// A tenant admin sets a VM adapter's PVLAN and trunk mode on the Port policy
+// card and sees them saved; a wrong native VLAN is refused with the rule; the
+// ACL editor stops at the API's 32 ACLs and says so.
+
+const vmName = `e2e-pvlan-${Date.now().toString(36)}`;
+
+test('the port policy card edits PVLAN and trunk mode, and stops adding ACLs at the limit', async ({ page }) => {
+  test.setTimeout(180_000);
+  const alice = await apiAs('alice@blue.example');
+  const { vm } = await alice.mutate<{ vm: { id: string } }>('vms.create', {
+    name: vmName,
+    vcpus: 1,
+    memory: { mode: 'static', sizeMiB: 512 },
+    disks: [{ sizeGiB: 10 }],
+    nics: [{ name: 'nic0', network: 'intranet/lan' }],
+    startAfterCreate: false,
+  });
+  try {
+    await signIn(page, 'alice@blue.example');
+    await expect(page).toHaveURL(/\/portal/);
+    await page.goto(`/portal/vms/${vm.id}`);
+    const card = page.getByTestId('port-policy');
+    await expect(card).toContainText('intranet/lan', { timeout: 60_000 });
+
+    // PVLAN isolated on primary 100 / secondary 101; trunk with VLANs 10 and 20, native 30 (refused), then 10.
+    await card.getByLabel('PVLAN mode').selectOption('isolated');
+    await card.getByLabel('Primary VLAN').fill('100');
+    await card.getByLabel('Secondary VLAN').fill('101');
+    await card.getByLabel('Trunk port').check();
+    await card.getByLabel('Allowed VLANs').fill('10, 20');
+    await card.getByLabel('Native VLAN').fill('30');
+    await card.getByRole('button', { name: 'Save port policy' }).click();
+    await expect(card).toContainText('Trunk native VLAN 30 is not among the allowed VLANs');
+    await card.getByLabel('Native VLAN').fill('10');
+    await card.getByRole('button', { name: 'Save port policy' }).click();
+    await expect(card.getByRole('status')).toContainText('Saved');
+    const [port] = await alice.query<{ policy: { pvlan?: unknown; trunk?: unknown } }[]>('network.vmPorts', {
+      vmId: vm.id,
+    });
+    expect(port?.policy.pvlan).toEqual({ mode: 'isolated', primaryVlan: 100, secondaryVlan: 101 });
+    expect(port?.policy.trunk).toEqual({ allowedVlans: [10, 20], nativeVlan: 10 });
+
+    // After a reload the card shows what was saved.
+    await page.reload();
+    await expect(card.getByLabel('PVLAN mode')).toHaveValue('isolated', { timeout: 30_000 });
+    await expect(card.getByLabel('Allowed VLANs')).toHaveValue('10, 20');
+    await expect(card.getByLabel('Trunk port')).toBeChecked();
+
+    // ACLs: the 32nd is the last one the editor adds, and it says why.
+    const add = card.getByRole('button', { name: 'Add ACL' });
+    for (let i = 0; i < 32; i++) await add.click();
+    await expect(add).toBeDisabled();
+    await expect(card).toContainText('A port has at most 32 ACLs');
+    await expect(card.getByLabel('ACL 32 direction')).toBeVisible();
+    await expect(card.getByLabel('ACL 33 direction')).toHaveCount(0);
+    await card.getByLabel('Remove ACL 32').click();
+    await expect(add).toBeEnabled();
+    await page.screenshot({ path: 'test-results/port-policy-editor.png', fullPage: true });
+  } finally {
+    await alice.mutate('vms.act', { id: vm.id, action: 'delete' }).catch(() => undefined);
+  }
+});
