@@ -215,6 +215,28 @@ describe('cycles', () => {
     expect(cycle?.checksums).toEqual([{ name: 'disk0', sha256: `sha-${VM}-5` }]);
   });
 
+  it('cycles follow a VM that moved (an HA restart, a migration): shipped from its new host, resyncing', async () => {
+    const w = world();
+    const id = await replicating(w);
+    const vm = w.repo.vms.get(VM);
+    if (!vm) throw new Error('no VM');
+    w.repo.vms.set(VM, { ...vm, hostId: OTHER_HOST });
+    w.clock.advance(30_000);
+    expect(await w.service.tickCycles()).toBe(1);
+    expect(await w.engine.wait(cycleWorkflowId(id, 1, 2), WAIT)).toBe('succeeded');
+    const shipped = w.agents.calls.filter((c) => c.kind === 'replica.cycle').at(-1);
+    expect(shipped).toMatchObject({ hostId: OTHER_HOST, params: { mode: 'resync' } });
+    expect((await w.repo.findRelationship(tenant, id))?.primaryHostId).toBe(OTHER_HOST);
+    // The next one is a plain delta from there.
+    w.clock.advance(30_000);
+    await w.service.tickCycles();
+    expect(await w.engine.wait(cycleWorkflowId(id, 1, 3), WAIT)).toBe('succeeded');
+    expect(w.agents.calls.filter((c) => c.kind === 'replica.cycle').at(-1)).toMatchObject({
+      hostId: OTHER_HOST,
+      params: { mode: 'delta' },
+    });
+  });
+
   it('a cycle that crashed after shipping is finished by a resume without shipping again', async () => {
     const w = world();
     const id = await replicating(w);

@@ -821,18 +821,35 @@ export class ReplicationService {
         await this.repo.createCycle({ ...base, mode: 'delta', state: 'missed' });
         return { skip: true, reason: 'previous cycle still running' };
       }
-      const primary = await this.repo.findHost(rel.primaryHostId);
+      // The VM moved since the last cycle (an HA restart, a migration): its cycles follow it. The new host
+      // has no change log of it, so the cycle compares checksums (resync) and sends only the differences.
+      let primaryHostId = rel.primaryHostId;
+      let followed = false;
+      if (prefix !== 'final-' && rel.state !== 'failing-over') {
+        const vm = await this.repo.findVm({ kind: 'provider' }, rel.vmId);
+        if (vm?.hostId && vm.hostId !== rel.primaryHostId && vm.hostId !== rel.replicaHostId) {
+          await this.repo.updateRelationship(rel.id, {
+            primaryHostId: vm.hostId,
+            ...(vm.clusterId ? { primaryClusterId: vm.clusterId } : {}),
+          });
+          primaryHostId = vm.hostId;
+          followed = true;
+        }
+      }
+      const primary = await this.repo.findHost(primaryHostId);
       const replica = await this.repo.findHost(rel.replicaHostId);
       const mode: CycleMode =
         prefix === 'final-'
           ? 'final'
-          : initial
-            ? rel.generation === 1 && rel.initialMode !== 'existing-copy'
-              ? 'initial'
-              : 'resync'
-            : rel.state === 'resync-needed'
-              ? 'resync'
-              : 'delta';
+          : followed && !initial
+            ? 'resync'
+            : initial
+              ? rel.generation === 1 && rel.initialMode !== 'existing-copy'
+                ? 'initial'
+                : 'resync'
+              : rel.state === 'resync-needed'
+                ? 'resync'
+                : 'delta';
       const appConsistent =
         rel.appConsistentHours !== null &&
         (rel.lastAppConsistentAt === null ||
@@ -861,7 +878,7 @@ export class ReplicationService {
         pointId: newId(),
         taskId: newId(),
         mode,
-        primaryHostId: rel.primaryHostId,
+        primaryHostId,
         replicaHostId: rel.replicaHostId,
         vmId: rel.vmId,
         peerUrl: replica.peerUrl,
