@@ -107,7 +107,11 @@ describe('a control plane down past the isolation timeout', () => {
     await api();
 
     // Back: the HA VMs run again on the hosts they were on; the one with no automatic restart stays off.
-    await kit.waitRunning(ha, 120_000);
+    // (The control plane had them as running all along: wait for the second run in each host's own log.)
+    const runsOn = (id: string) =>
+      runsOf({ path: kit.dirs.get(hostsBefore.get(id) ?? '') as string }).filter((r) => r.vmId === id);
+    await eventually(async () => ha.every((id) => runsOn(id).length === 2), 120_000, 'each HA VM to run again');
+    await kit.waitRunning(ha, 60_000);
     for (const id of ha) expect((await kit.vm(id)).hostName).toBe(hostsBefore.get(id));
     // Recorded off (its host turned it off), never started again.
     await eventually(async () => (await kit.vm(noRestart)).state === 'off', 30_000, 'outage-03 to show off');

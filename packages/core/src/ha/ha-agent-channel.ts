@@ -76,7 +76,15 @@ export class HaAgentChannel {
       await this.deps.repos.ha.recordSelfFenced(hostId, new Date(ha.isolatedAt));
     }
     const discard = ha?.vms?.length ? await this.deps.repos.ownership.staleCopies(hostId, ha.vms) : [];
-    if (ha?.isolationStopped?.length && this.deps.restartIsolationStopped) {
+    // Only with the isolation it reports (isolatedAt), in a cluster whose response stops VMs: a claim alone
+    // starts nothing (restartIsolationStopped also takes only VMs the control plane still has as running).
+    if (
+      ha?.isolationStopped?.length &&
+      typeof ha.isolatedAt === 'number' &&
+      cluster.settings.enabled &&
+      cluster.settings.isolationResponse !== 'keep-running' &&
+      this.deps.restartIsolationStopped
+    ) {
       const moved = new Set(discard.map((d) => d.vmId));
       const kept = ha.isolationStopped.filter((vm) => !moved.has(vm.vmId));
       if (kept.length) await this.deps.restartIsolationStopped(hostId, kept);

@@ -82,6 +82,8 @@ interface FenceCheck {
 const RANK: Record<HaPriority, number> = { high: 0, medium: 1, low: 2, off: 3 };
 const OPEN = new Set(['pending', 'waiting-capacity', 'restarting']);
 const LIVE_STATES = new Set(['running', 'starting', 'paused', 'stopping', 'creating']);
+/** What an isolation response can have stopped behind the control plane's back (restartIsolationStopped). */
+const ISOLATION_STOPPABLE = new Set(['running', 'paused']);
 /** Not running when the host failed: listed on the event as not restarted, with the state they were in. */
 const NOT_LIVE_LISTED = new Set(['off', 'saved', 'failed']);
 
@@ -251,16 +253,17 @@ export class RecoverHost {
         if (epoch === undefined) continue;
         const owner = await ownership.ownerOf(vm.vmId);
         if (!owner || owner.hostId !== hostId || owner.epoch !== epoch) continue;
-        if (!LIVE_STATES.has(vm.state) && !NOT_LIVE_LISTED.has(vm.state)) continue;
+        // Only a VM the control plane still has as running (or paused): the isolation stopped it behind the
+        // control plane's back. One a person stopped meanwhile (stopping, off), or already starting again (a
+        // heartbeat sent twice), is left as it is.
+        if (!ISOLATION_STOPPABLE.has(vm.state)) continue;
         if (vm.priority === 'off') {
           // No automatic restart: it stays off, and says so (not "running", as the last report had it).
-          if (LIVE_STATES.has(vm.state)) {
-            await vms.setVmState(
-              vm.vmId,
-              'off',
-              "Turned off by its host's isolation response (HA: no automatic restart)",
-            );
-          }
+          await vms.setVmState(
+            vm.vmId,
+            'off',
+            "Turned off by its host's isolation response (HA: no automatic restart)",
+          );
           continue;
         }
         await vms.setVmState(vm.vmId, 'starting', "HA: started again after its host's isolation response");
@@ -545,6 +548,10 @@ export class RecoverHost {
     const settings = await this.settingsOf(event.clusterId);
     await this.recordProgress(event, now);
     return this.deps.uow.run(async ({ ha, ownership, placement, taskQueue, vms, audit }) => {
+      // The cluster's placement lock before the restarts are read: a second run of this round (a run taken
+      // over from a frozen process that then wakes) waits, then reads what the first handed out, instead of
+      // acting on a stale read and marking a VM already handed out "superseded".
+      await placement.lockCluster(event.clusterId);
       const restarts = await ha.restarts(eventId);
       let todo = restarts
         .filter((r) => r.state === 'pending' || r.state === 'waiting-capacity')
@@ -605,7 +612,6 @@ export class RecoverHost {
         todo = staying;
       }
       if (todo.length) {
-        await placement.lockCluster(event.clusterId);
         const [snapshot, placed] = await Promise.all([
           placement.clusterSnapshot(event.clusterId),
           placement.vmsInCluster(event.clusterId),
