@@ -89,6 +89,9 @@ export class DbosWorkflowEngine implements WorkflowEngine {
   private timer: NodeJS.Timeout | null = null;
   private renewing: Promise<void> | null = null;
   private log: (line: string) => void;
+  /** Workflows of this process that launch re-queued (it was restarted), logged when each runs again. */
+  private readonly resuming = new Set<string>();
+  private launchedAt = 0;
 
   constructor(private readonly options: DbosEngineOptions) {
     this.log = (line) => {
@@ -116,9 +119,16 @@ export class DbosWorkflowEngine implements WorkflowEngine {
     this.workflows.clear();
     this.scheduled.length = 0;
     for (const definition of this.definitions) {
-      const fn = DBOS.registerWorkflow(async (input: never) => definition.run(context(), input), {
-        name: definition.name,
-      });
+      const fn = DBOS.registerWorkflow(
+        async (input: never) => {
+          const id = DBOS.workflowID ?? '';
+          if (this.resuming.delete(id)) {
+            this.log(`${definition.name} ${id} resumed, ${Date.now() - this.launchedAt} ms after launch`);
+          }
+          return definition.run(context(), input);
+        },
+        { name: definition.name },
+      );
       this.workflows.set(definition.name, fn as (input: unknown) => Promise<void>);
     }
     for (const work of this.work) {
@@ -181,6 +191,7 @@ export class DbosWorkflowEngine implements WorkflowEngine {
     try {
       // The lease first: a process that comes back under its id reclaims its own work.
       await this.renew();
+      this.launchedAt = Date.now();
       await DBOS.launch();
       await this.logResumed();
       await DBOS.registerQueue(BACKGROUND_QUEUE, { minPollingIntervalMs: 200, onConflict: 'always_update' });
@@ -213,17 +224,21 @@ export class DbosWorkflowEngine implements WorkflowEngine {
 
   /** Says how many of its own workflows this process resumes (a restarted process), by name: what an operator asks first. */
   private async logResumed(): Promise<void> {
-    const resumed = await this.leases?.query<{ name: string; n: number }>(
-      `SELECT name, count(*)::int AS n FROM dbos.workflow_status
+    const resumed = await this.leases?.query<{ id: string; name: string }>(
+      `SELECT workflow_uuid AS id, name FROM dbos.workflow_status
        WHERE executor_id = $1 AND status IN ('ENQUEUED', 'PENDING') AND queue_name = '_dbos_internal_queue'
-       GROUP BY name ORDER BY name`,
+       ORDER BY name LIMIT 1000`,
       [this.options.executorId],
     );
     const rows = resumed?.rows ?? [];
-    if (rows.length)
+    for (const r of rows) this.resuming.add(r.id);
+    if (rows.length) {
+      const byName = new Map<string, number>();
+      for (const r of rows) byName.set(r.name, (byName.get(r.name) ?? 0) + 1);
       this.log(
-        `resuming ${rows.map((r) => `${r.n} ${r.name}`).join(', ')} of this process (${this.options.executorId})`,
+        `resuming ${[...byName].map(([name, n]) => `${n} ${name}`).join(', ')} of this process (${this.options.executorId})`,
       );
+    }
   }
 
   private async renew(): Promise<void> {
