@@ -13,7 +13,8 @@ export const E2E = {
    * A cluster of its own for the host failure drill (e2e/admin/ha-drill.spec.ts): powering off a demo host
    * would take other specs' VMs and hosts with it. Two hosts of Production's profile (its storage pools, so
    * VMs can move there), fewer than the demo clusters' (placement tries the clusters with the most hosts that
-   * fit first, so other specs' VMs land elsewhere); HA on, fenced through their BMCs, detection in 5 s.
+   * fit first, so other specs' VMs land elsewhere); HA on, fenced through their BMCs, detection in 10 s (with 5 s a
+   * drill host went silent that long while the console built, and an event opened).
    */
   drillCluster: {
     name: 'HA drill',
@@ -22,7 +23,7 @@ export const E2E = {
       { hostname: 'hv-drill-01', profile: 'standard-2x16-512g' },
       { hostname: 'hv-drill-02', profile: 'standard-2x16-512g' },
     ],
-    ha: { enabled: true, fenceMethod: 'bmc', detectionTimeoutMs: 5000 },
+    ha: { enabled: true, fenceMethod: 'bmc', detectionTimeoutMs: 10_000 },
   },
   /** The console's build directory under apps/web: not the .next a running `npm start` serves. */
   webDistDir: '.next-test',

@@ -87,7 +87,9 @@ test('the admin cuts a host’s power from the console and its HA VMs run again 
     await card.getByRole('button', { name: 'Simulate host failure…' }).click();
     const dialog = page.getByRole('dialog', { name: `Simulate a failure of ${DRILL_A}?` });
     await expect(dialog).toContainText(`${DRILL_A} stops at once, with every VM on it`);
-    await expect(dialog).toContainText('HA is on in HA drill: after 5 s without a heartbeat it counts as failed');
+    await expect(dialog).toContainText(
+      `HA is on in HA drill: after ${E2E.drillCluster.ha.detectionTimeoutMs / 1000} s without a heartbeat it counts as failed`,
+    );
     await expect(dialog).toContainText('once its BMC reads it powered off');
     await page.screenshot({ path: 'test-results/ha-drill-confirm.png', fullPage: true });
     await dialog.getByRole('button', { name: 'Cut the power' }).click();
