@@ -85,6 +85,16 @@ describe('tenant network validation names the rule', () => {
     expect(
       codeOf(() => checkPortPolicy({ ...DEFAULT_PORT_POLICY, trunk: { allowedVlans: [10, 20], nativeVlan: 30 } })),
     ).toBe('TRUNK_NATIVE_NOT_ALLOWED');
+    // Found by the hostile probe: a PVLAN mode alone was dropped silently; contradictions were stored.
+    expect(codeOf(() => pvlanFromFields({ mode: 'isolated' }))).toBe('PVLAN_SECONDARY_WITHOUT_PRIMARY');
+    expect(codeOf(() => pvlanFromFields({ mode: 'isolated', primaryVlan: 100, secondaryVlan: 100 }))).toBe(
+      'PORT_POLICY_CONFLICT',
+    );
+    const trunk = { allowedVlans: [10, 20], nativeVlan: 10 };
+    expect(
+      codeOf(() => checkPortPolicy({ ...DEFAULT_PORT_POLICY, trunk: { allowedVlans: [10, 10, 10], nativeVlan: 10 } })),
+    ).toBe('PORT_POLICY_CONFLICT');
+    expect(codeOf(() => checkPortPolicy({ ...DEFAULT_PORT_POLICY, trunk }))).toBeUndefined();
   });
 });
 

@@ -68,6 +68,11 @@ export function checkPvlan(pvlan: Pvlan | undefined): void {
       `A ${pvlan.mode} PVLAN port needs a secondary VLAN under its primary VLAN`,
     );
   checkVlan(pvlan.secondaryVlan, 'PVLAN secondary VLAN');
+  if (pvlan.secondaryVlan === pvlan.primaryVlan)
+    throw new NetworkError(
+      'PORT_POLICY_CONFLICT',
+      `A ${pvlan.mode} PVLAN port's secondary VLAN must differ from its primary VLAN ${pvlan.primaryVlan} (rule PORT_POLICY_CONFLICT)`,
+    );
 }
 
 /** A PVLAN given as bare fields (API input): a secondary VLAN without a primary is refused by name. */
@@ -77,6 +82,11 @@ export function pvlanFromFields(fields: {
   secondaryVlan?: number;
 }): Pvlan | undefined {
   if (fields.primaryVlan === undefined) {
+    if (fields.mode !== undefined)
+      throw new NetworkError(
+        'PVLAN_SECONDARY_WITHOUT_PRIMARY',
+        `A ${fields.mode} PVLAN port needs a primary VLAN (rule PVLAN_SECONDARY_WITHOUT_PRIMARY); leave PVLAN out for none`,
+      );
     if (fields.secondaryVlan !== undefined)
       throw new NetworkError(
         'PVLAN_SECONDARY_WITHOUT_PRIMARY',
@@ -96,6 +106,15 @@ export function pvlanFromFields(fields: {
 export function checkPortPolicy(policy: PortPolicy): void {
   checkPvlan(policy.pvlan);
   if (policy.trunk) {
+    const seen = new Set<number>();
+    for (const v of policy.trunk.allowedVlans) {
+      if (seen.has(v))
+        throw new NetworkError(
+          'PORT_POLICY_CONFLICT',
+          `Trunk allowed VLAN ${v} is listed twice (rule PORT_POLICY_CONFLICT)`,
+        );
+      seen.add(v);
+    }
     for (const v of policy.trunk.allowedVlans) checkVlan(v, 'Trunk allowed VLAN');
     checkVlan(policy.trunk.nativeVlan, 'Trunk native VLAN');
     if (!policy.trunk.allowedVlans.includes(policy.trunk.nativeVlan))

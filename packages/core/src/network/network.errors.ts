@@ -18,6 +18,8 @@ export type NetworkErrorCode =
   | 'INVALID_PREFIX'
   | 'INVALID_ADDRESS'
   | 'TRUNK_NATIVE_NOT_ALLOWED'
+  /** Port settings that contradict each other (PVLAN and trunk on one port, a VLAN listed twice). */
+  | 'PORT_POLICY_CONFLICT'
   | 'MIRROR_DESTINATION_UNKNOWN'
   | 'QOS_MINIMUM_ABOVE_MAXIMUM'
   | 'VM_NETWORK_NOT_FOUND'
