@@ -15,6 +15,7 @@ export default async function globalSetup() {
     heartbeatIntervalMs: E2E.heartbeatIntervalMs,
     webDistDir: E2E.webDistDir,
     demoAgents: true,
+    demoHa: false,
     extraClusters: [{ ...E2E.drillCluster, hosts: [...E2E.drillCluster.hosts] }],
     quiet: true,
     logDir: E2E.logDir,

@@ -47,6 +47,12 @@ export interface StackOptions {
   /** Further clusters of simulated hosts, each with its agents and BMCs as the demo's (with demoAgents only). */
   extraClusters?: ExtraCluster[];
   /**
+   * HA on in the demo's Production cluster (default true, as `npm start` shows it). The browser tests turn it
+   * off: a demo host silent past the detection timeout on a loaded CI machine would be powered off through its
+   * BMC and stay off for every spec after; their drill has a cluster of its own.
+   */
+  demoHa?: boolean;
+  /**
    * Run the API and the agents from the bundles of scripts/build-server.ts (`npm start`) instead of
    * their TypeScript sources under tsx (the tests: nothing to build first).
    */
@@ -182,7 +188,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           });
         }
         const haPlans = [
-          ...DEMO_HA,
+          ...(options.demoHa === false ? [] : DEMO_HA),
           ...(options.extraClusters ?? []).flatMap((c) => (c.ha ? [{ cluster: c.name, settings: c.ha }] : [])),
         ];
         const stored = await services.uow.repos.ha.clusterSettings();
