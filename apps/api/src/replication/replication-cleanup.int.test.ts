@@ -78,7 +78,8 @@ function startAgent(hostname: string, token?: string) {
   );
 }
 
-async function replicatingVm(name: string, replicaClusterId: string) {
+/** A running VM replicating to the other host's cluster (placement picks where it runs: the other is the replica). */
+async function replicatingVm(name: string) {
   const created = await c.blueAdmin.mutate<{ vm: { id: string } }>('vms.create', {
     name,
     vcpus: 1,
@@ -87,20 +88,26 @@ async function replicatingVm(name: string, replicaClusterId: string) {
     startAfterCreate: true,
   });
   const vmId = created.vm.id;
-  await eventually(
-    async () => (await c.admin.query<{ state: string }>('vms.get', { id: vmId })).state === 'running',
+  const running = await eventually(
+    async () => {
+      const vm = await c.admin.query<{ state: string; hostId: string | null }>('vms.get', { id: vmId });
+      return vm.state === 'running' ? vm : null;
+    },
     60_000,
     `${name} to run`,
   );
+  const [a, b] = (await Promise.all(HOSTS.map((n) => hostNamed(n)))) as [Host, Host];
+  const primary = running.hostId === a.id ? a : b;
+  const replica = primary === a ? b : a;
   const { taskId } = await c.blueAdmin.mutate<{ taskId: string }>('replication.enable', {
     vmId,
-    target: { kind: 'cluster', clusterId: replicaClusterId },
+    target: { kind: 'cluster', clusterId: replica.clusterId },
     frequencySeconds: 30,
     additionalPoints: 1,
   });
   await eventually(taskDone(taskId), 90_000, `initial replication of ${name}`);
   const rel = (await c.blueAdmin.query<Replication>('replication.get', { vmId })).relationship;
-  return { vmId, relId: rel.id };
+  return { vmId, relId: rel.id, primary, replica };
 }
 
 beforeAll(async () => {
@@ -145,9 +152,8 @@ afterAll(async () => {
 
 describe('replication cleans up after failovers and crashes', () => {
   it('the sweep removes the replica of a VM whose delete committed while its cleanup never started', async () => {
-    const replicaHost = await hostNamed(HOSTS[1]);
-    const { vmId, relId } = await replicatingVm('cln-gone-01', replicaHost.clusterId);
-    const replicaFolder = path.join(stateDirs.get(HOSTS[1]) as string, 'replicas', relId);
+    const { vmId, relId, replica } = await replicatingVm('cln-gone-01');
+    const replicaFolder = path.join(stateDirs.get(replica.name) as string, 'replicas', relId);
     expect(await exists(path.join(replicaFolder, 'relationship.json'))).toBe(true);
 
     // The VM's row is deleted as its host's vm.delete report deletes it, and the API dies before it starts the
@@ -174,10 +180,7 @@ describe('replication cleans up after failovers and crashes', () => {
   }, 400_000);
 
   it('removing replication after an unplanned failover deletes the disks the returning old primary set aside', async () => {
-    const [a, b] = await Promise.all(HOSTS.map((n) => hostNamed(n)));
-    const { vmId, relId } = await replicatingVm('cln-web-01', (b as Host).clusterId);
-    const primary = a as Host;
-    const replica = b as Host;
+    const { vmId, relId, primary, replica } = await replicatingVm('cln-web-01');
     const primaryDir = stateDirs.get(primary.name) as string;
     expect((await c.admin.query<{ hostId: string }>('vms.get', { id: vmId })).hostId).toBe(primary.id);
 
