@@ -99,6 +99,15 @@ export class PrismaTaskQueueRepository implements TaskQueueRepository {
     return task ? { ...toTask(task), progress: task.progress } : null;
   }
 
+  async newerVmTaskFinished(taskId: string) {
+    const rows = await this.db.$queryRaw<{ newer: boolean }[]>`
+      SELECT EXISTS (
+        SELECT 1 FROM tasks n JOIN tasks t ON t.id = ${taskId}::uuid
+        WHERE n.vm_id = t.vm_id AND n.id <> t.id AND n.kind LIKE 'vm.%' AND n.created_at > t.created_at
+          AND n.state IN ('succeeded', 'failed')) AS newer`;
+    return rows[0]?.newer ?? false;
+  }
+
   async updateTaskProgress(taskId: string, progress: number, message: string, leaseUntil: Date) {
     await this.db.task.update({ where: { id: taskId }, data: { progress, message, leaseUntil } });
   }

@@ -70,6 +70,24 @@ describe('handing tasks to a host', () => {
 });
 
 describe('reports from a host', () => {
+  it("a create's result delivered after its start's does not set the VM back to off", async () => {
+    const { world, queue, vm, task: create } = await queued('vm.create');
+    const start = await world.taskQueue.createTask({
+      kind: 'vm.start',
+      vmId: vm.id,
+      hostId: 'hv-01',
+      tenantId: 'blue',
+      requestedBy: 'ann',
+    });
+    await queue.claimTasks('hv-01', { max: 8 });
+    await queue.reportTask(host, start.id, { seq: 2, status: 'succeeded', vmState: 'running', message: '' });
+    expect(world.vms.vms.get(vm.id)?.state).toBe('running');
+    const late = await queue.reportTask(host, create.id, { seq: 3, status: 'succeeded', vmState: 'off', message: '' });
+    expect(late).toEqual({ accepted: true, cancel: false });
+    expect(world.vms.vms.get(vm.id)?.state).toBe('running');
+    expect(world.taskQueue.tasks.find((t) => t.id === create.id)?.state).toBe('succeeded');
+  });
+
   it('a successful start moves the VM to the state the host reports, audited as the agent', async () => {
     const { world, queue, vm, task } = await queued('vm.start', 'starting');
     await queue.claimTasks('hv-01', { max: 8 });

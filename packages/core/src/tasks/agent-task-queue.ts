@@ -123,7 +123,21 @@ export class AgentTaskQueue {
         now,
         report.status === 'succeeded' ? (report.result ?? null) : null,
       );
-      if (vm) {
+      // Results are delivered in parallel: a create's "off" arriving after its start's "running" is history.
+      const stale = vm ? await taskQueue.newerVmTaskFinished(taskId) : false;
+      if (vm && stale) {
+        await audit.append({
+          actor: { type: 'agent', id: host.id, label: host.name },
+          action: task.kind,
+          targetType: 'vm',
+          targetId: vm.id,
+          targetLabel: vm.name,
+          tenantId: vm.tenantId,
+          result: ok ? 'success' : 'failure',
+          message: `${vm.name}: ${task.kind} ${ok ? 'done' : 'failed'} (reported after a later task; the VM's state is that task's)`,
+          details: { taskId },
+        });
+      } else if (vm) {
         const next = ok ? stateAfterSuccess(task.kind, report.vmState) : stateAfterFailure(task.kind, report.vmState);
         if (next === null) {
           await vms.deleteVm(vm.id);

@@ -60,6 +60,11 @@ export interface TaskQueueRepository {
   /** The host's task, locked until commit; another host's task is null, like a missing one. */
   findTaskForUpdate(hostId: string, taskId: string): Promise<(TaskRecord & { progress: number }) | null>;
   updateTaskProgress(taskId: string, progress: number, message: string, leaseUntil: Date): Promise<void>;
+  /**
+   * True when a vm.* task of the same VM queued after this one has already finished: this task's report,
+   * arriving later (results are delivered in parallel), must not set the VM's state back.
+   */
+  newerVmTaskFinished(taskId: string): Promise<boolean>;
   finishTask(
     taskId: string,
     state: 'succeeded' | 'failed',

@@ -71,6 +71,17 @@ export class InMemoryTaskQueueRepository implements TaskQueueRepository, Snapsho
     return task ? { ...record(task), progress: task.progress } : null;
   }
 
+  async newerVmTaskFinished(taskId: string) {
+    const index = this.tasks.findIndex((t) => t.id === taskId);
+    const task = this.tasks[index];
+    if (!task) return false;
+    return this.tasks
+      .slice(index + 1)
+      .some(
+        (t) => t.vmId === task.vmId && t.kind.startsWith('vm.') && (t.state === 'succeeded' || t.state === 'failed'),
+      );
+  }
+
   async updateTaskProgress(taskId: string, progress: number, message: string, leaseUntil: Date) {
     this.update(taskId, { progress, message, leaseUntil });
   }
