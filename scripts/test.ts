@@ -68,7 +68,28 @@ const vitest = readJson<{
   numFailedTests: number;
   numTotalTestSuites: number;
   success: boolean;
+  testResults?: {
+    name: string;
+    status: string;
+    message?: string;
+    assertionResults?: { fullName: string; status: string; failureMessages?: string[] }[];
+  }[];
 }>(vitestJson);
+/** Each failed vitest test again, by name with the start of its error, printed last so the end of a CI log says which failed. */
+const vitestFailures: string[] = [];
+for (const file of vitest?.testResults ?? []) {
+  const where = path.relative(REPO_ROOT, file.name);
+  const failedTests = (file.assertionResults ?? []).filter((test) => test.status === 'failed');
+  for (const test of failedTests) {
+    const message = (test.failureMessages ?? []).join('\n').split('\n').slice(0, 12).join('\n    ');
+    vitestFailures.push(`✘ ${where} › ${test.fullName}\n    ${message}`);
+  }
+  if (file.status === 'failed' && failedTests.length === 0) {
+    vitestFailures.push(
+      `✘ ${where} (did not run)\n    ${(file.message ?? '').split('\n').slice(0, 12).join('\n    ')}`,
+    );
+  }
+}
 if (vitest) {
   passed += vitest.numPassedTests;
   failed += vitest.numFailedTests;
@@ -88,6 +109,7 @@ if (playwright) {
 }
 if (!e2eOk) printTail(path.join(E2E.logDir, 'api.log'), 80);
 
+if (vitestFailures.length) console.log(`\nFailed vitest tests:\n${vitestFailures.join('\n')}`);
 if (failures.length) console.log(`\nFailed steps: ${failures.join(', ')}`);
 console.log(`fabric: ${passed} passed, ${failed} failed`);
 process.exit(failures.length || failed ? 1 : 0);
