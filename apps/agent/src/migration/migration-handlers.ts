@@ -26,6 +26,7 @@
  * destination abort deletes the incoming copy.
  */
 
+import { type PreCopyLimits, seededRandom, simulatePreCopy } from '@fabric/core/mobility/precopy-sim';
 import {
   migrationAbortParamsSchema,
   migrationDisksCopyParamsSchema,
@@ -38,7 +39,6 @@ import { vmSpecSchema } from '@fabric/core/tasks/task-protocol.schema';
 import type { Driver } from '../drivers/driver';
 import { parseParams, TaskError, type TaskHandlers } from '../task-handlers';
 import type { MigrationDisks } from './disk-transfer';
-import { type MigrationPolicy, seededRandom, simulatePreCopy } from './precopy-sim';
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -86,7 +86,7 @@ export function registerMigrationHandlers(
     if (vm?.state !== 'running') {
       throw new TaskError('VM_NOT_RUNNING', `the VM is ${vm ? vm.state : 'not on this host'}: nothing to pre-copy`);
     }
-    const policy: MigrationPolicy = {
+    const policy: PreCopyLimits = {
       maxPasses: p.maxPasses,
       maxBlackoutMs: p.maxBlackoutMs,
     };

@@ -1,27 +1,42 @@
 /**
- * The agent's copy of the page-level pre-copy simulation (the control plane
- * predicts with packages/core/src/mobility/migration-model.ts; the agent may
- * import only protocol schemas from core, so the few lines it runs live here):
- * the guest's writes land on random pages of its working set at a rate that
- * wanders, and each pass sends what the last one left dirty.
+ * The pre-copy protocol's figures and its page-level simulation, shared by the
+ * control plane (migration-model.ts predicts with them; the benchmark compares
+ * prediction and simulation) and the agent (its simulated hypervisor runs
+ * simulatePreCopy to "observe" a migration). Pure and import-free apart from
+ * the seeded PRNG, so the agent may import it (biome.json allows it).
  */
-const PAGE_BYTES = 4096;
-const MIB = 1024 * 1024;
-const LINK_EFFICIENCY = 0.9;
-const SETUP_SECONDS = 0.4;
-const SWITCHOVER_MS = 30;
+import { seededRandom } from '../placement/seeded-order';
 
-export interface MigrationPolicy {
+export { seededRandom };
+
+export const PAGE_BYTES = 4096;
+const MIB = 1024 * 1024;
+
+/** Usable fraction of a link for migration traffic (TCP, framing). */
+export const LINK_EFFICIENCY = 0.9;
+/** Fixed time for the setup (skeleton VM, memory reserved) and the switch-over after the blackout. */
+export const SETUP_SECONDS = 0.4;
+export const SWITCHOVER_MS = 30;
+
+/** The limits pre-copy runs under. */
+export interface PreCopyLimits {
+  /** Longest pause the VM may have (the final copy). Default 500 ms. */
   readonly maxBlackoutMs: number;
+  /** Pre-copy passes at most (the first, full one included). Default 10. */
   readonly maxPasses: number;
 }
 
 export interface MigrationInput {
   readonly memoryMiB: number;
+  /** Writable working set, MiB (≤ memory). */
   readonly workingSetMiB: number;
+  /** Page writes per second the guest does, in MiB/s (4 KiB pages × rate). */
   readonly dirtyMiBps: number;
+  /** The migration network's speed, Mbps. */
   readonly linkMbps: number;
+  /** Migrations sharing the link at once, this one included (≥ 1). */
   readonly concurrent: number;
+  /** CPU and device state sent during the blackout. Default 8 MiB. */
   readonly deviceStateMiB?: number;
 }
 
@@ -31,20 +46,8 @@ export interface PassPrediction {
   readonly seconds: number;
 }
 
-function linkShareMiBps(linkMbps: number, concurrent: number): number {
+export function linkShareMiBps(linkMbps: number, concurrent: number): number {
   return (linkMbps * 1e6 * LINK_EFFICIENCY) / 8 / MIB / Math.max(1, concurrent);
-}
-
-/** A seeded PRNG stream in [0, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface SimulatedMigration {
@@ -65,7 +68,7 @@ export interface SimulatedMigration {
  */
 export function simulatePreCopy(
   input: MigrationInput,
-  policy: MigrationPolicy,
+  policy: PreCopyLimits,
   random: () => number,
   options: { jitter?: number; concurrentAt?: (seconds: number) => number; dirtyCapMiBps?: number } = {},
 ): SimulatedMigration {
