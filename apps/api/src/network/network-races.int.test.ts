@@ -206,10 +206,12 @@ describe('VSIDs drawn by subnet creation', () => {
 
   it('concurrent creates each get their own VSID (none refused as VSID_IN_USE)', async () => {
     const nets = await Promise.all(
-      [c.blueAdmin, c.yellowAdmin, c.blueAdmin, c.yellowAdmin, c.blueAdmin, c.yellowAdmin].map(async (client) => ({
-        client,
-        id: (await client.mutate<{ id: string }>('network.createVmNetwork', { name: `vsid-${++seq}` })).id,
-      })),
+      [...Array(12).keys()]
+        .map((i) => (i % 2 === 0 ? c.blueAdmin : c.yellowAdmin))
+        .map(async (client) => ({
+          client,
+          id: (await client.mutate<{ id: string }>('network.createVmNetwork', { name: `vsid-${++seq}` })).id,
+        })),
     );
     const created = await Promise.all(
       nets.map(({ client, id }, i) =>
@@ -221,8 +223,38 @@ describe('VSIDs drawn by subnet creation', () => {
     expect(new Set(vsids).size).toBe(vsids.length);
   });
 
-  it('a create refused after its VSID was drawn leaves no VSID allocated: the next create gets it', async () => {
+  it("two tenants' interleaved creates get VSIDs spread over the range: a tenant cannot count the other's", async () => {
+    // Blue creates a subnet, Yellow creates k, Blue creates another: with highest + 1, Blue's second VSID was
+    // its first + k + 1. Drawn at random, Blue's VSIDs say nothing of k.
+    const blue = await c.blueAdmin.mutate<{ id: string }>('network.createVmNetwork', { name: `count-b-${++seq}` });
+    const yellow = await c.yellowAdmin.mutate<{ id: string }>('network.createVmNetwork', { name: `count-y-${++seq}` });
+    const create = (client: ApiClient, vmNetworkId: string, i: number) =>
+      client.mutate<Subnet>('network.createSubnet', { vmNetworkId, name: `s${i}`, prefix: `10.79.${i}.0/24` });
+    const blues: number[] = [];
+    const yellows: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      blues.push((await create(c.blueAdmin, blue.id, round)).vsid);
+      for (let k = 0; k <= round; k++) yellows.push((await create(c.yellowAdmin, yellow.id, 10 + round * 4 + k)).vsid);
+    }
+    const all = [...blues, ...yellows].sort((a, b) => a - b);
+    expect(new Set(all).size).toBe(all.length);
+    // Blue's steps are not Yellow's counts plus one (highest + 1 gave 2, 3 and 4 here).
+    expect(blues.slice(1).map((v, i) => v - (blues[i] ?? 0))).not.toEqual([2, 3, 4]);
+    // No two of the 14 VSIDs are neighbours (by chance one run in ~90,000), and they span more than a
+    // sixteenth of the range (highest + 1 kept them within 14 of each other).
+    expect(all.filter((v, i) => i > 0 && v - (all[i - 1] ?? 0) === 1)).toEqual([]);
+    expect((all.at(-1) ?? 0) - (all[0] ?? 0)).toBeGreaterThan(16_777_214 / 16);
+    for (const v of all) expect(v).toBeGreaterThanOrEqual(4096);
+    for (const v of all) expect(v).toBeLessThanOrEqual(16_777_214);
+  });
+
+  it('a create refused after its VSID was drawn leaves no VSID allocated (no subnet row written)', async () => {
     const first = await subnetFor(c.blueAdmin, '10.71.0.0/24');
+    const count = () =>
+      withSql(api.databaseUrl, async (sql) =>
+        Number((await sql.query<{ n: string }>('SELECT count(*) AS n FROM virtual_subnets')).rows[0]?.n ?? -1),
+      );
+    const before = await count();
     const overlapping = await c.blueAdmin.call('network.createSubnet', 'mutation', {
       vmNetworkId: first.networkId,
       name: 'half',
@@ -236,33 +268,9 @@ describe('VSIDs drawn by subnet creation', () => {
     });
     expect(sameName).toMatchObject({ ok: false, code: 'CONFLICT' });
     expect(sameName.ok ? '' : sameName.message).toContain('already has a subnet named "lan"');
-    const next = await c.blueAdmin.mutate<Subnet>('network.createSubnet', {
-      vmNetworkId: first.networkId,
-      name: 'dmz',
-      prefix: '10.73.0.0/24',
-    });
-    expect(next.vsid).toBe(first.vsid + 1);
-  });
-
-  it('a subnet given the highest VSID does not exhaust the range: the next create takes the lowest free one', async () => {
-    const top = await c.yellowAdmin.mutate<{ id: string }>('network.createVmNetwork', { name: `vsid-top-${++seq}` });
-    const highest = await c.yellowAdmin.mutate<Subnet>('network.createSubnet', {
-      vmNetworkId: top.id,
-      name: 'lan',
-      prefix: '10.74.0.0/24',
-    });
-    // Only Fabric chooses VSIDs (a tenant cannot); the highest is set as a provider's import would.
-    await withSql(api.databaseUrl, (sql) =>
-      sql.query('UPDATE virtual_subnets SET vsid = 16777214 WHERE id = $1', [highest.id]),
-    );
-    const used = await withSql(api.databaseUrl, async (sql) =>
-      (await sql.query<{ vsid: number }>('SELECT vsid FROM virtual_subnets')).rows.map((r) => r.vsid),
-    );
-    let lowestFree = 4096;
-    while (used.includes(lowestFree)) lowestFree++;
-    const after = await subnetFor(c.blueAdmin, '10.75.0.0/24');
-    expect(after.vsid).toBe(lowestFree);
-    await c.yellowAdmin.mutate('network.deleteVmNetwork', { id: top.id });
+    // Neither refusal says anything of VSIDs (no other tenant's number in any error).
+    for (const r of [overlapping, sameName]) expect(r.ok ? '' : r.message).not.toMatch(/VSID|\b\d{4,8}\b/);
+    expect(await count()).toBe(before);
   });
 });
 

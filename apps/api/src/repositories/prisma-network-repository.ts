@@ -112,13 +112,6 @@ export class PrismaNetworkRepository implements NetworkRepository {
     return seeingAllTenants(this.db, async () => (await this.db.virtualSubnet.count({ where: { vsid } })) > 0);
   }
 
-  maxVsid() {
-    return seeingAllTenants(
-      this.db,
-      async () => (await this.db.virtualSubnet.aggregate({ _max: { vsid: true } }))._max.vsid ?? 0,
-    );
-  }
-
   lowestFreeVsid(from: number) {
     return seeingAllTenants(this.db, async () => {
       const rows = await this.db.$queryRaw<{ vsid: number | null }[]>`

@@ -103,8 +103,7 @@ export interface NetworkRepository {
   relabelNics(subnetId: string, label: string): Promise<void>;
   /** Fabric-wide (every tenant): VSIDs are unique in the fabric. */
   vsidInUse(vsid: number): Promise<boolean>;
-  maxVsid(): Promise<number>;
-  /** The lowest VSID ≥ `from` that no subnet uses (fabric-wide). */
+  /** The lowest VSID ≥ `from` that no subnet uses (fabric-wide); VSID_MAX + 1 when every one from there is used. */
   lowestFreeVsid(from: number): Promise<number>;
   /** Serialises VSID allocation until the transaction ends (a transaction-scoped advisory lock). */
   lockVsidAllocation(): Promise<void>;

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { AuditRepository } from '../audit/audit-repository';
 import type { Clock } from '../shared/clock';
 import type { Actor, TenantScope } from '../shared/tenant-scope';
@@ -31,7 +32,7 @@ import {
 } from './ipam';
 import { verifyIsolation } from './isolation';
 import { checkMacPool, storedMac } from './mac-pool';
-import { DEFAULT_PORT_POLICY, type PortPolicy, type VnicPlacement, VSID_MAX, VSID_MIN } from './network';
+import { DEFAULT_PORT_POLICY, type PortPolicy, type VnicPlacement } from './network';
 import { NetworkError } from './network.errors';
 import type {
   AddPaPoolInput,
@@ -49,6 +50,7 @@ import type {
 import { checkPortQos, planSubnetEdit, refuseWhileAttached, tenantTraceView } from './network-edits';
 import type { NetworkRepository, NicRow, SubnetRow, VmNetworkRow } from './network-repository';
 import { effectiveQos } from './qos';
+import { drawVsid, type RandomInt } from './vsid';
 
 /** An HTTP webhook call, injected (core does no I/O): resolves with the extension's answer or rejects on timeout / failure. */
 export type ExtensionCaller = (
@@ -91,6 +93,8 @@ export class NetworkService {
       onPolicyChanged?: (hostIds: string[]) => void;
       /** Asks a host's agent to trace one hop (none: every hop is Fabric's computed verdict, marked so). */
       askAgent?: AskAgent;
+      /** Draws VSIDs (default: node:crypto's, which a tenant cannot predict from the VSIDs it was given). */
+      randomInt?: RandomInt;
     },
   ) {}
 
@@ -166,11 +170,17 @@ export class NetworkService {
           'SUBNET_OVERLAP',
           `VM network "${vmNetwork.name}" already has a subnet named "${input.name}" (names are unique)`,
         );
-      // VSIDs are drawn under a fabric-wide lock held until this transaction ends: two concurrent creates
-      // never draw the same one, and a create that fails after drawing (overlap, audit) rolls back with
-      // nothing allocated, since the VSID exists only as the subnet row written here.
+      // VSIDs are drawn at random (vsid.ts says why) under a fabric-wide lock held until this transaction
+      // ends: two concurrent creates never draw the same one, and a create that fails after drawing
+      // (overlap, audit) rolls back with nothing allocated, since the VSID exists only as the subnet row.
       await network.lockVsidAllocation();
-      const vsid = input.vsid ?? (await this.nextVsid(network));
+      const vsid =
+        input.vsid ??
+        (await drawVsid(
+          this.deps.randomInt ?? randomInt,
+          (v) => network.vsidInUse(v),
+          (from) => network.lowestFreeVsid(from),
+        ));
       const gateway = input.gateway ?? defaultGateway(input.prefix);
       const taken = input.vsid === undefined ? false : await network.vsidInUse(vsid);
       checkNewSubnet({ vsid, prefix: input.prefix, gateway, name: input.name }, vmNetwork.subnets, () => taken);
@@ -194,20 +204,6 @@ export class NetworkService {
       });
       return subnet;
     });
-  }
-
-  /**
-   * The next VSID: above every one in use (a deleted subnet's VSID is not
-   * reused at once, while hosts may still carry it), else the lowest free one
-   * (an explicit VSID at the top of the range must not exhaust the range).
-   */
-  private async nextVsid(network: NetworkRepository): Promise<number> {
-    const above = Math.max(await network.maxVsid(), VSID_MIN - 1) + 1;
-    if (above <= VSID_MAX) return above;
-    const free = await network.lowestFreeVsid(VSID_MIN);
-    if (free > VSID_MAX)
-      throw new NetworkError('POOL_EXHAUSTED', `Every VSID ${VSID_MIN}–${VSID_MAX} is in use (rule POOL_EXHAUSTED)`);
-    return free;
   }
 
   /**
