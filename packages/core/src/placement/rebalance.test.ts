@@ -359,12 +359,38 @@ describe('planRebalance: consolidation', () => {
   });
 
   it('under the cap, empties a host over several rounds and says how many VMs are left', () => {
+    // a cannot be emptied (a VM being created), so b, which needs 5 moves, starts under a cap of 3.
     const plan = planRebalance(
-      scenario(['a', 'b'], [...many('a', 2, 0.1), ...many('b', 5, 0.01)], { goal: 'consolidate', maxMovesPerRound: 3 }),
+      scenario(
+        ['a', 'b'],
+        [...many('a', 2, 0.1), { name: 'a-new', host: 'a', cpu: 0.01, state: 'creating' }, ...many('b', 5, 0.01)],
+        { goal: 'consolidate', maxMovesPerRound: 3 },
+      ),
     );
     expect(plan.moves).toHaveLength(3);
     expect(plan.draining).toEqual({ hostId: 'b', hostName: 'b', vmsLeft: 2 });
     expect(plan.powerOffCandidates).toEqual([]);
+  });
+
+  it('under the cap, first empties the hosts that fit in the round, then drains a larger one with the moves left', () => {
+    // b is the least loaded but needs 5 moves; a, more loaded, needs 2: a cap of 3 empties a and nothing is drained
+    // (b took a's VMs, and a host that took VMs this round stays on).
+    const two = planRebalance(
+      scenario(['a', 'b'], [...many('a', 2, 0.1), ...many('b', 5, 0.01)], { goal: 'consolidate', maxMovesPerRound: 3 }),
+    );
+    expect(two.moves.map((m) => `${m.fromHostId}→${m.toHostId}`)).toEqual(['a→b', 'a→b']);
+    expect(two.powerOffCandidates).toEqual([{ hostId: 'a', hostName: 'a' }]);
+    expect(two.draining).toBeNull();
+    // a (5 moves) waits while b (2 moves) is emptied onto c; a then takes the 2 moves left of the cap of 4.
+    const three = planRebalance(
+      scenario(['a', 'b', 'c'], [...many('a', 5, 0.005), ...many('b', 2, 0.02), ...many('c', 7, 0.1)], {
+        goal: 'consolidate',
+        maxMovesPerRound: 4,
+      }),
+    );
+    expect(three.moves.map((m) => `${m.fromHostId}→${m.toHostId}`)).toEqual(['b→c', 'b→c', 'a→c', 'a→c']);
+    expect(three.powerOffCandidates).toEqual([{ hostId: 'b', hostName: 'b' }]);
+    expect(three.draining).toEqual({ hostId: 'a', hostName: 'a', vmsLeft: 3 });
   });
 });
 

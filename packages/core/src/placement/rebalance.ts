@@ -592,16 +592,18 @@ function consolidate(ctx: PlanContext): SearchResult {
   let why = '';
   const refusals: string[] = [];
   const received = new Set<number>();
-  for (const h of order) {
-    if (moves.length >= maxMovesPerRound) break;
+  /** Hosts that can be emptied but need more moves than the round had left when their turn came. */
+  const tooLong: number[] = [];
+
+  /** Plans every move that empties host `h` (kept in the session and the book), or null with nothing changed. */
+  const planEmptying = (h: number): DraftMove[] | null => {
     const host = hosts[h];
-    // A host that took VMs this round stays on: emptying it would move those VMs twice.
-    if (!host || received.has(h)) continue;
-    const onHost = (byHost[h] ?? []).slice();
+    if (!host) return null;
+    const onHost = (byHost[h] ?? []).filter((v) => v.hostIndex === h && !v.moved);
     const pinned = onHost.find((v) => !v.movable);
     if (pinned) {
       refusals.push(`${host.name}: ${pinned.request.name} cannot move now`);
-      continue;
+      return null;
     }
     // Largest measured load first (first-fit decreasing), then memory reserved, then name: the plan replays.
     onHost.sort(
@@ -613,7 +615,6 @@ function consolidate(ctx: PlanContext): SearchResult {
         a.request.name.localeCompare(b.request.name),
     );
     const planned: DraftMove[] = [];
-    let failed: string | null = null;
     for (const vm of onHost) {
       const before = book.imbalance();
       // Best fit on measured load: the fullest host that stays under the ceiling, tried in that order.
@@ -625,8 +626,14 @@ function consolidate(ctx: PlanContext): SearchResult {
       const fromBefore = book.load[h] ?? 0;
       const chosen = targets.find((x) => roomFor(ctx, vm, x.t) && converges(ctx, vm, h, x.t) && tryMove(ctx, vm, x.t));
       if (!chosen) {
-        failed = `${vm.request.name} fits on no other host under ${pct(ceiling)} measured load`;
-        break;
+        // Undo this host's moves, last first: the session and the book are as before the attempt.
+        undo(h, planned);
+        refusals.push(
+          targets.length === 0
+            ? `${host.name}: ${vm.request.name} fits on no other host under ${pct(ceiling)} measured load`
+            : `${host.name}: placement refuses ${vm.request.name} on every other host under ${pct(ceiling)} measured load (capacity, affinity, limits) or its migration would not converge`,
+        );
+        return null;
       }
       planned.push({
         vm,
@@ -638,37 +645,58 @@ function consolidate(ctx: PlanContext): SearchResult {
         reason: `emptying ${host.name} (${pct(hostLoadBefore(book, h, vm, false))} load left) so it can be powered off; ${hosts[chosen.t]?.name} at ${pct(chosen.after)}`,
       });
     }
-    if (failed) {
-      // Undo this host's moves, last first: the session and the book are as before the attempt.
-      for (const m of planned.reverse()) {
-        if (!tryMove(ctx, m.vm, h)) throw new Error(`could not undo the planned move of ${m.vm.request.name}`);
-      }
-      refusals.push(`${host.name}: ${failed}`);
+    return planned;
+  };
+  const undo = (h: number, planned: DraftMove[]): void => {
+    for (const m of planned.slice().reverse()) {
+      if (!tryMove(ctx, m.vm, h)) throw new Error(`could not undo the planned move of ${m.vm.request.name}`);
+    }
+  };
+  const keep = (planned: readonly DraftMove[]): void => {
+    for (const m of planned) {
+      m.vm.moved = true;
+      received.add(m.to);
+    }
+    moves.push(...planned);
+  };
+
+  // A round under its cap frees as many hosts as it can: a host needing more moves than are
+  // left waits while the next hosts that fit are emptied; the first that waited then takes
+  // what remains of the cap and is finished in later rounds. Starting it at once spent whole
+  // rounds on one host while lighter ones stayed on (synthetic workloads, 100 hosts: one
+  // round in three hit the cap and freed nothing; testing/consolidation-replay.ts).
+  for (const h of order) {
+    if (moves.length >= maxMovesPerRound) break;
+    const host = hosts[h];
+    // A host that took VMs this round stays on: emptying it would move those VMs twice.
+    if (!host || received.has(h)) continue;
+    const planned = planEmptying(h);
+    if (!planned) continue;
+    triggered = true;
+    if (planned.length > maxMovesPerRound - moves.length) {
+      undo(h, planned);
+      tooLong.push(h);
       continue;
     }
-    triggered = true;
+    keep(planned);
+    emptied.add(h);
+    powerOff.push({ hostId: host.id, hostName: host.name });
+  }
+  // More moves than the cap leaves: the first ones now, the rest in later rounds.
+  for (const h of tooLong) {
     const room = maxMovesPerRound - moves.length;
+    const host = hosts[h];
+    if (room <= 0 || !host) break;
+    if (received.has(h)) continue;
+    const planned = planEmptying(h);
+    if (!planned) continue;
+    undo(h, planned.slice(room));
+    keep(planned.slice(0, room));
     if (planned.length <= room) {
-      for (const m of planned) {
-        m.vm.moved = true;
-        received.add(m.to);
-      }
-      moves.push(...planned);
       emptied.add(h);
       powerOff.push({ hostId: host.id, hostName: host.name });
       continue;
     }
-    // More moves than the cap leaves: the first ones now, the rest in later rounds.
-    const later = planned.slice(room);
-    for (const m of later.reverse()) {
-      if (!tryMove(ctx, m.vm, h)) throw new Error(`could not undo the planned move of ${m.vm.request.name}`);
-    }
-    const now = planned.slice(0, room);
-    for (const m of now) {
-      m.vm.moved = true;
-      received.add(m.to);
-    }
-    moves.push(...now);
     draining = { hostId: host.id, hostName: host.name, vmsLeft: planned.length - room };
     break;
   }
