@@ -8,9 +8,10 @@
  * instant reports hosts in use ÷ lower bound before and after the round.
  *
  * A round is one planRebalance call as the API runs it, with the hold already
- * run out (the state is steady: the trigger has held); "settled" is rounds
- * planned and applied one after another until one moves nothing (what the
- * rounds of a quiet night converge to, without new arrivals in between).
+ * run out (the state is steady: the trigger has held). Variants are planned on
+ * a copy of the same instant and not kept: other settings, or rounds planned
+ * and applied one after another until one moves nothing (what the rounds of a
+ * quiet night converge to, with no arrival in between).
  *
  * Measured load (the rebalancer's input) is what the agent reports for static
  * memory, the VM's size; CPU is a seeded share (5–25 %) of the VM's vCPUs at
@@ -36,10 +37,19 @@ export interface ConsolidationReplayOptions {
   readonly everyEvents?: number;
   /** The round's settings over the defaults (goal is always 'consolidate'). */
   readonly settings?: Partial<RebalanceSettings>;
-  /** Also plan rounds until one moves nothing, on a copy (the replay goes on after the first round only). */
-  readonly settle?: boolean;
+  /** false: the round is planned on a copy too, and the replay goes on with pack alone (default true: applied). */
+  readonly apply?: boolean;
+  /** Other rounds planned at the same instants on copies, for comparison. */
+  readonly variants?: readonly ConsolidationVariant[];
   /** Every n-th VM is in a hard anti-affinity pair with the next one of that kind (default 10; 0: none). */
   readonly antiAffinityEvery?: number;
+}
+
+export interface ConsolidationVariant {
+  readonly label: string;
+  readonly settings: Partial<RebalanceSettings>;
+  /** Rounds one after another until one moves nothing (at most 500). */
+  readonly untilStill?: boolean;
 }
 
 export interface RoundFigures {
@@ -47,7 +57,7 @@ export interface RoundFigures {
   readonly moves: number;
   readonly memoryMovedMiB: number;
   readonly planningMs: number;
-  /** Rounds planned (settled only: the last moved nothing and is counted). */
+  /** Rounds planned (until still: the last one moved nothing and is counted). */
   readonly rounds: number;
   /** The (last) round's summary: why it stopped. */
   readonly summary: string;
@@ -59,8 +69,9 @@ export interface SnapshotFigures {
   readonly lowerBound: number;
   readonly hostsBefore: number;
   readonly round: RoundFigures;
-  readonly settled: RoundFigures | null;
-  /** Broken rules found after the round (and after settling): anti-affinity pairs sharing a host, overfilled hosts. */
+  /** The options' variants, by label. */
+  readonly variants: Readonly<Record<string, RoundFigures>>;
+  /** Broken rules found after the round and each variant: anti-affinity pairs sharing a host, overfilled hosts. */
   readonly violations: readonly string[];
 }
 
@@ -109,7 +120,7 @@ export function replayWithConsolidation(w: Workload, options: ConsolidationRepla
   let next = 0;
   for (const e of w.events) {
     while (next < instants.length && e.at >= (instants[next] ?? 0)) {
-      out.push(consolidateAt(w, session, placed, hostCpuMhz, settings, options.settle ?? false, instants[next] ?? 0));
+      out.push(consolidateAt(w, session, placed, hostCpuMhz, settings, options, instants[next] ?? 0));
       next += 1;
     }
     if (e.type === 'arrive') {
@@ -197,7 +208,7 @@ function consolidateAt(
   placed: Map<string, Placed>,
   hostCpuMhz: Readonly<Record<string, number>>,
   settings: RebalanceSettings,
-  settle: boolean,
+  options: ConsolidationReplayOptions,
   at: number,
 ): SnapshotFigures {
   let vcpus = 0;
@@ -207,43 +218,51 @@ function consolidateAt(
     memoryMiB += p.request.memoryMiB;
   }
   const hostsBefore = hostsInUse(placed);
-  // Settling runs on a copy: the replay goes on from the state after one round.
-  let settled: RoundFigures | null = null;
   const broken: string[] = [];
-  if (settle) {
-    const copySession = new PlacementSession(session.snapshot(), {
-      seed: 1,
-      profile: packProfile,
-      trace: 'summary',
-      topCandidates: 1,
-    });
-    const copy = new Map([...placed].map(([id, p]) => [id, { ...p }]));
-    let rounds = 0;
+  /** Rounds on the state (one, or until one moves nothing), then its figures and broken rules. */
+  const rounds = (
+    s: PlacementSession,
+    vms: Map<string, Placed>,
+    roundSettings: RebalanceSettings,
+    untilStill: boolean,
+    label: string,
+  ): RoundFigures => {
+    let count = 0;
     let moves = 0;
     let memoryMovedMiB = 0;
     let planningMs = 0;
     let summary = '';
     for (;;) {
-      const r = oneRound(copySession, copy, hostCpuMhz, settings);
-      rounds += 1;
+      const r = oneRound(s, vms, hostCpuMhz, roundSettings);
+      count += 1;
       moves += r.moves;
       memoryMovedMiB += r.memoryMovedMiB;
       planningMs += r.planningMs;
       summary = r.summary;
-      if (r.moves === 0 || rounds >= 500) break;
+      if (!untilStill || r.moves === 0 || count >= 500) break;
     }
-    settled = { hostsInUse: hostsInUse(copy), moves, memoryMovedMiB, planningMs, rounds, summary };
-    broken.push(...violations(w, copy).map((v) => `settled: ${v}`));
+    broken.push(...violations(w, vms).map((v) => (label ? `${label}: ${v}` : v)));
+    return { hostsInUse: hostsInUse(vms), moves, memoryMovedMiB, planningMs, rounds: count, summary };
+  };
+  const copy = () => ({
+    s: new PlacementSession(session.snapshot(), { seed: 1, profile: packProfile, trace: 'summary', topCandidates: 1 }),
+    vms: new Map([...placed].map(([id, p]) => [id, { ...p }])),
+  });
+  const variants: Record<string, RoundFigures> = {};
+  for (const v of options.variants ?? []) {
+    const c = copy();
+    const vs: RebalanceSettings = { ...DEFAULT_REBALANCE_SETTINGS, ...v.settings, goal: 'consolidate' };
+    variants[v.label] = rounds(c.s, c.vms, vs, v.untilStill ?? false, v.label);
   }
-  const r = oneRound(session, placed, hostCpuMhz, settings);
-  broken.push(...violations(w, placed));
+  const main = options.apply === false ? copy() : { s: session, vms: placed };
+  const round = rounds(main.s, main.vms, settings, false, '');
   return {
     at,
     vms: placed.size,
     lowerBound: lowerBound(w, vcpus, memoryMiB),
     hostsBefore,
-    round: { hostsInUse: hostsInUse(placed), ...r, rounds: 1 },
-    settled,
+    round,
+    variants,
     violations: broken,
   };
 }
