@@ -6,8 +6,9 @@ import { type DemoLogin, seedAndSignIn } from '../testing/seed';
 
 // Tenant networks under a hostile client (issue 13 probe): an attach racing a
 // subnet's re-addressing or deletion, concurrent subnet creations drawing
-// VSIDs, another tenant's ids in every network procedure, and a NIC moved to
-// another subnet. The races are made deterministic by holding the other side's
+// VSIDs (at random: a tenant cannot count another's subnets), another tenant's
+// ids in every network procedure, a NIC moved to another subnet, and port
+// policy changes (partial, cleared by null, refused whole, racing). The races are made deterministic by holding the other side's
 // transaction open in a second connection (doing what the API's own edit or
 // attach does, row lock first) while the API call runs, then committing it.
 
@@ -393,5 +394,109 @@ describe('a VM deleted while the network is compiled', () => {
       name: `other-${++seq}`,
     });
     expect(again.ok).toBe(true);
+  });
+});
+
+describe('port policy changes', () => {
+  type Policy = {
+    acls: unknown[];
+    dhcpGuard: boolean;
+    mirroring: string;
+    pvlan?: unknown;
+    trunk?: unknown;
+    maximumBandwidthMbps?: number;
+    minimumBandwidthWeight?: number;
+  };
+  const deny22 = { direction: 'inbound', action: 'deny', remote: { prefix: '10.0.0.0/8' }, localPort: 22 };
+  const pvlan = { mode: 'isolated', primaryVlan: 100, secondaryVlan: 101 };
+
+  async function attachedVm(name: string, prefix: string) {
+    const subnet = await subnetFor(c.blueAdmin, prefix);
+    const vm = await vmFor(c.blueAdmin, name);
+    await c.blueAdmin.mutate('network.attachNic', { vmId: vm.vmId, nicName: 'nic0', subnetId: subnet.id });
+    const set = (policy: unknown) =>
+      c.blueAdmin.call('network.setPortPolicy', 'mutation', { vmId: vm.vmId, nicName: 'nic0', policy });
+    const stored = async () =>
+      (await c.blueAdmin.query<{ policy: Policy }[]>('network.vmPorts', { vmId: vm.vmId }))[0]?.policy;
+    return { ...vm, set, stored };
+  }
+
+  it('a change keeps every field it leaves out, and null clears one', async () => {
+    const { set, stored } = await attachedVm('policy-patch', '10.96.0.0/24');
+    await set({ pvlan, maximumBandwidthMbps: 700, minimumBandwidthWeight: 9, mirroring: 'source' });
+    // ACLs only (what the probe sent): the PVLAN and bandwidth stay.
+    const aclsOnly = await set({ acls: [deny22] });
+    expect(aclsOnly.ok ? aclsOnly.data : aclsOnly.message).toMatchObject({
+      acls: [deny22],
+      pvlan,
+      maximumBandwidthMbps: 700,
+      minimumBandwidthWeight: 9,
+      mirroring: 'source',
+    });
+    // Bandwidth only: the ACLs stay.
+    await set({ maximumBandwidthMbps: 50 });
+    expect(await stored()).toMatchObject({
+      acls: [deny22],
+      pvlan,
+      maximumBandwidthMbps: 50,
+      minimumBandwidthWeight: 9,
+    });
+    // null clears: no PVLAN, no cap; the rest stays.
+    await set({ pvlan: null, maximumBandwidthMbps: null });
+    const cleared = await stored();
+    expect(cleared).toMatchObject({ acls: [deny22], minimumBandwidthWeight: 9, mirroring: 'source', dhcpGuard: true });
+    expect(cleared).not.toHaveProperty('pvlan');
+    expect(cleared).not.toHaveProperty('maximumBandwidthMbps');
+  });
+
+  it('an invalid change writes nothing, not even its valid fields; PVLAN and trunk on one port are refused', async () => {
+    const { set, stored } = await attachedVm('policy-invalid', '10.97.0.0/24');
+    await set({ pvlan, acls: [deny22], maximumBandwidthMbps: 700 });
+    const before = await stored();
+    const refusals = [
+      // Valid ACLs and cap with a community PVLAN whose secondary VLAN is its primary (core's rule).
+      { acls: [], maximumBandwidthMbps: 10, pvlan: { mode: 'community', primaryVlan: 5, secondaryVlan: 5 } },
+      // Valid ACLs with a cap of 0 (the schema's rule).
+      { acls: [], maximumBandwidthMbps: 0 },
+      // A valid trunk on this PVLAN port: Hyper-V's VLAN modes are exclusive.
+      { acls: [], trunk: { allowedVlans: [10, 20], nativeVlan: 10 } },
+    ];
+    const answers = [];
+    for (const policy of refusals) {
+      const r = await set(policy);
+      answers.push(r.ok ? 'saved' : `${r.code} ${r.message}`);
+    }
+    expect(answers[0]).toContain(
+      "BAD_REQUEST A community PVLAN port's secondary VLAN must differ from its primary VLAN 5",
+    );
+    expect(answers[1]).toContain('Maximum bandwidth is a whole number of Mbps from 1 to 400,000');
+    expect(answers[2]).toBe(
+      'BAD_REQUEST A port is in one VLAN mode: PVLAN or trunk, not both (rule PORT_POLICY_CONFLICT); clear one of them',
+    );
+    expect(await stored()).toEqual(before);
+    // Cleared PVLAN and trunk together in one change: accepted.
+    const trunkPort = await set({ pvlan: null, trunk: { allowedVlans: [10, 20], nativeVlan: 10 } });
+    expect(trunkPort.ok ? trunkPort.data : trunkPort.message).toMatchObject({
+      trunk: { allowedVlans: [10, 20], nativeVlan: 10 },
+      acls: [deny22],
+      maximumBandwidthMbps: 700,
+    });
+  });
+
+  it('a change that waits for another change of the same port keeps what that one wrote', async () => {
+    const { nicId, set, stored } = await attachedVm('policy-race', '10.98.0.0/24');
+    // Another change holds the NIC (as setPortPolicy does, row lock first) and writes a cap; this one sets ACLs.
+    const result = await whileHeld(
+      [
+        ['SELECT id FROM vm_nics WHERE id = $1 FOR NO KEY UPDATE', [nicId]],
+        [
+          `UPDATE vm_nics SET port_policy = port_policy || '{"maximumBandwidthMbps": 300}'::jsonb WHERE id = $1`,
+          [nicId],
+        ],
+      ],
+      () => set({ acls: [deny22] }),
+    );
+    expect(result.ok ? 'ok' : `${result.code} ${result.message}`).toBe('ok');
+    expect(await stored()).toMatchObject({ acls: [deny22], maximumBandwidthMbps: 300 });
   });
 });

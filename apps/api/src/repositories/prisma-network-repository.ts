@@ -303,6 +303,13 @@ export class PrismaNetworkRepository implements NetworkRepository {
     return locked > 0;
   }
 
+  async lockNicPolicy(nicId: string) {
+    // FOR NO KEY UPDATE: two policy changes of one NIC queue up (each reads what the other wrote), while
+    // attaches, compiles and PA allocations (FOR KEY SHARE) are not held up.
+    const locked = await this.db.$executeRaw`SELECT id FROM vm_nics WHERE id = ${nicId}::uuid FOR NO KEY UPDATE`;
+    return locked > 0;
+  }
+
   async removeProviderAddressOfNic(vmNicId: string) {
     await this.db.providerAddress.deleteMany({ where: { vmNicId } });
   }

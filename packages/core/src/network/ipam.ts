@@ -105,6 +105,13 @@ export function pvlanFromFields(fields: {
 
 export function checkPortPolicy(policy: PortPolicy): void {
   checkPvlan(policy.pvlan);
+  // Hyper-V puts a port in one VLAN mode (Set-VMNetworkAdapterVlan: access, trunk, or a private VLAN): a port
+  // both isolated by a PVLAN and trunking other VLANs would have no meaning the host can apply.
+  if (policy.pvlan && policy.trunk)
+    throw new NetworkError(
+      'PORT_POLICY_CONFLICT',
+      'A port is in one VLAN mode: PVLAN or trunk, not both (rule PORT_POLICY_CONFLICT); clear one of them',
+    );
   if (policy.trunk) {
     const seen = new Set<number>();
     for (const v of policy.trunk.allowedVlans) {

@@ -141,6 +141,8 @@ export interface NetworkRepository {
   addProviderAddress(row: ProviderAddressRow): Promise<void>;
   /** Keeps a NIC from being deleted until the transaction ends; false when it is already gone. */
   lockNic(nicId: string): Promise<boolean>;
+  /** Serialises changes of a NIC's port policy until the transaction ends; false when the NIC is gone. */
+  lockNicPolicy(nicId: string): Promise<boolean>;
   removeProviderAddressOfNic(vmNicId: string): Promise<void>;
   macPool(): Promise<{ first: string; last: string }>;
   usedMacs(): Promise<Set<string>>;

@@ -20,16 +20,7 @@ import {
   policyDigest,
 } from './compile';
 import { formatMac } from './ip';
-import {
-  allocateCa,
-  allocatePa,
-  checkNewSubnet,
-  checkPortPolicy,
-  checkVlan,
-  defaultGateway,
-  prefixOrThrow,
-  pvlanFromFields,
-} from './ipam';
+import { allocateCa, allocatePa, checkNewSubnet, checkVlan, defaultGateway, prefixOrThrow } from './ipam';
 import { verifyIsolation } from './isolation';
 import { checkMacPool, storedMac } from './mac-pool';
 import { DEFAULT_PORT_POLICY, type PortPolicy, type VnicPlacement } from './network';
@@ -41,14 +32,15 @@ import type {
   CreateSubnetInput,
   CreateVmNetworkInput,
   DetachNicInput,
-  PortPolicyInput,
   SetMacPoolInput,
+  SetPortPolicyInput,
   TraceInput,
   UpdateSubnetInput,
   UpdateVmNetworkInput,
 } from './network.schema';
 import { checkPortQos, planSubnetEdit, refuseWhileAttached, tenantTraceView } from './network-edits';
 import type { NetworkRepository, NicRow, SubnetRow, VmNetworkRow } from './network-repository';
+import { patchPortPolicy, toPortPolicy } from './port-policy';
 import { effectiveQos } from './qos';
 import { drawVsid, type RandomInt } from './vsid';
 
@@ -453,20 +445,24 @@ export class NetworkService {
     return result;
   }
 
-  async setPortPolicy(
-    actor: Actor,
-    scope: TenantScope,
-    input: { vmId: string; nicName: string; policy: PortPolicyInput },
-  ): Promise<PortPolicy> {
-    const policy = toPortPolicy(input.policy);
-    await this.deps.uow.run(async ({ network, audit }) => {
+  /**
+   * Changes a NIC's port policy: what the change leaves out keeps its value,
+   * null clears it (port-policy.ts). The NIC is locked before it is read, so
+   * two changes of different fields at once both land (neither writes back
+   * the other's old value). A refused change writes nothing.
+   */
+  async setPortPolicy(actor: Actor, scope: TenantScope, input: SetPortPolicyInput): Promise<PortPolicy> {
+    const policy = await this.deps.uow.run(async ({ network, audit }) => {
+      const found = await this.findNic(network, scope, input.vmId, input.nicName);
+      if (!(await network.lockNicPolicy(found.nicId))) throw new NetworkError('VM_NOT_FOUND', 'VM not found');
       const nic = await this.findNic(network, scope, input.vmId, input.nicName);
-      checkPortQos(policy, nic.minimumBandwidthMbps);
-      await this.admit(audit, actor, nic, policy, 'set-port-policy');
+      const next = patchPortPolicy(nic.portPolicy, input.policy);
+      checkPortQos(next, nic.minimumBandwidthMbps);
+      await this.admit(audit, actor, nic, next, 'set-port-policy');
       await network.setNicNetwork(nic.nicId, {
         subnetId: nic.subnetId,
         ca: nic.ca,
-        portPolicy: policy,
+        portPolicy: next,
         label: nic.network,
       });
       await audit.append({
@@ -477,8 +473,9 @@ export class NetworkService {
         targetLabel: `${nic.vmName}/${nic.nicName}`,
         tenantId: nic.tenantId,
         result: 'success',
-        details: { policy },
+        details: { change: input.policy, policy: next },
       });
+      return next;
     });
     await this.reconcile(`port policy ${input.nicName}`);
     return policy;
@@ -979,25 +976,6 @@ function subnetNotFound(id: string): NetworkError {
 
 function vmNetworkNotFound(id: string): NetworkError {
   return new NetworkError('VM_NETWORK_NOT_FOUND', `No VM network ${id}: it does not exist or was deleted`);
-}
-
-/** API input → a full port policy, checked against the rules (PVLAN secondary without primary, trunk native, VLAN range). */
-export function toPortPolicy(input: PortPolicyInput): PortPolicy {
-  const policy: PortPolicy = {
-    ...DEFAULT_PORT_POLICY,
-    ...(input.macSpoofing !== undefined ? { macSpoofing: input.macSpoofing } : {}),
-    ...(input.dhcpGuard !== undefined ? { dhcpGuard: input.dhcpGuard } : {}),
-    ...(input.routerGuard !== undefined ? { routerGuard: input.routerGuard } : {}),
-    ...(input.arpGuard !== undefined ? { arpGuard: input.arpGuard } : {}),
-    acls: input.acls ?? [],
-    mirroring: input.mirroring ?? 'none',
-    pvlan: input.pvlan ? pvlanFromFields(input.pvlan) : undefined,
-    trunk: input.trunk,
-    maximumBandwidthMbps: input.maximumBandwidthMbps,
-    minimumBandwidthWeight: input.minimumBandwidthWeight,
-  };
-  checkPortPolicy(policy);
-  return policy;
 }
 
 export { applyDelta };

@@ -118,31 +118,54 @@ export const aclInput = z
 const MAX_MBPS = 'Maximum bandwidth is a whole number of Mbps from 1 to 400,000';
 const WEIGHT = 'Minimum bandwidth weight is a whole number from 1 to 100';
 
+const pvlanInput = z.strictObject({
+  mode: z.enum(['isolated', 'community', 'promiscuous']).optional(),
+  primaryVlan: vlan('PVLAN primary VLAN').optional(),
+  secondaryVlan: vlan('PVLAN secondary VLAN').optional(),
+});
+const trunkInput = z.strictObject({
+  allowedVlans: z
+    .array(vlan('Trunk allowed VLAN'))
+    .min(1, 'A trunk allows at least one VLAN')
+    .max(64, 'At most 64 trunk VLANs'),
+  nativeVlan: vlan('Trunk native VLAN'),
+});
+const aclsInput = z.array(aclInput).max(MAX_ACLS_PER_PORT, `At most ${MAX_ACLS_PER_PORT} ACLs per port`);
+const mirroringInput = z.enum(['none', 'source', 'destination']);
+const maximumBandwidthMbps = z.number({ error: MAX_MBPS }).int(MAX_MBPS).min(1, MAX_MBPS).max(400_000, MAX_MBPS);
+const minimumBandwidthWeight = z.number({ error: WEIGHT }).int(WEIGHT).min(1, WEIGHT).max(100, WEIGHT);
+
+/** A whole port policy (attachNic): a field left out takes its default. */
 export const portPolicyInput = z.strictObject({
   macSpoofing: z.boolean().optional(),
   dhcpGuard: z.boolean().optional(),
   routerGuard: z.boolean().optional(),
   arpGuard: z.boolean().optional(),
-  pvlan: z
-    .strictObject({
-      mode: z.enum(['isolated', 'community', 'promiscuous']).optional(),
-      primaryVlan: vlan('PVLAN primary VLAN').optional(),
-      secondaryVlan: vlan('PVLAN secondary VLAN').optional(),
-    })
-    .optional(),
-  acls: z.array(aclInput).max(MAX_ACLS_PER_PORT, `At most ${MAX_ACLS_PER_PORT} ACLs per port`).optional(),
-  trunk: z
-    .strictObject({
-      allowedVlans: z
-        .array(vlan('Trunk allowed VLAN'))
-        .min(1, 'A trunk allows at least one VLAN')
-        .max(64, 'At most 64 trunk VLANs'),
-      nativeVlan: vlan('Trunk native VLAN'),
-    })
-    .optional(),
-  mirroring: z.enum(['none', 'source', 'destination']).optional(),
-  maximumBandwidthMbps: z.number({ error: MAX_MBPS }).int(MAX_MBPS).min(1, MAX_MBPS).max(400_000, MAX_MBPS).optional(),
-  minimumBandwidthWeight: z.number({ error: WEIGHT }).int(WEIGHT).min(1, WEIGHT).max(100, WEIGHT).optional(),
+  pvlan: pvlanInput.optional(),
+  acls: aclsInput.optional(),
+  trunk: trunkInput.optional(),
+  mirroring: mirroringInput.optional(),
+  maximumBandwidthMbps: maximumBandwidthMbps.optional(),
+  minimumBandwidthWeight: minimumBandwidthWeight.optional(),
+});
+
+/**
+ * A change to a port policy (setPortPolicy): a field left out keeps its value, null puts it back to its
+ * default (no PVLAN, no trunk, no bandwidth cap or weight, no ACLs, no mirroring, a guard's default). A
+ * PVLAN, a trunk and the ACL list are each one setting, replaced whole. A console sending only ACLs
+ * no longer wipes the PVLAN and bandwidth someone else set (hostile probe, issue 13).
+ */
+export const portPolicyPatch = z.strictObject({
+  macSpoofing: z.boolean().nullish(),
+  dhcpGuard: z.boolean().nullish(),
+  routerGuard: z.boolean().nullish(),
+  arpGuard: z.boolean().nullish(),
+  pvlan: pvlanInput.nullish(),
+  acls: aclsInput.nullish(),
+  trunk: trunkInput.nullish(),
+  mirroring: mirroringInput.nullish(),
+  maximumBandwidthMbps: maximumBandwidthMbps.nullish(),
+  minimumBandwidthWeight: minimumBandwidthWeight.nullish(),
 });
 
 /** A VM NIC leaves its subnet (detach): it keeps its MAC and port policy, and is on no VM network. */
@@ -172,7 +195,7 @@ export const attachNicInput = z.strictObject({
 export const setPortPolicyInput = z.strictObject({
   vmId: z.uuid('VM id must be a UUID'),
   nicName: text('NIC name', { min: 1, max: 32 }),
-  policy: portPolicyInput,
+  policy: portPolicyPatch,
 });
 
 /** Edits of a VM network: its name always; its isolation mode only while no VM NIC is attached. */
@@ -240,6 +263,8 @@ export type UpdateVmNetworkInput = z.infer<typeof updateVmNetworkInput>;
 export type UpdateSubnetInput = z.infer<typeof updateSubnetInput>;
 export type AttachNicInput = z.infer<typeof attachNicInput>;
 export type PortPolicyInput = z.infer<typeof portPolicyInput>;
+export type PortPolicyPatch = z.infer<typeof portPolicyPatch>;
+export type SetPortPolicyInput = z.infer<typeof setPortPolicyInput>;
 export type AddPaPoolInput = z.infer<typeof addPaPoolInput>;
 export type TraceInput = z.infer<typeof traceInput>;
 export type CreateExtensionInput = z.infer<typeof createExtensionInput>;

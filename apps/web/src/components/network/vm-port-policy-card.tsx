@@ -81,7 +81,10 @@ const vlanList = (text: string): number[] =>
     .filter((v) => v !== '')
     .map((v) => Number(v));
 
-/** The whole policy the API replaces. */
+/**
+ * The whole policy as the card shows it. The API keeps a field that is left out, so what the form clears is
+ * sent as null (no PVLAN, no trunk, no cap, no weight), never omitted.
+ */
 function toInput(draft: Draft): PolicyInput {
   return {
     dhcpGuard: draft.dhcpGuard,
@@ -89,21 +92,20 @@ function toInput(draft: Draft): PolicyInput {
     arpGuard: draft.arpGuard,
     macSpoofing: draft.macSpoofing,
     mirroring: draft.mirroring,
-    maximumBandwidthMbps: num(draft.maximumBandwidthMbps),
-    minimumBandwidthWeight: num(draft.minimumBandwidthWeight),
-    ...(draft.pvlanMode !== 'none'
-      ? {
-          pvlan: {
+    maximumBandwidthMbps: num(draft.maximumBandwidthMbps) ?? null,
+    minimumBandwidthWeight: num(draft.minimumBandwidthWeight) ?? null,
+    pvlan:
+      draft.pvlanMode !== 'none'
+        ? {
             mode: draft.pvlanMode,
             // A mode needs its primary VLAN: an empty one goes as NaN so the API says so, not saves no PVLAN.
             primaryVlan: num(draft.primaryVlan) ?? Number.NaN,
             ...(num(draft.secondaryVlan) !== undefined ? { secondaryVlan: num(draft.secondaryVlan) } : {}),
-          },
-        }
-      : {}),
-    ...(draft.trunk
-      ? { trunk: { allowedVlans: vlanList(draft.allowedVlans), nativeVlan: num(draft.nativeVlan) ?? Number.NaN } }
-      : {}),
+          }
+        : null,
+    trunk: draft.trunk
+      ? { allowedVlans: vlanList(draft.allowedVlans), nativeVlan: num(draft.nativeVlan) ?? Number.NaN }
+      : null,
     acls: draft.acls.map((a) => ({
       direction: a.direction,
       action: a.action,
@@ -408,6 +410,10 @@ function PolicyEditor({ vmId, port }: { vmId: string; port: Port }) {
               <Field label="PVLAN mode" htmlFor={`pvlan-mode-${port.nicName}`}>
                 <Select
                   id={`pvlan-mode-${port.nicName}`}
+                  // One VLAN mode per port: a trunk port takes no PVLAN (a policy saved with both before the
+                  // API refused it keeps both controls enabled, so either can be cleared).
+                  disabled={draft.trunk && draft.pvlanMode === 'none'}
+                  aria-describedby={draft.trunk && draft.pvlanMode === 'none' ? `vlan-mode-${port.nicName}` : undefined}
                   value={draft.pvlanMode}
                   onChange={(e) => set({ pvlanMode: e.target.value as Draft['pvlanMode'] })}
                 >
@@ -443,6 +449,8 @@ function PolicyEditor({ vmId, port }: { vmId: string; port: Port }) {
               <input
                 type="checkbox"
                 className="mt-0.5"
+                disabled={draft.pvlanMode !== 'none' && !draft.trunk}
+                aria-describedby={draft.pvlanMode !== 'none' && !draft.trunk ? `vlan-mode-${port.nicName}` : undefined}
                 checked={draft.trunk}
                 onChange={(e) => set({ trunk: e.target.checked })}
               />
@@ -481,6 +489,13 @@ function PolicyEditor({ vmId, port }: { vmId: string; port: Port }) {
               </Field>
             </div>
           </fieldset>
+          {draft.trunk !== (draft.pvlanMode !== 'none') ? (
+            <p id={`vlan-mode-${port.nicName}`} className="text-[12px] text-muted md:col-span-2">
+              {draft.trunk
+                ? 'A trunk port has no private VLAN: a port is in one VLAN mode. Clear Trunk port to set a PVLAN.'
+                : 'A private VLAN port is no trunk: a port is in one VLAN mode. Set PVLAN mode to none to make it a trunk.'}
+            </p>
+          ) : null}
         </div>
       </fieldset>
       {canEdit ? (
