@@ -117,12 +117,27 @@ export class PrismaMobilityStore implements MobilityStore, EvacuationLog {
       },
       orderBy: { createdAt: 'desc' },
       take: limit,
-      select: { id: true, targetId: true, targetLabel: true, state: true, createdAt: true, result: true },
+      select: {
+        id: true,
+        targetId: true,
+        targetLabel: true,
+        tenantId: true,
+        state: true,
+        createdAt: true,
+        result: true,
+      },
     });
+    // Two tenants may each have a VM of the same name: the history names each VM's tenant.
+    const tenantIds = [...new Set(jobs.flatMap((j) => (j.tenantId ? [j.tenantId] : [])))];
+    const tenants = tenantIds.length
+      ? await this.db.tenant.findMany({ where: { id: { in: tenantIds } }, select: { id: true, name: true } })
+      : [];
+    const tenantName = new Map(tenants.map((t) => [t.id, t.name]));
     return jobs.map((j) => ({
       jobId: j.id,
       vmId: j.targetId,
       vmName: j.targetLabel,
+      tenantName: j.tenantId ? (tenantName.get(j.tenantId) ?? null) : null,
       state: j.state,
       createdAt: j.createdAt.toISOString(),
       record:

@@ -234,6 +234,11 @@ export class PrismaHaRepository implements HaAgentRepository, HaRepository {
     return rows.map(toRestart);
   }
 
+  async tenantNames(tenantIds: string[]) {
+    const rows = await this.db.tenant.findMany({ where: { id: { in: tenantIds } }, select: { id: true, name: true } });
+    return new Map(rows.map((t) => [t.id, t.name]));
+  }
+
   async updateRestart(
     eventId: string,
     vmId: string,

@@ -106,6 +106,8 @@ export interface HaRepository {
   /** Inserts the restarts that do not exist yet (one per event and VM). */
   createRestarts(rows: HaRestartRow[]): Promise<void>;
   restarts(eventId: string): Promise<HaRestartRow[]>;
+  /** Tenants' names by id (the console tells two tenants' same-name VMs apart by them); unknown ids are left out. */
+  tenantNames(tenantIds: string[]): Promise<Map<string, string>>;
   updateRestart(
     eventId: string,
     vmId: string,

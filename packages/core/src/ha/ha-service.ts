@@ -45,6 +45,9 @@ export class HaSettingsError extends ComputeError {
   }
 }
 
+/** A VM's restart as the console shows it: with its tenant's name (null when the tenant is gone). */
+export type HaRestartView = HaRestartRow & { tenantName: string | null };
+
 export interface HaServiceDeps {
   uow: UnitOfWork<{ ha: HaRepository; vms: VmRepository; audit: AuditRepository }>;
   recover: RecoverHost;
@@ -163,13 +166,22 @@ export class HaService {
   }
 
   /** A cluster's failure events (all clusters' with null); a cluster that does not exist is CLUSTER_NOT_FOUND, not []. */
-  async events(clusterId: string | null, limit = 20): Promise<(HaEventRow & { restarts: HaRestartRow[] })[]> {
+  async events(clusterId: string | null, limit = 20): Promise<(HaEventRow & { restarts: HaRestartView[] })[]> {
     const { ha } = this.deps.uow.repos;
     if (clusterId !== null && !(await ha.clusterSettings()).some((c) => c.id === clusterId)) {
       throw clusterNotFound(clusterId);
     }
     const events = await ha.listEvents(clusterId, limit);
-    return Promise.all(events.map(async (e) => ({ ...e, restarts: await ha.restarts(e.id) })));
+    const restarts = await Promise.all(events.map((e) => ha.restarts(e.id)));
+    const named = await this.naming(restarts.flat());
+    return events.map((e, i) => ({ ...e, restarts: (restarts[i] ?? []).map(named) }));
+  }
+
+  /** Adds each restart's tenant's name (one query): two tenants may each have a VM of the same name. */
+  private async naming(restarts: HaRestartRow[]): Promise<(r: HaRestartRow) => HaRestartView> {
+    const ids = [...new Set(restarts.map((r) => r.tenantId))];
+    const names = ids.length ? await this.deps.uow.repos.ha.tenantNames(ids) : new Map<string, string>();
+    return (r) => ({ ...r, tenantName: names.get(r.tenantId) ?? null });
   }
 
   /**
@@ -208,10 +220,11 @@ export class HaService {
     };
   }
 
-  async event(id: string): Promise<HaEventRow & { restarts: HaRestartRow[] }> {
+  async event(id: string): Promise<HaEventRow & { restarts: HaRestartView[] }> {
     const { ha } = this.deps.uow.repos;
     const event = await ha.findEvent(id);
     if (!event) throw new ComputeError('HA_EVENT_NOT_FOUND', `HA event ${id} not found`);
-    return { ...event, restarts: await ha.restarts(id) };
+    const restarts = await ha.restarts(id);
+    return { ...event, restarts: restarts.map(await this.naming(restarts)) };
   }
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { oneOf } from '../shared/text.schema';
+import { formatSeconds as sec } from '../shared/units';
 import { ISOLATION_RESPONSES } from './ha-protocol.schema';
 
 /**
@@ -24,24 +26,25 @@ export type AdmissionPolicy = (typeof ADMISSION_POLICIES)[number];
 export const HA_PRIORITIES = ['high', 'medium', 'low', 'off'] as const;
 export type HaPriority = (typeof HA_PRIORITIES)[number];
 
+// Limits and rules are said in seconds, the unit the console's fields take (the API's fields are …Ms).
 const ms = (label: string, min: number, max: number) =>
   z
-    .number()
+    .number({ error: `${label} must be a number of milliseconds` })
     .int(`${label} must be a whole number of milliseconds`)
-    .min(min, `${label} must be at least ${min} ms`)
-    .max(max, `${label} must be at most ${max} ms`);
+    .min(min, `${label} must be at least ${sec(min)}`)
+    .max(max, `${label} must be at most ${sec(max)}`);
 
 /** Each setting's type and limits, without defaults (a patch names only what it changes). */
 const haSettingFields = {
-  enabled: z.boolean(),
+  enabled: z.boolean({ error: 'enabled must be true or false' }),
   /** A host silent this long opens a failure event. */
   detectionTimeoutMs: ms('detection timeout', 1000, 600_000),
   /** An agent that cannot reach the control plane this long applies the isolation response. */
   isolationTimeoutMs: ms('isolation timeout', 1000, 600_000),
   /** A host that has not renewed its lease (heartbeat) this long has self-fenced. */
   fencingTimeoutMs: ms('fencing timeout', 1000, 900_000),
-  isolationResponse: z.enum(ISOLATION_RESPONSES),
-  fenceMethod: z.enum(FENCE_METHODS),
+  isolationResponse: oneOf('isolation response', ISOLATION_RESPONSES),
+  fenceMethod: oneOf('fence method', FENCE_METHODS),
   /** Restarts in flight at once on one target host. */
   restartConcurrencyPerHost: z
     .number()
@@ -49,13 +52,13 @@ const haSettingFields = {
     .min(1, 'restart concurrency per host must be at least 1')
     .max(64, 'restart concurrency per host must be at most 64'),
   /** Refuse a new VM or a start that would leave the cluster unable to restart its HA VMs (ha/admission.ts). */
-  admissionControl: z.boolean(),
+  admissionControl: z.boolean({ error: 'admission control must be true or false' }),
   /**
    * What admission control keeps free: room to restart the running HA VMs of any `hostFailuresToTolerate`
    * hosts lost at once (vCenter's "host failures cluster tolerates"), or `reservedCapacityPercent` of the
    * connected hosts' CPU and memory unused by running VMs (vCenter's "percentage of cluster resources").
    */
-  admissionPolicy: z.enum(ADMISSION_POLICIES),
+  admissionPolicy: oneOf('admission policy', ADMISSION_POLICIES),
   hostFailuresToTolerate: z
     .number()
     .int()
@@ -115,8 +118,8 @@ export function haSettingsViolations(s: HaSettings, heartbeatIntervalMs: number)
     out.push({
       rule: 'fencing-after-isolation',
       message:
-        `The fencing timeout (${s.fencingTimeoutMs} ms) must be at least the isolation timeout plus a heartbeat ` +
-        `interval (${s.isolationTimeoutMs} + ${heartbeatIntervalMs} = ${s.isolationTimeoutMs + heartbeatIntervalMs} ms): ` +
+        `The fencing timeout (${sec(s.fencingTimeoutMs)}) must be at least the isolation timeout plus a heartbeat ` +
+        `interval (${sec(s.isolationTimeoutMs)} + ${sec(heartbeatIntervalMs)} = ${sec(s.isolationTimeoutMs + heartbeatIntervalMs)}): ` +
         'a host cut off just after a heartbeat must have applied its isolation response before its lease is taken as fenced',
       fields: ['fencingTimeoutMs', 'isolationTimeoutMs'],
     });
@@ -125,15 +128,15 @@ export function haSettingsViolations(s: HaSettings, heartbeatIntervalMs: number)
     out.push({
       rule: 'detection-after-two-heartbeats',
       message:
-        `The detection timeout (${s.detectionTimeoutMs} ms) must be at least two heartbeat intervals ` +
-        `(${2 * heartbeatIntervalMs} ms): one late heartbeat is not a failure`,
+        `The detection timeout (${sec(s.detectionTimeoutMs)}) must be at least two heartbeat intervals ` +
+        `(${sec(2 * heartbeatIntervalMs)}): one late heartbeat is not a failure`,
       fields: ['detectionTimeoutMs'],
     });
   }
   if (s.detectionTimeoutMs > s.fencingTimeoutMs) {
     out.push({
       rule: 'detection-before-fencing',
-      message: `The detection timeout (${s.detectionTimeoutMs} ms) must not exceed the fencing timeout (${s.fencingTimeoutMs} ms)`,
+      message: `The detection timeout (${sec(s.detectionTimeoutMs)}) must not exceed the fencing timeout (${sec(s.fencingTimeoutMs)})`,
       fields: ['detectionTimeoutMs', 'fencingTimeoutMs'],
     });
   }

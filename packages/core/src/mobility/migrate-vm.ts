@@ -124,6 +124,8 @@ export interface MigrationHistoryRow {
   readonly jobId: string;
   readonly vmId: string;
   readonly vmName: string;
+  /** The VM's tenant (null when the job has none or the tenant is gone): same-name VMs of two tenants differ by it. */
+  readonly tenantName: string | null;
   readonly state: string;
   readonly createdAt: string;
   readonly record: MigrationRecord | null;

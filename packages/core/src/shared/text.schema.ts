@@ -173,3 +173,11 @@ export function isoDateInRange(label: string) {
     .date({ error: `${label} must be a date (YYYY-MM-DD)` })
     .refine((s) => inDateRange(Date.parse(`${s}T00:00:00Z`)), dateRangeMessage(label));
 }
+
+/**
+ * One of a fixed set of words, refused with its label and the set ("Sort must be one of name, state, …"):
+ * zod's own message names neither ("Invalid option: expected one of …").
+ */
+export function oneOf<const T extends readonly string[]>(label: string, values: T) {
+  return z.enum(values, { error: `${label} must be one of ${values.join(', ')}` });
+}

@@ -16,3 +16,11 @@ export function formatBytes(bytes: number): string {
 export function formatMiB(mib: number): string {
   return formatBytes(mib * MIB);
 }
+
+/**
+ * A duration given in milliseconds, said in seconds ("20 s", "1.5 s", "0.25 s"): people set and read
+ * timeouts in seconds, while the API carries milliseconds (fields named …Ms).
+ */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}

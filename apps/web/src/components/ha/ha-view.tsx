@@ -71,7 +71,7 @@ export function HaView() {
               <ul data-testid="ha-waiting">
                 {waiting.map((r) => (
                   <li key={`${r.eventId}-${r.vmId}`}>
-                    {r.vmName} ({r.priority}) from {r.hostName}: {r.reason}
+                    {r.vmName} ({r.tenantName ?? 'no tenant'}, {r.priority}) from {r.hostName}: {r.reason}
                   </li>
                 ))}
               </ul>
@@ -89,23 +89,24 @@ export function HaView() {
                 }`}
               />
               <CardBody className="grid grid-cols-1 gap-4">
-                <Badge tone={EVENT_TONE[e.state] ?? 'neutral'} dot>
+                <Badge tone={EVENT_TONE[e.state] ?? 'neutral'} dot className="justify-self-start">
                   {e.state}
                 </Badge>
-                <Table>
+                <Table aria-label={`VMs of ${e.hostName}`}>
+                  {/* THead is the header row itself: a TR inside it nested a row in the first cell. */}
                   <THead>
-                    <TR>
-                      <TH>VM</TH>
-                      <TH>Priority</TH>
-                      <TH>State</TH>
-                      <TH>RTO</TH>
-                      <TH>Note</TH>
-                    </TR>
+                    <TH>VM</TH>
+                    <TH>Tenant</TH>
+                    <TH>Priority</TH>
+                    <TH>State</TH>
+                    <TH>RTO</TH>
+                    <TH>Note</TH>
                   </THead>
                   <tbody>
                     {e.restarts.map((r) => (
                       <TR key={r.vmId}>
                         <TD>{r.vmName}</TD>
+                        <TD className="text-muted">{r.tenantName ?? '—'}</TD>
                         <TD>{r.priority}</TD>
                         <TD>
                           <Badge tone={RESTART_TONE[r.state] ?? 'neutral'}>{r.state}</Badge>

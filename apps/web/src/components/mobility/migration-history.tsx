@@ -60,7 +60,7 @@ export function MigrationHistory() {
       <PageHeader
         title="Migrations"
         description={
-          history.data
+          history.data && rows.length
             ? `${rows.length} most recent${running ? `, ${running} in progress` : ''}: predicted and observed side by side`
             : 'Live and cold migrations: predicted and observed side by side'
         }
@@ -71,13 +71,14 @@ export function MigrationHistory() {
         {history.data && rows.length === 0 ? (
           <EmptyState
             title="No migrations yet"
-            description="Migrate a VM from its page, or put a host into maintenance to evacuate it."
+            description="Migrate a VM from its page, many at once by pattern below, or put a host into maintenance to evacuate it."
           />
         ) : (
           <Table aria-label="Migrations">
             <THead>
               <TH>Requested</TH>
               <TH>VM</TH>
+              <TH>Tenant</TH>
               <TH>From → to</TH>
               <TH>Kind</TH>
               <TH>State</TH>
@@ -95,6 +96,7 @@ export function MigrationHistory() {
                     <TD>
                       <Link href={`/admin/vms/${r.vmId}`}>{r.vmName}</Link>
                     </TD>
+                    <TD className="text-muted">{r.tenantName ?? '—'}</TD>
                     <TD className="whitespace-nowrap">
                       {record
                         ? `${hostName(record.fromHostId)} → ${record.toHostName ?? hostName(record.toHostId)}`

@@ -8,6 +8,7 @@ export interface MigrationHistoryRow {
   jobId: string;
   vmId: string;
   vmName: string;
+  tenantName: string | null;
   state: string;
   createdAt: string;
   record: {

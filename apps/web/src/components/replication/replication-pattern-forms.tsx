@@ -1,6 +1,6 @@
 'use client';
 
-import type { PointChoice } from '@fabric/core/replication/replication.schema';
+import type { PointChoice, ReplicationFrequency } from '@fabric/core/replication/replication.schema';
 import type { PatternResult } from '@fabric/core/shared/vm-pattern.schema';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Copy, Repeat } from 'lucide-react';
@@ -13,17 +13,16 @@ import { InlineError } from '@/components/ui/error-state';
 import { Field, Input, Select } from '@/components/ui/input';
 import { errorMessage } from '@/lib/errors';
 import { useTRPC } from '@/trpc/client';
+import {
+  APP_CONSISTENT_CHOICES,
+  appConsistentHours,
+  appConsistentLabel,
+  FREQUENCIES,
+  POINT_CHOICES,
+} from './replication-choices';
 
 type Area = 'portal' | 'admin';
-type Frequency = 30 | 300 | 900;
 type FailoverKind = 'test' | 'planned' | 'unplanned';
-
-const FREQUENCIES: { value: Frequency; label: string }[] = [
-  { value: 30, label: 'Every 30 seconds' },
-  { value: 300, label: 'Every 5 minutes' },
-  { value: 900, label: 'Every 15 minutes' },
-];
-const POINT_CHOICES = Array.from({ length: 25 }, (_, n) => n);
 
 type PointKind = PointChoice['choice'];
 /** Which recovery point test and unplanned failovers start from, as the form offers it and the confirmation says it. */
@@ -111,8 +110,9 @@ export function EnableByPatternCard({ area }: { area: Area }) {
   const [pattern, setPattern] = useState('');
   const [tenantId, setTenantId] = useState('');
   const [cluster, setCluster] = useState('');
-  const [frequency, setFrequency] = useState<Frequency>(300);
+  const [frequency, setFrequency] = useState<ReplicationFrequency>(300);
   const [points, setPoints] = useState(0);
+  const [appHours, setAppHours] = useState(0);
   const portalTargets = usePortalTargets(area === 'portal' ? pattern.trim() : '');
   const adminTargets = useAdminTargets(area === 'admin');
   const targets = area === 'portal' ? portalTargets : adminTargets;
@@ -123,6 +123,7 @@ export function EnableByPatternCard({ area }: { area: Area }) {
     target: { kind: 'cluster' as const, clusterId },
     frequencySeconds: frequency,
     additionalPoints: points,
+    appConsistentHours: appConsistentHours(appHours),
   };
   const [asked, setAsked] = useState<typeof input | null>(null);
   const [result, setResult] = useState<PatternResult | null>(null);
@@ -192,6 +193,23 @@ export function EnableByPatternCard({ area }: { area: Area }) {
               {POINT_CHOICES.map((n) => (
                 <option key={n} value={n}>
                   {n === 0 ? 'Latest only' : n}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field
+            label="Application-consistent points"
+            htmlFor={`${area}-enable-app-consistent`}
+            hint="The guest finishes and holds its writes for them"
+          >
+            <Select
+              id={`${area}-enable-app-consistent`}
+              value={appHours}
+              onChange={(e) => setAppHours(Number(e.target.value))}
+            >
+              {APP_CONSISTENT_CHOICES.map((n) => (
+                <option key={n} value={n}>
+                  {appConsistentLabel(n)}
                 </option>
               ))}
             </Select>

@@ -15,6 +15,13 @@ import { errorMessage } from '@/lib/errors';
 import { formatBytes, formatDateTime } from '@/lib/format';
 import { useTRPC } from '@/trpc/client';
 import type { RouterOutputs } from '@/trpc/types';
+import {
+  APP_CONSISTENT_CHOICES,
+  appConsistentHours,
+  appConsistentLabel,
+  FREQUENCIES,
+  POINT_CHOICES,
+} from './replication-choices';
 
 type Replication = NonNullable<RouterOutputs['replication']['get']>;
 type Action =
@@ -29,15 +36,7 @@ type Action =
   | 'resume'
   | 'remove';
 
-const POINT_CHOICES = Array.from({ length: 25 }, (_, n) => n);
-/** 0 (none), then every 1–12 hours (REPLICATION_LIMITS.appConsistentHours). */
-const APP_CONSISTENT_CHOICES = Array.from({ length: 13 }, (_, n) => n);
 const HEALTH_TONE: Record<string, Tone> = { normal: 'green', warning: 'amber', critical: 'red' };
-const FREQUENCIES = [
-  { value: 30, label: 'Every 30 seconds' },
-  { value: 300, label: 'Every 5 minutes' },
-  { value: 900, label: 'Every 15 minutes' },
-];
 
 /** Plain-language confirmations: what each action does to the VM, before it runs. */
 const CONFIRM: Record<Action, { title: string; body: string; go: string }> = {
@@ -173,7 +172,7 @@ function EnableForm({ vmId, vmName }: { vmId: string; vmName: string }) {
               target: { kind: 'cluster', clusterId: chosen },
               frequencySeconds: frequency as 30 | 300 | 900,
               additionalPoints: points,
-              appConsistentHours: appHours === 0 ? null : appHours,
+              appConsistentHours: appConsistentHours(appHours),
             });
           }}
         >
@@ -212,7 +211,7 @@ function EnableForm({ vmId, vmName }: { vmId: string; vmName: string }) {
             <Select id="replica-app-consistent" value={appHours} onChange={(e) => setAppHours(Number(e.target.value))}>
               {APP_CONSISTENT_CHOICES.map((n) => (
                 <option key={n} value={n}>
-                  {n === 0 ? 'None' : n === 1 ? 'Every hour' : `Every ${n} hours`}
+                  {appConsistentLabel(n)}
                 </option>
               ))}
             </Select>
