@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { dateInRange, SEARCH_MAX_LENGTH, searchText } from '../shared/text.schema';
+import { dateInRange, oneOf, SEARCH_MAX_LENGTH, searchText } from '../shared/text.schema';
 
 export const listAuditInput = z.object({
   /** An action or its prefix ('vm.'), matched literally. */
   action: searchText('Action', 100),
-  result: z.enum(['success', 'denied', 'failure']).optional(),
-  actorType: z.enum(['user', 'agent', 'system']).optional(),
+  result: oneOf('Result', ['success', 'denied', 'failure']).optional(),
+  actorType: oneOf('Actor type', ['user', 'agent', 'system']).optional(),
   targetType: searchText('Target type', 50),
   targetId: searchText('Target id', 100),
   search: searchText('Search', SEARCH_MAX_LENGTH),

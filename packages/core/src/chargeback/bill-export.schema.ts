@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oneOf } from '../shared/text.schema';
 import { checkBillingSpan } from './period-limit';
 
 /** The longest period a bill export covers (the console says so before it asks). */
@@ -16,7 +17,7 @@ export type BillExportFormat = (typeof BILL_EXPORT_FORMATS)[number];
  */
 export const billExportInput = z
   .object({
-    format: z.enum(BILL_EXPORT_FORMATS),
+    format: oneOf('Format', BILL_EXPORT_FORMATS),
     tenantId: z.string().uuid('tenantId must be a tenant id (UUID)').optional(),
     all: z
       .enum(['1', 'true', '0', 'false'], { message: 'all must be 1 or 0' })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oneOf } from '../shared/text.schema';
 import { ratingPeriodSchema } from './usage.schema';
 
 const DAY_MS = 86_400_000;
@@ -6,7 +7,7 @@ const DAY_MS = 86_400_000;
 /** Most buckets one cost series may have: a little over a year of days, ten years of months. */
 export const COST_SERIES_LIMITS = { day: 400, month: 120 } as const;
 
-export const costBucketSchema = z.enum(['day', 'month']);
+export const costBucketSchema = oneOf('Bucket', ['day', 'month']);
 export type CostBucket = z.infer<typeof costBucketSchema>;
 
 /** UTC days or calendar months that [fromMs, toMs) touches. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDateInRange } from '../shared/text.schema';
+import { isoDateInRange, oneOf } from '../shared/text.schema';
 
 /** A price per unit: a plain decimal string, at most 6 decimals, never a float. */
 export const priceSchema = z
@@ -12,7 +12,7 @@ export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'A currency is thre
 /** A card takes effect at 00:00 UTC of this date. */
 export const effectiveFromSchema = isoDateInRange('Effective date');
 
-export const addressClassSchema = z.enum(['internet', 'datacenter']);
+export const addressClassSchema = oneOf('Address class', ['internet', 'datacenter']);
 
 /**
  * The two fixed classes, and optionally a price per metered address class

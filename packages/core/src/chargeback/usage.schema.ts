@@ -13,10 +13,13 @@ const wholeHourSchema = isoDateTimeInRange('Time').refine(
  * day or a month (Postgres numeric) can pass 2^53, so the repositories hand
  * them over as text; rating reads both into decimals, never floats.
  */
-const counterSchema = z.union([
-  z.number().nonnegative().finite(),
-  z.string().regex(/^\d{1,30}(\.\d{1,10})?$/, 'A counter is a non-negative decimal such as "12.5"'),
-]);
+const counterSchema = z.union(
+  [
+    z.number().nonnegative().finite(),
+    z.string().regex(/^\d{1,30}(\.\d{1,10})?$/, 'A counter is a non-negative decimal such as "12.5"'),
+  ],
+  { error: 'A counter is a non-negative number or a decimal string such as "12.5"' },
+);
 const bytesSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const bytesPerClassSchema = z.object({ internet: bytesSchema, datacenter: bytesSchema });
 const counterPerClassSchema = z.object({ internet: counterSchema, datacenter: counterSchema });

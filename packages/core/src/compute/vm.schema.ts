@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { VM_MOVE_CAUSES } from '../placement/placement-now';
 import { HYPERV_LIMITS } from '../shared/limits';
-import { searchText, text } from '../shared/text.schema';
+import { oneOf, searchText, text } from '../shared/text.schema';
 
 // Limits from the whitepaper ("Scale up"): 64 vCPUs and 1 TB of memory per VM;
 // VHDX up to 64 TB with 512 or 4,096-byte logical sectors.
@@ -72,43 +72,50 @@ const memoryMiB = (what: string) =>
 const bufferMessage = `Memory buffer is ${L.bufferPercent.min}–${L.bufferPercent.max} %`;
 const weightMessage = `Memory weight is ${L.memoryWeight.min}–${L.memoryWeight.max}`;
 
-export const memoryInput = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('static'), sizeMiB: memoryMiB('Memory') }),
-  z
-    .object({
-      mode: z.literal('dynamic'),
-      startupMiB: memoryMiB('Startup memory'),
-      minimumMiB: memoryMiB('Minimum memory'),
-      maximumMiB: memoryMiB('Maximum memory'),
-      bufferPercent: z
-        .number(requiredNumber('Memory buffer'))
-        .int(bufferMessage)
-        .min(L.bufferPercent.min, bufferMessage)
-        .max(L.bufferPercent.max, bufferMessage)
-        .default(20),
-      weight: z
-        .number(requiredNumber('Memory weight'))
-        .int(weightMessage)
-        .min(L.memoryWeight.min, weightMessage)
-        .max(L.memoryWeight.max, weightMessage)
-        .default(5000),
-    })
-    // Minimum ≤ startup ≤ maximum: a broken pair is flagged at both of its fields, so the form shows
-    // both (a minimum above the maximum used to mark the minimum alone).
-    .superRefine((m, ctx) => {
-      const pairs = [
-        ['minimumMiB', 'startupMiB', m.minimumMiB <= m.startupMiB, 'Minimum memory must not exceed startup memory'],
-        ['startupMiB', 'maximumMiB', m.startupMiB <= m.maximumMiB, 'Startup memory must not exceed maximum memory'],
-        ['minimumMiB', 'maximumMiB', m.minimumMiB <= m.maximumMiB, 'Minimum memory must not exceed maximum memory'],
-      ] as const;
-      for (const [low, high, ok, message] of pairs) {
-        if (ok) continue;
-        // The field the rule names second first: a form shows each field's first message.
-        ctx.addIssue({ code: 'custom', message, path: [high] });
-        ctx.addIssue({ code: 'custom', message, path: [low] });
-      }
-    }),
-]);
+export const memoryInput = z.discriminatedUnion(
+  'mode',
+  [
+    z.object({ mode: z.literal('static'), sizeMiB: memoryMiB('Memory') }),
+    z
+      .object({
+        mode: z.literal('dynamic'),
+        startupMiB: memoryMiB('Startup memory'),
+        minimumMiB: memoryMiB('Minimum memory'),
+        maximumMiB: memoryMiB('Maximum memory'),
+        bufferPercent: z
+          .number(requiredNumber('Memory buffer'))
+          .int(bufferMessage)
+          .min(L.bufferPercent.min, bufferMessage)
+          .max(L.bufferPercent.max, bufferMessage)
+          .default(20),
+        weight: z
+          .number(requiredNumber('Memory weight'))
+          .int(weightMessage)
+          .min(L.memoryWeight.min, weightMessage)
+          .max(L.memoryWeight.max, weightMessage)
+          .default(5000),
+      })
+      // Minimum ≤ startup ≤ maximum: a broken pair is flagged at both of its fields, so the form shows
+      // both (a minimum above the maximum used to mark the minimum alone).
+      .superRefine((m, ctx) => {
+        const pairs = [
+          ['minimumMiB', 'startupMiB', m.minimumMiB <= m.startupMiB, 'Minimum memory must not exceed startup memory'],
+          ['startupMiB', 'maximumMiB', m.startupMiB <= m.maximumMiB, 'Startup memory must not exceed maximum memory'],
+          ['minimumMiB', 'maximumMiB', m.minimumMiB <= m.maximumMiB, 'Minimum memory must not exceed maximum memory'],
+        ] as const;
+        for (const [low, high, ok, message] of pairs) {
+          if (ok) continue;
+          // The field the rule names second first: a form shows each field's first message.
+          ctx.addIssue({ code: 'custom', message, path: [high] });
+          ctx.addIssue({ code: 'custom', message, path: [low] });
+        }
+      }),
+  ],
+  {
+    error:
+      'Memory is { mode: "static", sizeMiB } or { mode: "dynamic", startupMiB, minimumMiB, maximumMiB, bufferPercent?, weight? }',
+  },
+);
 export type MemoryInput = z.infer<typeof memoryInput>;
 
 export const diskInput = z.object({
@@ -120,7 +127,7 @@ export const diskInput = z.object({
   logicalSectorBytes: z
     .union([z.literal(512), z.literal(4096)], { error: 'Logical sector size is 512 or 4,096 bytes' })
     .default(4096),
-  kind: z.enum(['fixed', 'dynamic', 'differencing']).default('dynamic'),
+  kind: oneOf('Disk kind', ['fixed', 'dynamic', 'differencing']).default('dynamic'),
   /** For differencing disks: the parent disk's name on the same VM. */
   parent: text('Parent disk', { max: 64 }).optional(),
   pool: text('Storage pool', { max: 128 }).optional(),
@@ -161,7 +168,7 @@ export const nicInput = z
 
 export const groupInput = z.object({
   name: text('Group name', { min: 1, max: 64, name: true }),
-  kind: z.enum(['affinity', 'anti-affinity']),
+  kind: oneOf('Group kind', ['affinity', 'anti-affinity']),
   hard: z.boolean().default(false),
 });
 
@@ -209,7 +216,7 @@ export const createVmInput = z.object({
     .max(L.nicsPerVm, `At most ${L.nicsPerVm} network adapters per VM`)
     .superRefine(uniqueNames('Network adapter names must be unique'))
     .default([{ name: 'nic0', network: 'default' }]),
-  haPriority: z.enum(HA_PRIORITIES).default('medium'),
+  haPriority: oneOf('HA priority', HA_PRIORITIES).default('medium'),
   tags: z
     .array(text('A tag', { min: 1, max: L.tagLength, name: true }))
     .max(L.tagsPerVm, `At most ${L.tagsPerVm} tags`)
@@ -249,11 +256,11 @@ export const createManyResultSchema = z.object({
 export const VM_ACTIONS = ['start', 'stop', 'turn-off', 'restart', 'pause', 'resume', 'save', 'delete'] as const;
 export type VmAction = (typeof VM_ACTIONS)[number];
 
-export const vmActionInput = z.object({ id: z.string().uuid(), action: z.enum(VM_ACTIONS) });
+export const vmActionInput = z.object({ id: z.string().uuid(), action: oneOf('Action', VM_ACTIONS) });
 export const bulkVmActionInput = z.object({
   /** A name or a wildcard pattern, like Start-VM -Name web*: `*` any run, `?` one character. */
   pattern: text('Pattern', { min: 1, max: 64 }),
-  action: z.enum(VM_ACTIONS),
+  action: oneOf('Action', VM_ACTIONS),
 });
 
 /** A VM search is part of a name: no longer than a name (the console's search box stops there too). */
@@ -262,11 +269,11 @@ export const VM_SEARCH_MAX_LENGTH = 64;
 export const listVmsInput = z.object({
   /** Part of the name, matched literally (% and _ are not wildcards). */
   search: searchText('Search', VM_SEARCH_MAX_LENGTH),
-  state: z.enum(VM_STATES).optional(),
+  state: oneOf('VM state', VM_STATES).optional(),
   tenantId: z.string().uuid().optional(),
   hostId: z.string().uuid().optional(),
-  sort: z.enum(['name', 'state', 'vcpus', 'memoryMiB', 'createdAt']).default('name'),
-  dir: z.enum(['asc', 'desc']).default('asc'),
+  sort: oneOf('Sort', ['name', 'state', 'vcpus', 'memoryMiB', 'createdAt']).default('name'),
+  dir: oneOf('Sort direction', ['asc', 'desc']).default('asc'),
   page: z.number().int().min(1).max(100_000).default(1),
   pageSize: z.number().int().min(10).max(100).default(25),
 });
@@ -443,7 +450,9 @@ export const vmChangeEventSchema = z.object({
   vmId: z.string(),
   tenantId: z.string(),
   name: z.string(),
-  state: z.union([z.enum(VM_STATES), z.literal('deleted')]),
+  state: z.union([z.enum(VM_STATES), z.literal('deleted')], {
+    error: `A VM's state is one of ${VM_STATES.join(', ')} or deleted`,
+  }),
   taskId: z.string().nullable(),
   progress: z.number().nullable(),
   message: z.string(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { haHeartbeatAnswerSchema, haHeartbeatSchema } from '../ha/ha-protocol.schema';
 import { sampleVerdictSchema } from '../metering/sample-protocol.schema';
-import { text } from '../shared/text.schema';
+import { oneOf, text } from '../shared/text.schema';
 import { HOST_STATES } from './host-state';
 import { hostInventorySchema } from './inventory.schema';
 
@@ -15,7 +15,7 @@ export const AGENT_MAX_BODY_BYTES = 256 * 1024;
 
 // Strings from agents refuse control characters (text()): a NUL byte is a 400, never a 500 retried for ever.
 const agentVersion = text('agentVersion', { min: 1, max: 64 });
-const driver = z.enum(['simulated', 'libvirt']);
+const driver = oneOf('driver', ['simulated', 'libvirt']);
 /**
  * Every authenticated message carries a sequence number that is larger than
  * any the host sent before (agents use max(previous + 1, unix ms)); the API

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HYPERV_LIMITS } from '../shared/limits';
-import { SEARCH_MAX_LENGTH, searchText, text } from '../shared/text.schema';
+import { oneOf, SEARCH_MAX_LENGTH, searchText, text } from '../shared/text.schema';
 import { HOST_STATES } from './host-state';
 import { TOKEN_TTL_MINUTES } from './registration-token';
 
@@ -56,7 +56,7 @@ export const clusterSchema = z.object({
   description: z.string(),
   maxHosts: z.number(),
   maxVms: z.number(),
-  placementPolicy: z.enum(['balance', 'pack']).optional(),
+  placementPolicy: oneOf('Placement policy', ['balance', 'pack']).optional(),
   cpuOvercommitRatio: z.number().optional(),
   hostCount: z.number(),
   createdAt: z.date(),
@@ -102,10 +102,10 @@ export const HOST_SORTS = ['name', 'state', 'cluster', 'lastHeartbeatAt', 'logic
 
 export const listHostsInput = z.object({
   search: searchText('Search', SEARCH_MAX_LENGTH),
-  state: z.enum(HOST_STATES).optional(),
+  state: oneOf('Host state', HOST_STATES).optional(),
   clusterId: id.optional(),
-  sort: z.enum(HOST_SORTS).default('name'),
-  dir: z.enum(['asc', 'desc']).default('asc'),
+  sort: oneOf('Sort', HOST_SORTS).default('name'),
+  dir: oneOf('Sort direction', ['asc', 'desc']).default('asc'),
   page: z.number().int().min(1).max(100_000).default(1),
   pageSize: z.number().int().min(10).max(100).default(25),
 });
@@ -204,7 +204,7 @@ export type HostChangeEvent = z.infer<typeof hostChangeEventSchema>;
 
 export const setPlacementPolicyInput = z.object({
   id,
-  policy: z.enum(['balance', 'pack']),
+  policy: oneOf('Placement policy', ['balance', 'pack']),
   cpuOvercommitRatio: z
     .number()
     .min(1, 'vCPU overcommit is at least 1.0 (no overcommit)')

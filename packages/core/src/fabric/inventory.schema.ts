@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HYPERV_LIMITS } from '../shared/limits';
-import { text } from '../shared/text.schema';
+import { oneOf, text } from '../shared/text.schema';
 
 // Every string an agent reports goes through text(): a NUL byte or another control character is the
 // agent's 400, not a Postgres error (a 500 the agent would retry for ever).
@@ -23,7 +23,7 @@ export const nicInventorySchema = z.object({
 export const storagePoolInventorySchema = z
   .object({
     name: name('storage pool name'),
-    kind: z.enum(['local', 'csv', 'smb', 'san']),
+    kind: oneOf('storage pool kind', ['local', 'csv', 'smb', 'san']),
     capacityBytes: z
       .number()
       .int()

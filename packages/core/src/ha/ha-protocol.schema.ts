@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oneOf } from '../shared/text.schema';
 
 /**
  * The HA part of the agent protocol (docs/agent-protocol.md, "High availability"):
@@ -26,7 +27,7 @@ export const haHeartbeatSchema = z.object({
       z.object({
         vmId: z.string().uuid(),
         epoch: z.number().int().min(0).max(2_147_483_647),
-        state: z.enum(['off', 'running', 'paused', 'saved']),
+        state: oneOf('VM state', ['off', 'running', 'paused', 'saved']),
       }),
     )
     .max(HA_MAX_HELD_VMS, `at most ${HA_MAX_HELD_VMS} VMs in one heartbeat`)

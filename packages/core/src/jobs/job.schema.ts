@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEARCH_MAX_LENGTH, searchText } from '../shared/text.schema';
+import { oneOf, SEARCH_MAX_LENGTH, searchText } from '../shared/text.schema';
 
 /**
  * A task in the Tasks panel: a long operation run by a durable workflow
@@ -51,8 +51,8 @@ export type TaskRecord = z.infer<typeof taskRecordSchema>;
 
 export const listTasksInput = z.object({
   /** Running means queued or running. */
-  state: z.enum(['active', 'running', 'succeeded', 'failed', 'cancelled', 'queued']).optional(),
-  source: z.enum(['workflow', 'agent']).optional(),
+  state: oneOf('Task state', ['active', 'running', 'succeeded', 'failed', 'cancelled', 'queued']).optional(),
+  source: oneOf('Task source', ['workflow', 'agent']).optional(),
   /** A kind such as 'billing.close-month' or 'vm.start', or a prefix ending in '.' ('vm.'). */
   kind: z
     .string()

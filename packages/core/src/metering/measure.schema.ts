@@ -14,10 +14,14 @@ export const MEASURE_TOP_VMS = 50;
  * resource pool's. Fabric's resource pool is a cluster: a VM belongs to the
  * pool of its current cluster, and its whole history in the period follows it.
  */
-export const measureScopeSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('tenant'), tenantId: z.string().uuid().optional() }),
-  z.object({ kind: z.literal('pool'), clusterId: z.string().uuid() }),
-]);
+export const measureScopeSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('tenant'), tenantId: z.uuid('tenantId must be a tenant id (uuid)').optional() }),
+    z.object({ kind: z.literal('pool'), clusterId: z.uuid('clusterId must be a cluster id (uuid)') }),
+  ],
+  { error: 'The scope is { kind: "tenant", tenantId? } or { kind: "pool", clusterId } (a resource pool is a cluster)' },
+);
 export type MeasureScope = z.infer<typeof measureScopeSchema>;
 
 export const measureInput = z

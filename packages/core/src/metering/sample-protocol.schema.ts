@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDateTimeInRange, text } from '../shared/text.schema';
+import { isoDateTimeInRange, oneOf, text } from '../shared/text.schema';
 
 /**
  * Resource metering samples, agent protocol v1 (docs/agent-protocol.md,
@@ -48,7 +48,7 @@ export const nicBandwidthSampleSchema = z
     nic: text('nic', { min: 1, max: 64 }),
     offeredMbps: mbps,
     achievedMbps: mbps,
-    limitedBy: z.enum(['demand', 'maximum', 'share']),
+    limitedBy: oneOf('limitedBy', ['demand', 'maximum', 'share']),
   })
   .refine((n) => n.achievedMbps <= n.offeredMbps, {
     message: 'A vNIC cannot achieve more than it offered',

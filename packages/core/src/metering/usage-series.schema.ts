@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dateInRange } from '../shared/text.schema';
+import { dateInRange, oneOf } from '../shared/text.schema';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -11,7 +11,7 @@ const DAY_MS = 86_400_000;
  */
 export const USAGE_SERIES_LIMITS = { hour: 2_200, day: 400 } as const;
 
-export const usageBucketSchema = z.enum(['hour', 'day']);
+export const usageBucketSchema = oneOf('Bucket', ['hour', 'day']);
 export type UsageBucket = z.infer<typeof usageBucketSchema>;
 
 /** How many buckets of `bucket` [from, to) spans; daily buckets are UTC days, the first and last possibly partial. */
@@ -28,11 +28,15 @@ const wholeHour = (label: string) =>
  * `tenantId` says; provider roles name one), one VM's, or one host's (the
  * provider's view, from raw samples, so only within sample retention).
  */
-export const usageScopeSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('tenant'), tenantId: z.string().uuid().optional() }),
-  z.object({ kind: z.literal('vm'), vmId: z.string().uuid() }),
-  z.object({ kind: z.literal('host'), hostId: z.string().uuid() }),
-]);
+export const usageScopeSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('tenant'), tenantId: z.uuid('tenantId must be a tenant id (uuid)').optional() }),
+    z.object({ kind: z.literal('vm'), vmId: z.uuid('vmId must be a VM id (uuid)') }),
+    z.object({ kind: z.literal('host'), hostId: z.uuid('hostId must be a host id (uuid)') }),
+  ],
+  { error: 'The scope is { kind: "tenant", tenantId? }, { kind: "vm", vmId } or { kind: "host", hostId }' },
+);
 export type UsageScope = z.infer<typeof usageScopeSchema>;
 
 export const usageSeriesInput = z

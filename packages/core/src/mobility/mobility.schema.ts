@@ -2,10 +2,14 @@ import { z } from 'zod';
 import { vmPatternFields } from '../shared/vm-pattern.schema';
 
 /** Inputs of the mobility procedures (limits named in the messages). */
+
+/** Where to: a host, or the one placement finds best. zod reports the union's message or the uuid's, by the value's type. */
+const TO = "to must be a host id (uuid) or 'best'";
+const destination = z.union([z.literal('best'), z.uuid({ error: TO })], { error: TO });
 export const migrateInput = z
   .object({
     vmId: z.string().uuid({ message: 'vmId must be a VM id (uuid)' }),
-    to: z.union([z.literal('best'), z.string().uuid({ message: "to must be a host id (uuid) or 'best'" })]),
+    to: destination,
     toClusterId: z.string().uuid({ message: 'toClusterId must be a cluster id (uuid)' }).optional(),
   })
   .strict();
@@ -14,7 +18,7 @@ export const migrateInput = z
 export const migrateByPatternInput = z
   .object({
     ...vmPatternFields,
-    to: z.union([z.literal('best'), z.string().uuid({ message: "to must be a host id (uuid) or 'best'" })]),
+    to: destination,
     toClusterId: z.string().uuid({ message: 'toClusterId must be a cluster id (uuid)' }).optional(),
   })
   .strict();

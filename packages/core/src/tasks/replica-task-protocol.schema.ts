@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oneOf } from '../shared/text.schema';
 import { vmSpecSchema } from './task-protocol.schema';
 
 /**
@@ -39,7 +40,7 @@ const diskChecksums = z.array(z.object({ name: diskName, sha256 })).max(MAX_DISK
 
 export const QUIESCE_STATUSES = ['quiesced', 'failed', 'timed-out'] as const;
 export const quiesceReportSchema = z.object({
-  status: z.enum(QUIESCE_STATUSES),
+  status: oneOf('quiesce status', QUIESCE_STATUSES),
   durationMs: z.number().int().min(0),
   message: z.string().max(500),
 });
@@ -112,7 +113,7 @@ export type ReplicaCycleParams = z.infer<typeof replicaCycleParamsSchema>;
 
 export const replicaCycleResultSchema = z.object({
   pointId: uuid('pointId'),
-  mode: z.enum(REPLICA_CYCLE_MODES),
+  mode: oneOf('cycle mode', REPLICA_CYCLE_MODES),
   /** Bytes on the wire (block payloads after compression). */
   bytesSent: z.number().int().min(0),
   /** Bytes of the blocks shipped before compression. */
@@ -216,7 +217,7 @@ export const replicaMaterializeResultSchema = z.object({
   guestWriteSeq: z.number().int().min(0),
   /** Each disk's sha256 as materialized: equals the point's. */
   disks: diskChecksums,
-  vmState: z.enum(['off', 'running', 'paused', 'saved']),
+  vmState: oneOf('vmState', ['off', 'running', 'paused', 'saved']),
 });
 export type ReplicaMaterializeResult = z.infer<typeof replicaMaterializeResultSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { text } from '../shared/text.schema';
+import { oneOf, text } from '../shared/text.schema';
 
 /**
  * Work for hosts, agent protocol v1 (docs/agent-protocol.md, "Tasks"). The
@@ -67,7 +67,9 @@ export const vmSpecSchema = z.object({
       name: z.string(),
       pool: z.string(),
       sizeBytes: z.number().int().min(1),
-      logicalSectorBytes: z.union([z.literal(512), z.literal(4096)]),
+      logicalSectorBytes: z.union([z.literal(512), z.literal(4096)], {
+        error: 'A logical sector is 512 or 4096 bytes',
+      }),
       kind: z.enum(['fixed', 'dynamic', 'differencing']),
       parent: z.string().nullable(),
     }),
@@ -146,31 +148,35 @@ export const HOST_VM_STATES = ['off', 'running', 'paused', 'saved'] as const;
 const reportMessage = text('message', { max: 500, multiline: true });
 
 /** `POST /agent/v1/hosts/{hostId}/tasks/{taskId}/report` body. */
-export const taskReportSchema = z.discriminatedUnion('status', [
-  z.object({
-    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    status: z.literal('running'),
-    progress: z.number().int().min(0).max(100),
-    message: reportMessage.default(''),
-  }),
-  z.object({
-    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    status: z.literal('succeeded'),
-    /** The VM's state on the host afterwards (none after vm.delete). */
-    vmState: z.enum(HOST_VM_STATES).nullable(),
-    message: reportMessage.default(''),
-    /** What the task produced (its kind's result schema), stored on the task for the workflow that queued it. */
-    result: taskJsonObjectSchema.nullish(),
-  }),
-  z.object({
-    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    status: z.literal('failed'),
-    /** Stable machine code, e.g. INSUFFICIENT_MEMORY, VM_NOT_FOUND, DRIVER_ERROR. */
-    code: text('code', { max: 64 }),
-    message: reportMessage,
-    vmState: z.enum(HOST_VM_STATES).nullable(),
-  }),
-]);
+export const taskReportSchema = z.discriminatedUnion(
+  'status',
+  [
+    z.object({
+      seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      status: z.literal('running'),
+      progress: z.number().int().min(0).max(100),
+      message: reportMessage.default(''),
+    }),
+    z.object({
+      seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      status: z.literal('succeeded'),
+      /** The VM's state on the host afterwards (none after vm.delete). */
+      vmState: oneOf('vmState', HOST_VM_STATES).nullable(),
+      message: reportMessage.default(''),
+      /** What the task produced (its kind's result schema), stored on the task for the workflow that queued it. */
+      result: taskJsonObjectSchema.nullish(),
+    }),
+    z.object({
+      seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+      status: z.literal('failed'),
+      /** Stable machine code, e.g. INSUFFICIENT_MEMORY, VM_NOT_FOUND, DRIVER_ERROR. */
+      code: text('code', { max: 64 }),
+      message: reportMessage,
+      vmState: oneOf('vmState', HOST_VM_STATES).nullable(),
+    }),
+  ],
+  { error: "A task report is { seq, status } with status running, succeeded or failed, and that status's fields" },
+);
 export type TaskReport = z.infer<typeof taskReportSchema>;
 
 /** 200 answer to a report. `cancel` asks the agent to stop a running task when it still can. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../shared/roles';
-import { text } from '../shared/text.schema';
+import { oneOf, text } from '../shared/text.schema';
 
 const id = z.string().uuid('must be a valid id');
 
@@ -43,14 +43,14 @@ export const createUserInput = z.object({
   name: userNameSchema,
   email: z.string().trim().toLowerCase().email('Enter a valid email address').max(254),
   password: passwordSchema,
-  role: z.enum(ROLES),
+  role: oneOf('Role', ROLES),
   tenantId: id.optional(),
 });
 export type CreateUserInput = z.infer<typeof createUserInput>;
 
 /** A tenant admin adds people to its own tenant only: no tenant in the input. */
 export const createTenantUserInput = createUserInput.omit({ tenantId: true }).extend({
-  role: z.enum(['tenant-admin', 'tenant-user']),
+  role: oneOf('Role', ['tenant-admin', 'tenant-user']),
 });
 export type CreateTenantUserInput = z.infer<typeof createTenantUserInput>;
 

@@ -1,5 +1,6 @@
 import { HA_PRIORITIES, haSettingsPatchSchema } from '@fabric/core/ha/ha-settings';
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
+import { oneOf } from '@fabric/core/shared/text.schema';
 import { z } from 'zod';
 import { t } from '../../trpc/init';
 import { procedureFor, providerAdmin } from '../../trpc/procedures';
@@ -35,7 +36,7 @@ export const haRouter = t.router({
     .query(({ ctx, input }) => ctx.services.ha.vmRecovery(scopeOf(ctx.caller), input.vmId)),
   /** A VM's HA priority: tenants for their own VMs (portal), the provider for any (admin). */
   setVmPriority: procedureFor('provider-admin', 'tenant-admin', 'tenant-user')
-    .input(z.object({ vmId: z.string().uuid('VM id must be a UUID'), priority: z.enum(HA_PRIORITIES) }))
+    .input(z.object({ vmId: z.string().uuid('VM id must be a UUID'), priority: oneOf('HA priority', HA_PRIORITIES) }))
     .mutation(async ({ ctx, input }) => {
       await ctx.services.ha.setVmPriority(actorOf(ctx.caller), scopeOf(ctx.caller), input.vmId, input.priority);
       return { ok: true };
