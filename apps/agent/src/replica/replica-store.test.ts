@@ -205,4 +205,54 @@ describe('replica storage', () => {
     expect(theirs).toEqual(await latest.disks[0]?.blockHashes());
     await disks.close();
   });
+
+  it('a failover during a cycle gets the newest point, not half the next; a block sent twice keeps older points exact', async () => {
+    const one = new Map([
+      [0, randomBytes(BLOCK_BYTES)],
+      [2, randomBytes(BLOCK_BYTES)],
+    ]);
+    const p1 = randomUUID();
+    expect(await cycle(p1, one)).toMatchObject({ status: 200 });
+    const sumOne = await digestOf(one);
+
+    // The next cycle sends block 0 twice (the primary retried a PUT whose answer it lost), then block 4.
+    const p2 = randomUUID();
+    const two = new Map([
+      [0, randomBytes(BLOCK_BYTES)],
+      [4, randomBytes(BLOCK_BYTES)],
+    ]);
+    await call('POST', `points/${p2}/begin`, {
+      mode: 'delta',
+      guestWriteSeq: 2,
+      disks: [{ name: 'os', sizeBytes: 4 * MIB }],
+    });
+    const first = new Map([[0, two.get(0) as Buffer]]);
+    expect((await call('PUT', `points/${p2}/blocks`, frames(first))).status).toBe(200);
+    expect((await call('PUT', `points/${p2}/blocks`, frames(first))).status).toBe(200);
+
+    // Half-received: a VM made from the newest point now is that point, byte for byte.
+    const disks = new SimDisks({ stateDir: path.join(dir, 'out'), workingSetBytes: MIB, writesPerSecond: () => 0 });
+    const during = await disks.create(randomUUID(), [{ name: 'os', sizeBytes: 4 * MIB }]);
+    await store.materialize(relationshipId, p1, during);
+    expect((await during.sha256s())[0]?.sha256).toBe(sumOne);
+
+    expect((await call('PUT', `points/${p2}/blocks`, frames(new Map([[4, two.get(4) as Buffer]])))).status).toBe(200);
+    const sumTwo = await digestOf(new Map([...one, ...two]));
+    expect(
+      await call('POST', `points/${p2}/commit`, {
+        guestWriteSeq: 2,
+        appConsistent: false,
+        disks: [{ name: 'os', sha256: sumTwo }],
+        result: { pointId: p2 },
+      }),
+    ).toMatchObject({ status: 200 });
+    // The older point still materializes exactly: its block 0 is the one before the cycle, not the retried copy.
+    const older = await disks.create(randomUUID(), [{ name: 'os', sizeBytes: 4 * MIB }]);
+    await store.materialize(relationshipId, p1, older);
+    expect((await older.sha256s())[0]?.sha256).toBe(sumOne);
+    const newer = await disks.create(randomUUID(), [{ name: 'os', sizeBytes: 4 * MIB }]);
+    await store.materialize(relationshipId, p2, newer);
+    expect((await newer.sha256s())[0]?.sha256).toBe(sumTwo);
+    await disks.close();
+  });
 });

@@ -90,6 +90,13 @@ interface Open {
   record: RelationshipRecord;
   current: SimDisk[];
   lock: Promise<unknown>;
+  /**
+   * Blocks (`disk:block`) of the pending cycle whose old content is in its undo file already: a block
+   * sent again in the same cycle (a PUT the primary retried after its answer was lost) keeps its first
+   * undo frame, the content of the last point, so the undo file holds each block once. Empty after a
+   * restart, when the pending cycle is rolled back anyway.
+   */
+  pendingUndone: Set<string>;
 }
 
 export interface ReplicaStoreOptions {
@@ -183,7 +190,7 @@ export class ReplicaStore {
           for (const index of from.blocks) await disk.writeBlock(index, await from.read(index));
         }
       }
-      rel = { record, current, lock: Promise.resolve() };
+      rel = { record, current, lock: Promise.resolve(), pendingUndone: new Set() };
       this.open.set(params.relationshipId, rel);
       await this.persist(rel);
     } else {
@@ -258,6 +265,17 @@ export class ReplicaStore {
       for (const [i, disk] of rel.current.entries()) {
         const into = target.disks[i] as SimDisk;
         for (const index of disk.allocatedBlocks()) await into.writeBlock(index, await disk.readBlock(index));
+      }
+      // A cycle being received has written some of its blocks into `current` already (the lock is taken
+      // per request, not per cycle): its undo file turns them back into the newest point first. Without
+      // this, a (test) failover during a cycle made a VM of half the next point.
+      const pending = rel.record.pending;
+      if (pending) {
+        const frames = await this.readFrames(this.undoPath(relationshipId, pending.pointId), rel.current.length).catch(
+          () => [],
+        );
+        for (const frame of frames.reverse())
+          await (target.disks[frame.disk] as SimDisk).writeBlock(frame.block, frame.data);
       }
       for (let k = rel.record.points.length - 1; k > at; k -= 1) {
         const undo = (rel.record.points[k] as ReplicaPoint).undoFile;
@@ -334,6 +352,7 @@ export class ReplicaStore {
         await mkdir(path.join(this.relDir(relationshipId), 'undo'), { recursive: true, mode: 0o700 });
         await (await open(this.undoPath(relationshipId, pointId), 'w')).close();
         rel.record.pending = { pointId, mode: body.mode, guestWriteSeq: body.guestWriteSeq };
+        rel.pendingUndone.clear();
         await this.persist(rel);
         return { status: 200, json: { status: 'ready' } };
       });
@@ -349,7 +368,7 @@ export class ReplicaStore {
         if (rel.record.pending?.pointId !== pointId) throw new PeerError(409, 'NOT_BEGUN', 'begin the point first');
         const undo = await open(this.undoPath(relationshipId, pointId), 'a');
         try {
-          await this.applyFrames(request.body, rel.current, undo);
+          await this.applyFrames(request.body, rel.current, undo, rel.pendingUndone);
         } finally {
           await undo.close();
         }
@@ -398,6 +417,7 @@ export class ReplicaStore {
       result: body.result,
     });
     rel.record.pending = null;
+    rel.pendingUndone.clear();
     while (rel.record.points.length > this.maxPoints) {
       await this.dropPoint(rel, (rel.record.points[0] as ReplicaPoint).pointId);
     }
@@ -455,6 +475,7 @@ export class ReplicaStore {
       await (rel.current[frame.disk] as SimDisk).writeBlock(frame.block, frame.data);
     await rm(file, { force: true });
     rel.record.pending = null;
+    rel.pendingUndone.clear();
     await this.persist(rel);
   }
 
@@ -464,7 +485,13 @@ export class ReplicaStore {
    * cycle ships blocks in order), and each block's hash is taken as it arrives, so the commit's digest
    * reads nothing back.
    */
-  private async applyFrames(body: Buffer, disks: readonly SimDisk[], undo: FileHandle): Promise<void> {
+  private async applyFrames(
+    body: Buffer,
+    disks: readonly SimDisk[],
+    undo: FileHandle,
+    /** Blocks whose old content this cycle's undo file holds already: not recorded again (see Open). */
+    undone: Set<string>,
+  ): Promise<void> {
     const runs: { disk: number; first: number; data: Buffer[]; hashes: string[] }[] = [];
     for (const frame of decodeFrames(body, disks.length)) {
       const disk = disks[frame.disk] as SimDisk;
@@ -483,11 +510,15 @@ export class ReplicaStore {
       } else runs.push({ disk: frame.disk, first: frame.block, data: [data], hashes: [sha256Hex(data)] });
     }
     const out: Buffer[] = [];
+    const recorded = new Set<string>();
     for (const run of runs) {
       const disk = disks[run.disk] as SimDisk;
       const old = await disk.readBlocks(run.first, run.data.length);
       for (let i = 0; i < run.data.length; i += 1) {
         const block = run.first + i;
+        const key = `${run.disk}:${block}`;
+        if (undone.has(key) || recorded.has(key)) continue;
+        recorded.add(key);
         const length = blockLength(block, disk.sizeBytes);
         out.push(
           encodeHeader({ disk: run.disk, block, length, deflated: false, payloadBytes: length }),
@@ -497,6 +528,7 @@ export class ReplicaStore {
     }
     // The old content is in the undo file before a block changes.
     await undo.writev(out);
+    for (const key of recorded) undone.add(key);
     for (const run of runs) {
       await (disks[run.disk] as SimDisk).writeBlocks(run.first, Buffer.concat(run.data), run.hashes);
     }
@@ -568,7 +600,7 @@ export class ReplicaStore {
     for (const [i, d] of record.disks.entries()) {
       current.push(await SimDisk.open({ file: path.join(dir, 'current', `d${i}.img`), sizeBytes: d.sizeBytes }));
     }
-    const rel: Open = { record, current, lock: Promise.resolve() };
+    const rel: Open = { record, current, lock: Promise.resolve(), pendingUndone: new Set() };
     this.open.set(relationshipId, rel);
     // Killed while a cycle was received: back to the newest kept point.
     await this.rollbackPending(rel);
