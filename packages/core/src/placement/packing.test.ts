@@ -2,15 +2,20 @@
  * Pack against plain best fit on the synthetic workloads with arrivals and
  * departures (testing/synthetic-workload.ts): on each kind of workload and
  * several seeds, the engine's pack (full pipeline, pruned search, release on
- * departure) keeps no more hosts in use, time-averaged, than best fit led by
- * memory or by the sum of both leftovers, whichever does better. Counts of
- * hosts, not time: deterministic. bench/migration.bench.ts prints the same
- * comparison at 1,000 hosts.
+ * departure) against best fit led by memory or by the sum of both leftovers,
+ * whichever does better. Counts of hosts, not time: deterministic.
+ * bench/migration.bench.ts prints the same comparison at 1,000 hosts.
+ *
+ * CPU-bound and mixed: pack keeps fewer hosts in use, time-averaged, by a
+ * margin held on every seed (seeds 1–8 measured: 0.16–0.34 hosts of ~104 on
+ * CPU-bound, 0.06–0.13 of ~75 on mixed; asserted: at least 0.1 and 0.04).
+ * Memory-bound: pack is best fit on memory, host for host, so no more and no
+ * fewer (binding-fit.ts says what was measured trying to beat it there).
  *
  * 300 hosts (70–140 in use): on 100 hosts (25–50 in use) the margins on
- * memory-bound and mixed workloads are a fraction of a host and go either way
- * from seed to seed (best fit on the sum beat pack on 3 memory-bound seeds of
- * 10, memory best fit on 5 mixed seeds of 10; pack was ahead over the 10).
+ * mixed workloads are a fraction of a host and go either way from seed to
+ * seed (memory best fit beat pack on 5 mixed seeds of 10; pack was ahead
+ * over the 10).
  */
 import { describe, expect, it } from 'vitest';
 import { PlacementSession } from './place';
@@ -118,11 +123,12 @@ function bestFitHosts(w: Workload, leftover: (freeV: number, freeM: number) => n
   return avg.averageHostsInUse();
 }
 
-const SHAPES: WorkloadShape[] = ['cpu-bound', 'memory-bound', 'mixed'];
 const SEEDS = [1, 2, 3, 4];
+/** Hosts fewer in use than the better best fit, at least (time-averaged). */
+const MARGIN: Record<WorkloadShape, number> = { 'cpu-bound': 0.1, 'memory-bound': 0, mixed: 0.04 };
 
-describe('pack keeps no more hosts in use than best fit, on arrivals and departures', () => {
-  it.each(SHAPES.flatMap((shape) => SEEDS.map((seed) => [shape, seed] as const)))(
+describe('pack keeps fewer hosts in use than best fit on arrivals and departures (as few when memory binds)', () => {
+  it.each((Object.keys(MARGIN) as WorkloadShape[]).flatMap((shape) => SEEDS.map((seed) => [shape, seed] as const)))(
     '%s, seed %i',
     (shape, seed) => {
       const w = syntheticWorkload({ shape, seed, hosts: 300, population: 3600 });
@@ -130,8 +136,9 @@ describe('pack keeps no more hosts in use than best fit, on arrivals and departu
       const pack = packHosts(w);
       const byMemory = bestFitHosts(w, (_v, fm) => fm);
       const bySum = bestFitHosts(w, (fv, fm) => fv / capV + fm / capM);
-      // Within a rounding of the time averages: on memory-bound workloads pack is best fit on memory, host for host.
-      expect(pack).toBeLessThanOrEqual(Math.min(byMemory, bySum) + 1e-9);
+      const bestFit = Math.min(byMemory, bySum);
+      // Memory-bound: within a rounding of the time averages (pack is best fit on memory there, host for host).
+      expect(bestFit - pack).toBeGreaterThanOrEqual(MARGIN[shape] - 1e-9);
     },
     120_000,
   );
