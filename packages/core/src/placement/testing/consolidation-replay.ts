@@ -57,6 +57,8 @@ export interface RoundFigures {
   readonly moves: number;
   readonly memoryMovedMiB: number;
   readonly planningMs: number;
+  /** Process CPU time of the planning (user + system): steadier than wall time on a shared, loaded machine. */
+  readonly planningCpuMs: number;
   /** Rounds planned (until still: the last one moved nothing and is counted). */
   readonly rounds: number;
   /** The (last) round's summary: why it stopped. */
@@ -151,13 +153,14 @@ function oneRound(
   placed: Map<string, Placed>,
   hostCpuMhz: Readonly<Record<string, number>>,
   settings: RebalanceSettings,
-): { moves: number; memoryMovedMiB: number; planningMs: number; summary: string } {
+): { moves: number; memoryMovedMiB: number; planningMs: number; planningCpuMs: number; summary: string } {
   const vms: RebalanceVm[] = [...placed.values()].map((p) => ({
     request: p.request,
     hostId: p.hostId,
     state: 'running',
     load: { cpuMhz: p.cpuShare * p.request.vcpus * HOST_MHZ, memoryMiB: p.request.memoryMiB },
   }));
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const plan = planRebalance({
     cluster: session.snapshot(),
@@ -167,6 +170,8 @@ function oneRound(
     roundsTriggered: settings.holdRounds,
   });
   const planningMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const planningCpuMs = (cpu.user + cpu.system) / 1000;
   let memoryMovedMiB = 0;
   for (const m of plan.moves) {
     const p = placed.get(m.vmId);
@@ -175,7 +180,7 @@ function oneRound(
     p.hostId = m.toHostId;
     memoryMovedMiB += p.request.memoryMiB;
   }
-  return { moves: plan.moves.length, memoryMovedMiB, planningMs, summary: plan.summary };
+  return { moves: plan.moves.length, memoryMovedMiB, planningMs, planningCpuMs, summary: plan.summary };
 }
 
 /** Anti-affinity pairs on one host and hosts holding more than their capacity, counted from the VMs themselves. */
@@ -231,6 +236,7 @@ function consolidateAt(
     let moves = 0;
     let memoryMovedMiB = 0;
     let planningMs = 0;
+    let planningCpuMs = 0;
     let summary = '';
     for (;;) {
       const r = oneRound(s, vms, hostCpuMhz, roundSettings);
@@ -238,11 +244,12 @@ function consolidateAt(
       moves += r.moves;
       memoryMovedMiB += r.memoryMovedMiB;
       planningMs += r.planningMs;
+      planningCpuMs += r.planningCpuMs;
       summary = r.summary;
       if (!untilStill || r.moves === 0 || count >= 500) break;
     }
     broken.push(...violations(w, vms).map((v) => (label ? `${label}: ${v}` : v)));
-    return { hostsInUse: hostsInUse(vms), moves, memoryMovedMiB, planningMs, rounds: count, summary };
+    return { hostsInUse: hostsInUse(vms), moves, memoryMovedMiB, planningMs, planningCpuMs, rounds: count, summary };
   };
   const copy = () => ({
     s: new PlacementSession(session.snapshot(), { seed: 1, profile: packProfile, trace: 'summary', topCandidates: 1 }),
