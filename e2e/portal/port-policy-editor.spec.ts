@@ -1,13 +1,17 @@
 import { expect, test } from '@playwright/test';
 import { apiAs, signIn } from '../fixtures/session';
 
-// A tenant admin sets a VM adapter's PVLAN and trunk mode on the Port policy
-// card and sees them saved; a wrong native VLAN is refused with the rule; the
-// ACL editor stops at the API's 32 ACLs and says so.
+// A tenant admin sets a VM adapter's PVLAN, then trunk mode instead, on the
+// Port policy card (one VLAN mode per port, as in Hyper-V: the other control
+// is disabled and says why) and sees each saved, the cleared PVLAN gone; a
+// wrong native VLAN is refused with the rule; the ACL editor stops at the
+// API's 32 ACLs and says so.
 
 const vmName = `e2e-pvlan-${Date.now().toString(36)}`;
 
-test('the port policy card edits PVLAN and trunk mode, and stops adding ACLs at the limit', async ({ page }) => {
+test('the port policy card sets PVLAN or trunk mode, one at a time, and stops adding ACLs at the limit', async ({
+  page,
+}) => {
   test.setTimeout(180_000);
   const alice = await apiAs('alice@blue.example');
   const { vm } = await alice.mutate<{ vm: { id: string } }>('vms.create', {
@@ -25,11 +29,29 @@ test('the port policy card edits PVLAN and trunk mode, and stops adding ACLs at 
     const card = page.getByTestId('port-policy');
     await expect(card).toContainText('intranet/lan', { timeout: 60_000 });
 
-    // PVLAN isolated on primary 100 / secondary 101; trunk with VLANs 10 and 20, native 30 (refused), then 10.
+    // PVLAN isolated on primary 100 / secondary 101: the port is then no trunk (one VLAN mode per port).
     await card.getByLabel('PVLAN mode').selectOption('isolated');
     await card.getByLabel('Primary VLAN').fill('100');
     await card.getByLabel('Secondary VLAN').fill('101');
+    await expect(card.getByLabel('Trunk port')).toBeDisabled();
+    await expect(card).toContainText('A private VLAN port is no trunk: a port is in one VLAN mode.');
+    await card.getByRole('button', { name: 'Save port policy' }).click();
+    await expect(card.getByRole('status')).toContainText('Saved');
+    const policy = async () =>
+      (await alice.query<{ policy: { pvlan?: unknown; trunk?: unknown } }[]>('network.vmPorts', { vmId: vm.id }))[0]
+        ?.policy;
+    await expect
+      .poll(async () => (await policy())?.pvlan)
+      .toEqual({
+        mode: 'isolated',
+        primaryVlan: 100,
+        secondaryVlan: 101,
+      });
+
+    // Then a trunk instead: PVLAN none, trunk with VLANs 10 and 20, native 30 (refused by its rule), then 10.
+    await card.getByLabel('PVLAN mode').selectOption('none');
     await card.getByLabel('Trunk port').check();
+    await expect(card.getByLabel('PVLAN mode')).toBeDisabled();
     await card.getByLabel('Allowed VLANs').fill('10, 20');
     await card.getByLabel('Native VLAN').fill('30');
     await card.getByRole('button', { name: 'Save port policy' }).click();
@@ -37,17 +59,16 @@ test('the port policy card edits PVLAN and trunk mode, and stops adding ACLs at 
     await card.getByLabel('Native VLAN').fill('10');
     await card.getByRole('button', { name: 'Save port policy' }).click();
     await expect(card.getByRole('status')).toContainText('Saved');
-    const [port] = await alice.query<{ policy: { pvlan?: unknown; trunk?: unknown } }[]>('network.vmPorts', {
-      vmId: vm.id,
-    });
-    expect(port?.policy.pvlan).toEqual({ mode: 'isolated', primaryVlan: 100, secondaryVlan: 101 });
-    expect(port?.policy.trunk).toEqual({ allowedVlans: [10, 20], nativeVlan: 10 });
+    // The PVLAN the form cleared is gone (sent as null: the API keeps what a change leaves out).
+    await expect.poll(async () => (await policy())?.trunk).toEqual({ allowedVlans: [10, 20], nativeVlan: 10 });
+    expect((await policy())?.pvlan).toBeUndefined();
 
     // After a reload the card shows what was saved.
     await page.reload();
-    await expect(card.getByLabel('PVLAN mode')).toHaveValue('isolated', { timeout: 30_000 });
-    await expect(card.getByLabel('Allowed VLANs')).toHaveValue('10, 20');
+    await expect(card.getByLabel('Allowed VLANs')).toHaveValue('10, 20', { timeout: 30_000 });
     await expect(card.getByLabel('Trunk port')).toBeChecked();
+    await expect(card.getByLabel('PVLAN mode')).toHaveValue('none');
+    await expect(card.getByLabel('PVLAN mode')).toBeDisabled();
 
     // ACLs: the 32nd is the last one the editor adds, and it says why.
     const add = card.getByRole('button', { name: 'Add ACL' });
