@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { text } from '../shared/text.schema';
+import { oneOf, text } from '../shared/text.schema';
 import { parseIpv4, reservedRangeProblem } from './ip';
 import { VLAN_MAX, VLAN_MIN, VSID_MAX, VSID_MIN } from './network';
 
@@ -66,7 +66,7 @@ export const macPoolSchema = z.object({
 
 export const createVmNetworkInput = z.strictObject({
   name: name('VM network name'),
-  isolation: z.enum(['gre', 'ip-rewrite']).default('gre'),
+  isolation: oneOf('Isolation', ['gre', 'ip-rewrite']).default('gre'),
 });
 
 export const createSubnetInput = z.strictObject({
@@ -119,7 +119,7 @@ const MAX_MBPS = 'Maximum bandwidth is a whole number of Mbps from 1 to 400,000'
 const WEIGHT = 'Minimum bandwidth weight is a whole number from 1 to 100';
 
 const pvlanInput = z.strictObject({
-  mode: z.enum(['isolated', 'community', 'promiscuous']).optional(),
+  mode: oneOf('PVLAN mode', ['isolated', 'community', 'promiscuous']).optional(),
   primaryVlan: vlan('PVLAN primary VLAN').optional(),
   secondaryVlan: vlan('PVLAN secondary VLAN').optional(),
 });
@@ -131,7 +131,7 @@ const trunkInput = z.strictObject({
   nativeVlan: vlan('Trunk native VLAN'),
 });
 const aclsInput = z.array(aclInput).max(MAX_ACLS_PER_PORT, `At most ${MAX_ACLS_PER_PORT} ACLs per port`);
-const mirroringInput = z.enum(['none', 'source', 'destination']);
+const mirroringInput = oneOf('Mirroring', ['none', 'source', 'destination']);
 const maximumBandwidthMbps = z.number({ error: MAX_MBPS }).int(MAX_MBPS).min(1, MAX_MBPS).max(400_000, MAX_MBPS);
 const minimumBandwidthWeight = z.number({ error: WEIGHT }).int(WEIGHT).min(1, WEIGHT).max(100, WEIGHT);
 
@@ -203,7 +203,7 @@ export const updateVmNetworkInput = z
   .strictObject({
     id: z.uuid('VM network id must be a UUID'),
     name: name('VM network name').optional(),
-    isolation: z.enum(['gre', 'ip-rewrite']).optional(),
+    isolation: oneOf('Isolation', ['gre', 'ip-rewrite']).optional(),
   })
   .refine((i) => i.name !== undefined || i.isolation !== undefined, 'Give a new name or isolation mode');
 
@@ -235,14 +235,14 @@ export const traceInput = z.strictObject({
   fromVmId: z.uuid('VM id must be a UUID'),
   /** Destination customer address in the sender's VM network. */
   toCa: ipv4('Destination address'),
-  protocol: z.enum(['tcp', 'udp', 'icmp']).default('tcp'),
+  protocol: oneOf('Protocol', ['tcp', 'udp', 'icmp']).default('tcp'),
   port: z
     .number({ error: 'Port must be a whole number 1–65535' })
     .int('Port must be a whole number 1–65535')
     .min(1, 'Port must be 1–65535')
     .max(65_535, 'Port must be 1–65535')
     .optional(),
-  kind: z.enum(['ip', 'arp', 'dhcp-server', 'router-advertisement']).default('ip'),
+  kind: oneOf('Packet kind', ['ip', 'arp', 'dhcp-server', 'router-advertisement']).default('ip'),
 });
 
 export const createExtensionInput = z.strictObject({
@@ -252,7 +252,7 @@ export const createExtensionInput = z.strictObject({
     .max(500, 'URL is at most 500 characters')
     .regex(/^https?:\/\//, 'URL must be http(s)'),
   timeoutMs: z.number().int().min(50, 'Timeout is 50–10,000 ms').max(10_000, 'Timeout is 50–10,000 ms').default(2_000),
-  failurePolicy: z.enum(['open', 'closed']).default('closed'),
+  failurePolicy: oneOf('Failure policy', ['open', 'closed']).default('closed'),
 });
 
 export const idInput = z.strictObject({ id: z.uuid('id must be a UUID') });
