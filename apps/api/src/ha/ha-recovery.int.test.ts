@@ -8,9 +8,11 @@ import { type AgentProcess, eventually, spawnAgent } from '../testing/agent-proc
 import type { ApiClient } from '../testing/api-client';
 import { startTestApi, type TestApi } from '../testing/harness';
 import { type DemoLogin, seedAndSignIn } from '../testing/seed';
+import { FAST_HA } from './ha-test-kit';
 
 // High availability with real agent processes (issue 11). Short timeouts so the suite stays fast:
-// heartbeat 1 s (agents beat every 0.5 s), detection 2 s, isolation 2.5 s, fencing 3.5 s.
+// heartbeat 1 s (agents beat every 0.5 s), then FAST_HA: detection 4 s, isolation 5 s, fencing 6.5 s. (2 / 2.5 /
+// 3.5 s failed a CI pre-run at load 15: the in-process API was silent for 2.8 s and a live host fenced itself.)
 //  1. A host's agent is killed: its HA VMs run again elsewhere (high priority first), the one with
 //     no automatic restart stays down, each with its RTO; no VM ran on two hosts at once.
 //  2. A host is cut off from the control plane by a TCP proxy while its agent keeps running: it
@@ -175,14 +177,7 @@ beforeAll(async () => {
   await c.admin.mutate('clusters.setPlacement', { id: clusterId, policy: 'pack', cpuOvercommitRatio: 4 });
   await c.admin.mutate('ha.updateSettings', {
     clusterId,
-    settings: {
-      enabled: true,
-      detectionTimeoutMs: 2000,
-      isolationTimeoutMs: 2500,
-      fencingTimeoutMs: 3500,
-      isolationResponse: 'power-off',
-      fenceMethod: 'lease',
-    },
+    settings: FAST_HA,
   });
   for (const name of ['ha-a', 'ha-b', 'ha-c']) startAgent(name, await newToken());
   await waitConnected(['ha-a', 'ha-b', 'ha-c']);
@@ -253,8 +248,8 @@ describe('high availability', () => {
     for (const id of [ids.high, ids.low]) {
       const r = byVm.get(id) as Restart;
       expect(r.toHostId).not.toBe(victimId);
-      // From the last heartbeat: the 3.5 s lease, then a create and a start on the new host.
-      expect(r.rtoMs).toBeGreaterThanOrEqual(3500);
+      // From the last heartbeat: the lease (fencing timeout), then a create and a start on the new host.
+      expect(r.rtoMs).toBeGreaterThanOrEqual(FAST_HA.fencingTimeoutMs);
       expect(r.rtoMs).toBeLessThan(30_000);
     }
     const order = event.timeline.filter((t) => t.kind === 'restarting').map((t) => t.vmId);
