@@ -1,11 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runsOf } from '../../../agent/src/testing/run-log-overlap';
 import { eventually } from '../testing/agent-process';
-import { ApiClient } from '../testing/api-client';
-import { type ApiProcess, spawnApi, testAuthSecret } from '../testing/api-process';
-import { createTestDatabase, startTestApi, withSql } from '../testing/harness';
-import { type DemoLogin, demoUser, seedAndSignIn } from '../testing/seed';
-import { FAST_HA, HaKit, ROOMY_QUOTA, tcpProxy } from './ha-test-kit';
+import { withSql } from '../testing/harness';
+import { useHaApiProcess } from './ha-api-process-fixture';
 
 // The API process is killed (SIGKILL) in the middle of a host's recovery, with some of its VMs
 // restarted and others not yet (one restart at a time on the one survivor). A fresh API process on
@@ -16,66 +13,27 @@ import { FAST_HA, HaKit, ROOMY_QUOTA, tcpProxy } from './ha-test-kit';
 // the API takes to come back (46 s was seen under load, past any lease-based isolation timeout short
 // enough to test; that case, a control plane down past the isolation timeout, is ha-cp-outage's).
 
-const authSecret = testAuthSecret();
-const processes: ApiProcess[] = [];
-let databaseUrl = '';
-let proxy: ReturnType<typeof tcpProxy>;
-let proxyUrl = '';
-let clusterId = '';
-let c: Record<DemoLogin, ApiClient>;
-const kit = new HaKit({ apiUrl: () => proxyUrl, c: () => c, clusterId: () => clusterId });
-
-async function api() {
-  const started = await spawnApi({
-    databaseUrl,
-    authSecret,
-    executorId: 'ha-crash-api',
-    env: { FABRIC_HEARTBEAT_INTERVAL_MS: '1000', FABRIC_HA_DIR: kit.haDir },
-  });
-  processes.push(started);
-  proxy.retarget(Number(new URL(started.url).port));
-  return started;
-}
-
-async function signIn(login: DemoLogin) {
-  const user = demoUser(login);
-  return ApiClient.signIn(proxyUrl, user.email, user.password);
-}
-
-beforeAll(async () => {
-  process.env.FABRIC_HA_DIR = kit.haDir;
-  process.env.FABRIC_HA_PEER_MS = '300';
-  databaseUrl = await createTestDatabase();
-  // Seeded in-process, then handed to an API process of its own.
-  const setup = await startTestApi({ databaseUrl, monitor: false, env: { BETTER_AUTH_SECRET: authSecret } });
-  try {
-    const s = await seedAndSignIn(setup);
-    const tenants = await s.admin.query<{ id: string; name: string }[]>('tenants.list');
-    const blueId = tenants.find((t) => t.name === 'Blue Corp')?.id ?? '';
-    await s.admin.mutate('quotas.set', { tenantId: blueId, quota: ROOMY_QUOTA });
-    clusterId = (await s.admin.mutate<{ id: string }>('clusters.create', { name: 'HA-Crash' })).id;
-  } finally {
-    await setup.close();
-  }
-  proxy = tcpProxy(0);
-  proxyUrl = `http://127.0.0.1:${await proxy.listen()}`;
-  await api();
-  c = { admin: await signIn('admin'), blueAdmin: await signIn('blueAdmin') } as Record<DemoLogin, ApiClient>;
-  await c.admin.mutate('ha.updateSettings', {
-    clusterId,
-    settings: {
-      ...FAST_HA,
-      isolationResponse: 'keep-running',
-      fenceMethod: 'bmc',
-      fencingTimeoutMs: 60_000,
-      restartConcurrencyPerHost: 1,
-    },
-  });
-}, 120_000);
+const fx = useHaApiProcess({
+  executorId: 'ha-crash-api',
+  clusterName: 'HA-Crash',
+  settings: {
+    isolationResponse: 'keep-running',
+    fenceMethod: 'bmc',
+    fencingTimeoutMs: 60_000,
+    restartConcurrencyPerHost: 1,
+  },
+  onFailure: async () => {
+    console.log(`--- workflow engine\n${await engineState().catch((e) => String(e))}`);
+    const survivor = await kit.hostId('crash-b').catch(() => '');
+    if (survivor)
+      console.log(`--- tasks on crash-b\n${(await tasksOn(survivor).catch((e) => [String(e)])).join('\n')}`);
+  },
+});
+const { kit } = fx;
 
 /** The survivor's tasks (kind, VM, state, attempts, when handed out and finished): a lost hand-out shows as attempt 2. */
 async function tasksOn(hostId: string): Promise<string[]> {
-  return withSql(databaseUrl, async (sql) => {
+  return withSql(fx.databaseUrl, async (sql) => {
     const r = await sql.query<{ line: string }>(
       `SELECT concat_ws(' ', t.kind, v.name, t.state, 'attempt', t.attempt, 'created', t.created_at::time(3),
                         'started', t.started_at::time(3), 'finished', t.finished_at::time(3)) AS line
@@ -88,7 +46,7 @@ async function tasksOn(hostId: string): Promise<string[]> {
 
 /** What the workflow engine holds for the recovery: its status, owner and recorded steps (a stalled resume shows here). */
 async function engineState(): Promise<string> {
-  return withSql(databaseUrl, async (sql) => {
+  return withSql(fx.databaseUrl, async (sql) => {
     const wf = await sql.query<{ line: string }>(
       `SELECT concat_ws(' ', workflow_uuid, name, status, 'executor', executor_id, 'queue', queue_name,
                         'attempts', recovery_attempts, 'updated', to_timestamp(updated_at / 1000.0)::time(3)) AS line
@@ -107,29 +65,12 @@ async function engineState(): Promise<string> {
   });
 }
 
-afterEach(async (context) => {
-  if (context.task.result?.state !== 'fail') return;
-  await kit.dump();
-  console.log(`--- workflow engine\n${await engineState().catch((e) => String(e))}`);
-  const survivor = await kit.hostId('crash-b').catch(() => '');
-  if (survivor) console.log(`--- tasks on crash-b\n${(await tasksOn(survivor).catch((e) => [String(e)])).join('\n')}`);
-  for (const p of processes) console.log(`--- API ${p.url}\n${p.output().split('\n').slice(-30).join('\n')}`);
-});
-
-afterAll(async () => {
-  await kit.close();
-  for (const p of processes) await p.kill('SIGKILL');
-  await proxy?.close();
-  delete process.env.FABRIC_HA_DIR;
-  delete process.env.FABRIC_HA_PEER_MS;
-});
-
 describe('HA recovery across an API crash', () => {
   it('resumes after the API is killed mid-recovery and never starts a VM twice', async () => {
     await kit.startAgent('crash-a', { bmc: true });
     await kit.waitConnected(['crash-a']);
     const bmc = kit.bmcs.get('crash-a');
-    await c.admin.mutate('hosts.setBmc', {
+    await fx.c.admin.mutate('hosts.setBmc', {
       hostId: await kit.hostId('crash-a'),
       url: bmc?.url,
       username: bmc?.username,
@@ -157,13 +98,13 @@ describe('HA recovery across an API crash', () => {
       90_000,
       'the recovery to be half way',
     );
-    const first = processes.at(-1) as ApiProcess;
+    const first = fx.current();
     await first.kill('SIGKILL');
     const killedAt = new Date().toISOString();
     console.log(
       `HA crash: API killed with ${mid.restarts.map((r) => `${r.vmName} ${r.state}`).join(', ')}; restarting it`,
     );
-    await api();
+    await fx.api();
     console.log(`HA crash: API killed at ${killedAt}, a fresh one answering at ${new Date().toISOString()}`);
 
     const done = await kit.eventFor(
@@ -180,7 +121,7 @@ describe('HA recovery across an API crash', () => {
     expect(done.restarts.every((r) => r.toHostId === bId)).toBe(true);
     // Each VM started exactly once on the survivor, from its own run log; and one create and one
     // start queued for it there (the resumed workflow did not hand the restart out again).
-    const second = processes.at(-1) as ApiProcess;
+    const second = fx.current();
     console.log(
       `HA crash: the fresh API's engine\n${second
         .output()
@@ -191,7 +132,7 @@ describe('HA recovery across an API crash', () => {
     console.log(`HA crash: tasks on the survivor\n${(await tasksOn(bId)).join('\n')}`);
     const onB = runsOf({ path: kit.dirs.get('crash-b') as string });
     for (const id of vms) expect(onB.filter((r) => r.vmId === id)).toHaveLength(1);
-    const tasks = await withSql(databaseUrl, async (sql) => {
+    const tasks = await withSql(fx.databaseUrl, async (sql) => {
       const r = await sql.query<{ vm_id: string; kind: string; n: number }>(
         `SELECT vm_id::text, kind, count(*)::int AS n FROM tasks WHERE host_id = $1 GROUP BY 1, 2`,
         [bId],
@@ -209,7 +150,7 @@ describe('HA recovery across an API crash', () => {
     expect(kit.overlaps()).toEqual([]);
     await eventually(
       async () => {
-        const job = await c.admin.query<{ state: string }>('tasks.get', { id: done.id });
+        const job = await fx.c.admin.query<{ state: string }>('tasks.get', { id: done.id });
         return job.state === 'succeeded';
       },
       30_000,

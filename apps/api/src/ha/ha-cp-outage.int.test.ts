@@ -1,11 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runsOf } from '../../../agent/src/testing/run-log-overlap';
 import { eventually } from '../testing/agent-process';
-import { ApiClient } from '../testing/api-client';
-import { type ApiProcess, spawnApi, testAuthSecret } from '../testing/api-process';
-import { createTestDatabase, startTestApi, withSql } from '../testing/harness';
-import { type DemoLogin, demoUser, seedAndSignIn } from '../testing/seed';
-import { FAST_HA, HaKit, ROOMY_QUOTA, tcpProxy } from './ha-test-kit';
+import { withSql } from '../testing/harness';
+import { useHaApiProcess } from './ha-api-process-fixture';
 
 // The control plane itself is down for longer than the cluster's isolation timeout (issue 11). Every
 // host then applies its isolation response, as the protocol says: it cannot tell "I am cut off" from
@@ -15,70 +12,13 @@ import { FAST_HA, HaKit, ROOMY_QUOTA, tcpProxy } from './ha-test-kit';
 // stays off. From the agents' own run logs: each HA VM ran twice on its own host, one run after the
 // other, and no VM ran on two hosts. No failure event opens: the hosts were never down.
 
-const authSecret = testAuthSecret();
-const processes: ApiProcess[] = [];
-let databaseUrl = '';
-let proxy: ReturnType<typeof tcpProxy>;
-let proxyUrl = '';
-let clusterId = '';
-let c: Record<DemoLogin, ApiClient>;
-const kit = new HaKit({ apiUrl: () => proxyUrl, c: () => c, clusterId: () => clusterId });
-
-async function api() {
-  const started = await spawnApi({
-    databaseUrl,
-    authSecret,
-    executorId: 'ha-outage-api',
-    env: { FABRIC_HEARTBEAT_INTERVAL_MS: '1000', FABRIC_HA_DIR: kit.haDir },
-  });
-  processes.push(started);
-  proxy.retarget(Number(new URL(started.url).port));
-  return started;
-}
-
-async function signIn(login: DemoLogin) {
-  const user = demoUser(login);
-  return ApiClient.signIn(proxyUrl, user.email, user.password);
-}
-
-beforeAll(async () => {
-  process.env.FABRIC_HA_DIR = kit.haDir;
-  process.env.FABRIC_HA_PEER_MS = '300';
-  databaseUrl = await createTestDatabase();
-  const setup = await startTestApi({ databaseUrl, monitor: false, env: { BETTER_AUTH_SECRET: authSecret } });
-  try {
-    const s = await seedAndSignIn(setup);
-    const tenants = await s.admin.query<{ id: string; name: string }[]>('tenants.list');
-    const blueId = tenants.find((t) => t.name === 'Blue Corp')?.id ?? '';
-    await s.admin.mutate('quotas.set', { tenantId: blueId, quota: ROOMY_QUOTA });
-    clusterId = (await s.admin.mutate<{ id: string }>('clusters.create', { name: 'HA-Outage' })).id;
-  } finally {
-    await setup.close();
-  }
-  proxy = tcpProxy(0);
-  proxyUrl = `http://127.0.0.1:${await proxy.listen()}`;
-  await api();
-  c = { admin: await signIn('admin'), blueAdmin: await signIn('blueAdmin') } as Record<DemoLogin, ApiClient>;
-  // Isolation after 6 s of silence; the lease (7.5 s) is what a control plane that stayed up would wait.
-  await c.admin.mutate('ha.updateSettings', {
-    clusterId,
-    settings: { ...FAST_HA, isolationTimeoutMs: 6000, fencingTimeoutMs: 7500 },
-  });
-}, 120_000);
-
-afterEach(async (context) => {
-  if (context.task.result?.state !== 'fail') return;
-  await kit.dump();
-  for (const p of processes) console.log(`--- API ${p.url}\n${p.output().split('\n').slice(-30).join('\n')}`);
+// Isolation after 6 s of silence; the lease (7.5 s) is what a control plane that stayed up would wait.
+const fx = useHaApiProcess({
+  executorId: 'ha-outage-api',
+  clusterName: 'HA-Outage',
+  settings: { isolationTimeoutMs: 6000, fencingTimeoutMs: 7500 },
 });
-
-afterAll(async () => {
-  await kit.close();
-  for (const p of processes) await p.kill('SIGKILL');
-  await proxy?.close();
-  delete process.env.FABRIC_HA_DIR;
-  delete process.env.FABRIC_HA_PEER_MS;
-});
+const { kit } = fx;
 
 describe('a control plane down past the isolation timeout', () => {
   it("starts each host's HA VMs again where they were once it is back, and nothing twice", async () => {
@@ -91,7 +31,7 @@ describe('a control plane down past the isolation timeout', () => {
     const hostsBefore = new Map<string, string>();
     for (const id of [...ha, noRestart]) hostsBefore.set(id, (await kit.vm(id)).hostName ?? '');
 
-    await (processes.at(-1) as ApiProcess).kill('SIGKILL');
+    await fx.current().kill('SIGKILL');
     // Every agent applies its isolation response (its own log says so) while the control plane is down.
     for (const name of ['outage-a', 'outage-b']) {
       await eventually(
@@ -104,7 +44,7 @@ describe('a control plane down past the isolation timeout', () => {
     for (const id of [...ha, noRestart]) {
       expect(stopped.filter((r) => r.vmId === id).every((r) => r.to !== null)).toBe(true);
     }
-    await api();
+    await fx.api();
 
     // Back: the HA VMs run again on the hosts they were on; the one with no automatic restart stays off.
     // (The control plane had them as running all along: wait for the second run in each host's own log.)
@@ -126,7 +66,7 @@ describe('a control plane down past the isolation timeout', () => {
     expect(kit.overlaps()).toEqual([]);
     expect(await kit.events()).toEqual([]);
     // Audited as High availability's, with why.
-    const audited = await withSql(databaseUrl, async (sql) => {
+    const audited = await withSql(fx.databaseUrl, async (sql) => {
       const r = await sql.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM audit_events WHERE action = 'vm.ha-restart' AND details->>'reason' = 'isolation-response'`,
       );
