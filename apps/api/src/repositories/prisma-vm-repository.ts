@@ -1,9 +1,10 @@
+import { randomInt } from 'node:crypto';
 import { ComputeError } from '@fabric/core/compute/compute.errors';
 import type { ListVmsInput, VmHaRecovery, VmState } from '@fabric/core/compute/vm.schema';
 import type { NewVm, VmChangeEvent, VmRepository } from '@fabric/core/compute/vm-repository';
 import { BACKGROUND_TASK_KINDS } from '@fabric/core/jobs/task-kinds.schema';
 import { MIGRATE_VM_JOB_KIND } from '@fabric/core/mobility/migrate-vm';
-import { allocateMacs, checkMacPool, DEFAULT_MAC_POOL, storedMac } from '@fabric/core/network/mac-pool';
+import { allocateMacs, DEFAULT_MAC_POOL } from '@fabric/core/network/mac-pool';
 import { movedSincePlacement, type VmMoveFact } from '@fabric/core/placement/placement-now';
 import type { TenantScope } from '@fabric/core/shared/tenant-scope';
 import { escapeLike } from '@fabric/core/shared/text.schema';
@@ -62,9 +63,10 @@ export class PrismaVmRepository implements VmRepository {
   }
 
   /**
-   * The VMs with each vNIC's MAC drawn from the fabric MAC pool (network/mac-pool.ts), under the pool's lock
-   * held until this transaction ends, so concurrent creates never draw the same MAC; a deleted VM's vNIC rows
-   * go with it, which gives its MACs back.
+   * The VMs with each vNIC's MAC drawn at random (node:crypto) from the free part of the fabric MAC pool
+   * (network/mac-pool.ts says why not highest + 1), under the pool's lock held until this transaction ends,
+   * so concurrent creates never draw the same MAC (vm_nics' unique index stands behind it); a deleted VM's
+   * vNIC rows go with it, which gives its MACs back.
    */
   private async withPoolMacs<T extends NewVm>(vms: T[]): Promise<T[]> {
     const count = vms.reduce((sum, vm) => sum + vm.spec.nics.length, 0);
@@ -72,23 +74,19 @@ export class PrismaVmRepository implements VmRepository {
     await this.db.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('fabric.network.mac-pool'))`;
     const row = await this.db.macPool.findFirst({ orderBy: { name: 'asc' } });
     const pool = row ? { first: row.firstMac, last: row.lastMac } : DEFAULT_MAC_POOL;
-    const { first, last } = checkMacPool(pool);
-    const inPool = { macAddress: { gte: storedMac(first), lte: storedMac(last) } };
     // Every tenant's vNICs: a MAC is unique in the fabric, not per tenant.
     const macs = await seeingAllTenants(this.db, () =>
-      allocateMacs(pool, count, {
-        highest: async () =>
+      allocateMacs(pool, count, randomInt, {
+        has: async (mac) => (await this.db.vmNic.count({ where: { macAddress: mac } })) > 0,
+        between: async (from, to, limit) =>
           (
-            await this.db.vmNic.findFirst({
-              where: inPool,
-              orderBy: { macAddress: 'desc' },
+            await this.db.vmNic.findMany({
+              where: { macAddress: { gte: from, lte: to } },
+              orderBy: { macAddress: 'asc' },
               select: { macAddress: true },
+              take: limit,
             })
-          )?.macAddress ?? null,
-        all: async () =>
-          new Set(
-            (await this.db.vmNic.findMany({ where: inPool, select: { macAddress: true } })).map((n) => n.macAddress),
-          ),
+          ).map((n) => n.macAddress),
       }),
     );
     let next = 0;

@@ -1,3 +1,4 @@
+import { drawFree, type RandomInt } from '../shared/random-free';
 import { formatMac, parseMac } from './ip';
 import type { MacPool } from './network';
 import { NetworkError } from './network.errors';
@@ -41,29 +42,59 @@ export function checkMacPool(pool: MacPool): { first: number; last: number } {
   return { first, last };
 }
 
+/** Stored MACs read per query when a nearly full pool is searched for its first free address. */
+export const MAC_SCAN_BATCH = 10_000;
+
+/** What the caller knows of the vNICs' MACs (every tenant's), in the stored form (storedMac). */
+export interface MacsInUse {
+  has(mac: string): Promise<boolean>;
+  /** The MACs in use in [from, to], ascending, at most `limit` of them. */
+  between(from: string, to: string, limit: number): Promise<string[]>;
+}
+
 /**
- * `count` free MACs of the pool. The caller holds the pool's lock until its
- * vNICs are written, so two creates never draw the same MAC. Fast path: the
- * MACs after the highest one in use (a pool filled in order); once the top of
- * the pool is reached, the lowest free ones (deleted vNICs gave them back).
+ * `count` free MACs of the pool, each drawn at random from its free part
+ * (shared/random-free.ts): MACs are fabric-wide, so "highest + 1" would tell
+ * a tenant creating two adapters how many adapters every other tenant created
+ * in between. A deleted vNIC's MAC comes back only by chance. The caller holds
+ * the pool's lock until its vNICs are written, so two creates never draw the
+ * same MAC (and vm_nics' unique index stands behind it); MACs drawn for this
+ * create count as taken until then. Too few free refuses the whole create.
  */
 export async function allocateMacs(
   pool: MacPool,
   count: number,
-  inUse: { highest(): Promise<string | null>; all(): Promise<ReadonlySet<string>> },
+  randomInt: RandomInt,
+  inUse: MacsInUse,
 ): Promise<string[]> {
   if (count === 0) return [];
   const { first, last } = checkMacPool(pool);
-  const highest = await inUse.highest();
-  const after = highest === null ? first : (parseMac(highest) ?? last) + 1;
-  if (after >= first && after + count - 1 <= last) return Array.from({ length: count }, (_, i) => storedMac(after + i));
-  const used = new Set([...(await inUse.all())].map((m) => parseMac(m)));
-  const out: string[] = [];
-  for (let m = first; m <= last && out.length < count; m++) if (!used.has(m)) out.push(storedMac(m));
-  if (out.length < count)
-    throw new NetworkError(
+  const drawn = new Set<number>();
+  const taken = async (mac: number) => drawn.has(mac) || (await inUse.has(storedMac(mac)));
+  // The first MAC ≥ from neither in use nor drawn: a walk along the index, in batches (a pool is 16.7 M at most).
+  const lowestFreeFrom = async (from: number) => {
+    let candidate = from;
+    for (;;) {
+      const rows = await inUse.between(storedMac(candidate), storedMac(last), MAC_SCAN_BATCH);
+      for (const row of rows) {
+        const mac = parseMac(row) ?? candidate;
+        while (candidate < mac) {
+          if (!drawn.has(candidate)) return candidate;
+          candidate++;
+        }
+        if (mac === candidate) candidate++;
+      }
+      if (rows.length < MAC_SCAN_BATCH) break;
+    }
+    while (drawn.has(candidate)) candidate++;
+    return candidate;
+  };
+  const exhausted = () =>
+    new NetworkError(
       'POOL_EXHAUSTED',
-      `The fabric MAC pool ${pool.first}–${pool.last} has ${out.length} free address(es), ${count} needed (rule POOL_EXHAUSTED)`,
+      `The fabric MAC pool ${pool.first}–${pool.last} has fewer than ${count} free address(es) (rule POOL_EXHAUSTED)`,
     );
-  return out;
+  for (let i = 0; i < count; i++)
+    drawn.add(await drawFree({ min: first, max: last }, randomInt, taken, lowestFreeFrom, exhausted));
+  return [...drawn].map(storedMac);
 }

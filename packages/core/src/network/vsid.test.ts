@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandomInt as seeded } from '../testing/seeded-random';
 import { VSID_MAX, VSID_MIN } from './network';
 import { drawVsid, type RandomInt, VSID_DRAWS } from './vsid';
-
-/** A seeded generator (mulberry32): the same draws every run. */
-function seeded(seed: number): RandomInt {
-  let a = seed;
-  return (min, maxExclusive) => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return min + Math.floor((((t ^ (t >>> 14)) >>> 0) / 4_294_967_296) * (maxExclusive - min));
-  };
-}
 
 /** The repository's answers over a set of VSIDs in use (`lowestFreeFrom` past the top is VSID_MAX + 1, as in SQL). */
 function fabric(used: Set<number>) {
