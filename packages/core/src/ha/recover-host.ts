@@ -266,23 +266,9 @@ export class RecoverHost {
           );
           continue;
         }
-        await vms.setVmState(vm.vmId, 'starting', "HA: started again after its host's isolation response");
-        await taskQueue.createTask({
-          kind: 'vm.start',
-          vmId: vm.vmId,
-          hostId,
-          tenantId: vm.tenantId,
-          requestedBy: 'High availability',
-        });
-        await audit.append({
-          actor: SYSTEM_ACTOR,
-          action: 'vm.ha-restart',
-          targetType: 'vm',
-          targetId: vm.vmId,
-          targetLabel: vm.name,
-          tenantId: vm.tenantId,
-          result: 'success',
-          message: `${vm.name}: started again where it was, after its host's isolation response stopped it`,
+        await startInPlace({ vms, taskQueue, audit }, vm, hostId, {
+          state: "HA: started again after its host's isolation response",
+          audit: `${vm.name}: started again where it was, after its host's isolation response stopped it`,
           details: { hostId, epoch, reason: 'isolation-response' },
         });
         n++;
@@ -581,14 +567,16 @@ export class RecoverHost {
             continue;
           }
           inFlight.set(home.id, (inFlight.get(home.id) ?? 0) + 1);
-          await vms.setVmState(r.vmId, 'starting', 'HA restart: its host is back');
-          await taskQueue.createTask({
-            vmId: r.vmId,
-            hostId: home.id,
-            tenantId: r.tenantId,
-            requestedBy: 'High availability',
-            kind: 'vm.start',
-          });
+          await startInPlace(
+            { vms, taskQueue, audit },
+            { vmId: r.vmId, name: r.vmName, tenantId: r.tenantId },
+            home.id,
+            {
+              state: 'HA restart: its host is back',
+              audit: `${r.vmName}: starting again on ${home.name}, back after it failed (epoch ${r.fromEpoch})`,
+              details: { eventId, fromHostId: home.id, toHostId: home.id, epoch: r.fromEpoch, reason: 'host-back' },
+            },
+          );
           hostsToWake.add(home.id);
           await ha.updateRestart(eventId, r.vmId, {
             state: 'restarting',
@@ -597,17 +585,6 @@ export class RecoverHost {
             reason: `Starting again on ${home.name}, which is back`,
           });
           timeline.push(entry(now, 'restarting', `${r.vmName} (${r.priority}) → ${home.name}, back`, r.vmId));
-          await audit.append({
-            actor: SYSTEM_ACTOR,
-            action: 'vm.ha-restart',
-            targetType: 'vm',
-            targetId: r.vmId,
-            targetLabel: r.vmName,
-            tenantId: r.tenantId,
-            result: 'success',
-            message: `${r.vmName}: starting again on ${home.name}, back after it failed (epoch ${r.fromEpoch})`,
-            details: { eventId, fromHostId: home.id, toHostId: home.id, epoch: r.fromEpoch, reason: 'host-back' },
-          });
         }
         todo = staying;
       }
@@ -809,4 +786,37 @@ export class RecoverHost {
     const clusters = await this.deps.uow.repos.ha.clusterSettings();
     return readHaSettings(clusters.find((c) => c.id === clusterId)?.haSettings);
   }
+}
+
+/**
+ * Starts a VM again on the host that owns it, under the epoch it has (no move: a newer epoch on the same
+ * host would be discarded there): state starting, a vm.start task, and the vm.ha-restart audit entry.
+ * For VMs an isolation response stopped behind the control plane's back, and for those a failed host
+ * takes back when it returns.
+ */
+async function startInPlace(
+  repos: Pick<HaRepos, 'vms' | 'taskQueue' | 'audit'>,
+  vm: { vmId: string; name: string; tenantId: string },
+  hostId: string,
+  why: { state: string; audit: string; details: Record<string, unknown> },
+): Promise<void> {
+  await repos.vms.setVmState(vm.vmId, 'starting', why.state);
+  await repos.taskQueue.createTask({
+    kind: 'vm.start',
+    vmId: vm.vmId,
+    hostId,
+    tenantId: vm.tenantId,
+    requestedBy: 'High availability',
+  });
+  await repos.audit.append({
+    actor: SYSTEM_ACTOR,
+    action: 'vm.ha-restart',
+    targetType: 'vm',
+    targetId: vm.vmId,
+    targetLabel: vm.name,
+    tenantId: vm.tenantId,
+    result: 'success',
+    message: why.audit,
+    details: why.details,
+  });
 }
