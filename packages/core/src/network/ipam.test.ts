@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePrefix, prefixesOverlap } from './ip';
-import {
-  allocateCa,
-  allocateMac,
-  allocatePa,
-  checkNewSubnet,
-  checkPortPolicy,
-  checkVlan,
-  pvlanFromFields,
-} from './ipam';
+import { allocateCa, allocatePa, checkNewSubnet, checkPortPolicy, checkVlan, pvlanFromFields } from './ipam';
 import { DEFAULT_PORT_POLICY } from './network';
 import { NetworkError } from './network.errors';
 
@@ -117,12 +109,7 @@ describe('IPAM', () => {
     expect(codeOf(() => allocateCa(subnet, new Set(), '10.1.1.7'))).toBe('CA_RESERVED');
     expect(codeOf(() => allocateCa(subnet, new Set(['10.1.1.5']), '10.1.1.5'))).toBe('CA_IN_USE');
   });
-  it('MAC and PA pools run out by name', () => {
-    const pool = { first: '00-15-5D-00-00-00', last: '00-15-5D-00-00-01' };
-    const used = new Set([allocateMac(pool, new Set())]);
-    used.add(allocateMac(pool, used));
-    expect([...used]).toEqual(['00-15-5D-00-00-00', '00-15-5D-00-00-01']);
-    expect(codeOf(() => allocateMac(pool, used))).toBe('POOL_EXHAUSTED');
+  it('PA pools run out by name', () => {
     expect(allocatePa({ prefix: '192.168.1.0/30', gateway: '192.168.1.1' }, new Set())).toBe('192.168.1.2');
     expect(
       codeOf(() => allocatePa({ prefix: '192.168.1.0/30', gateway: '192.168.1.1' }, new Set(['192.168.1.2']))),

@@ -1,6 +1,5 @@
 import {
   formatIpv4,
-  formatMac,
   type Prefix,
   parseIpv4,
   parseMac,
@@ -10,7 +9,7 @@ import {
   prefixLast,
   reservedRangeProblem,
 } from './ip';
-import type { MacPool, PortPolicy, Pvlan, VirtualSubnet } from './network';
+import type { PortPolicy, Pvlan, VirtualSubnet } from './network';
 import { VLAN_MAX, VLAN_MIN, VSID_MAX, VSID_MIN } from './network';
 import { NetworkError } from './network.errors';
 
@@ -224,22 +223,6 @@ export function allocateCa(
   throw new NetworkError(
     'POOL_EXHAUSTED',
     `Subnet "${subnet.name}" (${subnet.prefix}) has no free customer address (rule POOL_EXHAUSTED)`,
-  );
-}
-
-/** The lowest free MAC of the fabric pool. */
-export function allocateMac(pool: MacPool, used: ReadonlySet<string>): string {
-  const first = parseMac(pool.first);
-  const last = parseMac(pool.last);
-  if (first === null || last === null || last < first)
-    throw new NetworkError('INVALID_ADDRESS', 'The fabric MAC pool is malformed');
-  for (let m = first; m <= last; m++) {
-    const text = formatMac(m);
-    if (!used.has(text)) return text;
-  }
-  throw new NetworkError(
-    'POOL_EXHAUSTED',
-    `The fabric MAC pool ${pool.first}–${pool.last} is exhausted (rule POOL_EXHAUSTED)`,
   );
 }
 
