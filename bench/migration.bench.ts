@@ -23,6 +23,7 @@ import type { Assignment } from '../packages/core/src/placement/reservation';
 import { seededRandom } from '../packages/core/src/placement/seeded-order';
 import type { PlacementRequest } from '../packages/core/src/placement/snapshot';
 import {
+  lowerBound,
   syntheticWorkload,
   TimeAverage,
   type Workload,
@@ -57,13 +58,6 @@ interface PackResult {
 function cpuMsSince(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000;
-}
-
-function lowerBound(w: Workload, vcpus: number, memoryMiB: number): number {
-  return Math.max(
-    Math.ceil(vcpus / w.hostCapacity.vcpus - 1e-9),
-    Math.ceil(memoryMiB / w.hostCapacity.memoryMiB - 1e-9),
-  );
 }
 
 /** The engine: session.place + commit per arrival, session.release per departure. */

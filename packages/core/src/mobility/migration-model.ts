@@ -16,33 +16,17 @@
  */
 
 import {
-  LINK_EFFICIENCY,
   linkShareMiBps,
   type MigrationInput,
-  PAGE_BYTES,
   type PassPrediction,
   type PreCopyLimits,
   SETUP_SECONDS,
-  type SimulatedMigration,
   SWITCHOVER_MS,
-  simulatePreCopy,
 } from './precopy-sim';
 
-// The pre-copy protocol's constants, inputs and page-level simulation live in
-// precopy-sim.ts, which the agent runs too: one copy, so what the agent
-// "observes" and what this predicts cannot drift apart.
-export {
-  LINK_EFFICIENCY,
-  linkShareMiBps,
-  type MigrationInput,
-  PAGE_BYTES,
-  type PassPrediction,
-  type PreCopyLimits,
-  SETUP_SECONDS,
-  type SimulatedMigration,
-  SWITCHOVER_MS,
-  simulatePreCopy,
-};
+// The pre-copy protocol's constants, inputs and page-level simulation live in precopy-sim.ts, which the
+// agent runs too: one copy, so what the agent "observes" and what this predicts cannot drift apart.
+export * from './precopy-sim';
 
 export interface MigrationPolicy extends PreCopyLimits {
   /**

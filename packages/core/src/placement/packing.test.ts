@@ -22,14 +22,13 @@ import { PlacementSession } from './place';
 import { packProfile } from './profiles';
 import type { Assignment } from './reservation';
 import type { PlacementRequest } from './snapshot';
-import { syntheticWorkload, TimeAverage, type Workload, type WorkloadShape } from './testing/synthetic-workload';
-
-function lowerBound(w: Workload, vcpus: number, memoryMiB: number): number {
-  return Math.max(
-    Math.ceil(vcpus / w.hostCapacity.vcpus - 1e-9),
-    Math.ceil(memoryMiB / w.hostCapacity.memoryMiB - 1e-9),
-  );
-}
+import {
+  lowerBound,
+  syntheticWorkload,
+  TimeAverage,
+  type Workload,
+  type WorkloadShape,
+} from './testing/synthetic-workload';
 
 /** Time-averaged hosts in use with the engine's pack. */
 function packHosts(w: Workload): number {

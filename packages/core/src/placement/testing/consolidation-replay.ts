@@ -26,7 +26,7 @@ import { DEFAULT_REBALANCE_SETTINGS, type RebalanceSettings } from '../rebalance
 import type { Assignment } from '../reservation';
 import { seededRandom } from '../seeded-order';
 import type { PlacementRequest } from '../snapshot';
-import type { Workload } from './synthetic-workload';
+import { lowerBound, type Workload } from './synthetic-workload';
 
 export const HOST_MHZ = 2600;
 
@@ -83,13 +83,6 @@ export interface Placed {
   hostId: string;
   assignment: Assignment;
   readonly cpuShare: number;
-}
-
-export function lowerBound(w: Workload, vcpus: number, memoryMiB: number): number {
-  return Math.max(
-    Math.ceil(vcpus / w.hostCapacity.vcpus - 1e-9),
-    Math.ceil(memoryMiB / w.hostCapacity.memoryMiB - 1e-9),
-  );
 }
 
 function withPairs(request: PlacementRequest, vm: number, every: number): PlacementRequest {

@@ -146,6 +146,14 @@ export function syntheticWorkload(options: WorkloadOptions): Workload {
   };
 }
 
+/** The lower bound on hosts at an instant: max over resources of ceil(total demand / per-host capacity). */
+export function lowerBound(w: Workload, vcpus: number, memoryMiB: number): number {
+  return Math.max(
+    Math.ceil(vcpus / w.hostCapacity.vcpus - 1e-9),
+    Math.ceil(memoryMiB / w.hostCapacity.memoryMiB - 1e-9),
+  );
+}
+
 /**
  * Time-averaged hosts in use and lower bound over a replay: feed it every
  * event's time and the state after it. Hosts in use = hosts with a VM.
