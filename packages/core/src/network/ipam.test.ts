@@ -61,14 +61,13 @@ describe('tenant network validation names the rule', () => {
     ).toBe('VSID_IN_USE');
   });
 
-  it('VLAN 1–4094 only; PVLAN secondary needs a primary', () => {
+  it('VLAN 1–4094 only; a PVLAN needs a mode and a primary VLAN, isolated and community a secondary', () => {
     expect(codeOf(() => checkVlan(0))).toBe('VLAN_OUT_OF_RANGE');
     expect(codeOf(() => checkVlan(4095))).toBe('VLAN_OUT_OF_RANGE');
     expect(codeOf(() => checkVlan(4094))).toBeUndefined();
-    expect(codeOf(() => pvlanFromFields({ secondaryVlan: 20 }))).toBe('PVLAN_SECONDARY_WITHOUT_PRIMARY');
-    expect(codeOf(() => pvlanFromFields({ mode: 'community', primaryVlan: 2 }))).toBe(
-      'PVLAN_SECONDARY_WITHOUT_PRIMARY',
-    );
+    expect(codeOf(() => pvlanFromFields({ secondaryVlan: 20 }))).toBe('PVLAN_MODE_REQUIRED');
+    expect(codeOf(() => pvlanFromFields({ mode: 'community', secondaryVlan: 20 }))).toBe('PVLAN_PRIMARY_REQUIRED');
+    expect(codeOf(() => pvlanFromFields({ mode: 'community', primaryVlan: 2 }))).toBe('PVLAN_SECONDARY_REQUIRED');
     expect(pvlanFromFields({ mode: 'isolated', primaryVlan: 2, secondaryVlan: 4 })).toEqual({
       mode: 'isolated',
       primaryVlan: 2,
@@ -78,7 +77,15 @@ describe('tenant network validation names the rule', () => {
       codeOf(() => checkPortPolicy({ ...DEFAULT_PORT_POLICY, trunk: { allowedVlans: [10, 20], nativeVlan: 30 } })),
     ).toBe('TRUNK_NATIVE_NOT_ALLOWED');
     // Found by the hostile probe: a PVLAN mode alone was dropped silently; contradictions were stored.
-    expect(codeOf(() => pvlanFromFields({ mode: 'isolated' }))).toBe('PVLAN_SECONDARY_WITHOUT_PRIMARY');
+    expect(codeOf(() => pvlanFromFields({ mode: 'isolated' }))).toBe('PVLAN_PRIMARY_REQUIRED');
+    expect(() => pvlanFromFields({ mode: 'isolated' })).toThrow(
+      'An isolated PVLAN port needs a primary VLAN (rule PVLAN_PRIMARY_REQUIRED); pvlan: null clears the PVLAN',
+    );
+    expect(() => pvlanFromFields({ mode: 'isolated', primaryVlan: 100 })).toThrow(
+      'An isolated PVLAN port needs a secondary VLAN under its primary VLAN 100 (rule PVLAN_SECONDARY_REQUIRED)',
+    );
+    // An empty PVLAN was read as "none" and cleared the port's PVLAN.
+    expect(codeOf(() => pvlanFromFields({}))).toBe('PVLAN_MODE_REQUIRED');
     expect(codeOf(() => pvlanFromFields({ mode: 'isolated', primaryVlan: 100, secondaryVlan: 100 }))).toBe(
       'PORT_POLICY_CONFLICT',
     );

@@ -63,38 +63,39 @@ export function checkPvlan(pvlan: Pvlan | undefined): void {
   }
   if (pvlan.secondaryVlan === undefined)
     throw new NetworkError(
-      'PVLAN_SECONDARY_WITHOUT_PRIMARY',
-      `A ${pvlan.mode} PVLAN port needs a secondary VLAN under its primary VLAN`,
+      'PVLAN_SECONDARY_REQUIRED',
+      `${pvlanPort(pvlan.mode)} needs a secondary VLAN under its primary VLAN ${pvlan.primaryVlan} (rule PVLAN_SECONDARY_REQUIRED)`,
     );
   checkVlan(pvlan.secondaryVlan, 'PVLAN secondary VLAN');
   if (pvlan.secondaryVlan === pvlan.primaryVlan)
     throw new NetworkError(
       'PORT_POLICY_CONFLICT',
-      `A ${pvlan.mode} PVLAN port's secondary VLAN must differ from its primary VLAN ${pvlan.primaryVlan} (rule PORT_POLICY_CONFLICT)`,
+      `${pvlanPort(pvlan.mode)}'s secondary VLAN must differ from its primary VLAN ${pvlan.primaryVlan} (rule PORT_POLICY_CONFLICT)`,
     );
 }
 
-/** A PVLAN given as bare fields (API input): a secondary VLAN without a primary is refused by name. */
-export function pvlanFromFields(fields: {
-  mode?: Pvlan['mode'];
-  primaryVlan?: number;
-  secondaryVlan?: number;
-}): Pvlan | undefined {
-  if (fields.primaryVlan === undefined) {
-    if (fields.mode !== undefined)
-      throw new NetworkError(
-        'PVLAN_SECONDARY_WITHOUT_PRIMARY',
-        `A ${fields.mode} PVLAN port needs a primary VLAN (rule PVLAN_SECONDARY_WITHOUT_PRIMARY); leave PVLAN out for none`,
-      );
-    if (fields.secondaryVlan !== undefined)
-      throw new NetworkError(
-        'PVLAN_SECONDARY_WITHOUT_PRIMARY',
-        `PVLAN secondary VLAN ${fields.secondaryVlan} has no primary VLAN (rule PVLAN_SECONDARY_WITHOUT_PRIMARY)`,
-      );
-    return undefined;
-  }
+/** "An isolated PVLAN port", "A community PVLAN port": the article the mode takes. */
+function pvlanPort(mode: Pvlan['mode']): string {
+  return `${/^[aeiou]/.test(mode) ? 'An' : 'A'} ${mode} PVLAN port`;
+}
+
+/**
+ * A PVLAN given as bare fields (API input). Every PVLAN has a mode and a primary VLAN: `{}` or a VLAN
+ * without a mode is refused by name, never read as "no PVLAN" (clearing one is `pvlan: null`).
+ */
+export function pvlanFromFields(fields: { mode?: Pvlan['mode']; primaryVlan?: number; secondaryVlan?: number }): Pvlan {
+  if (fields.mode === undefined)
+    throw new NetworkError(
+      'PVLAN_MODE_REQUIRED',
+      'A PVLAN needs a mode: isolated, community or promiscuous (rule PVLAN_MODE_REQUIRED); pvlan: null clears the PVLAN',
+    );
+  if (fields.primaryVlan === undefined)
+    throw new NetworkError(
+      'PVLAN_PRIMARY_REQUIRED',
+      `${pvlanPort(fields.mode)} needs a primary VLAN (rule PVLAN_PRIMARY_REQUIRED); pvlan: null clears the PVLAN`,
+    );
   const pvlan: Pvlan = {
-    mode: fields.mode ?? 'isolated',
+    mode: fields.mode,
     primaryVlan: fields.primaryVlan,
     secondaryVlan: fields.secondaryVlan,
   };
@@ -128,6 +129,19 @@ export function checkPortPolicy(policy: PortPolicy): void {
         'TRUNK_NATIVE_NOT_ALLOWED',
         `Trunk native VLAN ${policy.trunk.nativeVlan} is not among the allowed VLANs`,
       );
+  }
+  // A repeated ACL changes nothing the switch does but takes one of the port's 32 places and hides what the
+  // list means; trunk VLANs listed twice are refused alike. Positions count from 1, as the console lists them.
+  const firstAt = new Map<string, number>();
+  for (const [i, acl] of policy.acls.entries()) {
+    const key = aclKey(acl);
+    const first = firstAt.get(key);
+    if (first !== undefined)
+      throw new NetworkError(
+        'PORT_POLICY_CONFLICT',
+        `ACL ${i + 1} repeats ACL ${first + 1} (same direction, action, remote, local port and meter class) (rule PORT_POLICY_CONFLICT); remove one of them`,
+      );
+    firstAt.set(key, i);
   }
   for (const acl of policy.acls) {
     if ('prefix' in acl.remote) {
@@ -234,4 +248,11 @@ export function allocatePa(pool: { prefix: string; gateway: string }, used: Read
     if (text !== pool.gateway && !used.has(text)) return text;
   }
   throw new NetworkError('POOL_EXHAUSTED', `PA pool ${pool.prefix} has no free provider address (rule POOL_EXHAUSTED)`);
+}
+
+/** What makes two ACLs the same rule: a MAC in either spelling (00-15-5D…, 00:15:5d…) is one remote. */
+function aclKey(acl: PortPolicy['acls'][number]): string {
+  const remote =
+    'prefix' in acl.remote ? `prefix ${acl.remote.prefix}` : `mac ${acl.remote.mac.toUpperCase().replaceAll(':', '-')}`;
+  return [acl.direction, acl.action, remote, acl.localPort ?? 'any', acl.meterClass ?? ''].join('|');
 }

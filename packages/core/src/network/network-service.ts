@@ -489,7 +489,12 @@ export class NetworkService {
   ): Promise<NicRow> {
     const nics = await network.listNics(scope);
     const nic = nics.find((n) => n.vmId === vmId && n.nicName === nicName);
-    if (!nic) throw new NetworkError('VM_NETWORK_NOT_FOUND', `No NIC "${nicName}" on that VM`);
+    if (!nic) {
+      // A VM the caller cannot see (another tenant's, or none) is "VM not found", as in vmPorts: naming its
+      // NIC would tell a probe that the id exists.
+      if (!(await network.vmExists(scope, vmId))) throw new NetworkError('VM_NOT_FOUND', 'VM not found');
+      throw new NetworkError('VM_NETWORK_NOT_FOUND', `No NIC "${nicName}" on that VM`);
+    }
     return nic;
   }
 

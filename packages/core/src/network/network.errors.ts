@@ -14,7 +14,12 @@ export type NetworkErrorCode =
   | 'VSID_IN_USE'
   | 'VSID_ALLOCATED_BY_FABRIC'
   | 'POOL_EXHAUSTED'
-  | 'PVLAN_SECONDARY_WITHOUT_PRIMARY'
+  /** A PVLAN with no mode (`pvlan: {}`): clearing one is `pvlan: null`. */
+  | 'PVLAN_MODE_REQUIRED'
+  /** A PVLAN of any mode without its primary VLAN. */
+  | 'PVLAN_PRIMARY_REQUIRED'
+  /** An isolated or community PVLAN without the secondary VLAN it lives in. */
+  | 'PVLAN_SECONDARY_REQUIRED'
   | 'INVALID_PREFIX'
   | 'INVALID_ADDRESS'
   | 'TRUNK_NATIVE_NOT_ALLOWED'

@@ -118,8 +118,15 @@ export const aclInput = z
 const MAX_MBPS = 'Maximum bandwidth is a whole number of Mbps from 1 to 400,000';
 const WEIGHT = 'Minimum bandwidth weight is a whole number from 1 to 100';
 
+const PVLAN_MODES = ['isolated', 'community', 'promiscuous'] as const;
+/** Every PVLAN has a mode: `pvlan: {}` was read as "no PVLAN" and cleared it (hostile probe); null clears it. */
 const pvlanInput = z.strictObject({
-  mode: oneOf('PVLAN mode', ['isolated', 'community', 'promiscuous']).optional(),
+  mode: z.enum(PVLAN_MODES, {
+    error: (issue) =>
+      issue.input === undefined
+        ? `A PVLAN needs a mode: ${PVLAN_MODES.join(', ')} (rule PVLAN_MODE_REQUIRED); pvlan: null clears the PVLAN`
+        : `PVLAN mode must be one of ${PVLAN_MODES.join(', ')}`,
+  }),
   primaryVlan: vlan('PVLAN primary VLAN').optional(),
   secondaryVlan: vlan('PVLAN secondary VLAN').optional(),
 });

@@ -83,4 +83,35 @@ describe('a port policy change', () => {
     expect(portPolicyPatch.safeParse({ pvlan: { primaryVlan: null } }).success).toBe(false);
     expect(portPolicyPatch.safeParse({ vlan: 5 }).success).toBe(false);
   });
+
+  it('refuses a PVLAN without a mode: `pvlan: {}` no longer clears the PVLAN (null does)', () => {
+    const refused = portPolicyPatch.safeParse({ pvlan: {} });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]?.message).toBe(
+      'A PVLAN needs a mode: isolated, community, promiscuous (rule PVLAN_MODE_REQUIRED); pvlan: null clears the PVLAN',
+    );
+    expect(portPolicyPatch.safeParse({ pvlan: { primaryVlan: 100 } }).success).toBe(false);
+    // Past the schema (a caller of the core alone), the rule still holds and the port keeps its PVLAN.
+    expect(() => patchPortPolicy(current, { pvlan: {} as never })).toThrow(/PVLAN_MODE_REQUIRED/);
+    expect(() => patchPortPolicy(current, portPolicyPatch.parse({ pvlan: { mode: 'community' } }))).toThrow(
+      'A community PVLAN port needs a primary VLAN (rule PVLAN_PRIMARY_REQUIRED); pvlan: null clears the PVLAN',
+    );
+  });
+
+  it('refuses an ACL listed twice, naming both positions; the same remote MAC in another spelling is the same', () => {
+    const acls = Array.from({ length: 32 }, () => acl);
+    expect(portPolicyPatch.safeParse({ acls }).success).toBe(true);
+    expect(() => patchPortPolicy(current, { acls })).toThrow(
+      'ACL 2 repeats ACL 1 (same direction, action, remote, local port and meter class) (rule PORT_POLICY_CONFLICT); remove one of them',
+    );
+    const other = { ...acl, localPort: 443 };
+    const mac = { direction: 'both', action: 'allow', remote: { mac: '00-15-5D-01-02-03' } } as const;
+    expect(() => toPortPolicy({ acls: [acl, other, mac, { ...mac, remote: { mac: '00:15:5d:01:02:03' } }] })).toThrow(
+      /^ACL 4 repeats ACL 3 /,
+    );
+    // Differing in any one field, they are different rules.
+    expect(
+      toPortPolicy({ acls: [acl, other, { ...acl, action: 'allow' }, { ...acl, direction: 'both' }, mac] }).acls,
+    ).toHaveLength(5);
+  });
 });
