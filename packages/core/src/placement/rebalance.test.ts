@@ -394,6 +394,81 @@ describe('planRebalance: consolidation', () => {
   });
 });
 
+describe('planRebalance: consolidation reads in hosts in use', () => {
+  it('an idle cluster consolidates with the summary and the rows on one measure: hosts in use, and the same imbalance', () => {
+    // Two VMs idling at 0.5 % on a and b: the raw spread of the rows was 0.707 → 1.414 under a summary of 0.00 → 0.00.
+    const plan = planRebalance(
+      scenario(
+        ['a', 'b', 'c'],
+        [
+          { name: 'v1', host: 'a', cpu: 0.005 },
+          { name: 'v2', host: 'b', cpu: 0.005 },
+        ],
+        {
+          goal: 'consolidate',
+        },
+      ),
+    );
+    expect(plan.acting).toBe(true);
+    expect(plan).toMatchObject({ hostsInUseBefore: 2, hostsInUseAfter: 1 });
+    expect(plan.summary).toBe('1 move: hosts in use 2 → 1, 1 freed');
+    expect(plan.moves).toHaveLength(1);
+    expect(plan.moves[0]).toMatchObject({ hostsInUseBefore: 2, hostsInUseAfter: 1 });
+    // The rows' imbalance is the round's: an idle cluster is 0 both ways, not 0.707 → 1.414.
+    expect(plan.moves[0]?.imbalanceBefore).toBe(plan.imbalanceBefore);
+    expect(plan.moves[0]?.imbalanceAfter).toBe(plan.imbalanceAfter);
+  });
+
+  it('rows chain their hosts in use, and a busy round keeps its imbalance in the rows equal to the summary', () => {
+    const plan = planRebalance(
+      scenario(['a', 'b', 'c'], [...many('a', 5, 0.1), ...many('b', 2, 0.05), ...many('c', 2, 0.05)], {
+        goal: 'consolidate',
+      }),
+    );
+    expect(plan.moves.length).toBeGreaterThan(1);
+    plan.moves.forEach((m, i) => {
+      if (i > 0) expect(m.hostsInUseBefore).toBe(plan.moves[i - 1]?.hostsInUseAfter);
+    });
+    expect(plan.moves[0]?.hostsInUseBefore).toBe(plan.hostsInUseBefore);
+    expect(plan.moves.at(-1)?.hostsInUseAfter).toBe(plan.hostsInUseAfter);
+    expect(plan.moves[0]?.imbalanceBefore).toBeCloseTo(plan.imbalanceBefore, 9);
+    expect(plan.moves.at(-1)?.imbalanceAfter).toBeCloseTo(plan.imbalanceAfter, 9);
+    expect(plan.summary).toMatch(/^\d+ moves: hosts in use 3 → \d, \d freed$/);
+  });
+
+  it('says a VM stays because every other host is already empty, not that it fits nowhere under the ceiling', () => {
+    const plan = planRebalance(
+      scenario(['hv-1', 'hv-2', 'hv-3', 'hv-4', 'hv-5'], [{ name: 'dr-web-01', host: 'hv-5', cpu: 0.1 }], {
+        goal: 'consolidate',
+      }),
+    );
+    expect(plan).toMatchObject({ triggered: false, moves: [] });
+    expect(plan.summary).toContain(
+      'hv-5: every other connected host is already empty, and consolidation never moves a VM onto an empty host',
+    );
+    expect(plan.summary).not.toMatch(/fits on no other host/);
+    expect(plan.summary).toMatch(/already empty: hv-1, hv-2, hv-3, hv-4$/);
+  });
+
+  it('shows each host with its state: only connected hosts take part', () => {
+    const input = scenario(['a', 'b', 'c'], [...many('a', 2, 0.1)], { goal: 'consolidate' });
+    const cluster = {
+      ...input.cluster,
+      hosts: input.cluster.hosts.map((h) =>
+        h.id === 'b' ? { ...h, state: 'maintenance' as const } : h.id === 'c' ? { ...h, state: 'failed' as const } : h,
+      ),
+    };
+    const plan = planRebalance({ ...input, cluster });
+    expect(plan.hostsBefore.map((h) => [h.hostId, h.state])).toEqual([
+      ['a', 'connected'],
+      ['b', 'maintenance'],
+      ['c', 'failed'],
+    ]);
+    expect(plan.moves).toEqual([]);
+    expect(plan.summary).toContain('a: it is the only connected host');
+  });
+});
+
 describe("planRebalance: each move's what-if", () => {
   it('carries the imbalance before and after in sequence, the bytes to send and the predicted time', () => {
     const plan = planRebalance(

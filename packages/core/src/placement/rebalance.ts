@@ -11,7 +11,9 @@
  * memory. Its load is the larger of the two (the resource that binds on that
  * host). The cluster's imbalance is the coefficient of variation of the
  * connected hosts' loads (standard deviation / mean; 0 = even), as CloudStack's
- * DRS and Proxmox's auto-rebalance measure it.
+ * DRS and Proxmox's auto-rebalance measure it. A consolidation round is read in
+ * hosts in use (connected hosts running a VM), the figure it lowers: its moves
+ * raise the imbalance by design.
  *
  * Safety. Every move goes through a PlacementSession (move = release on the
  * source, commit on the target through every filter), so no plan breaks hard
@@ -57,6 +59,7 @@ import {
   freeMemoryMiB,
   groupCount,
   type HostSnapshot,
+  type HostState,
   type PlacementRequest,
   usableMemoryMiB,
   vcpuCapacity,
@@ -101,6 +104,8 @@ export interface RebalanceInput {
 export interface HostLoad {
   readonly hostId: string;
   readonly hostName: string;
+  /** Only connected hosts take part: a host in maintenance, suspect or failed is no target and its VMs stay. */
+  readonly state: HostState;
   /** 0–1 (may exceed 1 when measured above capacity). */
   readonly cpu: number;
   readonly memory: number;
@@ -124,9 +129,15 @@ export interface RebalanceMove {
   readonly fromLoadAfter: number;
   readonly toLoadBefore: number;
   readonly toLoadAfter: number;
-  /** The cluster's imbalance just before and just after this move (moves apply in order). */
+  /**
+   * The cluster's imbalance just before and just after this move (moves apply in order), measured
+   * as the round's own (0 while the busiest host is under MIN_BUSIEST_LOAD), so the rows add up to it.
+   */
   readonly imbalanceBefore: number;
   readonly imbalanceAfter: number;
+  /** Connected hosts running at least one VM, just before and just after this move (consolidation's measure). */
+  readonly hostsInUseBefore: number;
+  readonly hostsInUseAfter: number;
   /** Bytes sent over the migration network (memory pre-copy with re-sent pages and the final copy; a saved VM's state; 0 for a VM that is off). */
   readonly bytesToMove: number;
   readonly predictedSeconds: number;
@@ -147,6 +158,12 @@ export interface RebalancePlan {
   readonly imbalanceBefore: number;
   /** After every proposed move. */
   readonly imbalanceAfter: number;
+  /**
+   * Connected hosts running at least one VM, before and after every proposed move: what consolidation
+   * lowers (its moves raise the imbalance by design, so a consolidation round is read in hosts, not spread).
+   */
+  readonly hostsInUseBefore: number;
+  readonly hostsInUseAfter: number;
   readonly hostsBefore: readonly HostLoad[];
   readonly hostsAfter: readonly HostLoad[];
   readonly moves: readonly RebalanceMove[];
@@ -255,6 +272,8 @@ class LoadBook {
   readonly vmCount: Int32Array;
   s1 = 0;
   s2 = 0;
+  /** Active hosts with at least one VM. */
+  inUse = 0;
 
   constructor(
     readonly hosts: readonly HostSnapshot[],
@@ -283,7 +302,9 @@ class LoadBook {
   add(i: number, cpu: number, mem: number, vms: number): void {
     this.cpuMhz[i] = (this.cpuMhz[i] ?? 0) + cpu;
     this.memMiB[i] = (this.memMiB[i] ?? 0) + mem;
-    this.vmCount[i] = (this.vmCount[i] ?? 0) + vms;
+    const countBefore = this.vmCount[i] ?? 0;
+    this.vmCount[i] = countBefore + vms;
+    if (this.active[i]) this.inUse += Number(countBefore + vms > 0) - Number(countBefore > 0);
     const before = this.load[i] ?? 0;
     const after = this.loadWith(i, 0, 0);
     this.load[i] = after;
@@ -314,6 +335,7 @@ class LoadBook {
     return this.hosts.map((h, i) => ({
       hostId: h.id,
       hostName: h.name,
+      state: h.state,
       cpu: (this.cpuCap[i] ?? 0) > 0 ? (this.cpuMhz[i] ?? 0) / (this.cpuCap[i] ?? 1) : 0,
       memory: (this.memCap[i] ?? 0) > 0 ? (this.memMiB[i] ?? 0) / (this.memCap[i] ?? 1) : 0,
       load: this.load[i] ?? 0,
@@ -363,6 +385,7 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
     });
   }
   const hostsBefore = book.rows();
+  const hostsInUseBefore = book.inUse;
   const n = book.n;
   const ctx: PlanContext = { input, hosts, book, session, vms, n };
 
@@ -384,6 +407,7 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
   // The after-state: every proposed move applied (the search's book when acting, else the same as before).
   const hostsAfter = acting ? book.rows() : hostsBefore;
   const imbalanceAfter = acting ? reportedImbalance(book, active) : imbalanceBefore;
+  const hostsInUseAfter = acting ? book.inUse : hostsInUseBefore;
   const powerOff = acting || settings.goal !== 'consolidate' ? search.powerOff : search.alreadyEmpty;
 
   const summary = summarise({
@@ -391,6 +415,8 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
     threshold: settings.threshold,
     imbalanceBefore,
     imbalanceAfter,
+    hostsInUseBefore,
+    hostsInUseAfter,
     triggered: search.triggered,
     roundsTriggered,
     holdRounds: settings.holdRounds,
@@ -407,6 +433,8 @@ export function planRebalance(input: RebalanceInput): RebalancePlan {
     acting,
     imbalanceBefore,
     imbalanceAfter,
+    hostsInUseBefore,
+    hostsInUseAfter,
     hostsBefore,
     hostsAfter,
     moves,
@@ -434,6 +462,8 @@ interface DraftMove {
   readonly to: number;
   readonly imbalanceBefore: number;
   readonly imbalanceAfter: number;
+  readonly hostsInUseBefore: number;
+  readonly hostsInUseAfter: number;
   /** Measured load of the source before / after, then of the target before / after. */
   readonly loads: readonly [number, number, number, number];
   readonly reason: string;
@@ -527,6 +557,9 @@ function balance(ctx: PlanContext, triggered: boolean, search: boolean): SearchR
     const from = best.vm.hostIndex;
     const fromBefore = book.load[from] ?? 0;
     const toBefore = book.load[best.to] ?? 0;
+    const inUseBefore = book.inUse;
+    // The search runs on the raw spread; rows and reasons say the round's measure (its summary's).
+    const reportedBefore = reportedImbalance(book, book.active);
     if (!converges(ctx, best.vm, from, best.to) || !tryMove(ctx, best.vm, best.to)) {
       refused.add(best.vm.index * H + best.to);
       continue;
@@ -534,15 +567,17 @@ function balance(ctx: PlanContext, triggered: boolean, search: boolean): SearchR
     best.vm.moved = true;
     byHost[from] = (byHost[from] ?? []).filter((v) => v !== best.vm);
     byHost[best.to]?.push(best.vm);
-    const after = book.imbalance();
+    const after = reportedImbalance(book, book.active);
     moves.push({
       vm: best.vm,
       from,
       to: best.to,
-      imbalanceBefore: current,
+      imbalanceBefore: reportedBefore,
       imbalanceAfter: after,
+      hostsInUseBefore: inUseBefore,
+      hostsInUseAfter: book.inUse,
       loads: [fromBefore, book.load[from] ?? 0, toBefore, book.load[best.to] ?? 0],
-      reason: `${hosts[from]?.name} ${pct(fromBefore)} → ${pct(book.load[from] ?? 0)}, ${hosts[best.to]?.name} ${pct(toBefore)} → ${pct(book.load[best.to] ?? 0)}: imbalance ${fmt(current)} → ${fmt(after)}`,
+      reason: `${hosts[from]?.name} ${pct(fromBefore)} → ${pct(book.load[from] ?? 0)}, ${hosts[best.to]?.name} ${pct(toBefore)} → ${pct(book.load[best.to] ?? 0)}: imbalance ${fmt(reportedBefore)} → ${fmt(after)}`,
     });
   }
   if (moves.length >= maxMovesPerRound) why = `the cap of ${maxMovesPerRound} moves per round is reached`;
@@ -579,7 +614,8 @@ function consolidate(ctx: PlanContext): SearchResult {
     .map((i) => ({ hostId: hosts[i]?.id ?? '', hostName: hosts[i]?.name ?? '' }));
   // One host always stays on: an all-empty cluster lists all but its first.
   if (alreadyEmpty.length === connected.length) alreadyEmpty.shift();
-  const emptied = new Set<number>(connected.filter((i) => (book.vmCount[i] ?? 0) === 0));
+  const initiallyEmpty = new Set<number>(connected.filter((i) => (book.vmCount[i] ?? 0) === 0));
+  const emptied = new Set<number>(initiallyEmpty);
   const order = connected
     .filter((i) => (book.vmCount[i] ?? 0) > 0)
     .sort(
@@ -619,10 +655,12 @@ function consolidate(ctx: PlanContext): SearchResult {
     );
     const planned: DraftMove[] = [];
     for (const vm of onHost) {
-      const before = book.imbalance();
+      const before = reportedImbalance(book, book.active);
+      const inUseBefore = book.inUse;
       // Best fit on measured load: the fullest host that stays under the ceiling, tried in that order.
-      const targets = connected
-        .filter((t) => t !== h && !emptied.has(t))
+      // Never an empty host: filling one to empty another frees nothing.
+      const others = connected.filter((t) => t !== h && !emptied.has(t));
+      const targets = others
         .map((t) => ({ t, after: book.loadWith(t, vm.cpuMhz, vm.memMiB) }))
         .filter((x) => x.after <= ceiling)
         .sort((a, b) => b.after - a.after || a.t - b.t);
@@ -632,9 +670,11 @@ function consolidate(ctx: PlanContext): SearchResult {
         // Undo this host's moves, last first: the session and the book are as before the attempt.
         undo(h, planned);
         refusals.push(
-          targets.length === 0
-            ? `${host.name}: ${vm.request.name} fits on no other host under ${pct(ceiling)} measured load`
-            : `${host.name}: placement refuses ${vm.request.name} on every other host under ${pct(ceiling)} measured load (capacity, affinity, limits) or its migration would not converge`,
+          others.length === 0
+            ? `${host.name}: ${noTargetLeft(h)}`
+            : targets.length === 0
+              ? `${host.name}: ${vm.request.name} fits on no other host under ${pct(ceiling)} measured load`
+              : `${host.name}: placement refuses ${vm.request.name} on every other host under ${pct(ceiling)} measured load (capacity, affinity, limits) or its migration would not converge`,
         );
         return null;
       }
@@ -643,12 +683,20 @@ function consolidate(ctx: PlanContext): SearchResult {
         from: h,
         to: chosen.t,
         imbalanceBefore: before,
-        imbalanceAfter: book.imbalance(),
+        imbalanceAfter: reportedImbalance(book, book.active),
+        hostsInUseBefore: inUseBefore,
+        hostsInUseAfter: book.inUse,
         loads: [fromBefore, book.load[h] ?? 0, book.loadWith(chosen.t, -vm.cpuMhz, -vm.memMiB), chosen.after],
         reason: `emptying ${host.name} (${pct(hostLoadBefore(book, h, vm, false))} load left) so it can be powered off; ${hosts[chosen.t]?.name} at ${pct(chosen.after)}`,
       });
     }
     return planned;
+  };
+  /** Why no host is left to take host `h`'s VMs: the others are empty (or emptied this round), or there are none. */
+  const noTargetLeft = (h: number): string => {
+    if (connected.length === 1) return 'it is the only connected host';
+    const emptiedNow = connected.some((t) => t !== h && emptied.has(t) && !initiallyEmpty.has(t));
+    return `every other connected host is ${emptiedNow ? 'empty or emptied this round' : 'already empty'}, and consolidation never moves a VM onto an empty host (that would only swap which host stays on)`;
   };
   const undo = (h: number, planned: DraftMove[]): void => {
     for (const m of planned.slice().reverse()) {
@@ -776,6 +824,8 @@ function withPredictions(ctx: PlanContext, drafts: readonly DraftMove[]): Rebala
       toLoadAfter: d.loads[3],
       imbalanceBefore: d.imbalanceBefore,
       imbalanceAfter: d.imbalanceAfter,
+      hostsInUseBefore: d.hostsInUseBefore,
+      hostsInUseAfter: d.hostsInUseAfter,
       bytesToMove,
       predictedSeconds,
       predictedBlackoutMs,
@@ -793,6 +843,8 @@ function summarise(s: {
   threshold: number;
   imbalanceBefore: number;
   imbalanceAfter: number;
+  hostsInUseBefore: number;
+  hostsInUseAfter: number;
   triggered: boolean;
   roundsTriggered: number;
   holdRounds: number;
@@ -822,7 +874,13 @@ function summarise(s: {
   }
   if (s.moves.length === 0) return `No move: ${trigger}, but ${s.why}`;
   const moves = `${s.moves.length} ${s.moves.length === 1 ? 'move' : 'moves'}`;
-  const after = `imbalance ${fmt(s.imbalanceBefore)} → ${fmt(s.imbalanceAfter)}`;
+  // Consolidation raises the spread on purpose (it fills some hosts to empty others): its round is
+  // read in hosts in use, the figure it lowers. "imbalance 0.00 → 0.00" over rows of 0.707 → 1.414 said neither.
+  const freed = s.hostsInUseBefore - s.hostsInUseAfter;
+  const after =
+    s.goal === 'consolidate'
+      ? `hosts in use ${s.hostsInUseBefore} → ${s.hostsInUseAfter}, ${freed === 0 ? 'none' : freed} freed`
+      : `imbalance ${fmt(s.imbalanceBefore)} → ${fmt(s.imbalanceAfter)}`;
   // The hosts that could be powered off are the plan's powerOffCandidates, which the page shows
   // on a line of their own (with a draining host): named here too, the page said it twice.
   return `${moves}: ${after}${s.why ? ` (stopped: ${s.why})` : ''}`;

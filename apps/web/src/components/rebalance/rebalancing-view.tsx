@@ -9,6 +9,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ChevronRight, Play, Scale, Shuffle } from 'lucide-react';
 import Link from 'next/link';
 import { type FormEvent, useEffect, useState } from 'react';
+import { HostStateBadge } from '@/components/hosts/host-state';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Card, CardBody, CardHeader } from '@/components/ui/card';
@@ -155,6 +156,21 @@ function SettingsCard({ clusterId, settings }: { clusterId: string; settings: Se
   );
 }
 
+type Round = Overview['rounds'][number];
+
+/**
+ * The round's figures in its goal's measure: consolidation fills some hosts to empty others, which
+ * raises the load spread on purpose, so it is read in hosts in use; balance in imbalance (the spread).
+ * Rounds stored before hosts in use was recorded fall back to the imbalance.
+ */
+function roundFigures(round: Round): string {
+  const p = round.plan;
+  if (round.goal === 'consolidate' && p.hostsInUseBefore !== undefined) {
+    return `hosts in use ${p.hostsInUseBefore} → ${p.hostsInUseAfter}`;
+  }
+  return `imbalance (load spread) ${round.imbalanceBefore.toFixed(2)} → ${round.imbalanceAfter.toFixed(2)}`;
+}
+
 function LoadBar({ value }: { value: number }) {
   const pct = Math.max(0, Math.min(1, value)) * 100;
   return (
@@ -225,6 +241,7 @@ export function RebalancingView({ clusterId }: { clusterId: string }) {
   const latestRecs = latest ? recommendations.filter((r) => r.roundId === latest.id) : [];
   const pending = latestRecs.filter((r) => r.state === 'pending');
   const plan = latest?.plan;
+  const consolidating = latest?.goal === 'consolidate';
   const after = new Map((plan?.hostsAfter ?? []).map((h) => [h.hostId, h]));
   const applyFailures = (applyAll.data ?? []).filter((a) => !a.ok);
 
@@ -239,7 +256,7 @@ export function RebalancingView({ clusterId }: { clusterId: string }) {
             title="Latest round"
             description={
               latest
-                ? `${latest.source === 'manual' ? 'Planned on demand' : 'Scheduled'} ${formatDateTime(latest.at)} · ${latest.goal} · imbalance ${latest.imbalanceBefore.toFixed(2)} → ${latest.imbalanceAfter.toFixed(2)}`
+                ? `${latest.source === 'manual' ? 'Planned on demand' : 'Scheduled'} ${formatDateTime(latest.at)} · ${latest.goal} · ${roundFigures(latest)}`
                 : undefined
             }
           />
@@ -262,6 +279,7 @@ export function RebalancingView({ clusterId }: { clusterId: string }) {
               <Table>
                 <THead>
                   <TH>Host</TH>
+                  <TH>State</TH>
                   <TH>VMs</TH>
                   <TH>CPU (measured)</TH>
                   <TH>Memory (measured)</TH>
@@ -272,6 +290,12 @@ export function RebalancingView({ clusterId }: { clusterId: string }) {
                   {plan.hostsBefore.map((h) => (
                     <TR key={h.hostId}>
                       <TD>{h.hostName}</TD>
+                      <TD>
+                        {h.state ? <HostStateBadge state={h.state} /> : '—'}
+                        {h.state && h.state !== 'connected' ? (
+                          <span className="ml-2 text-[12px] text-muted">not a target</span>
+                        ) : null}
+                      </TD>
                       <TD className="tabular">{h.vmCount}</TD>
                       <TD>{formatPercent(h.cpu)}</TD>
                       <TD>{formatPercent(h.memory)}</TD>
@@ -285,6 +309,12 @@ export function RebalancingView({ clusterId }: { clusterId: string }) {
                   ))}
                 </tbody>
               </Table>
+              {plan.hostsBefore.some((h) => h.state && h.state !== 'connected') ? (
+                <p data-testid="rebalance-not-targets" className="text-[12.5px] text-muted">
+                  Only connected hosts take part: a host in maintenance, suspect or failed is not a target, and its VMs
+                  stay where they are.
+                </p>
+              ) : null}
             </CardBody>
           ) : (
             <EmptyState
@@ -301,7 +331,7 @@ export function RebalancingView({ clusterId }: { clusterId: string }) {
         <Card>
           <CardHeader
             title="Recommendations"
-            description="Each move's what-if: the hosts' load and the cluster's imbalance before and after, what it sends and how long it takes"
+            description={`Each move's what-if: the hosts' load and ${consolidating ? 'the hosts in use' : "the cluster's imbalance"} before and after, what it sends and how long it takes`}
             actions={
               <Button
                 size="sm"
@@ -338,7 +368,7 @@ export function RebalancingView({ clusterId }: { clusterId: string }) {
                 <TH>VM</TH>
                 <TH>From → to</TH>
                 <TH>Hosts’ load</TH>
-                <TH>Imbalance</TH>
+                <TH>{consolidating ? 'Hosts in use' : 'Imbalance (load spread)'}</TH>
                 <TH>Sends</TH>
                 <TH>Predicted</TH>
                 <TH>State</TH>
@@ -361,7 +391,9 @@ export function RebalancingView({ clusterId }: { clusterId: string }) {
                         {formatPercent(w.toLoadBefore)} → {formatPercent(w.toLoadAfter)}
                       </TD>
                       <TD className="tabular">
-                        {w.imbalanceBefore.toFixed(3)} → {w.imbalanceAfter.toFixed(3)}
+                        {consolidating && w.hostsInUseBefore !== undefined
+                          ? `${w.hostsInUseBefore} → ${w.hostsInUseAfter}`
+                          : `${w.imbalanceBefore.toFixed(3)} → ${w.imbalanceAfter.toFixed(3)}`}
                       </TD>
                       <TD className="tabular">{formatBytes(w.bytesToMove)}</TD>
                       <TD className="tabular">
