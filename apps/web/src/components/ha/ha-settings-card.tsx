@@ -44,12 +44,14 @@ type Draft = {
   fenceMethod: string;
 };
 
-/** A cluster's HA settings: on/off, timeouts, isolation response and fence method; a change that breaks a rule is refused with it. */
-export function HaSettingsCard() {
+/**
+ * A cluster's HA settings: on/off, timeouts, isolation response and fence method; a change that breaks a rule is refused with it.
+ * The page owns which cluster is picked (its warnings are about that cluster): `useHaCluster`.
+ */
+export function HaSettingsCard({ picked, onPick }: { picked: string | null; onPick: (clusterId: string) => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const clusters = useQuery(trpc.clusters.list.queryOptions());
-  const [picked, setPicked] = useState<string | null>(null);
   const clusterId = picked ?? clusters.data?.[0]?.id ?? null;
   const settings = useQuery({ ...trpc.ha.settings.queryOptions({ clusterId: clusterId ?? '' }), enabled: !!clusterId });
   const [draft, setDraft] = useState<Draft | null>(null);
@@ -118,7 +120,7 @@ export function HaSettingsCard() {
               aria-label="Cluster"
               value={clusterId ?? ''}
               onChange={(e) => {
-                setPicked(e.target.value);
+                onPick(e.target.value);
                 setDraft(null);
                 setNotice(null);
                 save.reset();
@@ -244,4 +246,14 @@ export function HaSettingsCard() {
       )}
     </Card>
   );
+}
+
+/** The HA page's picked cluster (the first until one is picked) and its saved settings, shared with the settings card's queries. */
+export function useHaCluster() {
+  const trpc = useTRPC();
+  const clusters = useQuery(trpc.clusters.list.queryOptions());
+  const [picked, setPicked] = useState<string | null>(null);
+  const clusterId = picked ?? clusters.data?.[0]?.id ?? null;
+  const settings = useQuery({ ...trpc.ha.settings.queryOptions({ clusterId: clusterId ?? '' }), enabled: !!clusterId });
+  return { picked, setPicked, clusterId, haEnabled: settings.data?.enabled };
 }

@@ -8,7 +8,8 @@ import { PageHeader } from '@/components/ui/page-header';
 import { Table, TD, TH, THead, TR } from '@/components/ui/table';
 import { formatDateTime } from '@/lib/format';
 import { useTRPC } from '@/trpc/client';
-import { HaSettingsCard } from './ha-settings-card';
+import { capacityWarnings } from './ha-capacity-warnings';
+import { HaSettingsCard, useHaCluster } from './ha-settings-card';
 
 const EVENT_TONE: Record<string, Tone> = {
   detected: 'amber',
@@ -35,7 +36,8 @@ export function HaView() {
   const events = useQuery({ ...trpc.ha.events.queryOptions({ limit: 20 }), refetchInterval: 2_000 });
   const health = useQuery({ ...trpc.placement.clusterHealth.queryOptions(), refetchInterval: 10_000 });
   const open = (events.data ?? []).filter((e) => OPEN.has(e.state));
-  const cannotAbsorb = (health.data ?? []).filter((c) => !c.ok);
+  const selected = useHaCluster();
+  const cannotAbsorb = capacityWarnings(health.data ?? [], selected);
   const waiting = (events.data ?? []).flatMap((e) =>
     e.restarts.filter((r) => r.state === 'waiting-capacity').map((r) => ({ ...r, hostName: e.hostName })),
   );
@@ -44,7 +46,7 @@ export function HaView() {
       <PageHeader title="High availability" description="Host failures, their recovery and RTO per VM" />
       {events.isError ? <ErrorState error={events.error} title="Could not read HA events" /> : null}
       <div className="grid grid-cols-1 gap-5">
-        <HaSettingsCard />
+        <HaSettingsCard picked={selected.picked} onPick={selected.setPicked} />
         {open.length || cannotAbsorb.length ? (
           <div
             role="alert"
@@ -56,11 +58,8 @@ export function HaView() {
                 Degraded: {e.hostName} failed ({e.diagnosis}); recovery {e.state}.
               </p>
             ))}
-            {cannotAbsorb.map((c) => (
-              <p key={c.clusterId}>
-                {c.clusterName} cannot absorb the loss of {c.worst.hostName ?? 'a host'}: {c.worst.unplaced.length} HA
-                VM(s) would not restart.
-              </p>
+            {cannotAbsorb.map((line) => (
+              <p key={line}>{line}</p>
             ))}
           </div>
         ) : null}
