@@ -56,6 +56,8 @@ describe('decideFence', () => {
     });
     const fallback = decideFence(facts({ method: 'bmc', bmc: REFUSED, silentMs: 30_000 }));
     expect(fallback.kind === 'fenced' && fallback.via).toContain('Lease expired');
+    // Said in seconds, as the settings are set: not "for 30000 ms".
+    expect(fallback.kind === 'fenced' && fallback.via).toContain('for 30 s, so it has applied');
     expect(fallback.kind === 'fenced' && fallback.via).toContain('the BMC power-off failed: lease fallback');
   });
 });

@@ -1,3 +1,4 @@
+import { formatSeconds } from '../shared/units';
 import type { BmcPowerOffOutcome } from './bmc';
 import type { FenceMethod } from './ha-settings';
 
@@ -54,7 +55,7 @@ export function decideFence(f: FenceFacts): FenceDecision {
     const fallback = f.method === 'bmc' && f.bmc && !f.bmc.ok ? ' (the BMC power-off failed: lease fallback)' : '';
     return {
       kind: 'fenced',
-      via: `Lease expired: no heartbeat from ${f.hostName} for ${f.fencingTimeoutMs} ms, so it has applied its isolation response${fallback}`,
+      via: `Lease expired: no heartbeat from ${f.hostName} for ${formatSeconds(f.fencingTimeoutMs)}, so it has applied its isolation response${fallback}`,
     };
   }
   return { kind: 'wait' };

@@ -3,6 +3,7 @@ import { ComputeError } from '../compute/compute.errors';
 import type { VmRepository } from '../compute/vm-repository';
 import type { Actor, TenantScope } from '../shared/tenant-scope';
 import type { UnitOfWork } from '../shared/unit-of-work';
+import { formatSeconds } from '../shared/units';
 import type { HaEventRow, HaRepository, HaRestartRow } from './ha-repository';
 import {
   type HaPriority,
@@ -87,7 +88,7 @@ export class HaService {
         targetType: 'cluster',
         targetId: clusterId,
         result: 'success',
-        message: `HA ${next.enabled ? 'on' : 'off'}: detection ${next.detectionTimeoutMs} ms, isolation ${next.isolationTimeoutMs} ms (${next.isolationResponse}), fencing ${next.fencingTimeoutMs} ms (${next.fenceMethod})`,
+        message: `HA ${next.enabled ? 'on' : 'off'}: detection ${formatSeconds(next.detectionTimeoutMs)}, isolation ${formatSeconds(next.isolationTimeoutMs)} (${next.isolationResponse}), fencing ${formatSeconds(next.fencingTimeoutMs)} (${next.fenceMethod})`,
         details: { ...patch },
       });
     });
@@ -152,7 +153,7 @@ export class HaService {
           { id: host.id, name: host.name, clusterId: cluster.id, lastHeartbeatAt: last },
           settings,
           diagnosis,
-          `${host.name} silent for ${(silentMs / 1000).toFixed(1)} s (detection timeout ${settings.detectionTimeoutMs} ms); ` +
+          `${host.name} silent for ${(silentMs / 1000).toFixed(1)} s (detection timeout ${formatSeconds(settings.detectionTimeoutMs)}); ` +
             (diagnosis === 'isolated'
               ? 'its peers still see its shared heartbeat: alive but cut off (isolated)'
               : diagnosis === 'dead'

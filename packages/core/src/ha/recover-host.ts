@@ -11,6 +11,7 @@ import type { PlacementStore } from '../placement/placement-store';
 import type { Clock } from '../shared/clock';
 import { SYSTEM_ACTOR } from '../shared/tenant-scope';
 import type { UnitOfWork } from '../shared/unit-of-work';
+import { formatSeconds } from '../shared/units';
 import type { TaskQueueRepository } from '../tasks/task-queue-repository';
 import type { WorkflowContext, WorkflowDefinition, WorkflowEngine } from '../workflows/workflow';
 import { type BmcClient, type BmcPowerOffOutcome, type BmcTarget, powerOffThroughBmc } from './bmc';
@@ -505,7 +506,7 @@ export class RecoverHost {
     const instead =
       settings.isolationResponse === 'keep-running'
         ? `with the isolation response keep-running its lease proves nothing, so the BMC is tried again every ${BMC_RETRY_CHECKS} checks`
-        : `falling back to the lease: fenced once ${hostName} has been silent for ${settings.fencingTimeoutMs} ms (the BMC is tried again meanwhile)`;
+        : `falling back to the lease: fenced once ${hostName} has been silent for ${formatSeconds(settings.fencingTimeoutMs)} (the BMC is tried again meanwhile)`;
     const what =
       outcome.kind === 'not-configured'
         ? `No BMC is configured for ${hostName}`

@@ -41,7 +41,10 @@ export function ReplicationDashboard() {
       {dashboard.isError ? <ErrorState error={dashboard.error} title="Could not read replica health" /> : null}
       <div className="grid grid-cols-1 gap-5">
         <Card>
-          <CardHeader title="Health" description={d ? `${d.total} replicated VMs` : 'Loading…'} />
+          <CardHeader
+            title="Health"
+            description={d ? `${d.total} replicated ${d.total === 1 ? 'VM' : 'VMs'}` : 'Loading…'}
+          />
           <CardBody className="flex flex-wrap gap-3" data-testid="replica-health-counts">
             {(['normal', 'warning', 'critical'] as const).map((h) => (
               <Badge key={h} tone={TONE[h]} dot>
