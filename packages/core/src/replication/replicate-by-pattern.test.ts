@@ -11,7 +11,7 @@ import { FakeOwnership, FakeReplicaAgents, InMemoryReplicationRepository } from 
 import { inMemoryUnitOfWork } from '../testing/in-memory-unit-of-work';
 import { InMemoryWorkflowEngine } from '../testing/in-memory-workflow-engine';
 import { ReplicateByPattern } from './replicate-by-pattern';
-import { enableByPatternSchema, failoverByPatternSchema } from './replication.schema';
+import { enableByPatternSchema, enableReplicationSchema, failoverByPatternSchema } from './replication.schema';
 import { cycleWorkflowId, ReplicationService } from './replication-service';
 
 const BLUE = '10000000-0000-4000-8000-000000000001';
@@ -195,6 +195,26 @@ describe('enable replication by pattern', () => {
     expect(result).toMatchObject({ started: 0, refused: 2 });
     expect(w.repo.relationships.size).toBe(0);
   });
+});
+
+it('refuses an initial replication time unless the initial mode is scheduled (it was accepted and ignored)', () => {
+  const base = { pattern: 'web-*', target: { kind: 'cluster', clusterId: REPLICA.cluster }, frequencySeconds: 300 };
+  const at = '2026-12-06T02:00:00Z';
+  for (const initialMode of ['now', 'existing-copy', undefined]) {
+    const refused = enableByPatternSchema.safeParse({ ...base, initialMode, initialAt: at });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['initialAt'],
+        message: `Initial replication time is for initialMode 'scheduled' only; initialMode '${initialMode ?? 'now'}' starts without one (leave initialAt out)`,
+      }),
+    ]);
+    const { pattern: _, ...single } = base;
+    const one = enableReplicationSchema.safeParse({ ...single, vmId: REPLICA.host, initialMode, initialAt: at });
+    expect(one.error?.issues.map((i) => i.path)).toEqual([['initialAt']]);
+  }
+  expect(enableByPatternSchema.parse({ ...base, initialMode: 'scheduled', initialAt: at }).initialAt).toBe(at);
+  expect(enableByPatternSchema.parse({ ...base, initialMode: 'now', initialAt: null }).initialMode).toBe('now');
 });
 
 describe('failover by pattern', () => {

@@ -60,7 +60,7 @@ export const replicaTargetSchema = z.discriminatedUnion(
 );
 export type ReplicaTarget = z.infer<typeof replicaTargetSchema>;
 
-export const enableReplicationSchema = z.strictObject({
+const enableFields = z.strictObject({
   vmId: uuid('VM'),
   target: replicaTargetSchema,
   frequencySeconds: frequencySchema,
@@ -86,13 +86,35 @@ export const enableReplicationSchema = z.strictObject({
     .default(null),
   compression: z.boolean({ error: 'Compression must be true or false' }).default(true),
 });
+
+/**
+ * A time belongs to a scheduled initial replication only: with 'now' or 'existing-copy' it was accepted and
+ * ignored (hostile probe), so a caller believing it had scheduled the copy got one at once.
+ */
+function initialAtOnlyWhenScheduled(
+  input: { initialMode: InitialMode; initialAt: string | null },
+  ctx: z.RefinementCtx,
+) {
+  if (input.initialAt !== null && input.initialMode !== 'scheduled')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['initialAt'],
+      message: `Initial replication time is for initialMode 'scheduled' only; initialMode '${input.initialMode}' starts without one (leave initialAt out)`,
+    });
+}
+
+export const enableReplicationSchema = enableFields.superRefine(initialAtOnlyWhenScheduled);
 export type EnableReplicationInput = z.infer<typeof enableReplicationSchema>;
 
 /**
  * Enable replication for every VM matching a pattern (`Enable-VMReplication -VMName web*`), with one set of
  * settings: those of the single enable, without its VM.
  */
-export const enableByPatternSchema = enableReplicationSchema.omit({ vmId: true }).extend(vmPatternFields).strict();
+export const enableByPatternSchema = enableFields
+  .omit({ vmId: true })
+  .extend(vmPatternFields)
+  .strict()
+  .superRefine(initialAtOnlyWhenScheduled);
 export type EnableByPatternInput = z.infer<typeof enableByPatternSchema>;
 
 /** Hyper-V Replica's three failovers: test (an isolated copy), planned (no data lost), unplanned (from a point). */
