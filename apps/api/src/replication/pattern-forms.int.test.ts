@@ -200,6 +200,68 @@ describe('replication by pattern', () => {
   });
 });
 
+// Before "migrate by pattern": that one leaves these VMs migrating (no agent finishes it).
+describe("a replicated VM never moves beside its replica (the hostile probe's dr-web-01 and app-01)", () => {
+  it("refuses its replica's host and cluster with the reason and changes nothing; an evacuation leaves it put", async () => {
+    // A second host in the replica's cluster: the cluster itself refuses, not only the replica's host.
+    await registerHost('pat-b-02', 'Development');
+    const vmId = vms['PAT-Web-02'] ?? '';
+    await withSql(api.databaseUrl, (sql) => sql.query(`UPDATE vms SET state = 'off' WHERE id = $1`, [vmId]));
+    const state = () =>
+      withSql(api.databaseUrl, async (sql) => {
+        const r = await sql.query<{ host_id: string; cluster_id: string; jobs: string }>(
+          `SELECT host_id, cluster_id, (SELECT count(*) FROM jobs WHERE target_id = $1::text AND kind LIKE 'mobility%') AS jobs
+           FROM vms WHERE id = $1::uuid`,
+          [vmId],
+        );
+        return { vm: r.rows[0], relationships: await relationships() };
+      });
+    const before = await state();
+    // Enabled to the Development cluster when pat-b-01 was its only host: the replica is there.
+    expect(JSON.parse(before.relationships['PAT-Web-02'] ?? '{}').replica_host_id).toBe(hosts['pat-b-01']?.id);
+
+    for (const [target, reason] of [
+      ['pat-b-01', "pat-b-01 cannot take 'PAT-Web-02': host holds this VM's replica: fail over to it instead"],
+      ['pat-b-02', "pat-b-02 cannot take 'PAT-Web-02': host is in the cluster that holds this VM's replica"],
+    ] as const) {
+      for (const [path, type] of [
+        ['mobility.preview', 'query'],
+        ['mobility.migrate', 'mutation'],
+      ] as const) {
+        const refused = await c.admin.call(path, type, { vmId, to: hosts[target]?.id });
+        expect(refused, `${path} to ${target}`).toMatchObject({ ok: false, code: 'CONFLICT' });
+        expect(refused.ok ? '' : refused.message).toContain(reason);
+      }
+    }
+    expect(await state()).toEqual(before);
+
+    // A replica in the VM's own cluster (what such a move left behind): the evacuation of its host does not
+    // send it to the replica's host, the only other one, but lists it as unable to move, saying why.
+    const other = before.vm?.host_id === hosts['pat-a-01']?.id ? 'pat-a-02' : 'pat-a-01';
+    const setReplica = (hostId: string | undefined, clusterId: string | undefined) =>
+      withSql(api.databaseUrl, (sql) =>
+        sql.query(
+          'UPDATE replication_relationships SET replica_host_id = $2, replica_cluster_id = $3 WHERE vm_id = $1',
+          [vmId, hostId, clusterId],
+        ),
+      );
+    await setReplica(hosts[other]?.id, hosts[other]?.clusterId);
+    try {
+      const plan = await c.admin.query<{
+        moves: { vmName: string; toHostName: string }[];
+        unmovable: { vmName: string; reason: string }[];
+      }>('mobility.evacuationPlan', { hostId: before.vm?.host_id });
+      expect(plan.moves.map((m) => m.vmName)).not.toContain('PAT-Web-02');
+      expect(plan.unmovable.find((u) => u.vmName === 'PAT-Web-02')?.reason).toBe(
+        `No other host fits: ${other}: host holds this VM's replica: fail over to it instead of migrating there`,
+      );
+    } finally {
+      await setReplica(hosts['pat-b-01']?.id, hosts['pat-b-01']?.clusterId);
+    }
+    expect(await state()).toEqual(before);
+  });
+});
+
 describe('migrate by pattern', () => {
   it("previews each VM's destination or reason, then requests exactly those migrations; refused VMs stay put", async () => {
     await withSql(api.databaseUrl, (sql) =>

@@ -51,13 +51,27 @@ export class PrismaPlacementStore implements PlacementStore {
   }
 
   async vmsInCluster(clusterId: string): Promise<VmOnHost[]> {
-    const vms = await this.db.vm.findMany({
-      where: { clusterId, hostId: { not: null } },
-      include: { disks: { select: { sizeBytes: true, pool: true } }, nics: { select: { minimumBandwidthMbps: true } } },
-      orderBy: { name: 'asc' },
-    });
-    return vms.flatMap((vm) =>
-      vm.hostId
+    // Where each replicated VM's replica is: every move of an existing VM (migration, evacuation, rebalancing,
+    // HA restart) takes its request from here, so none of them puts a primary beside its replica. A join, not
+    // an IN list of up to 4,000 VM ids.
+    const [vms, replicaRows] = await Promise.all([
+      this.db.vm.findMany({
+        where: { clusterId, hostId: { not: null } },
+        include: {
+          disks: { select: { sizeBytes: true, pool: true } },
+          nics: { select: { minimumBandwidthMbps: true } },
+        },
+        orderBy: { name: 'asc' },
+      }),
+      this.db.$queryRaw<{ vm_id: string; replica_host_id: string; replica_cluster_id: string }[]>`
+        SELECT r.vm_id, r.replica_host_id, r.replica_cluster_id
+        FROM replication_relationships r JOIN vms v ON v.id = r.vm_id
+        WHERE v.cluster_id = ${clusterId}::uuid AND v.host_id IS NOT NULL`,
+    ]);
+    const replicas = new Map(replicaRows.map((r) => [r.vm_id, r]));
+    return vms.flatMap((vm) => {
+      const replica = replicas.get(vm.id);
+      return vm.hostId
         ? [
             {
               currentHostId: vm.hostId,
@@ -78,11 +92,20 @@ export class PrismaPlacementStore implements PlacementStore {
                     : [],
                 ),
                 haPriority: vm.haPriority,
+                ...(replica && vm.clusterId
+                  ? {
+                      replica: {
+                        hostId: replica.replica_host_id,
+                        clusterId: replica.replica_cluster_id,
+                        primaryClusterId: vm.clusterId,
+                      },
+                    }
+                  : {}),
               },
             },
           ]
-        : [],
-    );
+        : [];
+    });
   }
 
   async lockCluster(clusterId: string) {

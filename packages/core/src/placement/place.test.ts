@@ -59,7 +59,7 @@ describe('place: why this host, why not the others', () => {
       },
     ]);
     // Every filter's verdict is kept, not only up to the first failure.
-    expect(hv07?.verdicts).toHaveLength(9);
+    expect(hv07?.verdicts).toHaveLength(10);
   });
 
   it('counts rejections by first failing filter', () => {

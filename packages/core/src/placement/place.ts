@@ -121,6 +121,8 @@ export const NO_FIT_PHRASE: Record<RejectCode, [one: string, many: string]> = {
   HOST_SUSPECT: ['host suspect', 'hosts suspect'],
   HOST_FAILED: ['host failed', 'hosts failed'],
   TENANT_DEDICATED: ['host dedicated to another tenant', 'hosts dedicated to another tenant'],
+  REPLICA_HOST: ["host holding the VM's replica", "hosts holding the VM's replica"],
+  REPLICA_CLUSTER: ["host in the cluster of the VM's replica", "hosts in the cluster of the VM's replica"],
   CLUSTER_VM_LIMIT: ['host at the cluster VM limit', 'hosts at the cluster VM limit'],
   HOST_VM_LIMIT: ['host at its VM limit', 'hosts at their VM limit'],
   VCPUS_EXCEED_LPS: ['host with fewer logical processors than vCPUs', 'hosts with fewer logical processors than vCPUs'],

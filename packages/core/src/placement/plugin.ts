@@ -13,6 +13,8 @@ export type RejectCode =
   | 'HOST_SUSPECT'
   | 'HOST_FAILED'
   | 'TENANT_DEDICATED'
+  | 'REPLICA_HOST'
+  | 'REPLICA_CLUSTER'
   | 'CLUSTER_VM_LIMIT'
   | 'HOST_VM_LIMIT'
   | 'VCPUS_EXCEED_LPS'

@@ -11,6 +11,7 @@ import { cpuFilter } from './filters/cpu';
 import { hostStateFilter } from './filters/host-state';
 import { memoryFilter } from './filters/memory';
 import { nicQosFilter } from './filters/nic-qos';
+import { replicaSeparationFilter } from './filters/replica-separation';
 import { storageFilter } from './filters/storage';
 import { tenantDedicationFilter } from './filters/tenant-dedication';
 import { vmLimitsFilter } from './filters/vm-limits';
@@ -47,6 +48,7 @@ export interface PlacementProfile {
 export const FILTERS: readonly Filter[] = [
   hostStateFilter, // one comparison; rules out maintenance / suspect / failed hosts
   tenantDedicationFilter, // one comparison
+  replicaSeparationFilter, // two comparisons, none for a VM without a replica
   vmLimitsFilter, // two comparisons
   memoryFilter, // the resource most often short (memory never overcommits)
   cpuFilter,

@@ -77,6 +77,24 @@ export interface PlacementRequest {
   readonly nics: readonly { readonly minBandwidthMbps?: number }[];
   readonly groups: readonly GroupMembership[];
   readonly haPriority: HaPriority;
+  /** Where a replicated VM's Hyper-V Replica copy is; absent for a VM not replicated (or not created yet). */
+  readonly replica?: ReplicaPlacement;
+}
+
+/**
+ * A primary beside its own replica is protected against nothing: placement keeps a replicated VM off the host
+ * that holds its replica and out of that host's cluster (filters/replica-separation.ts), the rule
+ * replication's enable applies from the other side. Moving there is a failover, not a migration.
+ */
+export interface ReplicaPlacement {
+  readonly hostId: string;
+  readonly clusterId: string;
+  /**
+   * The cluster the VM runs in now (the VM's, not the relationship's record of it at enable). When it is
+   * the replica's cluster already (a failed-over VM, or a move made before this rule), moves within it
+   * only avoid the replica's host: the VM can still be evacuated and restarted.
+   */
+  readonly primaryClusterId: string;
 }
 
 export const PLACEMENT_DEFAULTS = {
