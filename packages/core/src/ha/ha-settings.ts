@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { oneOf } from '../shared/text.schema';
+import { oneOf, wholeNumber } from '../shared/text.schema';
 import { formatSeconds as sec } from '../shared/units';
 import { ISOLATION_RESPONSES } from './ha-protocol.schema';
 
@@ -46,11 +46,7 @@ const haSettingFields = {
   isolationResponse: oneOf('isolation response', ISOLATION_RESPONSES),
   fenceMethod: oneOf('fence method', FENCE_METHODS),
   /** Restarts in flight at once on one target host. */
-  restartConcurrencyPerHost: z
-    .number()
-    .int()
-    .min(1, 'restart concurrency per host must be at least 1')
-    .max(64, 'restart concurrency per host must be at most 64'),
+  restartConcurrencyPerHost: wholeNumber('restart concurrency per host', 1, 64),
   /** Refuse a new VM or a start that would leave the cluster unable to restart its HA VMs (ha/admission.ts). */
   admissionControl: z.boolean({ error: 'admission control must be true or false' }),
   /**
@@ -59,16 +55,8 @@ const haSettingFields = {
    * connected hosts' CPU and memory unused by running VMs (vCenter's "percentage of cluster resources").
    */
   admissionPolicy: oneOf('admission policy', ADMISSION_POLICIES),
-  hostFailuresToTolerate: z
-    .number()
-    .int()
-    .min(1, 'host failures to tolerate must be at least 1')
-    .max(4, 'host failures to tolerate must be at most 4'),
-  reservedCapacityPercent: z
-    .number()
-    .int()
-    .min(1, 'the reserved capacity must be at least 1 %')
-    .max(90, 'the reserved capacity must be at most 90 %'),
+  hostFailuresToTolerate: wholeNumber('host failures to tolerate', 1, 4),
+  reservedCapacityPercent: wholeNumber('reserved capacity', 1, 90, ' %'),
   /** Hysteresis: a host that came back is not a restart target until it has been heard from this long. */
   stableAfterReturnMs: ms('stable-after-return time', 0, 600_000),
 };

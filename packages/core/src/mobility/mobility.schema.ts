@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wholeNumber } from '../shared/text.schema';
 import { vmPatternFields } from '../shared/vm-pattern.schema';
 
 /** Inputs of the mobility procedures (limits named in the messages). */
@@ -31,12 +32,7 @@ export const cancelMigrationInput = z
 export const MIGRATION_HISTORY_MAX = 200;
 export const migrationHistoryInput = z
   .object({
-    limit: z
-      .number()
-      .int()
-      .min(1)
-      .max(MIGRATION_HISTORY_MAX, { message: `limit is at most ${MIGRATION_HISTORY_MAX}` })
-      .default(50),
+    limit: wholeNumber('limit (migrations)', 1, MIGRATION_HISTORY_MAX).default(50),
   })
   .strict();
 

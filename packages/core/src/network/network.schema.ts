@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { oneOf, text } from '../shared/text.schema';
+import { flag, oneOf, text } from '../shared/text.schema';
 import { parseIpv4, reservedRangeProblem } from './ip';
 import { VLAN_MAX, VLAN_MIN, VSID_MAX, VSID_MIN } from './network';
 
@@ -143,18 +143,35 @@ const maximumBandwidthMbps = z.number({ error: MAX_MBPS }).int(MAX_MBPS).min(1, 
 const minimumBandwidthWeight = z.number({ error: WEIGHT }).int(WEIGHT).min(1, WEIGHT).max(100, WEIGHT);
 
 /** A whole port policy (attachNic): a field left out takes its default. */
-export const portPolicyInput = z.strictObject({
-  macSpoofing: z.boolean().optional(),
-  dhcpGuard: z.boolean().optional(),
-  routerGuard: z.boolean().optional(),
-  arpGuard: z.boolean().optional(),
-  pvlan: pvlanInput.optional(),
-  acls: aclsInput.optional(),
-  trunk: trunkInput.optional(),
-  mirroring: mirroringInput.optional(),
-  maximumBandwidthMbps: maximumBandwidthMbps.optional(),
-  minimumBandwidthWeight: minimumBandwidthWeight.optional(),
+const GUARDS = {
+  macSpoofing: flag('MAC spoofing'),
+  dhcpGuard: flag('DHCP guard'),
+  routerGuard: flag('Router guard'),
+  arpGuard: flag('ARP guard'),
+};
+/** A policy that is no object (`policy: null`): said with its shape, not zod's "expected object". */
+const policyShape = (what: string) => ({
+  error: (issue: { code: string }) =>
+    issue.code === 'invalid_type'
+      ? `policy must be ${what} such as { dhcpGuard: true, acls: [] }; null clears one field of it, not the policy`
+      : undefined,
 });
+
+export const portPolicyInput = z.strictObject(
+  {
+    macSpoofing: GUARDS.macSpoofing.optional(),
+    dhcpGuard: GUARDS.dhcpGuard.optional(),
+    routerGuard: GUARDS.routerGuard.optional(),
+    arpGuard: GUARDS.arpGuard.optional(),
+    pvlan: pvlanInput.optional(),
+    acls: aclsInput.optional(),
+    trunk: trunkInput.optional(),
+    mirroring: mirroringInput.optional(),
+    maximumBandwidthMbps: maximumBandwidthMbps.optional(),
+    minimumBandwidthWeight: minimumBandwidthWeight.optional(),
+  },
+  policyShape('a port policy'),
+);
 
 /**
  * A change to a port policy (setPortPolicy): a field left out keeps its value, null puts it back to its
@@ -162,18 +179,21 @@ export const portPolicyInput = z.strictObject({
  * PVLAN, a trunk and the ACL list are each one setting, replaced whole. A console sending only ACLs
  * no longer wipes the PVLAN and bandwidth someone else set (hostile probe, issue 13).
  */
-export const portPolicyPatch = z.strictObject({
-  macSpoofing: z.boolean().nullish(),
-  dhcpGuard: z.boolean().nullish(),
-  routerGuard: z.boolean().nullish(),
-  arpGuard: z.boolean().nullish(),
-  pvlan: pvlanInput.nullish(),
-  acls: aclsInput.nullish(),
-  trunk: trunkInput.nullish(),
-  mirroring: mirroringInput.nullish(),
-  maximumBandwidthMbps: maximumBandwidthMbps.nullish(),
-  minimumBandwidthWeight: minimumBandwidthWeight.nullish(),
-});
+export const portPolicyPatch = z.strictObject(
+  {
+    macSpoofing: GUARDS.macSpoofing.nullish(),
+    dhcpGuard: GUARDS.dhcpGuard.nullish(),
+    routerGuard: GUARDS.routerGuard.nullish(),
+    arpGuard: GUARDS.arpGuard.nullish(),
+    pvlan: pvlanInput.nullish(),
+    acls: aclsInput.nullish(),
+    trunk: trunkInput.nullish(),
+    mirroring: mirroringInput.nullish(),
+    maximumBandwidthMbps: maximumBandwidthMbps.nullish(),
+    minimumBandwidthWeight: minimumBandwidthWeight.nullish(),
+  },
+  policyShape('a port policy change (each field left out keeps its value)'),
+);
 
 /** A VM NIC leaves its subnet (detach): it keeps its MAC and port policy, and is on no VM network. */
 export const detachNicInput = z.strictObject({

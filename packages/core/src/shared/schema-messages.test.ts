@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { setPlanInput } from '../chargeback/chargeback.schema';
 import { listVmsInput, memoryInput } from '../compute/vm.schema';
+import { haSettingsPatchSchema } from '../ha/ha-settings';
 import { measureInput } from '../metering/measure.schema';
-import { migrateInput } from '../mobility/mobility.schema';
+import { migrateInput, migrationHistoryInput } from '../mobility/mobility.schema';
+import { attachNicInput, setPortPolicyInput } from '../network/network.schema';
 import { taskReportSchema } from '../tasks/task-protocol.schema';
 import { createUserInput } from '../tenancy/tenancy.schema';
 
@@ -67,6 +69,88 @@ describe('inputs refused with what they expect', () => {
     const messages = refused.error?.issues.map((i) => i.message) ?? [];
     expect(messages.some((m) => m.startsWith(expected))).toBe(true);
     expect(messages.filter((m) => /^Invalid (input|option)/.test(m))).toEqual([]);
+  });
+});
+
+describe('numbers and flags refused with their field and limit, not zod’s "expected number" or "Too small"', () => {
+  const port = { vmId: VM, nicName: 'nic0' };
+  it.each([
+    [
+      'HA restart concurrency as text',
+      haSettingsPatchSchema,
+      { restartConcurrencyPerHost: '4' },
+      'restart concurrency per host must be a whole number from 1 to 64',
+    ],
+    [
+      'HA restart concurrency of 0',
+      haSettingsPatchSchema,
+      { restartConcurrencyPerHost: 0 },
+      'restart concurrency per host must be a whole number from 1 to 64',
+    ],
+    [
+      'HA host failures to tolerate of 0',
+      haSettingsPatchSchema,
+      { hostFailuresToTolerate: 0 },
+      'host failures to tolerate must be a whole number from 1 to 4',
+    ],
+    [
+      'HA reserved capacity as text',
+      haSettingsPatchSchema,
+      { reservedCapacityPercent: 'half' },
+      'reserved capacity must be a whole number from 1 to 90 %',
+    ],
+    [
+      'HA reserved capacity of 2.5',
+      haSettingsPatchSchema,
+      { reservedCapacityPercent: 2.5 },
+      'reserved capacity must be a whole number from 1 to 90 %',
+    ],
+    [
+      'a migration history limit of 0',
+      migrationHistoryInput,
+      { limit: 0 },
+      'limit (migrations) must be a whole number from 1 to 200',
+    ],
+    [
+      'a migration history limit as text',
+      migrationHistoryInput,
+      { limit: '5' },
+      'limit (migrations) must be a whole number from 1 to 200',
+    ],
+    [
+      'a port guard as text',
+      setPortPolicyInput,
+      { ...port, policy: { dhcpGuard: 'yes' } },
+      'DHCP guard must be true or false',
+    ],
+    [
+      'MAC spoofing as a number',
+      attachNicInput,
+      { ...port, subnetId: VM, policy: { macSpoofing: 1 } },
+      'MAC spoofing must be true or false',
+    ],
+    [
+      'a null port policy change',
+      setPortPolicyInput,
+      { ...port, policy: null },
+      'policy must be a port policy change (each field left out keeps its value) such as { dhcpGuard: true, acls: [] }',
+    ],
+    [
+      'a port policy that is text',
+      attachNicInput,
+      { ...port, subnetId: VM, policy: 'open' },
+      'policy must be a port policy such as',
+    ],
+  ] as const)('%s', (_what, schema, value, expected) => {
+    const messages = (schema as z.ZodType).safeParse(value).error?.issues.map((i) => i.message) ?? [];
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(messages[0]).not.toMatch(/^(Invalid input|Too (small|big))/);
+  });
+
+  it('a port policy change with an unknown field still names the field', () => {
+    const messages = setPortPolicyInput.safeParse({ ...port, policy: { vlan: 5 } }).error?.issues.map((i) => i.message);
+    expect(messages?.join()).toContain('vlan');
   });
 });
 

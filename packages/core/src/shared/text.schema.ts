@@ -175,6 +175,21 @@ export function isoDateInRange(label: string) {
 }
 
 /**
+ * A whole number from `min` to `max`, refused with its label and both limits whatever is wrong with it (text,
+ * a fraction, 0, 1e9): zod's own "Invalid input: expected number, received string" and "Too small: expected
+ * number to be >=1" name neither the field nor, for a wrong type, the range. `unit` follows the range (" %").
+ */
+export function wholeNumber(label: string, min: number, max: number, unit = '') {
+  const says = `${label} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}${unit}`;
+  return z.number({ error: says }).int(says).min(min, says).max(max, says);
+}
+
+/** true or false, refused with its label ("DHCP guard must be true or false"), not zod's "expected boolean". */
+export function flag(label: string) {
+  return z.boolean({ error: `${label} must be true or false` });
+}
+
+/**
  * One of a fixed set of words, refused with its label and the set ("Sort must be one of name, state, …"):
  * zod's own message names neither ("Invalid option: expected one of …").
  */

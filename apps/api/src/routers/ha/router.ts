@@ -1,6 +1,6 @@
 import { HA_PRIORITIES, haSettingsPatchSchema } from '@fabric/core/ha/ha-settings';
 import { actorOf, scopeOf } from '@fabric/core/shared/tenant-scope';
-import { oneOf } from '@fabric/core/shared/text.schema';
+import { oneOf, wholeNumber } from '@fabric/core/shared/text.schema';
 import { z } from 'zod';
 import { t } from '../../trpc/init';
 import { procedureFor, providerAdmin } from '../../trpc/procedures';
@@ -20,7 +20,7 @@ export const haRouter = t.router({
     .input(
       z.object({
         clusterId: z.string().uuid('cluster id must be a UUID').nullable().default(null),
-        limit: z.number().int().min(1).max(100, 'at most 100 events at once').default(20),
+        limit: wholeNumber('limit (events at once)', 1, 100).default(20),
       }),
     )
     .query(({ ctx, input }) => ctx.services.ha.events(input.clusterId, input.limit)),
