@@ -164,6 +164,8 @@ type ProcedurePath = keyof typeof ACCESS;
 interface Probe {
   input?: unknown;
   allowed: 'ok' | 'BAD_REQUEST' | 'NOT_FOUND' | 'PRECONDITION_FAILED';
+  /** The refusal's message, where it must say no more than that (a VM the caller cannot see). */
+  message?: string;
 }
 
 const byRandomId = (): Probe => ({ input: { id: randomUUID() }, allowed: 'NOT_FOUND' });
@@ -306,8 +308,17 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange' | 
   'network.topology': { allowed: 'ok' },
   'network.createVmNetwork': emptyCreate,
   'network.createSubnet': emptyCreate,
-  'network.attachNic': emptyCreate,
-  'network.setPortPolicy': emptyCreate,
+  // A VM the caller cannot see is "VM not found", not "No NIC … on that VM" (which told a probe the id exists).
+  'network.attachNic': {
+    input: { vmId: randomUUID(), nicName: 'nic0', subnetId: randomUUID() },
+    allowed: 'NOT_FOUND',
+    message: 'VM not found',
+  },
+  'network.setPortPolicy': {
+    input: { vmId: randomUUID(), nicName: 'nic0', policy: {} },
+    allowed: 'NOT_FOUND',
+    message: 'VM not found',
+  },
   'network.updateVmNetwork': { input: { id: randomUUID(), name: 'renamed' }, allowed: 'NOT_FOUND' },
   'network.deleteVmNetwork': byRandomId(),
   'network.updateSubnet': { input: { id: randomUUID(), name: 'renamed' }, allowed: 'NOT_FOUND' },
@@ -317,7 +328,11 @@ const PROBES: Record<Exclude<ProcedurePath, 'hosts.onChange' | 'vms.onChange' | 
   'network.logicalNetworks': { allowed: 'ok' },
   'network.macPool': { allowed: 'ok' },
   'network.setMacPool': emptyCreate,
-  'network.detachNic': { input: { vmId: randomUUID(), nicName: 'nic0' }, allowed: 'NOT_FOUND' },
+  'network.detachNic': {
+    input: { vmId: randomUUID(), nicName: 'nic0' },
+    allowed: 'NOT_FOUND',
+    message: 'VM not found',
+  },
   'network.createLogicalNetwork': emptyCreate,
   'network.addPaPool': emptyCreate,
   'network.hostPolicies': { allowed: 'ok' },
@@ -490,6 +505,7 @@ describe('every query and mutation over HTTP, as each role and anonymously', () 
       const deniedAfter = await deniedEvents(path);
       if (allows(access, role)) {
         expect({ role, outcome: outcome(result) }).toEqual({ role, outcome: probe.allowed });
+        if (probe.message) expect({ role, result }).toMatchObject({ role, result: { message: probe.message } });
         expect(deniedAfter).toHaveLength(denied.length);
       } else {
         expect({ role, result }).toMatchObject({
