@@ -254,5 +254,23 @@ describe('tenant networks with real agents', () => {
       policy: { dhcpGuard: true },
     });
     expect(allowed.macSpoofing).toBe(false);
+
+    // Yellow's admin on Blue's VM gets what a VM id nobody has gets: "VM not found", nothing of its NICs.
+    for (const vmId of [ids.blueWeb, crypto.randomUUID()]) {
+      for (const [path, input] of [
+        ['network.setPortPolicy', { vmId, nicName: 'nic0', policy: { dhcpGuard: false } }],
+        ['network.attachNic', { vmId, nicName: 'nic0', subnetId: crypto.randomUUID() }],
+      ] as const) {
+        expect(await c.yellowAdmin.call(path, 'mutation', input)).toMatchObject({
+          ok: false,
+          code: 'NOT_FOUND',
+          message: 'VM not found',
+        });
+      }
+    }
+    expect(
+      (await c.blueAdmin.query<{ policy: { dhcpGuard: boolean } }[]>('network.vmPorts', { vmId: ids.blueWeb }))[0]
+        ?.policy.dhcpGuard,
+    ).toBe(true);
   }, 180_000);
 });
