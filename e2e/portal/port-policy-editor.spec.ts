@@ -50,6 +50,9 @@ test('the port policy card sets PVLAN or trunk mode, one at a time, and stops ad
 
     // Then a trunk instead: PVLAN none, trunk with VLANs 10 and 20, native 30 (refused by its rule), then 10.
     await card.getByLabel('PVLAN mode').selectOption('none');
+    // No PVLAN shows no PVLAN VLANs: the old 100 / 101 are cleared, not left as if they still applied.
+    await expect(card.getByLabel('Primary VLAN')).toHaveValue('');
+    await expect(card.getByLabel('Secondary VLAN')).toHaveValue('');
     await card.getByLabel('Trunk port').check();
     await expect(card.getByLabel('PVLAN mode')).toBeDisabled();
     await card.getByLabel('Allowed VLANs').fill('10, 20');
@@ -75,6 +78,8 @@ test('the port policy card sets PVLAN or trunk mode, one at a time, and stops ad
     for (let i = 0; i < 32; i++) await add.click();
     await expect(add).toBeDisabled();
     await expect(card).toContainText('A port has at most 32 ACLs');
+    // A limit reached is a hint, not an error: not in the danger colour.
+    await expect(card.getByText('A port has at most 32 ACLs')).not.toHaveClass(/text-danger/);
     await expect(card.getByLabel('ACL 32 direction')).toBeVisible();
     await expect(card.getByLabel('ACL 33 direction')).toHaveCount(0);
     await card.getByLabel('Remove ACL 32').click();

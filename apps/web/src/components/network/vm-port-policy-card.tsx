@@ -234,7 +234,8 @@ function PolicyEditor({ vmId, port }: { vmId: string; port: Port }) {
             </Button>
           </div>
           {draft.acls.length >= MAX_ACLS_PER_PORT ? (
-            <p id={`acl-limit-${port.nicName}`} role="status" className="mb-2 text-[12px] text-danger">
+            // A limit reached, not a mistake: said as a hint beside the disabled Add ACL, not in red.
+            <p id={`acl-limit-${port.nicName}`} role="status" className="mb-2 text-[12px] text-muted">
               A port has at most {MAX_ACLS_PER_PORT} ACLs: remove one to add another.
             </p>
           ) : null}
@@ -415,7 +416,11 @@ function PolicyEditor({ vmId, port }: { vmId: string; port: Port }) {
                   disabled={draft.trunk && draft.pvlanMode === 'none'}
                   aria-describedby={draft.trunk && draft.pvlanMode === 'none' ? `vlan-mode-${port.nicName}` : undefined}
                   value={draft.pvlanMode}
-                  onChange={(e) => set({ pvlanMode: e.target.value as Draft['pvlanMode'] })}
+                  onChange={(e) => {
+                    const pvlanMode = e.target.value as Draft['pvlanMode'];
+                    // No PVLAN has no VLANs: the old ones are cleared, not left showing as if they still applied.
+                    set(pvlanMode === 'none' ? { pvlanMode, primaryVlan: '', secondaryVlan: '' } : { pvlanMode });
+                  }}
                 >
                   <option value="none">none</option>
                   <option value="isolated">isolated</option>
