@@ -75,6 +75,23 @@ describe('simulated disks', () => {
     await again.close();
   });
 
+  it("an agent killed between a write's log line and its disk write: the reopened disks hold writes 1..seq", async () => {
+    const set = await disks.create(VM, [
+      { name: 'os', sizeBytes: 4 * MIB },
+      { name: 'log', sizeBytes: 1 * MIB },
+    ]);
+    await set.writeNext(20);
+    await disks.close();
+    // The log says write 21 happened; the kill came before it reached its disk.
+    const next = guestWrite(VM, 21, set.shapes);
+    await writeFile(path.join(set.dir, 'guest-writes.log'), `${next.seq} ${next.disk} ${next.offset}\n`, { flag: 'a' });
+    const again = new SimDisks({ stateDir: dir, workingSetBytes: 2 * MIB, writesPerSecond: () => 0 });
+    const reopened = await again.get(VM);
+    expect(reopened?.guestWriteSeq).toBe(21);
+    expect((await reopened?.sha256s())?.map((d) => d.sha256)).toEqual(replayDiskSha256(VM, 21, set.shapes));
+    await again.close();
+  });
+
   it('track changed blocks across a restart; without the change log a delta is refused until a full snapshot', async () => {
     const set = await disks.create(VM, [{ name: 'os', sizeBytes: 4 * MIB }]);
     const disk = set.disks[0] as SimDisk;

@@ -152,19 +152,25 @@ export class GuestWriteLog {
 
   /** The last seq written (0 for a VM that never wrote). */
   async lastSeq(): Promise<number> {
+    return (await this.last()).seq;
+  }
+
+  /** The last line's seq, and whether it is a write (not a mark): that write may not have reached its disk. */
+  async last(): Promise<{ seq: number; write: boolean }> {
     let raw: string;
     try {
       raw = await readFile(this.file, 'utf8');
     } catch (error) {
-      if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return 0;
+      if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return { seq: 0, write: false };
       throw error;
     }
     const lines = raw.trimEnd().split('\n');
     for (let i = lines.length - 1; i >= 0; i -= 1) {
-      const seq = Number((lines[i] ?? '').split(' ')[0]);
-      if (Number.isSafeInteger(seq) && seq > 0) return seq;
+      const [first, disk] = (lines[i] ?? '').split(' ');
+      const seq = Number(first);
+      if (Number.isSafeInteger(seq) && seq > 0) return { seq, write: disk !== '-' };
     }
-    return 0;
+    return { seq: 0, write: false };
   }
 
   async append(write: GuestWrite): Promise<void> {

@@ -254,15 +254,21 @@ export class SimDisks {
       for (const d of parsed.disks)
         disks.push(await SimDisk.open({ file: path.join(dir, d.file), sizeBytes: d.sizeBytes }));
       const log = new GuestWriteLog(path.join(dir, 'guest-writes.log'));
-      return new VmDiskSet(
+      const last = await log.last();
+      const set = new VmDiskSet(
         vmId,
         dir,
         parsed.disks.map((d) => d.name),
         disks,
         parsed.workingSetBytes,
         log,
-        await log.lastSeq(),
+        last.seq,
       );
+      // The log line goes first, then the disk write: an agent killed between the two left the log one
+      // write ahead of the disk (a resync then shipped disks that were not writes 1..seq). Writes are a
+      // function of (VM, seq), so the last one is written again: the same bytes at the same place.
+      if (last.write) await set.redo(last.seq);
+      return set;
     })();
     const cached = opening.then((set) => {
       if (set === null) this.sets.delete(vmId);
@@ -367,6 +373,22 @@ export class VmDiskSet {
   }
 
   /** One guest write now (tests drive the guest by hand with this). */
+  /**
+   * Writes guest write `seq` again (it is a function of the VM and seq) unless the disk holds it already,
+   * so a clean restart changes nothing, not even the changed-block log: see openSet.
+   */
+  redo(seq: number): Promise<void> {
+    return this.locked(async () => {
+      const write = guestWrite(this.vmId, seq, this.shapes);
+      const disk = this.disks[write.disk] as SimDisk;
+      const first = Math.floor(write.offset / BLOCK_BYTES);
+      const last = Math.floor((write.offset + write.data.length - 1) / BLOCK_BYTES);
+      const now = await disk.readBlocks(first, last - first + 1);
+      const at = write.offset - first * BLOCK_BYTES;
+      if (!now.subarray(at, at + write.data.length).equals(write.data)) await disk.write(write.offset, write.data);
+    });
+  }
+
   writeNext(count = 1): Promise<number> {
     return this.locked(() => this.writeUnlocked(count));
   }
