@@ -33,5 +33,24 @@ test('the admin sets a cluster to recommend, is told what a bad value breaks, an
   await expect(
     page.getByTestId('rebalance-recommendation').first().or(page.getByText('Nothing to move')),
   ).toBeVisible();
+  // Each host's state beside it (only connected hosts are targets).
+  await expect(page.getByRole('columnheader', { name: 'State' })).toBeVisible();
+  await expect(page.getByRole('row').filter({ hasText: 'connected' }).first()).toBeVisible();
   await page.screenshot({ path: 'test-results/rebalancing.png', fullPage: true });
+
+  // Consolidation reads in hosts in use, not an imbalance its rows contradicted.
+  await page.getByLabel('Goal').selectOption('consolidate');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await page.getByRole('button', { name: 'Plan now' }).click();
+  await expect(page.getByText(/· consolidate · hosts in use \d+ → \d+/)).toBeVisible();
+  await expect(page.getByText(/· consolidate · imbalance/)).toHaveCount(0);
+  // Back to balance for the tests after this one (the "Saved." above is still shown: read the setting back).
+  await page.getByLabel('Goal').selectOption('balance');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('button', { name: 'Save' })).toBeEnabled();
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByLabel('Goal')).toHaveValue('balance', { timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
 });
