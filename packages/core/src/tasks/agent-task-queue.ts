@@ -125,38 +125,34 @@ export class AgentTaskQueue {
       );
       // Results are delivered in parallel: a create's "off" arriving after its start's "running" is history.
       const stale = vm ? await taskQueue.newerVmTaskFinished(taskId) : false;
-      if (vm && stale) {
-        await audit.append({
-          actor: { type: 'agent', id: host.id, label: host.name },
-          action: task.kind,
-          targetType: 'vm',
-          targetId: vm.id,
-          targetLabel: vm.name,
-          tenantId: vm.tenantId,
-          result: ok ? 'success' : 'failure',
-          message: `${vm.name}: ${task.kind} ${ok ? 'done' : 'failed'} (reported after a later task; the VM's state is that task's)`,
-          details: { taskId },
-        });
-      } else if (vm) {
-        const next = ok ? stateAfterSuccess(task.kind, report.vmState) : stateAfterFailure(task.kind, report.vmState);
-        if (next === null) {
-          await vms.deleteVm(vm.id);
-          deletedVmId = vm.id;
-        } else await vms.setVmState(vm.id, next, ok ? '' : `${task.kind} failed: ${report.message}`);
-        await audit.append({
-          actor: { type: 'agent', id: host.id, label: host.name },
-          action: task.kind,
-          targetType: 'vm',
-          targetId: vm.id,
-          targetLabel: vm.name,
-          tenantId: vm.tenantId,
-          result: ok ? 'success' : 'failure',
-          message: ok
+      if (vm) {
+        let message: string;
+        let next: ReturnType<typeof stateAfterSuccess> | undefined;
+        if (stale) {
+          message = `${vm.name}: ${task.kind} ${ok ? 'done' : 'failed'} (reported after a later task; the VM's state is that task's)`;
+        } else {
+          next = ok ? stateAfterSuccess(task.kind, report.vmState) : stateAfterFailure(task.kind, report.vmState);
+          if (next === null) {
+            await vms.deleteVm(vm.id);
+            deletedVmId = vm.id;
+          } else await vms.setVmState(vm.id, next, ok ? '' : `${task.kind} failed: ${report.message}`);
+          message = ok
             ? `${vm.name}: ${task.kind} done`
-            : `${vm.name}: ${task.kind} failed (${report.status === 'failed' ? report.code : ''}): ${report.message}`,
+            : `${vm.name}: ${task.kind} failed (${report.status === 'failed' ? report.code : ''}): ${report.message}`;
+        }
+        await audit.append({
+          actor: { type: 'agent', id: host.id, label: host.name },
+          action: task.kind,
+          targetType: 'vm',
+          targetId: vm.id,
+          targetLabel: vm.name,
+          tenantId: vm.tenantId,
+          result: ok ? 'success' : 'failure',
+          message,
           details: { taskId },
         });
-        await vms.notifyVmChange(vmEvent(vm, next ?? 'deleted', taskId, 100, report.message));
+        // A stale report changes no state, so there is nothing to tell watchers.
+        if (next !== undefined) await vms.notifyVmChange(vmEvent(vm, next ?? 'deleted', taskId, 100, report.message));
       }
       return { accepted: true, cancel: false };
     });
