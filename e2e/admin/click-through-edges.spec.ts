@@ -1,7 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
-import pg from 'pg';
+import { sql } from '../fixtures/database';
 import { apiAs, signIn } from '../fixtures/session';
-import { E2E } from '../stack.config';
 
 // Rough edges a new user met clicking through the console after issues 10–12: the HA events table's header
 // sat squeezed over its first column; two tenants' VMs of the same name could not be told apart in the HA and
@@ -12,16 +11,6 @@ import { E2E } from '../stack.config';
 
 const suffix = Date.now().toString(36);
 const twin = `e2e-twin-${suffix}`;
-
-async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: `postgres://fabric:fabric@127.0.0.1:${E2E.pgPort}/fabric` });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function tenants() {
   const rows = await sql<{ id: string; name: string }>(

@@ -1,7 +1,6 @@
 import { expect, test } from '@playwright/test';
-import pg from 'pg';
+import { sql } from '../fixtures/database';
 import { apiAs, expectNoText, signIn } from '../fixtures/session';
-import { E2E } from '../stack.config';
 
 // The VM page says when a VM is coming back after its host failed (issue 11): "Waiting for capacity after
 // <host> failed: <reason>" with a link to the HA event, then "Restarting on <host>". The portal says the
@@ -10,16 +9,6 @@ import { E2E } from '../stack.config';
 
 const suffix = Date.now().toString(36);
 const gone = `e2e-gone-${suffix}`;
-
-async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: `postgres://fabric:fabric@127.0.0.1:${E2E.pgPort}/fabric` });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 test('the VM page says it waits for capacity after its host failed, then that it restarts', async ({ browser }) => {
   // Three signed-in browsers (admin VM page, admin list, portal) on a busy machine: more than the default minute.
