@@ -18,12 +18,12 @@ import {
   simulatePreCopy,
 } from '../packages/core/src/mobility/migration-model';
 import { PlacementSession } from '../packages/core/src/placement/place';
-import { packProfile } from '../packages/core/src/placement/profiles';
 import type { Assignment } from '../packages/core/src/placement/reservation';
 import { seededRandom } from '../packages/core/src/placement/seeded-order';
 import type { PlacementRequest } from '../packages/core/src/placement/snapshot';
 import {
   lowerBound,
+  packSession,
   syntheticWorkload,
   TimeAverage,
   type Workload,
@@ -62,13 +62,7 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
 
 /** The engine: session.place + commit per arrival, session.release per departure. */
 function runPack(w: Workload): PackResult {
-  const session = new PlacementSession(w.cluster, {
-    seed: 1,
-    profile: packProfile,
-    trace: 'summary',
-    candidateLimit: CANDIDATE_LIMIT,
-    topCandidates: 1,
-  });
+  const session = packSession(w, CANDIDATE_LIMIT);
   const where = new Map<number, { request: PlacementRequest; hostId: string; assignment: Assignment }>();
   const vmsOnHost = new Map<string, number>();
   const avg = new TimeAverage(w.warmUntil, w.until);

@@ -18,12 +18,11 @@
  * over the 10).
  */
 import { describe, expect, it } from 'vitest';
-import { PlacementSession } from './place';
-import { packProfile } from './profiles';
 import type { Assignment } from './reservation';
 import type { PlacementRequest } from './snapshot';
 import {
   lowerBound,
+  packSession,
   syntheticWorkload,
   TimeAverage,
   type Workload,
@@ -32,13 +31,7 @@ import {
 
 /** Time-averaged hosts in use with the engine's pack. */
 function packHosts(w: Workload): number {
-  const session = new PlacementSession(w.cluster, {
-    seed: 1,
-    profile: packProfile,
-    trace: 'summary',
-    candidateLimit: 8,
-    topCandidates: 1,
-  });
+  const session = packSession(w);
   const where = new Map<number, { request: PlacementRequest; hostId: string; assignment: Assignment }>();
   const vms = new Map<string, number>();
   const avg = new TimeAverage(w.warmUntil, w.until);

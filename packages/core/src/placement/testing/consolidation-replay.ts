@@ -26,7 +26,7 @@ import { DEFAULT_REBALANCE_SETTINGS, type RebalanceSettings } from '../rebalance
 import type { Assignment } from '../reservation';
 import { seededRandom } from '../seeded-order';
 import type { PlacementRequest } from '../snapshot';
-import { lowerBound, type Workload } from './synthetic-workload';
+import { lowerBound, packSession, type Workload } from './synthetic-workload';
 
 export const HOST_MHZ = 2600;
 
@@ -93,13 +93,7 @@ function withPairs(request: PlacementRequest, vm: number, every: number): Placem
 export function replayWithConsolidation(w: Workload, options: ConsolidationReplayOptions): SnapshotFigures[] {
   const settings: RebalanceSettings = { ...DEFAULT_REBALANCE_SETTINGS, ...options.settings, goal: 'consolidate' };
   const every = options.antiAffinityEvery ?? 10;
-  const session = new PlacementSession(w.cluster, {
-    seed: 1,
-    profile: packProfile,
-    trace: 'summary',
-    candidateLimit: 8,
-    topCandidates: 1,
-  });
+  const session = packSession(w);
   const hostCpuMhz = Object.fromEntries(w.cluster.hosts.map((h) => [h.id, HOST_MHZ]));
   const shares = seededRandom(7);
   const placed = new Map<string, Placed>();

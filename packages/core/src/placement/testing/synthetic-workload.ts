@@ -12,6 +12,8 @@
  * arithmetic: max over resources of ceil(total demand / per-host capacity).
  */
 import { GIB } from '../../shared/units';
+import { PlacementSession } from '../place';
+import { packProfile } from '../profiles';
 import { seededRandom } from '../seeded-order';
 import type { ClusterSnapshot, HostSnapshot, PlacementRequest } from '../snapshot';
 
@@ -144,6 +146,17 @@ export function syntheticWorkload(options: WorkloadOptions): Workload {
     warmUntil: events[Math.max(0, warmIndex)]?.at ?? 0,
     until: at,
   };
+}
+
+/** The engine as the packing comparisons run it: pack, summary traces, 8 candidates, the best one kept. */
+export function packSession(w: Workload, candidateLimit = 8): PlacementSession {
+  return new PlacementSession(w.cluster, {
+    seed: 1,
+    profile: packProfile,
+    trace: 'summary',
+    candidateLimit,
+    topCandidates: 1,
+  });
 }
 
 /** The lower bound on hosts at an instant: max over resources of ceil(total demand / per-host capacity). */
